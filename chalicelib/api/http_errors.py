@@ -1,0 +1,108 @@
+"""The single table from domain errors to HTTP responses, and the decorator every view wears."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import ChaliceViewError, Response
+from pydantic import ValidationError
+
+from chalicelib import errors
+from chalicelib.observability import logger
+
+# Most specific first: the first matching class wins.
+STATUS_BY_ERROR: tuple[tuple[type[errors.AppError], int], ...] = (
+    (errors.UnprocessableError, 422),
+    (errors.InvalidRequestError, 400),
+    (errors.PayloadTooLargeError, 413),
+    (errors.UnauthenticatedError, 401),
+    (errors.ForbiddenError, 403),
+    (errors.NotFoundError, 404),
+    (errors.ConflictError, 409),
+    (errors.ThrottledError, 429),
+    (errors.UpstreamTimeoutError, 504),
+    (errors.UpstreamUnavailableError, 503),
+    (errors.UpstreamError, 502),
+)
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def status_for(error: errors.AppError) -> int:
+    """The HTTP status of a domain error."""
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 500
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """A response in the API's error shape: {"error": {"code", "message", ...}}."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if extra:
+        body.update(extra)
+    return Response(body={"error": body}, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def response_for(error: errors.AppError) -> Response:
+    """Turn a domain error into its response, with Retry-After and field errors where they apply."""
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(retry_after))
+    if isinstance(error, errors.InvalidRequestError) and error.fields:
+        extra["fields"] = error.fields
+    details = getattr(error, "details", None)
+    if isinstance(details, dict):
+        extra.update(details)
+    return error_response(status_for(error), error.code, error.message, headers=headers, extra=extra)
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """Field path -> message for a pydantic error, without echoing the (possibly secret) input."""
+    fields: dict[str, str] = {}
+    for item in exc.errors(include_input=False, include_url=False):
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        fields.setdefault(path, item["msg"])
+    return fields
+
+
+def handle_errors(view: View) -> View:
+    """Convert domain, validation and unexpected errors into the API's JSON error shape."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except errors.AppError as exc:
+            if status_for(exc) >= 500:
+                logger.warning(
+                    "upstream failure", extra={"error_code": exc.code, "error_type": type(exc).__name__}
+                )
+            return response_for(exc)
+        except ValidationError as exc:
+            fields = validation_fields(exc)
+            first = next(iter(fields.items()), ("body", "invalid"))
+            return error_response(400, "invalid_request", f"{first[0]}: {first[1]}", extra={"fields": fields})
+        except ChaliceViewError as exc:
+            # Chalice's own errors (e.g. a body that is not JSON) reshaped into ours.
+            status = getattr(exc, "STATUS_CODE", 500)
+            code = "invalid_request" if status == 400 else type(exc).__name__
+            return error_response(status, code, str(exc).split(": ", 1)[-1])
+        except Exception:
+            logger.exception("unhandled error")
+            return error_response(500, "internal_error", "An unexpected error occurred.")
+
+    return wrapper  # type: ignore[return-value]

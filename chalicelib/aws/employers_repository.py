@@ -1,0 +1,98 @@
+"""Employers and API-key hashes in the application table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.clock import isoformat
+from chalicelib.services.employers import ApiKeyRecord, Employer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+def _employer_key(employer_id: str) -> dict[str, str]:
+    return {"PK": f"EMPLOYER#{employer_id}", "SK": "PROFILE"}
+
+
+def _api_key_key(key_hash: str) -> dict[str, str]:
+    return {"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"}
+
+
+def _to_employer(item: dict[str, Any]) -> Employer:
+    return Employer(
+        employer_id=str(item["employer_id"]),
+        name=str(item["name"]),
+        created_at=datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00")),
+        key_hash=str(item["key_hash"]) if item.get("key_hash") else None,
+    )
+
+
+class DynamoDBEmployersRepository:
+    """EmployersRepository on the single application table."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def put_employer(self, employer: Employer) -> None:
+        item: dict[str, Any] = {
+            **_employer_key(employer.employer_id),
+            "GSI1PK": "EMPLOYERS",
+            "GSI1SK": employer.employer_id,
+            "employer_id": employer.employer_id,
+            "name": employer.name,
+            "created_at": isoformat(employer.created_at),
+        }
+        if employer.key_hash:
+            item["key_hash"] = employer.key_hash
+        self._table.put_item(Item=item)
+
+    def get_employer(self, employer_id: str) -> Employer | None:
+        item = self._table.get_item(Key=_employer_key(employer_id)).get("Item")
+        return _to_employer(item) if item else None
+
+    def list_employers(self) -> list[Employer]:
+        employers: list[Employer] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": "EMPLOYERS"},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            employers.extend(_to_employer(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return employers
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put_key(self, key_hash: str, employer_id: str, created_at: datetime) -> None:
+        self._table.put_item(
+            Item={**_api_key_key(key_hash), "employer_id": employer_id, "created_at": isoformat(created_at)}
+        )
+
+    def get_key(self, key_hash: str) -> ApiKeyRecord | None:
+        item = self._table.get_item(Key=_api_key_key(key_hash)).get("Item")
+        if not item:
+            return None
+        return ApiKeyRecord(
+            key_hash=key_hash, employer_id=str(item["employer_id"]), revoked="revoked_at" in item
+        )
+
+    def revoke_key(self, key_hash: str, revoked_at: datetime) -> None:
+        self._table.update_item(
+            Key=_api_key_key(key_hash),
+            UpdateExpression="SET revoked_at = :at",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":at": isoformat(revoked_at)},
+        )
+
+    def set_current_key(self, employer_id: str, key_hash: str | None) -> None:
+        if key_hash:
+            self._table.update_item(
+                Key=_employer_key(employer_id),
+                UpdateExpression="SET key_hash = :h",
+                ExpressionAttributeValues={":h": key_hash},
+            )
+        else:
+            self._table.update_item(Key=_employer_key(employer_id), UpdateExpression="REMOVE key_hash")

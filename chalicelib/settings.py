@@ -1,0 +1,73 @@
+"""The one settings object: environment variables set by `.chalice/config.json` stages, read lazily."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob the app reads. Secrets are never values here, only Secrets Manager names."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    stage: str = Field("local", alias="APP_STAGE")
+    board_name: str = Field("Unified Job Board", alias="BOARD_NAME")
+    # Public URL of the board's frontend: job pages, feeds and Embloy success/cancel URLs derive from it.
+    public_base_url: str = Field("http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="CORS_ORIGINS")
+
+    # AWS resources (names only; endpoints come from boto3's AWS_ENDPOINT_URL* variables).
+    table_name: str = Field("job-board", alias="BOARD_TABLE")
+    idempotency_table_name: str = Field("job-board-idempotency", alias="IDEMPOTENCY_TABLE")
+    sync_queue_url: str = Field("", alias="SYNC_QUEUE_URL")
+    stackone_api_key_secret_name: str = Field("job-board/stackone-api-key", alias="STACKONE_API_KEY_SECRET")
+    webhook_secret_name: str = Field("job-board/stackone-webhook-secret", alias="STACKONE_WEBHOOK_SECRET")
+    embloy_secret_prefix: str = Field("job-board/embloy/", alias="EMBLOY_SECRET_PREFIX")
+    secrets_max_age_seconds: int = Field(300, alias="SECRETS_MAX_AGE_SECONDS")
+
+    # StackOne.
+    stackone_base_url: str = Field("https://api.stackone.com", alias="STACKONE_BASE_URL")
+    stackone_timeout_seconds: float = Field(20.0, alias="STACKONE_TIMEOUT_SECONDS")
+    allowed_providers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["greenhouse", "ashby", "workday", "lever", "smartrecruiters", "bamboohr"],
+        alias="ALLOWED_PROVIDERS",
+    )
+    connect_session_expires_in: int = Field(1800, alias="CONNECT_SESSION_EXPIRES_IN")
+
+    # Sync.
+    sync_page_size: int = Field(100, alias="SYNC_PAGE_SIZE")
+    sync_overlap_seconds: int = Field(600, alias="SYNC_OVERLAP_SECONDS")
+    sync_full_every_n_runs: int = Field(24, alias="SYNC_FULL_EVERY_N_RUNS")
+    sync_full_max_age_seconds: int = Field(86400, alias="SYNC_FULL_MAX_AGE_SECONDS")
+    # Must stay below the worker's lambda_timeout so a run can record its outcome before it is killed.
+    sync_time_budget_seconds: float = Field(240.0, alias="SYNC_TIME_BUDGET_SECONDS")
+
+    # Embloy (hosted Embloy announced the end of its API in June 2025: both URLs are configuration).
+    embloy_api_url: str = Field("https://api.embloy.com", alias="EMBLOY_API_URL")
+    embloy_portal_url: str = Field("https://embloy.com", alias="EMBLOY_PORTAL_URL")
+    embloy_timeout_seconds: float = Field(10.0, alias="EMBLOY_TIMEOUT_SECONDS")
+
+    @field_validator("cors_origins", "allowed_providers", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,81 @@
+"""Shared fixtures: fake AWS (moto), the app's test client, and resets between tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Fake, inert credentials before anything can build a boto3 client; never touch a real account.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "APP_STAGE": "test",
+        "POWERTOOLS_SERVICE_NAME": "job-board",
+        "POWERTOOLS_METRICS_NAMESPACE": "JobBoard",
+        "POWERTOOLS_DEV": "false",
+        "STACKONE_BASE_URL": "https://api.stackone.test",
+        "EMBLOY_API_URL": "https://api.embloy.test",
+        "EMBLOY_PORTAL_URL": "https://embloy.test",
+        "PUBLIC_BASE_URL": "https://board.test",
+    }
+)
+for _name in list(os.environ):
+    if _name.startswith("AWS_ENDPOINT_URL"):
+        del os.environ[_name]
+
+from aws_lambda_powertools.utilities import parameters  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import deps  # noqa: E402
+from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs  # noqa: E402
+from chalicelib.settings import get_settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolate() -> Iterator[None]:
+    yield
+    deps.reset_dependencies()
+    get_settings.cache_clear()
+    parameters.clear_caches()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto for every AWS service, with the application and idempotency tables created."""
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb")
+        settings = get_settings()
+        client.create_table(**create_table_kwargs(settings.table_name))
+        client.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
+        yield
+
+
+@pytest.fixture
+def client(aws: None) -> Iterator[Any]:
+    """chalice.test.Client over the real app, on moto."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def employer(aws: None) -> tuple[str, str]:
+    """(employer_id, api_key) of a freshly created employer."""
+    created, api_key = deps.get_employer_service().create("Acme Robotics")
+    return created.employer_id, api_key
+
+
+def bearer(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
