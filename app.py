@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.api.applications import applications_blueprint
+from chalicelib.api.apply import apply_blueprint
 from chalicelib.api.auth import auth_blueprint
+from chalicelib.api.board import board_blueprint
+from chalicelib.api.embloy_token import embloy_token_blueprint
+from chalicelib.api.employers import employers_blueprint
+from chalicelib.api.feeds import feeds_blueprint
+from chalicelib.api.frontend import frontend_blueprint
 from chalicelib.api.health import health_blueprint
+from chalicelib.api.webhooks import webhooks_blueprint
+from chalicelib.jobs.sync_schedule import sync_schedule_blueprint
+from chalicelib.jobs.sync_worker import sync_worker_blueprint
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
@@ -15,5 +25,18 @@ app.debug = get_settings().is_local
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 
-app.register_blueprint(auth_blueprint)
-app.register_blueprint(health_blueprint)
+for blueprint in (
+    auth_blueprint,
+    health_blueprint,
+    board_blueprint,
+    feeds_blueprint,
+    employers_blueprint,
+    apply_blueprint,
+    embloy_token_blueprint,
+    applications_blueprint,
+    webhooks_blueprint,
+    frontend_blueprint,
+    sync_schedule_blueprint,
+    sync_worker_blueprint,
+):
+    app.register_blueprint(blueprint)

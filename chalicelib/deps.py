@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.secret_store import SecretStore
+    from chalicelib.aws.sync_queue import SqsSyncPublisher
+    from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.services.employers import EmployerService
 
@@ -91,6 +93,20 @@ def get_employer_service() -> EmployerService:
     from chalicelib.services.employers import EmployerService
 
     return EmployerService(get_employers_repository())
+
+
+@functools.cache
+def get_sync_publisher() -> SqsSyncPublisher:
+    from chalicelib.aws.sync_queue import SqsSyncPublisher
+
+    return SqsSyncPublisher(get_sqs_client(), get_settings().sync_queue_url)
+
+
+@functools.cache
+def get_sync_state_repository() -> DynamoDBSyncStateRepository:
+    from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
+
+    return DynamoDBSyncStateRepository(get_table())
 
 
 def reset_dependencies() -> None:

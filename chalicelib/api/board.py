@@ -1,0 +1,7 @@
+"""Routes of this area (to be filled in)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+board_blueprint = Blueprint(__name__)

@@ -1,0 +1,58 @@
+"""Per-account sync state items (PK=ACCOUNT#{id}, SK=SYNC)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.models.sync_state import AccountSyncState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+def _key(account_id: str) -> dict[str, str]:
+    return {"PK": f"ACCOUNT#{account_id}", "SK": "SYNC"}
+
+
+class DynamoDBSyncStateRepository:
+    """Stores the state as a JSON document plus a few top-level attributes for conditions."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, account_id: str) -> AccountSyncState | None:
+        item = self._table.get_item(Key=_key(account_id), ConsistentRead=True).get("Item")
+        return self._from_item(item) if item else None
+
+    def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]:
+        """States by account id (missing accounts are absent), with BatchGetItem in chunks of 100."""
+        ids = list(dict.fromkeys(account_ids))
+        states: dict[str, AccountSyncState] = {}
+        resource = self._table.meta.client
+        for start in range(0, len(ids), 100):
+            request: dict[str, Any] = {
+                self._table.name: {"Keys": [_key(i) for i in ids[start : start + 100]]}
+            }
+            while request:
+                result = resource.batch_get_item(RequestItems=request)
+                for item in result.get("Responses", {}).get(self._table.name, []):
+                    state = self._from_item(item)
+                    states[state.account_id] = state
+                request = result.get("UnprocessedKeys") or {}
+        return states
+
+    def put(self, state: AccountSyncState) -> None:
+        self._table.put_item(
+            Item={
+                **_key(state.account_id),
+                "doc": state.model_dump_json(),
+                "employer_id": state.employer_id or "",
+                "needs_attention": state.needs_attention,
+            }
+        )
+
+    @staticmethod
+    def _from_item(item: dict[str, Any]) -> AccountSyncState:
+        return AccountSyncState.model_validate(json.loads(str(item["doc"])))

@@ -1,0 +1,1 @@
+"""Operator command line: `python -m chalicelib.cli <group> ...` (plain boto3, configured by environment)."""

@@ -1,0 +1,18 @@
+"""SQS message bodies."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SyncRequested(BaseModel):
+    """Sync one linked account. `run_id` + `account_id` key the worker's idempotency record."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    account_id: str
+    run_id: str
+    mode: Literal["auto", "full", "delta"] = "auto"
+    reason: Literal["schedule", "employer", "webhook", "operator"] = "schedule"
