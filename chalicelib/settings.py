@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     table_name: str = Field("job-board", alias="BOARD_TABLE")
     idempotency_table_name: str = Field("job-board-idempotency", alias="IDEMPOTENCY_TABLE")
     sync_queue_url: str = Field("", alias="SYNC_QUEUE_URL")
+    # Read when the app module is imported (decorators need them at deploy time): `chalice package`
+    # imports the app with the stage's environment variables.
+    sync_queue_name: str = Field("job-board-sync", alias="SYNC_QUEUE_NAME")
+    sync_schedule_minutes: int = Field(15, alias="SYNC_SCHEDULE_MINUTES")
     stackone_api_key_secret_name: str = Field("job-board/stackone-api-key", alias="STACKONE_API_KEY_SECRET")
     webhook_secret_name: str = Field("job-board/stackone-webhook-secret", alias="STACKONE_WEBHOOK_SECRET")
     embloy_secret_prefix: str = Field("job-board/embloy/", alias="EMBLOY_SECRET_PREFIX")

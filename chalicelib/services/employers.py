@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -20,6 +21,7 @@ API_KEY_PREFIX = "jbk_"
 # 32 random bytes = 256 bits; urlsafe base64 gives 43 characters.
 _KEY_BYTES = 32
 _MAX_KEY_LENGTH = 128
+_EMPLOYER_ID = re.compile(r"[a-z0-9_-]{3,64}")
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,22 @@ class EmployerService:
         self._cache: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def create(self, name: str) -> tuple[Employer, str]:
-        """Create an employer and its first key; the plain key is returned once and never stored."""
+    def create(self, name: str, *, employer_id: str | None = None) -> tuple[Employer, str]:
+        """Create an employer and its first key; the plain key is returned once and never stored.
+
+        `employer_id` is for operators who must match an existing StackOne `origin_owner_id`.
+        """
         name = name.strip()
+        if employer_id is not None and not _EMPLOYER_ID.fullmatch(employer_id):
+            raise InvalidRequestError("Employer ids are 3-64 characters of a-z, 0-9, '_' and '-'.")
         if not name or len(name) > 200:
             raise InvalidRequestError("An employer name of 1-200 characters is required.")
         api_key, key_hash = self._new_key()
         employer = Employer(
-            employer_id=f"emp_{uuid.uuid4().hex[:16]}", name=name, created_at=self._now(), key_hash=key_hash
+            employer_id=employer_id or f"emp_{uuid.uuid4().hex[:16]}",
+            name=name,
+            created_at=self._now(),
+            key_hash=key_hash,
         )
         self._repository.put_key(key_hash, employer.employer_id, employer.created_at)
         self._repository.put_employer(employer)
