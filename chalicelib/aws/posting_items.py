@@ -1,4 +1,4 @@
-"""The one codec between a Posting and its DynamoDB item (shared by the sync's writes and the board's reads)."""
+"""The one codec between a Posting and its DynamoDB item (sync writes it, the board reads it)."""
 
 from __future__ import annotations
 
