@@ -38,7 +38,7 @@ STAGE ?= dev
 # The region only picks the Lambda service principal's DNS suffix; the template itself is region-free.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: package lint-template
+.PHONY: package
 
 package: venv
 	rm -rf build/$(STAGE)
@@ -47,4 +47,3 @@ package: venv
 		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
-lint-template: package
