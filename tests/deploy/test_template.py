@@ -35,6 +35,15 @@ def test_template_passes_cfn_lint_without_errors_or_warnings(packaged: PackagedS
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_template_has_exactly_the_app_functions_the_policies_are_written_for(packaged: PackagedStage) -> None:
+    functions = {
+        name
+        for name, resource in packaged.resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert functions == set(FUNCTIONS.values())
+
+
 def test_application_table_matches_the_table_schema(packaged: PackagedStage) -> None:
     table = packaged.resources["BoardTable"]
     properties = table["Properties"]
