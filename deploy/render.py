@@ -117,7 +117,20 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
             "SyncWorkerConcurrency": str(deployment.worker_concurrency),
         },
     }
+    _allow_cors_on_gateway_responses(template, env.get("CORS_ORIGINS", ""))
     return template
+
+
+def _allow_cors_on_gateway_responses(template: dict[str, Any], cors_origins: str) -> None:
+    """Gateway errors (401, 429, ...) carry the routes' allowed origin, so a browser can read them."""
+    origins = [origin.strip() for origin in cors_origins.split(",") if origin.strip()]
+    if not origins:
+        return
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    for response in definition["x-amazon-apigateway-gateway-responses"].values():
+        parameters = response.setdefault("responseParameters", {})
+        # API Gateway static values are single-quoted string literals.
+        parameters["gatewayresponse.header.Access-Control-Allow-Origin"] = f"'{origins[0]}'"
 
 
 def main(argv: list[str] | None = None) -> None:

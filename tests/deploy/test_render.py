@@ -50,3 +50,31 @@ def test_worker_without_a_usable_reserved_concurrency_is_refused(concurrency: in
         worker["reserved_concurrency"] = concurrency
     with pytest.raises(StageConfigError, match="reserved_concurrency"):
         stage_deployment("dev", config)
+
+
+def test_gateway_errors_carry_the_first_cors_origin_only_when_one_is_configured() -> None:
+    config = _config()
+    environment = config["stages"]["prod"]["environment_variables"]
+
+    environment["CORS_ORIGINS"] = ""
+    responses = _gateway_responses(render(stage_deployment("prod", config)))
+    assert all(
+        "gatewayresponse.header.Access-Control-Allow-Origin" not in response.get("responseParameters", {})
+        for response in responses.values()
+    )
+
+    environment["CORS_ORIGINS"] = "https://jobs.example.com,https://other.example.com"
+    responses = _gateway_responses(render(stage_deployment("prod", config)))
+    for response in responses.values():
+        parameters = response["responseParameters"]
+        assert (
+            parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "'https://jobs.example.com'"
+        )
+    assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def _gateway_responses(template: dict[str, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
+    return responses
