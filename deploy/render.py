@@ -34,7 +34,6 @@ class StageDeployment:
     """What the merge template needs to know about one stage."""
 
     stage: str
-    app_name: str
     api_gateway_stage: str
     environment: dict[str, str]
     worker_timeout_seconds: int
@@ -84,7 +83,6 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
     )
     return StageDeployment(
         stage=stage,
-        app_name=config["app_name"],
         api_gateway_stage=stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api")),
         environment=environment,
         worker_timeout_seconds=int(timeout),
@@ -100,7 +98,6 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
     env = deployment.environment
     template["Mappings"]["Board"] = {
         "Names": {
-            "AppName": deployment.app_name,
             "ApiStage": deployment.api_gateway_stage,
             "ServiceName": env["POWERTOOLS_SERVICE_NAME"],
             "MetricsNamespace": env["POWERTOOLS_METRICS_NAMESPACE"],

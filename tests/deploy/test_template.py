@@ -150,6 +150,15 @@ def test_alarms_watch_the_dead_letter_queue_and_sync_failures(packaged: Packaged
     (service,) = failed["Dimensions"]
     assert resolve(packaged.template, service["Value"]) == _env(packaged, "POWERTOOLS_SERVICE_NAME")
     assert alarms["SyncAccountErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "SyncAccount"}
+    # The API is named after the stack, so a 5xx alarm never mixes two stages in one account.
+    assert resources["RestAPI"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
+    api_dimensions = {
+        d["Name"]: resolve(packaged.template, d["Value"]) for d in alarms["Api5xxAlarm"]["Dimensions"]
+    }
+    assert api_dimensions == {
+        "ApiName": {"Ref": "AWS::StackName"},
+        "Stage": packaged.deployment.api_gateway_stage,
+    }
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
 
