@@ -1,0 +1,136 @@
+"""Response models for the OpenAPI document where a route builds its body without a pydantic model.
+
+The board and a few employer routes shape plain dicts (the board pre-renders them for speed). These
+models describe those bodies; the fuzz tests validate every real response against them, so a change in
+a handler's shape that is not reflected here fails the suite. Prefer moving a route onto a real response
+model in its own area over adding one here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.models.posting import Compensation, Questionnaire
+
+
+class ErrorBody(BaseModel):
+    """The inside of every error response. Some errors add fields (e.g. `external_apply_url`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable machine-readable code, e.g. `job_not_found`.")
+    message: str = Field(description="Human-readable explanation; never contains a secret.")
+    fields: dict[str, str] | None = Field(
+        None, description="Per-field problems of a 400 (`field.path` -> message)."
+    )
+
+
+class ErrorResponse(BaseModel):
+    """`{"error": {"code", "message", "fields"?}}`: the shape of every 4xx and 5xx."""
+
+    error: ErrorBody
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class CompensationSummary(BaseModel):
+    kind: str | None
+    currency: str | None
+    min: float | None
+    max: float | None
+    period: str | None
+    text: str = Field(description="Display text, e.g. `EUR 60,000-80,000 / year`.")
+
+
+class JobSummary(BaseModel):
+    """One posting in a board listing (no content)."""
+
+    job_id: str
+    title: str
+    company: str
+    employer_id: str
+    provider: str
+    department: str | None
+    locations: list[str]
+    remote: bool | None
+    employment_type: str | None
+    contract_type: str | None
+    compensation_summary: CompensationSummary | None
+    posted_at: str | None = Field(description="ISO 8601 timestamp.")
+    updated_at: str | None = Field(description="ISO 8601 timestamp.")
+    url: str = Field(description="The posting's page on the board's frontend.")
+
+
+class JobListResponse(BaseModel):
+    """A page of the board."""
+
+    data: list[JobSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    total: int = Field(description="How many postings match the query and filters.")
+    facets: dict[str, dict[str, int]] = Field(
+        description="Per dimension (company, employment_type, location, remote, provider, department): "
+        "value -> count among the matches."
+    )
+
+
+class ApplyOptions(BaseModel):
+    embloy: bool = Field(description="`/jobs/{job_id}/apply/embloy` works for this posting.")
+    native: bool = Field(description="`POST /jobs/{job_id}/applications` works for this posting.")
+    external_url: str | None = Field(description="The ATS's own application page, where known.")
+
+
+class JobDetail(JobSummary):
+    """One posting in full."""
+
+    content_html: str | None = Field(description="Sanitised HTML description.")
+    content_plain: str | None
+    compensation: list[Compensation]
+    questionnaires: list[Questionnaire]
+    external_url: str | None
+    apply: ApplyOptions
+    json_ld: dict[str, Any] = Field(description="schema.org JobPosting for the page's structured data.")
+
+
+class EmbloyTokenStatus(BaseModel):
+    """Whether the employer's Embloy client token is stored (the token itself is never returned)."""
+
+    configured: bool
+    updated_at: datetime | None
+    needs_renewal: bool
+
+
+class ApplicationCountsSummary(BaseModel):
+    received: int
+    submitted: int
+    pending_confirmation: int
+    redirected_to_embloy: int
+    failed: int
+    duplicate: int
+
+
+class ApplicationCounts(ApplicationCountsSummary):
+    """Outcome counts in total and per linked account."""
+
+    accounts: dict[str, ApplicationCountsSummary]
+
+
+class JobApplicationCounts(ApplicationCounts):
+    job_id: str
+
+
+class StackOneWebhookEvent(BaseModel):
+    """StackOne's webhook envelope as the board reads it (signed with `x-stackone-signature`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: str = Field(description="e.g. `ats_job_postings.updated`, `account.deleted`.")
+    account_id: str | None = None
+    record_id: str | None = None
+    record_type: str | None = None
+    event_date: datetime | None = None
+    sent_at: datetime | None = None

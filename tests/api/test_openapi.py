@@ -1,0 +1,91 @@
+"""The OpenAPI document covers exactly the app's routes, matches their auth, and is valid OAS 3.1."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from app import app
+from chalicelib.api.openapi import OPERATIONS, build_document, operations_by_key
+
+
+def registered_routes() -> set[tuple[str, str]]:
+    return {(method, path) for path, entries in app.routes.items() for method in entries}
+
+
+def test_every_registered_route_and_method_is_documented() -> None:
+    document = build_document()
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    missing = registered_routes() - documented
+    assert not missing, f"routes without an entry in chalicelib/api/openapi.py OPERATIONS: {sorted(missing)}"
+
+
+def test_no_operation_documents_a_route_the_app_does_not_have() -> None:
+    stale = set(operations_by_key()) - registered_routes()
+    assert not stale, f"documented but not registered: {sorted(stale)}"
+    assert len(operations_by_key()) == len(OPERATIONS), "two entries share a (method, path)"
+
+
+def test_auth_in_the_document_matches_each_routes_authorizer() -> None:
+    for path, entries in app.routes.items():
+        for method, entry in entries.items():
+            operation = operations_by_key()[(method, path)]
+            assert operation.auth == (entry.authorizer is not None), (method, path)
+
+
+def test_path_parameters_match_the_route_templates() -> None:
+    for path, entries in app.routes.items():
+        for method, entry in entries.items():
+            assert set(operations_by_key()[(method, path)].path_params) == set(entry.view_args), (
+                method,
+                path,
+            )
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    document = build_document()
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_errors_share_one_component_and_employer_routes_use_bearer_auth() -> None:
+    document = build_document()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes == {"employerApiKey": {**schemes["employerApiKey"], "type": "http", "scheme": "bearer"}}
+    error_ref = "#/components/schemas/ErrorResponse"
+    error_schema = document["components"]["schemas"]["ErrorResponse"]
+    assert error_schema["required"] == ["error"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": error_ref}, (method, path, status)
+            if operations_by_key()[(method.upper(), path)].auth:
+                assert operation["security"] == [{"employerApiKey": []}]
+                assert "401" in operation["responses"]
+
+
+def test_get_openapi_json_serves_the_document(client: Any) -> None:
+    response = client.http.get("/openapi.json")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    document = json.loads(response.body)
+    assert document == json.loads(json.dumps(build_document()))
+    assert "/openapi.json" in document["paths"]
+
+
+def test_importing_the_app_does_not_build_or_import_the_generator() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, app; "
+        "print('chalicelib.api.openapi' in sys.modules, 'chalicelib.models.api_docs' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+
+    assert result.stdout.split() == ["False", "False"]
