@@ -42,7 +42,9 @@ class Request:
             data = self.json()
             if not isinstance(data, dict):
                 raise ValueError("JSON body is not an object")
-            return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items() if v is not None}
+            return {
+                str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items() if v is not None
+            }
         parsed = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
         return {key: values[0] for key, values in parsed.items()}
 
@@ -81,8 +83,8 @@ class Router:
         regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$"
         self._routes.append((method, pattern, re.compile(regex), handler))
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str], str] | None | bool:
-        """(handler, params, pattern); False when the path exists only with another method; None when unknown."""
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str], str] | bool | None:
+        """(handler, params, pattern); False: the path exists with another method only; None: unknown."""
         path_known = False
         for route_method, pattern, regex, handler in self._routes:
             found = regex.match(path)
@@ -97,7 +99,7 @@ class _QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     dispatch: Callable[[Request], Response]
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return  # the sandboxes keep their own counters; per-request stderr lines only add noise
 
     def _handle(self) -> None:

@@ -17,9 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="accepted as Basic base64('<key>:')")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every API request")
     parser.add_argument("--seed", type=int, default=42, help="seed of the deterministic demo data")
-    parser.add_argument("--public-url", default=None, help="base of auth_link_url (default: http://host:port)")
+    parser.add_argument(
+        "--public-url", default=None, help="base of auth_link_url (default: http://host:port)"
+    )
     parser.add_argument("--short-page-size", type=int, default=None, help="cap every postings page")
-    parser.add_argument("--empty-pages", action="store_true", help="an empty page with `next` before each page")
+    parser.add_argument(
+        "--empty-pages", action="store_true", help="an empty page with `next` before each page"
+    )
     parser.add_argument("--no-demo-data", action="store_true", help="start without the demo employers")
     args = parser.parse_args(argv)
 

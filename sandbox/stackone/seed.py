@@ -155,7 +155,13 @@ def _content(title: str, company: str, location: str, *, unsafe: bool) -> dict[s
             '<a href="javascript:alert(1)">More</a>'
         )
     sections = [
-        {"id": "s1", "remote_id": "overview", "type": _enum("company_overview", "about"), "label": f"About {company}", "content": about},
+        {
+            "id": "s1",
+            "remote_id": "overview",
+            "type": _enum("company_overview", "about"),
+            "label": f"About {company}",
+            "content": about,
+        },
         {
             "id": "s2",
             "remote_id": "responsibilities",
@@ -163,8 +169,20 @@ def _content(title: str, company: str, location: str, *, unsafe: bool) -> dict[s
             "label": "What you will do",
             "content": "\n".join(responsibilities),
         },
-        {"id": "s3", "remote_id": "skills", "type": _enum("skills", "requirements"), "label": "What you bring", "content": "\n".join(skills)},
-        {"id": "s4", "remote_id": "benefits", "type": _enum("benefits", "perks"), "label": "Benefits", "content": "\n".join(benefits)},
+        {
+            "id": "s3",
+            "remote_id": "skills",
+            "type": _enum("skills", "requirements"),
+            "label": "What you bring",
+            "content": "\n".join(skills),
+        },
+        {
+            "id": "s4",
+            "remote_id": "benefits",
+            "type": _enum("benefits", "perks"),
+            "label": "Benefits",
+            "content": "\n".join(benefits),
+        },
     ]
     plain = "\n\n".join([about, *responsibilities, *skills, *benefits])
     return {"plain": plain, "html": "".join(html_parts), "sections": sections}
@@ -230,7 +248,9 @@ def _question(
         "type": _enum(qtype, qtype.replace("_", " ").title().replace(" ", "")),
         "text": text,
         "required": required,
-        "multiple_choice_answers": [{"id": oid, "remote_id": oid, "text": label} for oid, label in options or []],
+        "multiple_choice_answers": [
+            {"id": oid, "remote_id": oid, "text": label} for oid, label in options or []
+        ],
         "parent_question": parent,
     }
 
@@ -266,7 +286,11 @@ def full_questionnaire(prefix: str) -> dict[str, Any]:
             "multi_select",
             "Which languages do you speak fluently?",
             required=False,
-            options=[(f"{prefix}_opt_en", "English"), (f"{prefix}_opt_de", "German"), (f"{prefix}_opt_fr", "French")],
+            options=[
+                (f"{prefix}_opt_en", "English"),
+                (f"{prefix}_opt_de", "German"),
+                (f"{prefix}_opt_fr", "French"),
+            ],
         ),
         _question(f"{prefix}_q_relocate", "boolean", "Are you willing to relocate?", required="false"),
         _question(f"{prefix}_q_years", "number", "Years of professional experience", required="true"),
@@ -274,7 +298,13 @@ def full_questionnaire(prefix: str) -> dict[str, Any]:
         _question(f"{prefix}_q_portfolio", "url", "Link to your portfolio or GitHub", required=False),
         _question(f"{prefix}_q_cover", "attachment", "Cover letter", required=False),
     ]
-    return {"id": f"{prefix}_qn_main", "remote_id": "application_form", "name": "Application questions", "internal": "false", "questions": questions}
+    return {
+        "id": f"{prefix}_qn_main",
+        "remote_id": "application_form",
+        "name": "Application questions",
+        "internal": "false",
+        "questions": questions,
+    }
 
 
 def short_questionnaire(prefix: str, *, internal_as_bool: bool = False) -> dict[str, Any]:
@@ -283,7 +313,13 @@ def short_questionnaire(prefix: str, *, internal_as_bool: bool = False) -> dict[
         _question(f"{prefix}_q_salary", "number", "Salary expectation (yearly, gross)", required=True),
     ]
     internal: bool | str = False if internal_as_bool else "false"
-    return {"id": f"{prefix}_qn_short", "remote_id": "screening", "name": "Screening", "internal": internal, "questions": questions}
+    return {
+        "id": f"{prefix}_qn_short",
+        "remote_id": "screening",
+        "name": "Screening",
+        "internal": internal,
+        "questions": questions,
+    }
 
 
 def make_posting(
@@ -301,7 +337,7 @@ def make_posting(
     locations: list[str] | None = None,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """One JobPosting as StackOne returns it (questionnaires included; the server strips them unless asked)."""
+    """One JobPosting as StackOne returns it (with questionnaires; the server drops them unless asked)."""
     posting_id = stackone_id(rng)
     remote_id = remote_posting_id(provider, rng)
     job_title, department = _TITLES[index % len(_TITLES)]
@@ -337,7 +373,8 @@ def make_posting(
         "remote_id": remote_id,
         "title": job_title,
         "locations": [
-            {"id": stackone_id(rng), "remote_id": str(rng.randint(1000, 9999)), "name": name} for name in locations
+            {"id": stackone_id(rng), "remote_id": str(rng.randint(1000, 9999)), "name": name}
+            for name in locations
         ],
         "internal": internal,
         "status": _enum(status, status_source),

@@ -151,9 +151,15 @@ class StackOneSandbox:
         public.add("GET", "/_sandbox/accounts/{account_id}/postings", self.admin_list_postings)
         public.add("POST", "/_sandbox/accounts/{account_id}/postings", self.admin_add_postings)
         public.add("PATCH", "/_sandbox/accounts/{account_id}/postings/{posting_id}", self.admin_edit_posting)
-        public.add("DELETE", "/_sandbox/accounts/{account_id}/postings/{posting_id}", self.admin_delete_posting)
-        public.add("POST", "/_sandbox/accounts/{account_id}/postings/{posting_id}/close", self.admin_close_posting)
-        public.add("POST", "/_sandbox/accounts/{account_id}/postings/{posting_id}/reopen", self.admin_reopen_posting)
+        public.add(
+            "DELETE", "/_sandbox/accounts/{account_id}/postings/{posting_id}", self.admin_delete_posting
+        )
+        public.add(
+            "POST", "/_sandbox/accounts/{account_id}/postings/{posting_id}/close", self.admin_close_posting
+        )
+        public.add(
+            "POST", "/_sandbox/accounts/{account_id}/postings/{posting_id}/reopen", self.admin_reopen_posting
+        )
         public.add("GET", "/_sandbox/applications", self.admin_list_applications)
         public.add("POST", "/_sandbox/applications/{application_id}/status", self.admin_application_status)
 
@@ -217,11 +223,22 @@ class StackOneSandbox:
             error_code = "AccountInvalidCredentialsError"
         if status == 502:
             extra["provider_errors"] = [
-                {"status": 503, "url": "https://provider.example/api", "raw": {"error": "upstream down"}, "headers": {}}
+                {
+                    "status": 503,
+                    "url": "https://provider.example/api",
+                    "raw": {"error": "upstream down"},
+                    "headers": {},
+                }
             ]
         return _error_response(
-            self.state, ApiError(status, "Injected by the sandbox: " + _MESSAGES.get(status, "Error"),
-                                 error_code=error_code, extra=extra, headers=headers)
+            self.state,
+            ApiError(
+                status,
+                "Injected by the sandbox: " + _MESSAGES.get(status, "Error"),
+                error_code=error_code,
+                extra=extra,
+                headers=headers,
+            ),
         )
 
     def _linked_account(self, request: Request) -> dict[str, Any]:
@@ -251,7 +268,9 @@ class StackOneSandbox:
     def list_accounts(self, request: Request) -> Response:
         page = _int_param(request, "page", 1, minimum=0) or 1
         page_size = _int_param(request, "page_size", 25, minimum=1)
-        owners = set(request.query.get("origin_owner_ids", [])) | set(request.query.get("origin_owner_id", []))
+        owners = set(request.query.get("origin_owner_ids", [])) | set(
+            request.query.get("origin_owner_id", [])
+        )
         providers = set(request.query.get("providers", [])) | set(request.query.get("provider", []))
         statuses = set(request.query.get("status", []))
         account_ids = set(request.query.get("account_ids", []))
@@ -443,7 +462,13 @@ class StackOneSandbox:
                 "; ".join(errors),
                 extra={
                     "errors": errors,
-                    "provider_errors": [{"status": 422, "url": "https://provider.example/applications", "raw": {"errors": errors}}],
+                    "provider_errors": [
+                        {
+                            "status": 422,
+                            "url": "https://provider.example/applications",
+                            "raw": {"errors": errors},
+                        }
+                    ],
                 },
             )
         application = self.state.record_application(account["id"], body, posting)
@@ -460,7 +485,8 @@ class StackOneSandbox:
         application = self.state.applications.get(request.path_params["id"])
         if application is None:
             application = next(
-                (a for a in self.state.applications.values() if a.remote_id == request.path_params["id"]), None
+                (a for a in self.state.applications.values() if a.remote_id == request.path_params["id"]),
+                None,
             )
         if application is None or application.account_id != account["id"]:
             raise ApiError(404, "Application not found.")
@@ -489,7 +515,8 @@ class StackOneSandbox:
             )
         else:
             options = "".join(
-                f'<option value="{key}">{html.escape(name)}</option>' for key, name in seed.PROVIDER_NAMES.items()
+                f'<option value="{key}">{html.escape(name)}</option>'
+                for key, name in seed.PROVIDER_NAMES.items()
             )
             chooser = (
                 '<label for="provider">ATS provider</label> '
@@ -515,8 +542,9 @@ class StackOneSandbox:
             return _hub_error(exc)
         body = (
             "<h1>Account linked</h1>"
-            f'<p role="status">Your <strong>{html.escape(str(account["provider_name"]))}</strong> account is now '
-            f'linked for {html.escape(account["origin_owner_name"])}.</p>'
+            f'<p role="status">Your <strong>{html.escape(str(account["provider_name"]))}</strong> '
+            "account is now "
+            f"linked for {html.escape(account['origin_owner_name'])}.</p>"
             f'<p>Account id: <code id="account-id" data-account-id="{html.escape(account["id"])}">'
             f"{html.escape(account['id'])}</code></p><p>You can close this window.</p>"
         )
@@ -569,7 +597,7 @@ class StackOneSandbox:
         body = _admin_body(request)
         status = body.get("status")
         rule = FailureRule(
-            status=status if status == DROP else int(status),
+            status=DROP if status == DROP else int(str(status)),
             count=body.get("count"),
             probability=body.get("probability"),
             account_id=body.get("account_id"),
@@ -665,7 +693,9 @@ class StackOneSandbox:
 
     def admin_application_status(self, request: Request) -> Response:
         body = _admin_body(request)
-        application = self.state.set_application_status(request.path_params["application_id"], str(body["value"]))
+        application = self.state.set_application_status(
+            request.path_params["application_id"], str(body["value"])
+        )
         return json_response(200, render_application(application))
 
 
@@ -781,7 +811,12 @@ def _document_errors(documents: Any) -> list[str]:
 
 
 def _includes(request: Request) -> set[str]:
-    return {part.strip() for value in request.query.get("include", []) for part in value.split(",") if part.strip()}
+    return {
+        part.strip()
+        for value in request.query.get("include", [])
+        for part in value.split(",")
+        if part.strip()
+    }
 
 
 def _fields(request: Request) -> list[str] | None:
@@ -835,4 +870,3 @@ def _page(title: str, body: str) -> str:
 def _hub_error(error: SandboxError) -> Response:
     body = f'<h1>Link not valid</h1><p role="alert">{html.escape(str(error))}</p>'
     return html_response(error.status, _page("Link not valid", body))
-

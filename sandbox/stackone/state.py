@@ -226,7 +226,7 @@ class StackOneState:
         origin_username: str | None = None,
         account_type: str = "production",
     ) -> dict[str, Any]:
-        account = {
+        account: dict[str, Any] = {
             "id": account_id,
             "provider": provider,
             "provider_name": seed.PROVIDER_NAMES.get(provider, provider.title()),
@@ -278,7 +278,12 @@ class StackOneState:
             return copy.deepcopy(account)
 
     def generate_accounts(
-        self, count: int, postings_per_account: int, *, providers: list[str] | None = None, prefix: str = "bench"
+        self,
+        count: int,
+        postings_per_account: int,
+        *,
+        providers: list[str] | None = None,
+        prefix: str = "bench",
     ) -> list[dict[str, Any]]:
         """`count` accounts, each with its own owner and `postings_per_account` postings (benchmarks)."""
         providers = providers or ["greenhouse", "ashby", "workday", "lever"]
@@ -383,7 +388,9 @@ class StackOneState:
             return copy.deepcopy(posting)
 
     def set_posting_status(self, account_id: str, posting_id: str, status: str) -> dict[str, Any]:
-        return self.edit_posting(account_id, posting_id, {"status": {"value": status, "source_value": status}})
+        return self.edit_posting(
+            account_id, posting_id, {"status": {"value": status, "source_value": status}}
+        )
 
     def close_posting(self, account_id: str, posting_id: str) -> dict[str, Any]:
         return self.set_posting_status(account_id, posting_id, "closed")
@@ -480,7 +487,10 @@ class StackOneState:
                 raise SandboxError("Choose one of the listed providers.", 400)
             if not session.multiple:
                 for existing in self.accounts.values():
-                    if existing["origin_owner_id"] == session.origin_owner_id and existing["provider"] == chosen:
+                    if (
+                        existing["origin_owner_id"] == session.origin_owner_id
+                        and existing["provider"] == chosen
+                    ):
                         linked = self.set_account_status(existing["id"], "active")
                         session.used_by_account_id = existing["id"]
                         return linked
@@ -516,7 +526,8 @@ class StackOneState:
                 candidate_id=str(body.get("candidate_id") or seed.stackone_id(self._rng)),
                 remote_candidate_id=str(self._rng.randint(10_000_000, 99_999_999)),
                 job_id=(posting or {}).get("job_id") or body.get("job_id"),
-                remote_job_id=(posting or {}).get("remote_job_id") or (posting or {}).get("remote_job_posting_id"),
+                remote_job_id=(posting or {}).get("remote_job_id")
+                or (posting or {}).get("remote_job_posting_id"),
                 status="new",
                 created_at=now,
                 updated_at=now,
