@@ -143,7 +143,9 @@ class RunningServer:
         self._server = _Server((host, port), handler)
         self.host = host
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"sandbox-{self.port}"
+        )
         self._thread.daemon = True
         self._thread.start()
 

@@ -9,8 +9,8 @@ never reach the board (draft, closed, internal).
 
 from __future__ import annotations
 
+import base64
 import random
-import string
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,10 +93,13 @@ _CONTRACT_TYPES = (("full_time", "FullTime"), ("part_time", "PartTime"), ("shift
 _CURRENCIES = {"greenhouse": "USD", "ashby": "EUR", "workday": "USD", "lever": "GBP"}
 
 
+_ID_SAFE = str.maketrans("-_", "Xq")  # keep ids alphanumeric
+
+
 def stackone_id(rng: random.Random) -> str:
     """A StackOne-style synthetic id (the docs say they are prefixed `c28xIQ`)."""
-    alphabet = string.ascii_letters + string.digits
-    return "c28xIQ" + "".join(rng.choice(alphabet) for _ in range(20))
+    raw = base64.urlsafe_b64encode(rng.getrandbits(120).to_bytes(15, "big")).decode()
+    return "c28xIQ" + raw.translate(_ID_SAFE)
 
 
 def _uuid(rng: random.Random) -> str:

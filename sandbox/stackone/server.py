@@ -703,7 +703,8 @@ class StackOneSandbox:
 
 
 def _render_posting(posting: dict[str, Any], include: set[str], fields: list[str] | None) -> dict[str, Any]:
-    rendered = copy.deepcopy(posting)
+    # A shallow copy is enough: it is serialised at once, and edits replace top-level values.
+    rendered = dict(posting)
     if "questionnaires" not in include:
         rendered.pop("questionnaires", None)
     if fields:

@@ -366,7 +366,7 @@ class StackOneState:
             for posting in created:
                 posting["updated_at"] = now
                 self._store_posting(account_id, posting)
-            return copy.deepcopy(created)
+            return created  # the stored objects: callers only read or serialise them
 
     def add_posting(self, account_id: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
         """One new generated posting, with `fields` overriding the generated values."""
@@ -374,7 +374,7 @@ class StackOneState:
             posting = self.generate_postings(account_id, 1)[0]
             if fields:
                 return self.edit_posting(account_id, posting["id"], fields)
-            return posting
+            return copy.deepcopy(posting)
 
     def edit_posting(self, account_id: str, posting_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Merge `fields` into the posting (top-level keys) and bump `updated_at`."""
