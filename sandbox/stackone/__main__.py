@@ -7,7 +7,8 @@ import signal
 import sys
 from types import FrameType
 
-from sandbox.stackone import DEFAULT_API_KEY, start_stackone_sandbox
+from sandbox.stackone import DEFAULT_API_KEY, FailureRule, start_stackone_sandbox
+from sandbox.stackone.state import DROP
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
         "--empty-pages", action="store_true", help="an empty page with `next` before each page"
     )
     parser.add_argument("--no-demo-data", action="store_true", help="start without the demo employers")
+    parser.add_argument(
+        "--fail-probability", type=float, default=None, help="inject failures into this share of API requests"
+    )
+    parser.add_argument(
+        "--fail-status", default="429", help="status of injected failures: 400-504 or 'drop' (default 429)"
+    )
     args = parser.parse_args(argv)
 
     handle = start_stackone_sandbox(
@@ -38,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.short_page_size or args.empty_pages:
         handle.state.set_pagination(short_page_size=args.short_page_size, empty_pages=args.empty_pages)
+    if args.fail_probability:
+        status: int | str = DROP if args.fail_status == DROP else int(args.fail_status)
+        handle.state.add_failure(FailureRule(status=status, probability=args.fail_probability))
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
