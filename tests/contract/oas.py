@@ -23,9 +23,8 @@ from urllib.parse import parse_qs
 
 import httpx
 from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-from openapi_core.datatypes import RequestParameters  # isort: skip
 
 ATS_ENV = "STACKONE_OAS_ATS"
 PLATFORM_ENV = "STACKONE_OAS_PLATFORM"

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.validation.request.exceptions import (
+    InvalidParameter,
     InvalidRequestBody,
     MissingRequiredParameter,
     SecurityValidationError,
@@ -88,3 +89,26 @@ def test_requests_breaking_the_spec_are_rejected(ats_spec: OpenAPI, platform_spe
     )
     with pytest.raises(InvalidRequestBody):
         validate_request(platform_spec, bad_session)
+
+
+def test_request_details_the_apply_and_sync_code_could_get_wrong_are_caught(ats_spec: OpenAPI) -> None:
+    headers = {"Authorization": "Basic eDo=", "x-account-id": "acc"}
+    # The spec's own example writes the answer type as a plain string; the schema wants {"value": ...}.
+    string_answer_type = httpx.Request(
+        "POST",
+        "http://127.0.0.1:1/unified/ats/applications",
+        json={
+            "questionnaires": [{"id": "q", "answers": [{"id": "a", "type": "short_text", "values": ["x"]}]}]
+        },
+        headers=headers,
+    )
+    with pytest.raises(InvalidRequestBody):
+        validate_request(ats_spec, string_answer_type)
+    not_a_date = httpx.Request(
+        "GET",
+        "http://127.0.0.1:1/unified/ats/job_postings",
+        params={"filter[updated_after]": "yesterday"},
+        headers=headers,
+    )
+    with pytest.raises(InvalidParameter):
+        validate_request(ats_spec, not_a_date)
