@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -147,12 +146,6 @@ class OpenAPIResponseAdapter:
         return Headers(list(self._response.headers.multi_items()))
 
 
-@dataclass
-class Exchange:
-    request: httpx.Request
-    response: httpx.Response
-
-
 def validate_request(spec: OpenAPI, request: httpx.Request) -> None:
     """Raises openapi-core's validation error when the request breaks the spec."""
     spec.validate_request(OpenAPIRequestAdapter(request))
@@ -166,15 +159,24 @@ def validate_response(spec: OpenAPI, response: httpx.Response, request: httpx.Re
     )
 
 
-class Recorder:
-    """An httpx event hook pair that keeps every request/response exchange for later validation."""
+class RecordingTransport(httpx.BaseTransport):
+    """An httpx transport that passes requests through and keeps every (request, response) exchange,
+    so a real client can be run against a sandbox and its traffic validated afterwards."""
 
     def __init__(self) -> None:
-        self.exchanges: list[Exchange] = []
+        self._inner = httpx.HTTPTransport(verify=False)  # plain HTTP on loopback: no CA bundle needed
+        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
 
-    def hooks(self) -> dict[str, list[Any]]:
-        return {"response": [self._on_response]}
-
-    def _on_response(self, response: httpx.Response) -> None:
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
         response.read()
-        self.exchanges.append(Exchange(response.request, response))
+        self.exchanges.append((request, response))
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def spec_for(request: httpx.Request, ats_spec: OpenAPI, platform_spec: OpenAPI) -> OpenAPI:
+    """The unified ATS spec for /unified/* paths, the platform spec for the rest."""
+    return ats_spec if request.url.path.startswith("/unified/") else platform_spec

@@ -20,25 +20,8 @@ from sandbox.demo_employers import DEMO_EMPLOYERS
 from sandbox.stackone import StackOneSandboxHandle
 from sandbox.stackone.seed import is_on_board
 from tests.contract.conftest import API_KEY
-from tests.contract.oas import validate_request, validate_response
+from tests.contract.oas import RecordingTransport, spec_for, validate_request, validate_response
 from tests.contract.test_sandbox_responses import with_legacy_internal_as_string
-
-
-class RecordingTransport(httpx.BaseTransport):
-    """Passes requests through to a real transport and keeps every exchange."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport(verify=False)  # plain HTTP on loopback
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._inner.handle_request(request)
-        response.read()
-        self.exchanges.append((request, response))
-        return response
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 @pytest.fixture
@@ -61,7 +44,7 @@ def _validate_all(
 ) -> list[tuple[str, str]]:
     validated = []
     for request, response in transport.exchanges:
-        spec = ats_spec if request.url.path.startswith("/unified/") else platform_spec
+        spec = spec_for(request, ats_spec, platform_spec)
         validate_request(spec, request)
         wrapped = httpx.Response(
             response.status_code, headers=response.headers, content=response.content, request=request
