@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +13,7 @@ import httpx
 import pytest
 
 from sandbox.demo_employers import DEMO_EMPLOYERS
-from sandbox.stackone import StackOneSandboxHandle
+from sandbox.stackone import StackOneSandboxHandle, start_stackone_sandbox
 from sandbox.stackone.seed import ALL_QUESTION_TYPES, is_on_board
 from tests.sandbox.conftest import API_KEY, SleepRecorder
 
@@ -644,3 +646,22 @@ def test_injected_501_on_create_application(
         "/unified/ats/applications", json=body, headers={"x-account-id": ACME.account_id}
     )
     assert response.status_code == 501
+
+
+def test_parallel_requests_are_served_concurrently() -> None:
+    """Each request's latency step waits at a barrier that only opens when 4 requests are inside at once,
+    so a server that handled one request at a time would time out here."""
+    barrier = threading.Barrier(4)
+    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=1, sleep=lambda _s: barrier.wait(timeout=5))
+    try:
+
+        def fetch(employer: Any) -> int:
+            with httpx.Client(
+                base_url=handle.base_url, auth=httpx.BasicAuth(API_KEY, ""), verify=False
+            ) as client:
+                return postings_page(client, employer.account_id).status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(fetch, DEMO_EMPLOYERS)) == [200, 200, 200, 200]
+    finally:
+        handle.stop()
