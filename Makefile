@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck unit bench clean
+.PHONY: venv run test lint typecheck unit bench clean fuzz soak bench-load
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ unit: venv
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Long API fuzz run over every documented operation (the short one is part of `make test`).
+FUZZ_EXAMPLES ?= 150
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/pytest -q tests/quality/test_fuzz.py
 
 run: venv
 	$(BIN)/python -m local.run

@@ -1,0 +1,135 @@
+"""The fuzz world: moto, the StackOne and Embloy sandboxes on 127.0.0.1, demo employers with API keys."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.quality.fuzz_support import FuzzWorld
+
+STACKONE_KEY = "fuzz-stackone-key"
+WEBHOOK_SECRET = "fuzz-webhook-secret"
+FUZZ_STATS: dict[str, int] = {}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | set | tuple):
+        return sorted((_plain(v) for v in value), key=repr)
+    return value
+
+
+def _scan(table: Any) -> list[Any]:
+    items: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend(_plain(item) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_world() -> Iterator[FuzzWorld]:
+    """One world per module: building it (and syncing the board) is the slow part, fuzzing is not."""
+    from moto import mock_aws
+
+    from sandbox.demo_employers import DEMO_EMPLOYERS
+    from sandbox.embloy import start_embloy_sandbox
+    from sandbox.stackone import start_stackone_sandbox
+
+    stackone = start_stackone_sandbox(api_key=STACKONE_KEY)
+    embloy = start_embloy_sandbox()
+    saved_env = dict(os.environ)
+    os.environ.update(
+        {
+            "STACKONE_BASE_URL": stackone.base_url,
+            "EMBLOY_API_URL": embloy.base_url,
+            "EMBLOY_PORTAL_URL": embloy.base_url,
+            "SYNC_QUEUE_URL": "",
+        }
+    )
+    try:
+        with mock_aws():
+            import boto3
+
+            from chalicelib import deps
+            from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
+            from chalicelib.settings import get_settings
+
+            get_settings.cache_clear()
+            deps.reset_dependencies()
+            settings = get_settings()
+            dynamodb = boto3.client("dynamodb")
+            dynamodb.create_table(**create_table_kwargs(settings.table_name))
+            dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
+            secrets = boto3.client("secretsmanager")
+            secrets.create_secret(Name=settings.stackone_api_key_secret_name, SecretString=STACKONE_KEY)
+            secrets.create_secret(Name=settings.webhook_secret_name, SecretString=WEBHOOK_SECRET)
+            queue_url = boto3.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
+            os.environ["SYNC_QUEUE_URL"] = queue_url
+            get_settings.cache_clear()
+
+            service = deps.get_employer_service()
+            api_keys = []
+            for demo in DEMO_EMPLOYERS[:2]:
+                _, key = service.create(demo.name, employer_id=demo.employer_id)
+                api_keys.append(key)
+
+            resource = boto3.resource("dynamodb")
+            tables = [resource.Table(settings.table_name), resource.Table(settings.idempotency_table_name)]
+            sqs = boto3.client("sqs")
+
+            def snapshot() -> Any:
+                stats = stackone.state.stats()
+                writes = {k: v for k, v in stats["by_path"].items() if not k.startswith("GET ")}
+                attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
+                    "Attributes"
+                ]
+                return {
+                    "tables": [_scan(table) for table in tables],
+                    "secrets": sorted(
+                        (s["Name"], s.get("LastChangedDate")) for s in secrets.list_secrets()["SecretList"]
+                    ),
+                    "queue": (
+                        attributes["ApproximateNumberOfMessages"],
+                        attributes.get("ApproximateNumberOfMessagesNotVisible"),
+                    ),
+                    "stackone_writes": writes,
+                    "stackone_applications": stats["applications"],
+                }
+
+            path_values = {
+                "account_id": [demo.account_id for demo in DEMO_EMPLOYERS],
+                "job_id": [],
+                "name": ["board.js", "app.css", "api.js", "favicon.svg"],
+            }
+            world = FuzzWorld(path_values=path_values, api_keys=api_keys, snapshot=snapshot)
+            world.stackone = stackone  # type: ignore[attr-defined]
+            world.embloy = embloy  # type: ignore[attr-defined]
+            yield world
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        stackone.stop()
+        embloy.stop()
+        FUZZ_STATS.update({f"{k}": v for k, v in world.counts.items()} if "world" in locals() else {})
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FUZZ_STATS:
+        total = FUZZ_STATS.get("examples", 0)
+        by_status = {k: v for k, v in sorted(FUZZ_STATS.items()) if k.startswith("status_")}
+        terminalreporter.write_line(
+            f"API fuzz: {total} requests; {by_status}; "
+            f"rejected-unchanged checks: {FUZZ_STATS.get('rejected_checked', 0)}"
+        )

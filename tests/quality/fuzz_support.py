@@ -1,0 +1,230 @@
+"""Property-based fuzzing of the HTTP API through `chalice.test.Client`, driven by our OpenAPI document.
+
+For each documented operation, hypothesis draws requests that mix valid inputs (generated from the
+operation's own JSON Schemas with hypothesis-jsonschema, plus ids that exist in the fuzz world) with
+invalid ones (wrong types, junk JSON, junk ids, missing or bad credentials). Every response must:
+- not be a 5xx;
+- have a status the document declares for the operation;
+- carry a body that validates against the declared schema (errors: the shared error shape);
+and a rejected request (4xx) must leave the stored data and StackOne's write log unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jsonschema
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+# Responses produced by the local API Gateway emulation itself (not our handlers) carry this header. In
+# AWS the stack's gateway responses (deploy/resources.yaml) rewrite them into our error shape, so only
+# their status is checked here.
+GATEWAY_ERROR_HEADER = "x-amzn-ErrorType"
+
+JSON_TEXT = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+ID_ALPHABET = string.ascii_letters + string.digits + "-_.~%:=+ /\\'\"<>{}"
+
+
+@dataclass
+class FuzzWorld:
+    """What the fuzz run knows about its data: valid ids per path parameter and credentials."""
+
+    path_values: dict[str, list[str]]
+    api_keys: list[str]
+    snapshot: Callable[[], Any]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    valid_body: bool
+
+    def describe(self) -> str:
+        shown = (self.body or b"")[:300]
+        return f"{self.method} {self.url} headers={self.headers} body={shown!r}"
+
+
+def inline_refs(schema: Any, components: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """`schema` with every `#/components/schemas/...` reference replaced by its definition."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name in seen:  # recursive model: stop expanding
+                return {}
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return inline_refs({**components[name], **rest}, components, (*seen, name))
+        return {key: inline_refs(value, components, seen) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [inline_refs(item, components, seen) for item in schema]
+    return schema
+
+
+def _without_formats(schema: Any) -> Any:
+    # hypothesis-jsonschema generates `format` values well, but pydantic's `uri`/`date-time` are stricter
+    # in places; what matters here is well-formed JSON of the right shape.
+    if isinstance(schema, dict):
+        return {k: _without_formats(v) for k, v in schema.items() if k != "format"}
+    if isinstance(schema, list):
+        return [_without_formats(item) for item in schema]
+    return schema
+
+
+def path_value(name: str, world: FuzzWorld) -> st.SearchStrategy[str]:
+    known = world.path_values.get(name, [])
+    junk = st.text(alphabet=ID_ALPHABET, min_size=1, max_size=80)
+    return (st.sampled_from(known) | junk) if known else junk
+
+
+def query_strategy(parameters: list[dict[str, Any]]) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """Pairs for a query string: schema-valid values, junk strings and unknown names."""
+    per_parameter = []
+    for parameter in parameters:
+        if parameter["in"] != "query":
+            continue
+        schema = parameter["schema"]
+        name = parameter["name"]
+        items = schema.get("items", schema) if schema.get("type") == "array" else schema
+        scalar = _scalar_values(_without_formats(items))
+        values = st.lists(scalar, min_size=1, max_size=3 if schema.get("type") == "array" else 1)
+        per_parameter.append(st.one_of(st.just([]), values.map(lambda vs, n=name: [(n, v) for v in vs])))
+    unknown = st.lists(
+        st.tuples(st.sampled_from(["x", "page", "utm_source"]), st.text(max_size=8)), max_size=1
+    )
+    return st.tuples(*per_parameter, unknown).map(lambda groups: [pair for group in groups for pair in group])
+
+
+def _scalar_values(schema: dict[str, Any]) -> st.SearchStrategy[str]:
+    def text_of(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value if isinstance(value, str) else json.dumps(value)
+
+    valid = from_schema(schema).map(text_of) if schema else st.text(max_size=20)
+    junk = st.text(max_size=30) | st.sampled_from(["", "-1", "0", "101", "true", "yes", "null", "x" * 3000])
+    return valid | junk
+
+
+def body_strategy(schema: dict[str, Any] | None) -> st.SearchStrategy[tuple[bytes | None, bool]]:
+    """(raw body, drawn from the schema?) for an operation with or without a JSON request body."""
+    junk_json = JSON_TEXT.map(lambda value: (json.dumps(value).encode(), False))
+    junk_bytes = st.sampled_from([b"{", b"not json", b"\xff\xfe", b"[]", b"null", b'{"a":']).map(
+        lambda raw: (raw, False)
+    )
+    if schema is None:
+        return st.one_of(st.just((None, False)), junk_json)
+    valid = from_schema(_without_formats(schema)).map(lambda value: (json.dumps(value).encode(), True))
+    return st.one_of(valid, valid, junk_json, junk_bytes, st.just((None, False)))
+
+
+def case_strategy(
+    document: dict[str, Any], method: str, path: str, world: FuzzWorld
+) -> st.SearchStrategy[Case]:
+    operation = document["paths"][path][method.lower()]
+    components = document["components"]["schemas"]
+    parameters = operation.get("parameters", [])
+    path_names = [p["name"] for p in parameters if p["in"] == "path"]
+    request_body = operation.get("requestBody")
+    body_schema = None
+    if request_body:
+        body_schema = inline_refs(request_body["content"]["application/json"]["schema"], components)
+    secured = bool(operation.get("security"))
+    credentials = (
+        st.sampled_from(["valid", "valid", "missing", "wrong", "malformed"]) if secured else st.just("none")
+    )
+    extra_headers = [p for p in parameters if p["in"] == "header" and p["name"] != "If-None-Match"]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Case:
+        url_path = path
+        for name in path_names:
+            value = draw(path_value(name, world))
+            url_path = url_path.replace("{" + name + "}", quote(value, safe=""))
+        query = draw(query_strategy(parameters))
+        url = url_path + (("?" + urlencode(query)) if query else "")
+        headers: dict[str, str] = {}
+        body, valid_body = (
+            draw(body_strategy(body_schema)) if method in ("POST", "PUT", "PATCH") else (None, False)
+        )
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        mode = draw(credentials)
+        if mode == "valid":
+            headers["Authorization"] = f"Bearer {draw(st.sampled_from(world.api_keys))}"
+        elif mode == "wrong":
+            headers["Authorization"] = "Bearer " + draw(st.text(alphabet=string.ascii_letters, max_size=40))
+        elif mode == "malformed":
+            headers["Authorization"] = draw(st.sampled_from(["Basic abc", "Bearer", "token x", "bearer  "]))
+        for header in extra_headers:
+            if draw(st.booleans()):
+                headers[header["name"]] = draw(
+                    st.text(alphabet=string.printable.strip(), min_size=0, max_size=40)
+                    | st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=20)
+                )
+        if draw(st.booleans()) and any(p["name"] == "If-None-Match" for p in parameters):
+            headers["If-None-Match"] = draw(st.sampled_from(['"x"', "*", 'W/"abc"']))
+        return Case(method, path, url, headers, body, valid_body)
+
+    return build()
+
+
+def schema_for(document: dict[str, Any], method: str, path: str, status: int) -> tuple[bool, Any]:
+    """(declared?, JSON schema or None) of a response status."""
+    responses = document["paths"][path][method.lower()]["responses"]
+    response = responses.get(str(status))
+    if response is None:
+        return False, None
+    content = response.get("content") or {}
+    media = content.get("application/json")
+    if media is None:
+        return True, None
+    return True, inline_refs(media["schema"], document["components"]["schemas"])
+
+
+def check_response(
+    document: dict[str, Any], case: Case, status: int, headers: dict[str, str], body: bytes
+) -> None:
+    """Assert the response is declared, conforms to its schema and is never a 5xx."""
+    assert status < 500, f"{status} for {case.describe()}: {body[:500]!r}"
+    declared, schema = schema_for(document, case.method, case.path, status)
+    assert declared, f"undeclared status {status} for {case.describe()}: {body[:300]!r}"
+    lowered = {key.lower(): value for key, value in headers.items()}
+    if GATEWAY_ERROR_HEADER.lower() in lowered:
+        assert status in (401, 403), f"gateway {status} for {case.describe()}"
+        return
+    if schema is None:
+        return
+    content_type = lowered.get("content-type", "application/json")  # API Gateway's default
+    assert content_type.startswith("application/json"), (status, case.describe(), headers)
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise AssertionError(f"{status} body is not JSON for {case.describe()}: {body[:300]!r}") from exc
+    try:
+        jsonschema.Draft202012Validator(schema).validate(payload)
+    except jsonschema.ValidationError as exc:
+        raise AssertionError(
+            f"{status} body violates the document for {case.describe()}: {exc.message} at {list(exc.path)}"
+        ) from exc
+
+
+def documented_operations(document: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    for path, item in sorted(document["paths"].items()):
+        for method in sorted(item):
+            yield method.upper(), path
