@@ -34,7 +34,8 @@ def _unprocessable(field: str, message: str, code: str = "invalid_application") 
 
 
 def _too_large(field: str, limit: int) -> PayloadTooLargeError:
-    message = f"must be at most {limit // (1024 * 1024)} MB"
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+    message = f"must be at most {size}"
     error = PayloadTooLargeError(f"{field}: {message}", code="file_too_large")
     error.details = {"fields": {field: message}}  # type: ignore[attr-defined]
     return error
@@ -146,7 +147,9 @@ def _answers_by_question(request: NativeApplicationRequest, posting: Posting) ->
 
 
 def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, list | dict) and not value)
 
 
 def _condition_holds(question: Question, chosen: dict[str, list[str]]) -> bool:
@@ -170,7 +173,7 @@ def _check_value(question: Question, value: Any, field: str, max_file_bytes: int
             raise _unprocessable(field, "must be text")
         if len(value) > MAX_TEXT[kind]:
             raise _unprocessable(field, f"must be at most {MAX_TEXT[kind]} characters")
-        values = [value]
+        values = [value.strip()]
     elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise _unprocessable(field, "must be a number")
