@@ -229,9 +229,14 @@ def get_native_apply_service() -> NativeApplyService:
 
 @functools.cache
 def get_applications_service() -> ApplicationsService:
-    from chalicelib.services.applications import ApplicationsService
+    import hashlib
 
-    return ApplicationsService(get_application_records(), get_stackone_client())
+    from chalicelib.services.applications import ApplicationsService, CursorCodec
+
+    # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
+    # keyed on the authenticated employer. A per-table key keeps cursors from moving between deployments.
+    key = hashlib.sha256(f"applications-cursor:{get_settings().table_name}".encode()).digest()
+    return ApplicationsService(get_application_records(), get_stackone_client(), CursorCodec(key))
 
 
 def reset_dependencies() -> None:
