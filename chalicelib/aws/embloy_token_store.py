@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.aws.secret_store import SecretStore
-from chalicelib.errors import NotFoundError, UpstreamUnavailableError
+from chalicelib.errors import ConflictError, NotFoundError, UpstreamUnavailableError
 from chalicelib.services.embloy_tokens import EmbloyTokenStatus
 
 if TYPE_CHECKING:
@@ -132,16 +132,25 @@ class SecretsManagerEmbloyTokenStore:
             self._secrets.put_secret_value(SecretId=name, SecretString=token)
             return
         except ClientError as exc:
-            if _error_code(exc) not in ("ResourceNotFoundException", "InvalidRequestException"):
-                raise
             if _error_code(exc) == "InvalidRequestException":
-                # Scheduled for deletion (deleted elsewhere with a recovery window): bring it back.
-                self._secrets.restore_secret(SecretId=name)
-                self._secrets.put_secret_value(SecretId=name, SecretString=token)
-                return
-        self._secrets.create_secret(
-            Name=name, SecretString=token, Description="Embloy client token of one employer (job board)"
-        )
+                # The secret was just deleted; Secrets Manager finishes that asynchronously.
+                raise ConflictError(
+                    "The previous token is still being deleted; try again in a minute.",
+                    code="embloy_token_deleting",
+                ) from exc
+            if _error_code(exc) != "ResourceNotFoundException":
+                raise
+        try:
+            self._secrets.create_secret(
+                Name=name, SecretString=token, Description="Embloy client token of one employer (job board)"
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "InvalidRequestException":
+                raise ConflictError(
+                    "The previous token is still being deleted; try again in a minute.",
+                    code="embloy_token_deleting",
+                ) from exc
+            raise
 
     def _update_profile(self, employer_id: str, expression: str, values: dict[str, Any]) -> None:
         try:
