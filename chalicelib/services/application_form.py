@@ -25,6 +25,8 @@ from chalicelib.models.posting import Posting, Question, Questionnaire
 ALLOWED_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODT_MIME = b"application/vnd.oasis.opendocument.text"
+# Control characters other than tab, line feed, form feed and carriage return never occur in plain text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_TEXT = {"short_text": 1000, "long_text": 20000}
 
@@ -68,7 +70,7 @@ def _detect_format(content: bytes) -> str | None:
         text = content.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if text and all(char.isprintable() or char in "\t\n\r\f" for char in text):
+    if text and not _CONTROL.search(text):
         return "txt"
     return None
 

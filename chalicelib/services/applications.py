@@ -115,7 +115,7 @@ class ApplicationsService:
         stackone: ApplicationReader,
         cursors: CursorCodec,
         *,
-        refresh_budget_seconds: float = 10.0,
+        refresh_budget_seconds: float = 5.0,
         now: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:

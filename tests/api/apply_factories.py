@@ -133,7 +133,7 @@ DOCX = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:
 ODT = zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office/>"})
 DOC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 RTF = b"{\\rtf1\\ansi Hello}"
-TXT = "Ada Lovelace\nAnalyst — engines\n".encode()
+TXT = "Ada Lovelace\nAnalyst — engines\u00a0and\ttables\n".encode()
 
 
 def application_body(**overrides: Any) -> dict[str, Any]:
