@@ -247,3 +247,26 @@ def test_warm_click_reads_no_secret_from_secrets_manager(
 
     assert first == 1
     assert len(reads) == 1
+
+
+def test_warm_click_costs_one_posting_read_and_one_record_write(
+    client: Any, employer: tuple[str, str], embloy_api: respx.MockRouter
+) -> None:
+    employer_id, api_key = employer
+    upload_token(client, api_key, make_client_token())
+    posting = store_posting(make_posting(employer_id=employer_id))
+    route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
+    client.http.get(f"/jobs/{posting.job_id}/apply/embloy")  # warm up: the secret is now cached
+    calls: list[str] = []
+
+    def count(event_name: str, **kwargs: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    deps.get_table().meta.client.meta.events.register("before-call.dynamodb", count)
+    deps.get_secrets_provider().client.meta.events.register("before-call.secrets-manager", count)
+
+    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+
+    assert response.status_code == 302
+    assert sorted(calls) == ["GetItem", "PutItem"]  # the posting, and the employer's record of the click
+    assert route.call_count == 2  # one outbound call per click
