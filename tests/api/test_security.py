@@ -79,16 +79,14 @@ def test_sync_of_another_employers_account_is_404_and_burns_no_slot(
     assert [json.loads(m)["run_id"] for m in employer_api.queued_messages()] == [owner.json_body["run_id"]]
 
 
-@pytest.mark.parametrize(
-    "smuggled",
-    [
-        {"origin_owner_id": "emp_victim", "origin_owner_name": "Victim Corp"},
-        {"origin_owner_id": "emp_victim", "categories": ["hris"], "expires_in": 999999, "multiple": True},
-    ],
-)
-def test_owner_smuggled_in_the_body_never_reaches_stackone(
-    employer_api: EmployerApi, smuggled: dict[str, Any]
-) -> None:
+def test_owner_smuggled_in_the_body_never_reaches_stackone(employer_api: EmployerApi) -> None:
+    smuggled = {
+        "origin_owner_id": "emp_victim",
+        "origin_owner_name": "Victim Corp",
+        "categories": ["hris"],
+        "expires_in": 999999,
+        "multiple": True,
+    }
     mint = employer_api.stackone.post("/connect_sessions").respond(
         201, json=connect_session_body(employer_api.employer_id)
     )
@@ -105,21 +103,24 @@ def test_owner_smuggled_in_the_body_never_reaches_stackone(
     assert "emp_victim" not in mint.calls.last.request.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/connect-sessions", "/accounts/acc_1/sync"])
+BAD_BODIES = [
+    ('{"label": "' + "x" * 17000 + '"}', {}, 413, "payload_too_large"),
+    ("{not json", {}, 400, "invalid_json"),
+    ('["provider", "greenhouse"]', {}, 400, "invalid_json"),
+    (
+        "provider=greenhouse",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        400,
+        "unsupported_media_type",
+    ),
+    ('{"provider": "greenhouse"}', {"Content-Type": "text/plain"}, 400, "unsupported_media_type"),
+]
+
+
 @pytest.mark.parametrize(
-    ("body", "headers", "status", "code"),
-    [
-        ('{"label": "' + "x" * 17000 + '"}', {}, 413, "payload_too_large"),
-        ("{not json", {}, 400, "invalid_json"),
-        ('["provider", "greenhouse"]', {}, 400, "invalid_json"),
-        (
-            "provider=greenhouse",
-            {"Content-Type": "application/x-www-form-urlencoded"},
-            400,
-            "unsupported_media_type",
-        ),
-        ('{"provider": "greenhouse"}', {"Content-Type": "text/plain"}, 400, "unsupported_media_type"),
-    ],
+    ("path", "body", "headers", "status", "code"),
+    [("/connect-sessions", *bad) for bad in BAD_BODIES]
+    + [("/accounts/acc_1/sync", *bad) for bad in (BAD_BODIES[0], BAD_BODIES[1])],
 )
 def test_oversized_and_non_json_bodies_are_refused_in_the_error_shape(
     employer_api: EmployerApi, path: str, body: str, headers: dict[str, str], status: int, code: str
