@@ -44,7 +44,7 @@ class StatusReasonView(BaseModel):
     timestamp: datetime | None = None
 
 
-AttentionAction = Literal["reconnect", "contact_operator", "retry_sync"]
+AttentionAction = Literal["reconnect", "contact_operator"]
 
 
 class AttentionView(BaseModel):
