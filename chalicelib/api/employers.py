@@ -1,13 +1,14 @@
 """Employer routes: connect-session minting, linked accounts with sync health, "sync now".
 
 Every route wears `employer_authorizer` and starts with `current_employer_id()`; the employer comes from
-the API key, never from the request.
+the API key, never from the request. Models and services load on first use (cold-start budget).
 """
 
 from __future__ import annotations
 
 import re
 
+from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint, Response
 
 from chalicelib import deps
@@ -15,23 +16,18 @@ from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import ANY_CONTENT_TYPE, parse_json_body
 from chalicelib.errors import NotFoundError
-from chalicelib.models.employer_api import (
-    ACCOUNT_ID_PATTERN,
-    AccountsResponse,
-    ConnectSessionRequest,
-    SyncNowRequest,
-)
+from chalicelib.observability import metrics
 
 employers_blueprint = Blueprint(__name__)
 
 JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
-_ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
-
 
 def _checked_account_id(account_id: str) -> str:
+    from chalicelib.models.employer_api import ACCOUNT_ID_PATTERN
+
     # Ids outside the alphabet cannot exist; refusing them here keeps them out of StackOne URLs.
-    if not _ACCOUNT_ID.fullmatch(account_id):
+    if not re.fullmatch(ACCOUNT_ID_PATTERN, account_id):
         raise NotFoundError(f"No linked account {account_id[:64]!r}.", code="account_not_found")
     return account_id
 
@@ -41,16 +37,21 @@ def _checked_account_id(account_id: str) -> str:
 )
 @handle_errors
 def create_connect_session() -> Response:
+    from chalicelib.models.employer_api import ConnectSessionRequest
+
     request = employers_blueprint.current_request
     employer_id = current_employer_id(request)
     body = parse_json_body(request, ConnectSessionRequest)
     session = deps.get_connect_session_service().create(employer_id, body)
+    metrics.add_metric(name="ConnectSessionsMinted", unit=MetricUnit.Count, value=1)
     return Response(body=session.model_dump(mode="json"), status_code=201, headers=JSON_HEADERS)
 
 
 @employers_blueprint.route("/accounts", methods=["GET"], authorizer=employer_authorizer)
 @handle_errors
 def list_accounts() -> Response:
+    from chalicelib.models.employer_api import AccountsResponse
+
     employer_id = current_employer_id(employers_blueprint.current_request)
     accounts = deps.get_accounts_service().list_for(employer_id)
     return Response(
@@ -66,6 +67,8 @@ def list_accounts() -> Response:
 )
 @handle_errors
 def sync_account(account_id: str) -> Response:
+    from chalicelib.models.employer_api import SyncNowRequest
+
     request = employers_blueprint.current_request
     employer_id = current_employer_id(request)
     body = parse_json_body(request, SyncNowRequest)
@@ -74,4 +77,5 @@ def sync_account(account_id: str) -> Response:
     if query_mode is not None and not (request.raw_body or b"").strip():
         body = SyncNowRequest.model_validate({"mode": query_mode})
     queued = deps.get_accounts_service().request_sync(employer_id, _checked_account_id(account_id), body.mode)
+    metrics.add_metric(name="EmployerSyncsQueued", unit=MetricUnit.Count, value=1)
     return Response(body=queued.model_dump(mode="json"), status_code=202, headers=JSON_HEADERS)
