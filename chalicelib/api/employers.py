@@ -13,6 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.auth import current_employer_id, employer_authorizer
+from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import ANY_CONTENT_TYPE, parse_json_body
 from chalicelib.errors import NotFoundError
@@ -33,7 +34,11 @@ def _checked_account_id(account_id: str) -> str:
 
 
 @employers_blueprint.route(
-    "/connect-sessions", methods=["POST"], authorizer=employer_authorizer, content_types=ANY_CONTENT_TYPE
+    "/connect-sessions",
+    methods=["POST"],
+    authorizer=employer_authorizer,
+    content_types=ANY_CONTENT_TYPE,
+    cors=cors_config(),
 )
 @handle_errors
 def create_connect_session() -> Response:
@@ -47,7 +52,7 @@ def create_connect_session() -> Response:
     return Response(body=session.model_dump(mode="json"), status_code=201, headers=JSON_HEADERS)
 
 
-@employers_blueprint.route("/accounts", methods=["GET"], authorizer=employer_authorizer)
+@employers_blueprint.route("/accounts", methods=["GET"], authorizer=employer_authorizer, cors=cors_config())
 @handle_errors
 def list_accounts() -> Response:
     from chalicelib.models.employer_api import AccountsResponse
@@ -64,6 +69,7 @@ def list_accounts() -> Response:
     methods=["POST"],
     authorizer=employer_authorizer,
     content_types=ANY_CONTENT_TYPE,
+    cors=cors_config(),
 )
 @handle_errors
 def sync_account(account_id: str) -> Response:
