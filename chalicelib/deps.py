@@ -23,12 +23,15 @@ if TYPE_CHECKING:
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency
     from chalicelib.aws.secret_store import SecretStore
+    from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
     from chalicelib.aws.sync_queue import SqsSyncPublisher
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
     from chalicelib.clients.embloy.client import EmbloyClient
     from chalicelib.clients.stackone.client import StackOneClient
+    from chalicelib.services.accounts import AccountsService
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
+    from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
 
@@ -101,7 +104,7 @@ def get_employers_repository() -> DynamoDBEmployersRepository:
 def get_employer_service() -> EmployerService:
     from chalicelib.services.employers import EmployerService
 
-    return EmployerService(get_employers_repository())
+    return EmployerService(get_employers_repository(), cache_ttl_seconds=get_settings().api_key_cache_seconds)
 
 
 @functools.cache
@@ -228,6 +231,26 @@ def get_native_apply_service() -> NativeApplyService:
 
 
 @functools.cache
+def get_sync_now_limiter() -> DynamoDBSyncNowLimiter:
+    from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
+
+    return DynamoDBSyncNowLimiter(get_table())
+
+
+@functools.cache
+def get_accounts_service() -> AccountsService:
+    from chalicelib.services.accounts import AccountsService
+
+    return AccountsService(
+        get_stackone_client(),
+        get_sync_state_repository(),
+        get_sync_publisher(),
+        get_sync_now_limiter(),
+        sync_now_min_interval_seconds=get_settings().sync_now_min_interval_seconds,
+    )
+
+
+@functools.cache
 def get_applications_service() -> ApplicationsService:
     import hashlib
 
@@ -237,6 +260,20 @@ def get_applications_service() -> ApplicationsService:
     # keyed on the authenticated employer. A per-table key keeps cursors from moving between deployments.
     key = hashlib.sha256(f"applications-cursor:{get_settings().table_name}".encode()).digest()
     return ApplicationsService(get_application_records(), get_stackone_client(), CursorCodec(key))
+
+
+@functools.cache
+def get_connect_session_service() -> ConnectSessionService:
+    from chalicelib.services.connect import ConnectSessionService
+
+    settings = get_settings()
+    return ConnectSessionService(
+        get_stackone_client(),
+        get_employer_service(),
+        get_accounts_service(),
+        allowed_providers=settings.allowed_providers,
+        expires_in_seconds=settings.connect_session_expires_in,
+    )
 
 
 def reset_dependencies() -> None:
