@@ -121,7 +121,7 @@ def test_apply_route_redirects_to_a_working_sandbox_portal_page(
     monkeypatch.setenv("EMBLOY_API_URL", embloy_sandbox.base_url)
     monkeypatch.setenv("EMBLOY_PORTAL_URL", embloy_sandbox.portal_url)
     deps.reset_dependencies()  # also forgets the cached settings
-    # Read the settings now: inside a request chalice.test patches the environment with the stage's.
+    # Read the settings now, with the sandbox URLs, before the first request builds the services.
     assert get_settings().embloy_api_url == embloy_sandbox.base_url
     employer_id, api_key = employer
     client_token = mint_client_token(11)
