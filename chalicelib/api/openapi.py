@@ -53,7 +53,7 @@ ParamLocation = Literal["query", "header", "path"]
 
 @dataclass(frozen=True)
 class Header:
-    """A request header an operation reads."""
+    """A request header (or a query parameter without a query model) an operation reads."""
 
     name: str
     description: str
@@ -90,6 +90,7 @@ class Operation:
     body_media_types: tuple[str, ...] = ("application/json",)
     body_example: Any = None
     headers: tuple[Header, ...] = ()
+    query_params: tuple[Header, ...] = ()
     path_params: dict[str, str] = field(default_factory=dict)
     description: str | None = None
 
@@ -99,18 +100,60 @@ class Operation:
 
 
 IF_NONE_MATCH = Header("If-None-Match", "An ETag from an earlier response; a match answers 304.")
-NOT_MODIFIED = Reply("Not modified: the client's copy (by ETag) is current.", media_type=None)
-ETAG_HEADERS = ("ETag", "Cache-Control")
-JOB_ID = "The board's stable, URL-safe job id (from a listing's `job_id`)."
+IDEMPOTENCY_KEY = Header(
+    "Idempotency-Key",
+    "1-255 visible ASCII characters; a retry with the same key returns the first result.",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+)
+SYNC_MODE = Header(
+    "mode",
+    "`full` forces a full sweep (closes postings the ATS no longer lists); the body's `mode` wins.",
+    {"type": "string", "enum": ["auto", "full"]},
+)
+NOT_MODIFIED = Reply(
+    "Not modified: the client's copy (by ETag) is current.", media_type=None, headers=("ETag",)
+)
+CACHED = ("ETag", "Cache-Control")
+JOB_ID = {"job_id": "The board's stable, URL-safe job id (a listing's `job_id`)."}
+ACCOUNT_ID = {"account_id": "A StackOne linked-account id of the calling employer."}
+UPSTREAM = (502, 503, 504)
+DOCS = "chalicelib.models.api_docs"
+EMPLOYER_API = "chalicelib.models.employer_api"
+APPLY = "chalicelib.models.apply"
+
+SUMMARY_EXAMPLE = {
+    "job_id": "YWNjX2RlbW9fZ3JlZW5ob3VzZV9hY21lOnBvc3RfMQ",
+    "title": "Senior Robotics Engineer",
+    "company": "Acme Robotics",
+    "employer_id": "emp_demo_acme",
+    "provider": "greenhouse",
+    "department": "Engineering",
+    "locations": ["Remote - EU"],
+    "remote": True,
+    "employment_type": "full_time",
+    "contract_type": "permanent",
+    "compensation_summary": {
+        "kind": "salary",
+        "currency": "EUR",
+        "min": 70000,
+        "max": 90000,
+        "period": "year",
+        "text": "EUR 70,000\u201390,000 / year",
+    },
+    "posted_at": "2026-11-01T09:00:00.000Z",
+    "updated_at": "2026-11-20T12:00:00.000Z",
+    "url": "https://board.example.com/jobs/YWNjX2RlbW9fZ3JlZW5ob3VzZV9hY21lOnBvc3RfMQ",
+}
 
 OPERATIONS: tuple[Operation, ...] = (
+    # ---- system -----------------------------------------------------------------------------------
     Operation(
         "GET",
         "/health",
         "health",
         "Liveness",
         "system",
-        {200: Reply("The API is up.", "chalicelib.models.api_docs:HealthResponse", example={"status": "ok"})},
+        {200: Reply("The API is up.", f"{DOCS}:HealthResponse", example={"status": "ok"})},
     ),
     Operation(
         "GET",
@@ -119,6 +162,258 @@ OPERATIONS: tuple[Operation, ...] = (
         "This document",
         "system",
         {200: Reply("The OpenAPI 3.1 document of this API.", media_type="application/json")},
+    ),
+    # ---- board (public) ---------------------------------------------------------------------------
+    Operation(
+        "GET",
+        "/jobs",
+        "listJobs",
+        "Search and filter the board",
+        "board",
+        {
+            200: Reply(
+                "A page of live postings, newest first (or by relevance with `q`), with facet counts.",
+                f"{DOCS}:JobListResponse",
+                headers=CACHED,
+                example={
+                    "data": [SUMMARY_EXAMPLE],
+                    "next_cursor": None,
+                    "total": 1,
+                    "facets": {"company": {"Acme Robotics": 1}, "remote": {"true": 1}},
+                },
+            ),
+            304: NOT_MODIFIED,
+        },
+        errors=(400,),
+        query="chalicelib.services.board.query:BoardQuery",
+        headers=(IF_NONE_MATCH,),
+        description="Repeated filter parameters combine with OR; different filters with AND. "
+        "`cursor` is opaque and only valid with the query that produced it.",
+    ),
+    Operation(
+        "GET",
+        "/jobs/{job_id}",
+        "getJob",
+        "One posting in full",
+        "board",
+        {200: Reply("The posting.", f"{DOCS}:JobDetail", headers=CACHED), 304: NOT_MODIFIED},
+        errors=(404,),
+        headers=(IF_NONE_MATCH,),
+        path_params=JOB_ID,
+    ),
+    Operation(
+        "GET",
+        "/feed.xml",
+        "rssFeed",
+        "RSS 2.0 feed of the newest postings",
+        "board",
+        {200: Reply("RSS 2.0.", media_type="application/rss+xml", headers=CACHED), 304: NOT_MODIFIED},
+        errors=(400,),
+        query="chalicelib.services.board.query:BoardQuery",
+        headers=(IF_NONE_MATCH,),
+    ),
+    Operation(
+        "GET",
+        "/sitemap.xml",
+        "sitemap",
+        "Sitemap of every live posting",
+        "board",
+        {200: Reply("sitemaps.org XML.", media_type="application/xml", headers=CACHED), 304: NOT_MODIFIED},
+        headers=(IF_NONE_MATCH,),
+    ),
+    # ---- apply (public) ---------------------------------------------------------------------------
+    Operation(
+        "GET",
+        "/jobs/{job_id}/apply/embloy",
+        "applyWithEmbloyRedirect",
+        "Apply with Embloy (redirect)",
+        "apply",
+        {302: Reply("To the Embloy apply portal.", media_type=None, headers=("Location",))},
+        errors=(404, 409, *UPSTREAM),
+        path_params=JOB_ID,
+        description="409 `embloy_unsupported` / `embloy_not_configured` when the posting cannot use Embloy.",
+    ),
+    Operation(
+        "POST",
+        "/jobs/{job_id}/apply/embloy",
+        "applyWithEmbloyUrl",
+        "Apply with Embloy (URL for a frontend that redirects itself)",
+        "apply",
+        {
+            200: Reply(
+                "The Embloy portal URL.",
+                f"{APPLY}:EmbloyRedirectResponse",
+                example={"url": "https://embloy.com/sdk/apply?request_token=eyJ..."},
+            )
+        },
+        errors=(404, 409, *UPSTREAM),
+        path_params=JOB_ID,
+    ),
+    Operation(
+        "POST",
+        "/jobs/{job_id}/applications",
+        "submitApplication",
+        "Native application, forwarded to the employer's ATS",
+        "apply",
+        {
+            201: Reply(
+                "Accepted by the ATS.",
+                f"{APPLY}:ApplicationCreatedResponse",
+                example={"application_id": "c28xIQaWQ6MzM5MzczMDA2MQ"},
+            ),
+            202: Reply(
+                "StackOne timed out; the application may exist. Do not resubmit.",
+                f"{APPLY}:ApplicationPendingResponse",
+            ),
+        },
+        errors=(400, 404, 409, 413, 422, 429, *UPSTREAM),
+        body=f"{APPLY}:NativeApplicationRequest",
+        body_required=True,
+        body_example={
+            "candidate": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+            "answers": {"q_work_permit": True},
+            "resume": {"filename": "cv.pdf", "content_base64": "JVBERi0xLjQK..."},
+        },
+        headers=(IDEMPOTENCY_KEY,),
+        path_params=JOB_ID,
+        description="409 `apply_externally` carries `external_apply_url` when the ATS takes no "
+        "applications through StackOne; 409 `duplicate_application` for a repeat without Idempotency-Key.",
+    ),
+    # ---- employers (bearer API key) ---------------------------------------------------------------
+    Operation(
+        "POST",
+        "/connect-sessions",
+        "createConnectSession",
+        "Mint a StackOne Hub connect session for the calling employer",
+        "employers",
+        {
+            201: Reply(
+                "The session token for the Hub and its auth link.",
+                f"{EMPLOYER_API}:ConnectSessionResponse",
+                example={
+                    "token": "eyJhbGciOi...",
+                    "auth_link_url": "https://hub.stackone.com/connect?token=eyJhbGciOi...",
+                    "expires_at": "2026-11-22T15:00:00Z",
+                },
+            )
+        },
+        errors=(400, 404, 413, *UPSTREAM),
+        auth=True,
+        body=f"{EMPLOYER_API}:ConnectSessionRequest",
+        body_example={"provider": "greenhouse", "label": "Acme Greenhouse"},
+        description="The owner (`origin_owner_id`/`origin_owner_name`) always comes from the API key; "
+        "pass `account_id` to re-link (edit) one of your own accounts.",
+    ),
+    Operation(
+        "GET",
+        "/accounts",
+        "listAccounts",
+        "The employer's linked ATS accounts with sync health",
+        "employers",
+        {200: Reply("Linked accounts.", f"{EMPLOYER_API}:AccountsResponse")},
+        errors=UPSTREAM,
+        auth=True,
+    ),
+    Operation(
+        "POST",
+        "/accounts/{account_id}/sync",
+        "syncAccountNow",
+        "Enqueue a sync of one of the employer's accounts",
+        "employers",
+        {202: Reply("Queued.", f"{EMPLOYER_API}:SyncQueuedResponse")},
+        errors=(400, 404, 413, 429, *UPSTREAM),
+        auth=True,
+        body=f"{EMPLOYER_API}:SyncNowRequest",
+        body_example={"mode": "full"},
+        query_params=(SYNC_MODE,),
+        path_params=ACCOUNT_ID,
+    ),
+    Operation(
+        "PUT",
+        "/employer/embloy-token",
+        "putEmbloyToken",
+        "Store the employer's Embloy client token (Secrets Manager)",
+        "employers",
+        {204: Reply("Stored.", media_type=None)},
+        errors=(400, *UPSTREAM),
+        auth=True,
+        body="chalicelib.api.embloy_token:EmbloyTokenUpload",
+        body_required=True,
+        body_example={"client_token": "<the client token from Embloy's genius page>"},
+    ),
+    Operation(
+        "GET",
+        "/employer/embloy-token",
+        "getEmbloyTokenStatus",
+        "Whether an Embloy client token is stored (never the token)",
+        "employers",
+        {200: Reply("Status.", f"{DOCS}:EmbloyTokenStatus")},
+        errors=UPSTREAM,
+        auth=True,
+    ),
+    Operation(
+        "DELETE",
+        "/employer/embloy-token",
+        "deleteEmbloyToken",
+        "Remove the employer's Embloy client token",
+        "employers",
+        {204: Reply("Removed (or there was none).", media_type=None)},
+        errors=UPSTREAM,
+        auth=True,
+    ),
+    Operation(
+        "GET",
+        "/applications",
+        "listApplications",
+        "Applications the board delivered to the employer, newest first",
+        "employers",
+        {200: Reply("A page of applications.", f"{DOCS}:ApplicationsPage")},
+        errors=(400, *UPSTREAM),
+        auth=True,
+        query="chalicelib.models.applications:ApplicationsQuery",
+        description="`refresh=true` reads each application's status back from the ATS.",
+    ),
+    Operation(
+        "GET",
+        "/applications/counts",
+        "countApplications",
+        "Application outcome counts, in total and per linked account",
+        "employers",
+        {200: Reply("Counts.", f"{DOCS}:ApplicationCounts")},
+        errors=UPSTREAM,
+        auth=True,
+    ),
+    Operation(
+        "GET",
+        "/jobs/{job_id}/applications/count",
+        "countJobApplications",
+        "Application outcome counts for one job",
+        "employers",
+        {200: Reply("Counts.", f"{DOCS}:JobApplicationCounts")},
+        errors=UPSTREAM,
+        auth=True,
+        path_params=JOB_ID,
+    ),
+    # ---- integrations -----------------------------------------------------------------------------
+    Operation(
+        "POST",
+        "/webhooks/stackone",
+        "stackoneWebhook",
+        "StackOne webhook (signed)",
+        "integrations",
+        {204: Reply("Handled (or ignored).", media_type=None)},
+        errors=(400, 401, 413, *UPSTREAM),
+        body="chalicelib.services.webhooks:WebhookEvent",
+        body_required=True,
+        body_media_types=("application/json", "text/plain"),
+        headers=(
+            Header(
+                "x-stackone-signature",
+                "base64url HMAC-SHA256 of the raw body with the webhook signing secret.",
+                required=True,
+            ),
+        ),
+        body_example={"event": "ats_job_postings.updated", "account_id": "acc_1", "record_id": "post_1"},
     ),
 )
 
@@ -222,16 +517,17 @@ def _operation(operation: Operation, refs: dict[str, str]) -> dict[str, Any]:
         )
     if operation.query:
         parameters.extend(_query_parameters(resolve(operation.query)))
-    for header in operation.headers:
-        parameters.append(
-            {
-                "name": header.name,
-                "in": "header",
-                "required": header.required,
-                "description": header.description,
-                "schema": header.schema,
-            }
-        )
+    for location, params in (("query", operation.query_params), ("header", operation.headers)):
+        for header in params:
+            parameters.append(
+                {
+                    "name": header.name,
+                    "in": location,
+                    "required": header.required,
+                    "description": header.description,
+                    "schema": header.schema,
+                }
+            )
     if parameters:
         out["parameters"] = parameters
     if operation.body:

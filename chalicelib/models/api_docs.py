@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.models.applications import ApplicationOut
 from chalicelib.models.posting import Compensation, Questionnaire
 
 
@@ -123,14 +124,8 @@ class JobApplicationCounts(ApplicationCounts):
     job_id: str
 
 
-class StackOneWebhookEvent(BaseModel):
-    """StackOne's webhook envelope as the board reads it (signed with `x-stackone-signature`)."""
+class ApplicationsPage(BaseModel):
+    """A page of the employer's applications."""
 
-    model_config = ConfigDict(extra="allow")
-
-    event: str = Field(description="e.g. `ats_job_postings.updated`, `account.deleted`.")
-    account_id: str | None = None
-    record_id: str | None = None
-    record_type: str | None = None
-    event_date: datetime | None = None
-    sent_at: datetime | None = None
+    data: list[ApplicationOut]
+    next_cursor: str | None

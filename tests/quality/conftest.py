@@ -38,6 +38,22 @@ def _scan(table: Any) -> list[Any]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def sync_board(demo_employers: Any) -> list[str]:
+    """Sync every demo account into the table; the live job ids (a closed one last, to probe 404s)."""
+    from chalicelib import deps
+    from chalicelib.aws.posting_items import item_to_posting
+
+    service = deps.get_sync_service()
+    for demo in demo_employers:
+        report = service.sync_account(demo.account_id, "fuzz-setup", "full")
+        assert report.outcome == "succeeded", report
+    items = deps.get_table().scan()["Items"]
+    postings = [item_to_posting(item) for item in items if str(item.get("SK", "")).startswith("POSTING#")]
+    live = sorted(p.job_id for p in postings if p.status == "live")
+    assert live, "the fuzz world has no live postings"
+    return live[:12]
+
+
 @pytest.fixture(scope="module")
 def fuzz_world() -> Iterator[FuzzWorld]:
     """One world per module: building it (and syncing the board) is the slow part, fuzzing is not."""
@@ -85,6 +101,8 @@ def fuzz_world() -> Iterator[FuzzWorld]:
                 _, key = service.create(demo.name, employer_id=demo.employer_id)
                 api_keys.append(key)
 
+            job_ids = sync_board(DEMO_EMPLOYERS)
+
             resource = boto3.resource("dynamodb")
             tables = [resource.Table(settings.table_name), resource.Table(settings.idempotency_table_name)]
             sqs = boto3.client("sqs")
@@ -110,7 +128,7 @@ def fuzz_world() -> Iterator[FuzzWorld]:
 
             path_values = {
                 "account_id": [demo.account_id for demo in DEMO_EMPLOYERS],
-                "job_id": [],
+                "job_id": job_ids,
                 "name": ["board.js", "app.css", "api.js", "favicon.svg"],
             }
             world = FuzzWorld(path_values=path_values, api_keys=api_keys, snapshot=snapshot)

@@ -20,7 +20,6 @@ from urllib.parse import quote, urlencode
 
 import jsonschema
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 # Responses produced by the local API Gateway emulation itself (not our handlers) carry this header. In
 # AWS the stack's gateway responses (deploy/resources.yaml) rewrite them into our error shape, so only
@@ -74,6 +73,57 @@ def inline_refs(schema: Any, components: dict[str, Any], seen: tuple[str, ...] =
     if isinstance(schema, list):
         return [inline_refs(item, components, seen) for item in schema]
     return schema
+
+
+def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values valid for the JSON Schema subset pydantic emits (refs already inlined).
+
+    Small on purpose: objects, arrays, strings (length, pattern), numbers (bounds), booleans, null, enum,
+    const and anyOf/oneOf. Unknown keywords widen to any JSON value.
+    """
+    if not schema:
+        return JSON_TEXT
+    if "const" in schema:
+        return st.just(schema["const"])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            return st.one_of([from_schema(option) for option in schema[combinator]])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return st.one_of([from_schema({**schema, "type": one}) for one in kind])
+    if kind == "null":
+        return st.none()
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        return st.integers(schema.get("minimum"), schema.get("maximum"))
+    if kind == "number":
+        return st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False, allow_infinity=False)
+    if kind == "string":
+        if "pattern" in schema:
+            return st.from_regex(schema["pattern"], fullmatch=True).filter(
+                lambda text: schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", 10**6)
+            )
+        return st.text(min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 40), 40))
+    if kind == "array":
+        return st.lists(
+            from_schema(schema.get("items", {})),
+            min_size=schema.get("minItems", 0),
+            max_size=min(schema.get("maxItems", 4), 4),
+        )
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", ()))
+        fixed = {name: from_schema(prop) for name, prop in properties.items() if name in required}
+        optional = {name: from_schema(prop) for name, prop in properties.items() if name not in required}
+        if not properties and isinstance(schema.get("additionalProperties"), dict):
+            return st.dictionaries(
+                st.text(min_size=1, max_size=10), from_schema(schema["additionalProperties"]), max_size=3
+            )
+        return st.fixed_dictionaries(fixed, optional=optional)
+    return JSON_TEXT
 
 
 def _without_formats(schema: Any) -> Any:

@@ -28,7 +28,8 @@ def fuzz_client(fuzz_world: FuzzWorld) -> Iterator[Any]:
 
     from app import app
 
-    with Client(app) as client:
+    # An undeclared stage: only the top-level environment of .chalice/config.json applies during requests.
+    with Client(app, stage_name="test") as client:
         yield client
 
 
