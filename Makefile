@@ -29,7 +29,7 @@ test: lint typecheck unit
 # Long API fuzz run over every documented operation (the short one is part of `make test`).
 FUZZ_EXAMPLES ?= 150
 fuzz: venv
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/pytest -q tests/quality/test_fuzz.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_FULL_SNAPSHOT=1 $(BIN)/pytest -q tests/quality/test_fuzz.py
 
 run: venv
 	$(BIN)/python -m local.run
@@ -52,3 +52,8 @@ package: venv
 		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
+
+# Long fault soak (the short one is part of `make test`): SOAK_ROUNDS rounds, random seed unless given.
+SOAK_ROUNDS ?= 150
+soak: venv
+	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$${SOAK_SEED:-$$RANDOM} $(BIN)/pytest -q -s tests/soak/test_soak.py

@@ -15,6 +15,35 @@ from tests.quality.fuzz_support import FuzzWorld
 STACKONE_KEY = "fuzz-stackone-key"
 WEBHOOK_SECRET = "fuzz-webhook-secret"
 FUZZ_STATS: dict[str, int] = {}
+# Successful AWS write calls ("service:Operation"), recorded by boto3 event hooks on the app's session.
+AWS_WRITES: list[str] = []
+WRITE_OPERATIONS = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "CreateSecret",
+        "PutSecretValue",
+        "UpdateSecret",
+        "DeleteSecret",
+        "SendMessage",
+        "SendMessageBatch",
+    }
+)
+
+
+def record_aws_write(http_response: Any, model: Any, **_: Any) -> None:
+    if model.name in WRITE_OPERATIONS and getattr(http_response, "status_code", 500) < 300:
+        AWS_WRITES.append(f"{model.service_model.service_name}:{model.name}")
+
+
+def watch_aws_writes() -> None:
+    """Hook the app's boto3 session (rebuilt after every test's dependency reset)."""
+    from chalicelib import deps
+
+    deps.get_boto3_session().events.register("after-call", record_aws_write, unique_id="fuzz-writes")
 
 
 def _plain(value: Any) -> Any:
@@ -107,13 +136,25 @@ def fuzz_world() -> Iterator[FuzzWorld]:
             tables = [resource.Table(settings.table_name), resource.Table(settings.idempotency_table_name)]
             sqs = boto3.client("sqs")
 
+            full = os.environ.get("FUZZ_FULL_SNAPSHOT") == "1"
+
             def snapshot() -> Any:
+                # Cheap by default: successful AWS writes (boto3 hooks) and StackOne writes; `make fuzz`
+                # also compares every table item, secret and queue count before and after.
                 stats = stackone.state.stats()
                 writes = {k: v for k, v in stats["by_path"].items() if not k.startswith("GET ")}
+                cheap = {
+                    "aws_writes": list(AWS_WRITES),
+                    "stackone_writes": writes,
+                    "stackone_applications": stats["applications"],
+                }
+                if not full:
+                    return cheap
                 attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
                     "Attributes"
                 ]
                 return {
+                    **cheap,
                     "tables": [_scan(table) for table in tables],
                     "secrets": sorted(
                         (s["Name"], s.get("LastChangedDate")) for s in secrets.list_secrets()["SecretList"]
@@ -122,8 +163,6 @@ def fuzz_world() -> Iterator[FuzzWorld]:
                         attributes["ApproximateNumberOfMessages"],
                         attributes.get("ApproximateNumberOfMessagesNotVisible"),
                     ),
-                    "stackone_writes": writes,
-                    "stackone_applications": stats["applications"],
                 }
 
             path_values = {
@@ -149,5 +188,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         by_status = {k: v for k, v in sorted(FUZZ_STATS.items()) if k.startswith("status_")}
         terminalreporter.write_line(
             f"API fuzz: {total} requests; {by_status}; "
-            f"rejected-unchanged checks: {FUZZ_STATS.get('rejected_checked', 0)}"
+            f"rejected-unchanged checks: {FUZZ_STATS.get('rejected_checked', 0)}; "
+            f"AWS writes observed: {len(AWS_WRITES)}"
         )

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from chalicelib.api.openapi import build_document
-from tests.quality.conftest import FUZZ_STATS
+from tests.quality.conftest import FUZZ_STATS, watch_aws_writes
 from tests.quality.fuzz_support import Case, FuzzWorld, case_strategy, check_response, documented_operations
 
 DOCUMENT = json.loads(json.dumps(build_document()))
@@ -40,6 +40,7 @@ def send(client: Any, case: Case) -> Any:
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_fuzz_operation(method: str, path: str, fuzz_world: FuzzWorld, fuzz_client: Any) -> None:
     counts = fuzz_world.counts
+    watch_aws_writes()
 
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,

@@ -1,0 +1,43 @@
+"""Fault soak: nothing lost, nothing stale, nothing duplicated after many faulty sync rounds.
+
+`make test` runs a short soak (SOAK_ROUNDS, default 3, on the four demo accounts); `make soak` a long one with a random seed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.soak.soak import run_soak
+from tests.soak.world import World, local_world
+
+ROUNDS = int(os.environ.get("SOAK_ROUNDS", "3"))
+EXTRA_ACCOUNTS = int(os.environ.get("SOAK_EXTRA_ACCOUNTS", "0"))
+SEED = int(os.environ.get("SOAK_SEED", "7"))
+
+
+@pytest.fixture
+def soak_world() -> Iterator[tuple[World, Any]]:
+    from chalice.test import Client
+
+    with local_world({"SYNC_PAGE_SIZE": "5"}) as world:
+        from app import app
+
+        # An undeclared stage: only the top-level environment of .chalice/config.json applies.
+        with Client(app, stage_name="test") as client:
+            yield world, client
+
+
+def test_board_equals_the_sandbox_after_a_fault_soak(soak_world: tuple[World, Any]) -> None:
+    world, client = soak_world
+
+    report = run_soak(world, client, rounds=ROUNDS, seed=SEED, extra_accounts=EXTRA_ACCOUNTS)
+
+    print(f"\n{report.line()}")
+    assert report.rounds == ROUNDS
+    assert sum(report.faults.values()) > 0, "the soak injected no faults"
+    assert report.syncs >= ROUNDS * 4
+    assert report.board_postings > 0
