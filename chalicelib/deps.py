@@ -137,6 +137,7 @@ def get_board_service() -> BoardService:
         overlap_seconds=settings.board_change_overlap_seconds,
         facet_limit=settings.board_facet_limit,
         feed_limit=settings.board_feed_limit,
+        freeze_gc_after_load=settings.board_freeze_gc,
     )
 
 

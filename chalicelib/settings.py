@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     board_cache_max_age_seconds: int = Field(30, alias="BOARD_CACHE_MAX_AGE_SECONDS")
     board_facet_limit: int = Field(100, ge=1, alias="BOARD_FACET_LIMIT")
     board_feed_limit: int = Field(50, ge=1, le=100, alias="BOARD_FEED_LIMIT")
+    # gc.freeze() after the cold load: the cyclic GC then never walks the board's objects mid-request.
+    board_freeze_gc: bool = Field(True, alias="BOARD_FREEZE_GC")
     # ATSs whose postings Embloy can take (Embloy `mode` values the server accepts, besides `job`).
     embloy_supported_providers: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["lever", "ashby", "softgarden"], alias="EMBLOY_SUPPORTED_PROVIDERS"

@@ -46,7 +46,7 @@ def _record(item: dict[str, Any]) -> PostingRecord:
 class DynamoDBBoardRepository:
     """BoardSource on the single application table."""
 
-    def __init__(self, table: Table, *, shards: int = BOARD_SHARDS, change_page_size: int = 500) -> None:
+    def __init__(self, table: Table, *, shards: int = BOARD_SHARDS, change_page_size: int = 100) -> None:
         self._table = table
         self.shards = shards
         self._change_page_size = change_page_size

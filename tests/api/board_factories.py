@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.aws.posting_items import posting_to_item
+from chalicelib.clock import utcnow
 from chalicelib.models.posting import (
     Compensation,
     Location,
@@ -42,7 +43,7 @@ def make_posting(
     employment_type: str | None = "permanent",
     contract_type: str | None = "full_time",
     department: str | None = "Engineering",
-    content: str = "We build reliable services in Python and run them on AWS.",
+    content: str = "We build reliable services and run them in the cloud.",
     salary: tuple[float, float, str, str] | None = (60000, 80000, "EUR", "year"),
     posted_days_ago: float = 1.0,
     changed_at: datetime | None = None,
@@ -63,6 +64,11 @@ def make_posting(
                 kind="salary", label="Base salary", currency=currency, min=low, max=high, period=period
             )
         )
+    fields: dict[str, Any] = {
+        "external_url": f"https://jobs.example.com/{posting_id}",
+        "external_apply_url": f"https://jobs.example.com/{posting_id}/apply",
+        **extra,
+    }
     return Posting(
         job_id=make_job_id(account_id, posting_id),
         account_id=account_id,
@@ -95,15 +101,13 @@ def make_posting(
                 ],
             )
         ],
-        external_url=f"https://jobs.example.com/{posting_id}",
-        external_apply_url=f"https://jobs.example.com/{posting_id}/apply",
         created_at=posted,
         updated_at=posted,
         first_seen_at=posted,
         last_seen_at=posted,
         changed_at=changed_at or posted,
         status=status,  # type: ignore[arg-type]
-        **extra,
+        **fields,
     )
 
 
@@ -119,14 +123,17 @@ def put_postings(*postings: Posting) -> list[Posting]:
     return list(postings)
 
 
-def close_posting(posting: Posting, at: datetime) -> Posting:
+def close_posting(posting: Posting, at: datetime | None = None) -> Posting:
     """What the sync writes when a posting leaves its ATS: status closed, a new changed_at, no GSI1."""
+    at = at or utcnow()
     closed = posting.model_copy(update={"status": "closed", "closed_at": at, "changed_at": at})
     deps.get_table().put_item(Item=posting_to_item(closed))
     return closed
 
 
-def update_posting(posting: Posting, at: datetime, **changes: Any) -> Posting:
+def update_posting(posting: Posting, at: datetime | None = None, **changes: Any) -> Posting:
+    """A content change as the sync writes it, stamped with the writer's clock (now by default)."""
+    at = at or utcnow()
     updated = posting.model_copy(update={**changes, "changed_at": at, "updated_at": at})
     deps.get_table().put_item(Item=posting_to_item(updated))
     return updated
@@ -137,3 +144,4 @@ def board_refreshes_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """Import into a test module: the board refreshes every shard on every request (no waiting)."""
     monkeypatch.setenv("BOARD_REFRESH_SECONDS", "0")
     monkeypatch.setenv("BOARD_REFRESH_QUERIES_PER_REQUEST", "4")
+    monkeypatch.setenv("BOARD_FREEZE_GC", "false")

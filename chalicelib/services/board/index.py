@@ -131,6 +131,7 @@ class BoardIndex:
     def __init__(self, entries: Iterable[Entry] = (), *, facet_limit: int = 100) -> None:
         self._facet_limit = facet_limit
         self.generation = 0
+        self._unfiltered_generation = -1
         self._rebuild(list(entries))
 
     # ---- layout -------------------------------------------------------------------------------------
@@ -174,6 +175,7 @@ class BoardIndex:
         self._facets = {dim: convert(facets[dim]) for dim in DIMENSIONS}
         self._filters = {dim: convert(filters[dim]) for dim in DIMENSIONS}
         self._fingerprint = fingerprint
+        self._unfiltered_facets: dict[str, dict[str, int]] = {}
         self.generation += 1
 
     def _maps(self, entry: Entry) -> Iterator[tuple[dict[str, int], Iterable[str]]]:
@@ -345,15 +347,28 @@ class BoardIndex:
             for other, bits in selected.items():
                 if other != dim:
                     base &= bits
-            found: list[tuple[int, str]] = []
-            if base:
-                for value, bits in self._facets[dim].items():
-                    count = (base & bits).bit_count()
-                    if count:
-                        found.append((count, value))
-            if len(found) > self._facet_limit:
-                found = heapq.nsmallest(self._facet_limit, found, key=lambda pair: (-pair[0], pair[1]))
-            else:
-                found.sort(key=lambda pair: (-pair[0], pair[1]))
-            counts[dim] = {value: count for count, value in found}
+            if base is not self._live:
+                counts[dim] = self._count(dim, base)
+                continue
+            # No words and no other filters: the counts stay the same until the board changes.
+            if self._unfiltered_generation != self.generation:
+                self._unfiltered_facets = {}
+                self._unfiltered_generation = self.generation
+            cached = self._unfiltered_facets.get(dim)
+            if cached is None:
+                cached = self._unfiltered_facets[dim] = self._count(dim, base)
+            counts[dim] = cached
         return counts
+
+    def _count(self, dim: str, base: int) -> dict[str, int]:
+        found: list[tuple[int, str]] = []
+        if base:
+            for value, bits in self._facets[dim].items():
+                count = (base & bits).bit_count()
+                if count:
+                    found.append((count, value))
+        if len(found) > self._facet_limit:
+            found = heapq.nsmallest(self._facet_limit, found, key=lambda pair: (-pair[0], pair[1]))
+        else:
+            found.sort(key=lambda pair: (-pair[0], pair[1]))
+        return {value: count for count, value in found}

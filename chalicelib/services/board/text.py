@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"[^\W_]+")
+# ASCII fast path (most postings): every ASCII character that is not a letter or digit splits words.
+_ASCII_SPLIT = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
 def fold(text: str) -> str:
@@ -17,11 +19,17 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+def _words(folded: str) -> list[str]:
+    if folded.isascii():
+        return folded.translate(_ASCII_SPLIT).split()
+    return _WORD.findall(folded)
+
+
 def tokens(text: str) -> list[str]:
     """Word tokens of a text, folded, in order (duplicates kept)."""
     if not text:
         return []
-    return _WORD.findall(fold(text))
+    return _words(fold(text))
 
 
 def token_set(*texts: str | None) -> frozenset[str]:
@@ -29,7 +37,7 @@ def token_set(*texts: str | None) -> frozenset[str]:
     found: set[str] = set()
     for text in texts:
         if text:
-            found.update(_WORD.findall(fold(text)))
+            found.update(_words(fold(text)))
     return frozenset(found)
 
 

@@ -1,0 +1,461 @@
+"""Board read-path benchmark: `python -m bench.board` (or `make bench-board`).
+
+One run, one process, everything local:
+- "local DynamoDB" is moto in-process (`mock_aws`) holding N generated live postings (default 10,000,
+  ~8.5 KB items) written with the sync's codec (`posting_to_item`);
+- (a) warm `GET /jobs` in-handler latency per query kind: the time of
+  `chalicelib.api.board.list_jobs_response(params, if_none_match)` (query parsing and validation, the
+  BoardService call with its refresh check, the index search, facets, cursor signing and the Chalice
+  `Response`) plus `Response.to_dict()` (the JSON serialisation Chalice does for the Lambda proxy
+  answer). Not included: API Gateway and Chalice's routing/event conversion;
+- (b) DynamoDB requests per warm request, counted with a botocore `before-call` hook on the table's
+  client, under the default refresh interval;
+- (c) the cold load: requests and wall time, and the part of it spent in process (decode + index build)
+  versus waiting for (moto's) DynamoDB;
+- (d) a naive baseline: one DynamoDB Query with a FilterExpression per request (first 1 MB page only,
+  no total, no facets: less than what the board answers);
+- (e) a live fan-out the way StackOne's example board reads postings: per request, list every demo
+  account's postings from a StackOne-shaped HTTP server that answers after 50 ms (pages sequential within
+  an account, accounts in parallel). The StackOne sandbox had not landed on main when this was written,
+  so the server is a small local one in this file (127.0.0.1, ephemeral port).
+
+Prints the figures, the ratios of ours to each baseline, and one final JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BENCH_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_SESSION_TOKEN": "bench",
+    "AWS_DEFAULT_REGION": "eu-central-1",
+    "APP_STAGE": "bench",
+    "BOARD_TABLE": "job-board-bench",
+    "PUBLIC_BASE_URL": "https://board.example",
+    "POWERTOOLS_SERVICE_NAME": "job-board",
+    "POWERTOOLS_METRICS_NAMESPACE": "JobBoard",
+}
+
+
+# ---- measurement helpers ---------------------------------------------------------------------------
+class RequestCounter:
+    """Counts DynamoDB API calls and the wall time spent inside them (botocore before/after-call hooks)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self._started: float | None = None
+
+    def before(self, **_: Any) -> None:
+        self.calls += 1
+        self._started = time.perf_counter()
+
+    def after(self, **_: Any) -> None:
+        if self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-call.dynamodb", self.before)
+        client.meta.events.register("after-call.dynamodb", self.after)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def summary_ms(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(samples, 0.50) * 1000, 3),
+        "p99_ms": round(percentile(samples, 0.99) * 1000, 3),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 3),
+        "max_ms": round(max(samples) * 1000, 3),
+    }
+
+
+# ---- (e) a StackOne-shaped server with 50 ms latency -------------------------------------------------
+@contextmanager
+def stackone_like_server(
+    postings_by_account: dict[str, list[dict[str, Any]]], latency: float
+) -> Iterator[str]:
+    """GET /unified/ats/job_postings (x-account-id, page_size, next) answering after `latency` seconds."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(latency)
+            url = urlparse(self.path)
+            query = parse_qs(url.query)
+            postings = postings_by_account.get(self.headers.get("x-account-id", ""), [])
+            size = int(query.get("page_size", ["25"])[0])
+            start = int(query.get("next", ["0"])[0] or 0)
+            page = postings[start : start + size]
+            following = str(start + size) if start + size < len(postings) else None
+            body = json.dumps({"data": page, "next": following}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def fan_out_once(http: Any, account_ids: list[str], page_size: int) -> int:
+    """List every account's postings live: pages in sequence per account, accounts in parallel."""
+
+    def one_account(account_id: str) -> int:
+        count, cursor = 0, ""
+        while True:
+            params = {"page_size": str(page_size), **({"next": cursor} if cursor else {})}
+            response = http.get(
+                "/unified/ats/job_postings", params=params, headers={"x-account-id": account_id}
+            )
+            payload = response.json()
+            count += len(payload["data"])
+            cursor = payload.get("next") or ""
+            if not cursor:
+                return count
+
+    with ThreadPoolExecutor(max_workers=len(account_ids)) as pool:
+        return sum(pool.map(one_account, account_ids))
+
+
+# ---- the run -------------------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ.update(BENCH_ENV)
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL"):
+            del os.environ[name]
+
+    import boto3
+    import httpx
+    from moto import mock_aws
+
+    from bench.board_data import generate
+    from chalicelib import deps
+    from chalicelib.api.board import list_jobs_response
+    from chalicelib.aws.posting_items import posting_to_item
+    from chalicelib.aws.table_schema import create_table_kwargs
+    from chalicelib.clock import utcnow
+    from chalicelib.settings import get_settings
+    from sandbox.demo_employers import DEMO_EMPLOYERS
+
+    results: dict[str, Any] = {"postings": args.postings}
+    started = time.perf_counter()
+    postings = generate(args.postings, now=utcnow() - timedelta(minutes=5))
+    print(f"generated {len(postings)} postings in {time.perf_counter() - started:.1f}s")
+
+    with mock_aws():
+        boto3.client("dynamodb").create_table(**create_table_kwargs(get_settings().table_name))
+        started = time.perf_counter()
+        item_bytes = 0
+        with deps.get_table().batch_writer() as batch:
+            for posting in postings:
+                item = posting_to_item(posting)
+                item_bytes += len(item["doc"])
+                batch.put_item(Item=item)
+        mean_kb = item_bytes / len(postings) / 1024
+        print(
+            f"seeded moto: {len(postings)} items, mean doc {mean_kb:.1f} KB, "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+        results["mean_item_kb"] = round(item_bytes / len(postings) / 1024, 2)
+
+        counter = RequestCounter()
+        counter.attach(deps.get_table().meta.client)
+        service = deps.get_board_service()
+
+        # (c) cold load
+        started = time.perf_counter()
+        service.board()
+        cold_seconds = time.perf_counter() - started
+        phases = {name: round(value, 3) for name, value in service.stats.extra.items()}
+        results["cold"] = {"requests": counter.calls, "seconds": round(cold_seconds, 3), **phases}
+        print(
+            f"(c) cold load: {counter.calls} DynamoDB requests, {cold_seconds:.2f}s: fetch (moto) "
+            f"{phases['cold_fetch_seconds']}s, decode + tokenise {phases['cold_decode_seconds']}s, "
+            f"index {phases['cold_index_seconds']}s, gc.freeze {phases['cold_gc_seconds']}s"
+        )
+
+        # (a) + (b) warm mix
+        sample = postings[len(postings) // 3]
+        other = postings[len(postings) // 2]
+        mix: dict[str, dict[str, list[str]]] = {
+            "no_filter": {},
+            "one_filter": {"remote": ["true"]},
+            "several_filters": {
+                "location": ["Germany", "London, United Kingdom"],
+                "employment_type": ["permanent"],
+                "remote": ["false"],
+                "provider": ["greenhouse", "lever"],
+            },
+            "company_filter": {"company": [sample.company, other.company]},
+            "q_one_word": {"q": ["python"]},
+            "q_three_words": {"q": ["senior python engineer"]},
+            "q_and_filters": {"q": ["kubernetes"], "location": ["Berlin"], "remote": ["false"]},
+        }
+
+        def deep(params: dict[str, list[str]], pages: int) -> dict[str, list[str]]:
+            current = dict(params)
+            for _ in range(pages):
+                body = json.loads(list_jobs_response(current, None).to_dict([])["body"])
+                if not body["next_cursor"]:
+                    break
+                current = {**params, "cursor": [body["next_cursor"]]}
+            return current
+
+        mix["deep_cursor_page_100"] = deep({"limit": ["20"]}, 100)
+        mix["deep_cursor_q_page_20"] = deep({"q": ["python"], "limit": ["20"]}, 20)
+
+        warm: dict[str, Any] = {}
+        all_samples: list[float] = []
+        calls_before = counter.calls
+        requests_made = 0
+        refreshing_requests: list[float] = []
+        max_calls_per_request = 0
+        for name, params in mix.items():
+            for _ in range(args.warmup):
+                list_jobs_response(params, None).to_dict([])
+            samples: list[float] = []
+            for _ in range(args.iterations):
+                calls, waited = counter.calls, counter.seconds
+                started = time.perf_counter()
+                response = list_jobs_response(params, None)
+                response.to_dict([])
+                elapsed = time.perf_counter() - started
+                requests_made += 1
+                if counter.calls > calls:
+                    # This request refreshed a change-feed shard. moto answers a GSI Query by walking
+                    # every item of the table in Python (~1 s here), which says nothing about DynamoDB;
+                    # keep the handler's own time and report the refreshing requests separately.
+                    max_calls_per_request = max(max_calls_per_request, counter.calls - calls)
+                    refreshing_requests.append(elapsed)
+                    elapsed -= counter.seconds - waited
+                samples.append(elapsed)
+                assert response.status_code == 200, response.body
+            total = response.body["total"]
+            warm[name] = {**summary_ms(samples), "total": total}
+            all_samples.extend(samples)
+            print(
+                f"(a) warm {name:<24} p50 {warm[name]['p50_ms']:7.3f} ms  "
+                f"p99 {warm[name]['p99_ms']:7.3f} ms  max {warm[name]['max_ms']:7.3f} ms  (total {total})"
+            )
+        warm_calls = counter.calls - calls_before
+        results["warm"] = warm
+        results["warm_overall"] = summary_ms(all_samples)
+        results["warm_p99_worst_ms"] = max(kind["p99_ms"] for kind in warm.values())
+        results["dynamodb_requests_per_warm_request"] = round(warm_calls / requests_made, 5)
+        results["dynamodb_requests_max_per_warm_request"] = max_calls_per_request
+        results["warm_requests"] = requests_made
+        results["warm_refreshing_requests"] = len(refreshing_requests)
+        overall = results["warm_overall"]
+        print(
+            f"(a) warm overall p50 {overall['p50_ms']:.3f} ms, p99 {overall['p99_ms']:.3f} ms; "
+            f"worst per-kind p99 {results['warm_p99_worst_ms']:.3f} ms (budget 5 ms, aim 2 ms); "
+            f"in-handler time, excluding moto's answer time on the {len(refreshing_requests)} "
+            "requests that refreshed a shard"
+        )
+        print(
+            f"(b) DynamoDB requests: {warm_calls} over {requests_made} warm requests "
+            f"= {results['dynamodb_requests_per_warm_request']} per request, at most {max_calls_per_request} "
+            f"in one request (refresh every {get_settings().board_refresh_seconds}s, one shard per request)"
+        )
+
+        # detail and 304 paths
+        detail_samples: list[float] = []
+        job_ids = [p.job_id for p in postings[:: max(1, len(postings) // 200)]]
+        for job_id in job_ids:  # first sight of each employer/account pays its apply-flags lookup
+            service.get_job(job_id)
+        for index in range(args.iterations):
+            started = time.perf_counter()
+            service.get_job(job_ids[index % len(job_ids)])
+            detail_samples.append(time.perf_counter() - started)
+        results["warm_detail"] = summary_ms(detail_samples)
+        print(
+            f"    warm GET /jobs/{{id}} p50 {results['warm_detail']['p50_ms']:.3f} ms, p99 "
+            f"{results['warm_detail']['p99_ms']:.3f} ms"
+        )
+
+        # refresh applying a batch of changes (what a sync run leaves behind), timed in process
+        changed_at = utcnow()
+        changed = postings[: args.changes]
+        with deps.get_table().batch_writer() as batch:
+            for number, posting in enumerate(changed):
+                at = changed_at + timedelta(milliseconds=number)
+                if number % 4 == 0:
+                    update = {"status": "closed", "closed_at": at, "changed_at": at}
+                else:
+                    update = {"title": posting.title + " (m/f/d)", "changed_at": at, "updated_at": at}
+                batch.put_item(Item=posting_to_item(posting.model_copy(update=update)))
+        for feed in service._feeds:  # make every shard due now
+            feed.refreshed_at = -1e9
+        calls_before, storage_before = counter.calls, counter.seconds
+        started = time.perf_counter()
+        applied_before = service.stats.applied_changes
+        while any(f.refreshed_at < 0 or f.resume is not None for f in service._feeds):
+            service.board()
+        refresh_seconds = time.perf_counter() - started
+        storage = counter.seconds - storage_before
+        results["refresh"] = {
+            "changes_written": len(changed),
+            "changes_applied": service.stats.applied_changes - applied_before,
+            "requests": counter.calls - calls_before,
+            "in_process_ms": round((refresh_seconds - storage) * 1000, 2),
+        }
+        refresh = results["refresh"]
+        print(
+            f"    refresh after {len(changed)} changes: {refresh['requests']} queries (one per request), "
+            f"{refresh['changes_applied']} applied, {refresh['in_process_ms']} ms in process in total"
+        )
+
+        # (d) naive baseline: one Query with a FilterExpression per request
+        from boto3.dynamodb.conditions import Attr, Key
+
+        def naive(params: dict[str, list[str]]) -> Callable[[], Any]:
+            condition: Any = Attr("status").eq("live")
+            for word in " ".join(params.get("q", [])).split():
+                condition = condition & Attr("doc").contains(word)
+            if "remote" in params:
+                condition = condition & Attr("doc").contains(f'"remote":{params["remote"][0]}')
+            for name in ("company", "provider", "employment_type"):
+                if name in params:
+                    options = [Attr("doc").contains(json.dumps({name: v})[1:-1]) for v in params[name]]
+                    either: Any = options[0]
+                    for option in options[1:]:
+                        either = either | option
+                    condition = condition & either
+            if "location" in params:
+                options = [Attr("doc").contains(v) for v in params["location"]]
+                either = options[0]
+                for option in options[1:]:
+                    either = either | option
+                condition = condition & either
+
+            def call() -> Any:
+                return deps.get_table().query(
+                    IndexName="GSI1",
+                    KeyConditionExpression=Key("GSI1PK").eq("LIVE#0"),
+                    FilterExpression=condition,
+                )
+
+            return call
+
+        naive_results: dict[str, Any] = {}
+        naive_samples: list[float] = []
+        for name, params in mix.items():
+            if name.startswith("deep_"):
+                continue
+            call = naive(params)
+            samples = []
+            for _ in range(args.naive_iterations):
+                started = time.perf_counter()
+                call()
+                samples.append(time.perf_counter() - started)
+            naive_results[name] = summary_ms(samples)
+            naive_samples.extend(samples)
+        results["naive"] = {"per_kind": naive_results, "overall": summary_ms(naive_samples)}
+        naive_overall = results["naive"]["overall"]
+        print(
+            f"(d) naive Query+FilterExpression (moto, first 1 MB page, no total/facets): "
+            f"p50 {naive_overall['p50_ms']:.1f} ms, p99 {naive_overall['p99_ms']:.1f} ms"
+        )
+
+    # (e) live fan-out to a StackOne-shaped server at 50 ms per call
+    demo_accounts = [employer.account_id for employer in DEMO_EMPLOYERS]
+    per_account = {
+        account_id: [
+            {"id": p.posting_id, "title": p.title, "content": {"plain": p.content_plain}}
+            for p in postings[number * args.fanout_postings : (number + 1) * args.fanout_postings]
+        ]
+        for number, account_id in enumerate(demo_accounts)
+    }
+    with (
+        stackone_like_server(per_account, latency=args.latency) as base_url,
+        httpx.Client(base_url=base_url, timeout=10) as http,
+    ):
+        fan_out_once(http, demo_accounts, args.fanout_page_size)
+        fanout_samples = []
+        for _ in range(args.fanout_iterations):
+            started = time.perf_counter()
+            fan_out_once(http, demo_accounts, args.fanout_page_size)
+            fanout_samples.append(time.perf_counter() - started)
+    results["fanout"] = {
+        **summary_ms(fanout_samples),
+        "accounts": len(demo_accounts),
+        "postings_per_account": args.fanout_postings,
+        "page_size": args.fanout_page_size,
+        "latency_ms": args.latency * 1000,
+        "server": "local StackOne-shaped server in bench/board.py (sandbox not on main yet)",
+    }
+    fanout = results["fanout"]
+    print(
+        f"(e) live fan-out, {len(demo_accounts)} accounts x {args.fanout_postings} postings, page size "
+        f"{args.fanout_page_size}, {args.latency * 1000:.0f} ms per call: "
+        f"p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms"
+    )
+
+    ours = results["warm_overall"]
+    results["ratios"] = {
+        "naive_p50_over_ours_p50": round(results["naive"]["overall"]["p50_ms"] / ours["p50_ms"], 1),
+        "naive_p99_over_ours_p99": round(results["naive"]["overall"]["p99_ms"] / ours["p99_ms"], 1),
+        "fanout_p50_over_ours_p50": round(results["fanout"]["p50_ms"] / ours["p50_ms"], 1),
+        "fanout_p99_over_ours_p99": round(results["fanout"]["p99_ms"] / ours["p99_ms"], 1),
+        "ours_worst_p99_over_budget_5ms": round(results["warm_p99_worst_ms"] / 5.0, 3),
+    }
+    results["within_budget"] = (
+        results["warm_p99_worst_ms"] <= 5.0 and results["dynamodb_requests_max_per_warm_request"] <= 1
+    )
+    ratios = results["ratios"]
+    print(
+        f"ratios: naive/ours p50 {ratios['naive_p50_over_ours_p50']}x, "
+        f"p99 {ratios['naive_p99_over_ours_p99']}x; "
+        f"fan-out/ours p50 {ratios['fanout_p50_over_ours_p50']}x, p99 {ratios['fanout_p99_over_ours_p99']}x; "
+        f"worst p99 / 5 ms budget {ratios['ours_worst_p99_over_budget_5ms']}; "
+        f"within budget: {results['within_budget']}"
+    )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--postings", type=int, default=10_000)
+    parser.add_argument("--iterations", type=int, default=300, help="timed warm requests per query kind")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--naive-iterations", type=int, default=3)
+    parser.add_argument("--changes", type=int, default=200, help="postings changed before the refresh figure")
+    parser.add_argument("--fanout-iterations", type=int, default=20)
+    parser.add_argument("--fanout-postings", type=int, default=40, help="postings per demo account")
+    parser.add_argument("--fanout-page-size", type=int, default=25)
+    parser.add_argument("--latency", type=float, default=0.05)
+    results = run(parser.parse_args())
+    print(json.dumps(results, separators=(",", ":"), sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
