@@ -31,3 +31,7 @@ run: venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+.PHONY: bench-board
+bench-board: venv
+	$(BIN)/python -m bench.board
