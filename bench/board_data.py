@@ -370,7 +370,7 @@ def generate(count: int, *, seed: int = 42, now: datetime | None = None) -> list
                 updated_at=posted + timedelta(hours=rng.randint(0, 48)),
                 first_seen_at=posted,
                 last_seen_at=now,
-                changed_at=posted + timedelta(hours=1),
+                changed_at=min(posted + timedelta(hours=1), now),
                 status="live",
             )
         )

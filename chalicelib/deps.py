@@ -135,6 +135,7 @@ def get_board_service() -> BoardService:
         refresh_seconds=settings.board_refresh_seconds,
         queries_per_request=settings.board_refresh_queries_per_request,
         overlap_seconds=settings.board_change_overlap_seconds,
+        apply_flags_max_age_seconds=settings.board_apply_flags_max_age_seconds,
         facet_limit=settings.board_facet_limit,
         feed_limit=settings.board_feed_limit,
         freeze_gc_after_load=settings.board_freeze_gc,

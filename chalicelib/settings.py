@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     board_refresh_queries_per_request: int = Field(1, ge=1, alias="BOARD_REFRESH_QUERIES_PER_REQUEST")
     # Re-read window on the change feed, tolerating writers whose clocks lag the newest change seen.
     board_change_overlap_seconds: float = Field(30.0, alias="BOARD_CHANGE_OVERLAP_SECONDS")
+    # How long a process trusts an employer's Embloy-token flags and an account's native-apply flag.
+    board_apply_flags_max_age_seconds: float = Field(60.0, alias="BOARD_APPLY_FLAGS_MAX_AGE_SECONDS")
     board_cache_max_age_seconds: int = Field(30, alias="BOARD_CACHE_MAX_AGE_SECONDS")
     board_facet_limit: int = Field(100, ge=1, alias="BOARD_FACET_LIMIT")
     board_feed_limit: int = Field(50, ge=1, le=100, alias="BOARD_FEED_LIMIT")

@@ -7,9 +7,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import deps
-from chalicelib.api.board import http_response, query_params
+from chalicelib.api.board import http_response, parse_query, query_params
 from chalicelib.api.http_errors import handle_errors
-from chalicelib.services.board.query import BoardQuery
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
@@ -19,7 +18,7 @@ feeds_blueprint = Blueprint(__name__)
 @handle_errors
 def rss_feed() -> Any:
     request = feeds_blueprint.current_request
-    query = BoardQuery.from_params(query_params(request))
+    query = parse_query(query_params(request))
     self_url = f"{get_settings().public_base_url.rstrip('/')}/feed.xml"
     result = deps.get_board_service().rss(
         query, self_url=self_url, if_none_match=request.headers.get("if-none-match")

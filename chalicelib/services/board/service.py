@@ -10,6 +10,7 @@ without decoding. Search, filters, facets, paging and feeds then run on the in-m
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class BoardService:
         refresh_seconds: float = 5.0,
         queries_per_request: int = 1,
         overlap_seconds: float = 30.0,
+        apply_flags_max_age_seconds: float = 60.0,
         facet_limit: int = 100,
         feed_limit: int = 50,
         freeze_gc_after_load: bool = False,
@@ -139,6 +141,7 @@ class BoardService:
         self._refresh_seconds = refresh_seconds
         self._queries_per_request = queries_per_request
         self._overlap = timedelta(seconds=overlap_seconds)
+        self._apply_flags_max_age = apply_flags_max_age_seconds
         self._facet_limit = facet_limit
         self._feed_limit = feed_limit
         self._freeze_gc = freeze_gc_after_load
@@ -149,28 +152,34 @@ class BoardService:
         self._feeds: list[_Feed] = []
         self._apply_cache: dict[tuple[str, str], tuple[float, ApplyFlags]] = {}
         self._sitemap: tuple[str, str] | None = None
+        self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
+        # Lambda serves one request at a time; `chalice local` may not, and the index is mutated in place.
+        self._lock = threading.RLock()
         self.stats = BoardStats()
 
     # ---- freshness ----------------------------------------------------------------------------------
     def board(self) -> BoardIndex:
         """The index, loaded on first use and refreshed when due (at most one query per request)."""
-        if self._index is None:
-            self._cold_load()
-            assert self._index is not None
+        with self._lock:
+            if self._index is None:
+                self._cold_load()
+                assert self._index is not None
+                return self._index
+            for _ in range(self._queries_per_request):
+                feed = min(self._feeds, key=lambda f: (f.resume is None, f.refreshed_at))
+                if feed.resume is None and self._monotonic() - feed.refreshed_at < self._refresh_seconds:
+                    break
+                try:
+                    self._refresh(feed)
+                except AppError as exc:
+                    # A failing refresh must not take the board down: serve what we have, retry later.
+                    self.stats.refresh_failures += 1
+                    feed.refreshed_at = self._monotonic()
+                    logger.warning(
+                        "board refresh failed", extra={"error_code": exc.code, "shard": feed.shard}
+                    )
+                    break
             return self._index
-        for _ in range(self._queries_per_request):
-            feed = min(self._feeds, key=lambda f: (f.resume is None, f.refreshed_at))
-            if feed.resume is None and self._monotonic() - feed.refreshed_at < self._refresh_seconds:
-                break
-            try:
-                self._refresh(feed)
-            except AppError as exc:
-                # A failing refresh must not take the board down: serve the copy we have and retry later.
-                self.stats.refresh_failures += 1
-                feed.refreshed_at = self._monotonic()
-                logger.warning("board refresh failed", extra={"error_code": exc.code, "shard": feed.shard})
-                break
-        return self._index
 
     def _cold_load(self) -> None:
         started_at = isoformat(self._clock())
@@ -205,6 +214,8 @@ class BoardService:
         assert self._index is not None
         if feed.resume is None:
             newest = datetime.fromisoformat(feed.newest_seen.replace("Z", "+00:00"))
+            # A writer whose clock runs ahead must not move our read point past changes still to come.
+            newest = min(newest, self._clock())
             feed.after = isoformat(newest - self._overlap)
         page = self._source.changes(feed.shard, feed.after, feed.resume)
         self.stats.refresh_queries += 1
@@ -237,46 +248,48 @@ class BoardService:
         )
 
     def _etag(self, *parts: object) -> str:
-        text = "|".join(str(part) for part in (_SHAPE_VERSION, *parts))
+        text = "|".join(str(part) for part in (self._etag_prefix, *parts))
         return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
     # ---- reads --------------------------------------------------------------------------------------
     def list_jobs(self, query: BoardQuery, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs`: a page of summaries, the next cursor, the total and facet counts."""
-        plan = query.plan()
-        position = self._cursors.decode(query.cursor, plan) if query.cursor else None
-        index = self.board()
-        etag = self._etag("jobs", index.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
-        if etag_matches(if_none_match, etag):
-            return BoardResponse(etag, None)
-        page = index.search(plan, after=position, limit=query.limit)
-        next_cursor = self._cursors.encode(plan, page.positions[-1]) if page.has_more else None
-        body = {
-            "data": [entry.summary for entry in page.entries],
-            "next_cursor": next_cursor,
-            "total": page.total,
-            "facets": page.facets,
-        }
-        return BoardResponse(etag, body)
+        with self._lock:
+            plan = query.plan()
+            position = self._cursors.decode(query.cursor, plan) if query.cursor else None
+            index = self.board()
+            etag = self._etag("jobs", index.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
+            if etag_matches(if_none_match, etag):
+                return BoardResponse(etag, None)
+            page = index.search(plan, after=position, limit=query.limit)
+            next_cursor = self._cursors.encode(plan, page.positions[-1]) if page.has_more else None
+            body = {
+                "data": [entry.summary for entry in page.entries],
+                "next_cursor": next_cursor,
+                "total": page.total,
+                "facets": page.facets,
+            }
+            return BoardResponse(etag, body)
 
     def get_job(self, job_id: str, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs/{job_id}`: the full posting with apply options and JSON-LD; 404 unless live."""
-        entry = self.board().get(job_id)
-        if entry is None:
-            raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
-        posting = entry.posting
-        apply = self.apply_options(posting)
-        etag = self._etag("job", job_id, entry.content_hash, apply["embloy"], apply["native"])
-        if etag_matches(if_none_match, etag):
-            return BoardResponse(etag, None)
-        url = shaping.job_url(self._public_base_url, job_id)
-        document = json_ld.job_posting(posting, url=url, direct_apply=apply["embloy"] or apply["native"])
-        return BoardResponse(
-            etag, shaping.detail(posting, self._public_base_url, apply=apply, json_ld=document)
-        )
+        with self._lock:
+            entry = self.board().get(job_id)
+            if entry is None:
+                raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
+            posting = entry.posting
+            apply = self.apply_options(posting)
+            etag = self._etag("job", job_id, entry.content_hash, apply["embloy"], apply["native"])
+            if etag_matches(if_none_match, etag):
+                return BoardResponse(etag, None)
+            url = shaping.job_url(self._public_base_url, job_id)
+            document = json_ld.job_posting(posting, url=url, direct_apply=apply["embloy"] or apply["native"])
+            return BoardResponse(
+                etag, shaping.detail(posting, self._public_base_url, apply=apply, json_ld=document)
+            )
 
     def apply_options(self, posting: Posting) -> dict[str, Any]:
-        """{"embloy", "native", "external_url"} for a posting (flags cached for the refresh interval)."""
+        """{"embloy", "native", "external_url"} for a posting (flags cached per employer and account)."""
         flags = self._apply_flags(posting.employer_id, posting.account_id)
         embloy = (
             posting.provider.lower() in self._embloy_providers
@@ -293,7 +306,7 @@ class BoardService:
         cache_key = (employer_id, account_id)
         now = self._monotonic()
         cached = self._apply_cache.get(cache_key)
-        if cached and now - cached[0] < max(self._refresh_seconds, 1.0):
+        if cached and now - cached[0] < self._apply_flags_max_age:
             return cached[1]
         flags = self._source.apply_flags(employer_id, account_id)
         self._apply_cache[cache_key] = (now, flags)
@@ -301,28 +314,30 @@ class BoardService:
 
     def rss(self, query: BoardQuery, *, self_url: str, if_none_match: str | None = None) -> BoardResponse:
         """`GET /feed.xml`: the newest live postings matching the query's words and filters."""
-        plan = query.plan()
-        plan = Plan(terms=plan.terms, filters=plan.filters, relevance=False)
-        limit = query.limit if "limit" in query.model_fields_set else self._feed_limit
-        index = self.board()
-        etag = self._etag("rss", index.fingerprint, plan_fingerprint(plan), limit, self_url)
-        if etag_matches(if_none_match, etag):
-            return BoardResponse(etag, None, "application/rss+xml; charset=utf-8")
-        page = index.search(plan, after=None, limit=limit, facets=False)
-        document = feeds.rss(
-            page.entries,
-            board_name=self._board_name,
-            public_base_url=self._public_base_url,
-            self_url=self_url,
-        )
-        return BoardResponse(etag, document, "application/rss+xml; charset=utf-8")
+        with self._lock:
+            plan = query.plan()
+            plan = Plan(terms=plan.terms, filters=plan.filters, relevance=False)
+            limit = query.limit if "limit" in query.model_fields_set else self._feed_limit
+            index = self.board()
+            etag = self._etag("rss", index.fingerprint, plan_fingerprint(plan), limit, self_url)
+            if etag_matches(if_none_match, etag):
+                return BoardResponse(etag, None, "application/rss+xml; charset=utf-8")
+            page = index.search(plan, after=None, limit=limit, facets=False)
+            document = feeds.rss(
+                page.entries,
+                board_name=self._board_name,
+                public_base_url=self._public_base_url,
+                self_url=self_url,
+            )
+            return BoardResponse(etag, document, "application/rss+xml; charset=utf-8")
 
     def sitemap(self, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /sitemap.xml`: every live posting's page (rendered once per board version)."""
-        index = self.board()
-        etag = self._etag("sitemap", index.fingerprint)
-        if etag_matches(if_none_match, etag):
-            return BoardResponse(etag, None, "application/xml; charset=utf-8")
-        if self._sitemap is None or self._sitemap[0] != etag:
-            self._sitemap = (etag, feeds.sitemap(index.entries(), public_base_url=self._public_base_url))
-        return BoardResponse(etag, self._sitemap[1], "application/xml; charset=utf-8")
+        with self._lock:
+            index = self.board()
+            etag = self._etag("sitemap", index.fingerprint)
+            if etag_matches(if_none_match, etag):
+                return BoardResponse(etag, None, "application/xml; charset=utf-8")
+            if self._sitemap is None or self._sitemap[0] != etag:
+                self._sitemap = (etag, feeds.sitemap(index.entries(), public_base_url=self._public_base_url))
+            return BoardResponse(etag, self._sitemap[1], "application/xml; charset=utf-8")
