@@ -266,3 +266,20 @@ def test_cursor_from_another_query_is_refused(source: InMemoryBoardSource, fake_
     with pytest.raises(InvalidRequestError) as raised:
         service.list_jobs(other_query)
     assert raised.value.code == "invalid_cursor"
+
+
+def test_a_writer_clock_far_ahead_does_not_hide_later_changes(
+    source: InMemoryBoardSource, fake_time: FakeTime
+) -> None:
+    service = make_service(source, fake_time, queries_per_request=SHARDS)
+    job_ids(service)
+    fake_time.advance(6)
+    ahead = source.put(make_posting("Ahead", changed_at=fake_time.now + timedelta(hours=1)))
+    job_ids(service)
+    fake_time.advance(6)
+    normal = make_posting("Normal", changed_at=fake_time.now)
+    while board_shard(normal.job_id) != board_shard(ahead.job_id):  # same shard, same read point
+        normal = make_posting("Normal", changed_at=fake_time.now)
+    source.put(normal)
+    fake_time.advance(6)
+    assert set(job_ids(service)) == {ahead.job_id, normal.job_id}
