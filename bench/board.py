@@ -15,9 +15,8 @@ One run, one process, everything local:
 - (d) a naive baseline: one DynamoDB Query with a FilterExpression per request (first 1 MB page only,
   no total, no facets: less than what the board answers);
 - (e) a live fan-out the way StackOne's example board reads postings: per request, list every demo
-  account's postings from a StackOne-shaped HTTP server that answers after 50 ms (pages sequential within
-  an account, accounts in parallel). The StackOne sandbox had not landed on main when this was written,
-  so the server is a small local one in this file (127.0.0.1, ephemeral port).
+  account's postings from the StackOne sandbox (`sandbox.stackone`, in-process, 127.0.0.1) answering
+  each call after 50 ms (pages in sequence within an account, accounts in parallel).
 
 Prints the figures, the ratios of ours to each baseline, and one final JSON line.
 """
@@ -28,15 +27,11 @@ import argparse
 import json
 import os
 import statistics
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 BENCH_ENV = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -102,44 +97,7 @@ def summary_ms(samples: list[float]) -> dict[str, float]:
     }
 
 
-# ---- (e) a StackOne-shaped server with 50 ms latency -------------------------------------------------
-@contextmanager
-def stackone_like_server(
-    postings_by_account: dict[str, list[dict[str, Any]]], latency: float
-) -> Iterator[str]:
-    """GET /unified/ats/job_postings (x-account-id, page_size, next) answering after `latency` seconds."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            time.sleep(latency)
-            url = urlparse(self.path)
-            query = parse_qs(url.query)
-            postings = postings_by_account.get(self.headers.get("x-account-id", ""), [])
-            size = int(query.get("page_size", ["25"])[0])
-            start = int(query.get("next", ["0"])[0] or 0)
-            page = postings[start : start + size]
-            following = str(start + size) if start + size < len(postings) else None
-            body = json.dumps({"data": page, "next": following}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
+# ---- (e) live fan-out to the StackOne sandbox -------------------------------------------------------
 def fan_out_once(http: Any, account_ids: list[str], page_size: int) -> int:
     """List every account's postings live: pages in sequence per account, accounts in parallel."""
 
@@ -419,20 +377,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"p50 {naive_overall['p50_ms']:.1f} ms, p99 {naive_overall['p99_ms']:.1f} ms"
         )
 
-    # (e) live fan-out to a StackOne-shaped server at 50 ms per call
+    # (e) live fan-out to the StackOne sandbox at 50 ms per call, as StackOne's example board reads postings
+    from sandbox.stackone import DEFAULT_API_KEY, start_stackone_sandbox
+
     demo_accounts = [employer.account_id for employer in DEMO_EMPLOYERS]
-    per_account = {
-        account_id: [
-            {"id": p.posting_id, "title": p.title, "content": {"plain": p.content_plain}}
-            for p in postings[number * args.fanout_postings : (number + 1) * args.fanout_postings]
-        ]
-        for number, account_id in enumerate(demo_accounts)
-    }
+    latency_ms = round(args.latency * 1000)
     with (
-        stackone_like_server(per_account, latency=args.latency) as base_url,
-        httpx.Client(base_url=base_url, timeout=10) as http,
+        start_stackone_sandbox(port=0, latency_ms=latency_ms) as sandbox,
+        httpx.Client(
+            base_url=sandbox.base_url, auth=httpx.BasicAuth(DEFAULT_API_KEY, ""), timeout=10
+        ) as http,
     ):
-        fan_out_once(http, demo_accounts, args.fanout_page_size)
+        fanout_postings = fan_out_once(http, demo_accounts, args.fanout_page_size)
         fanout_samples = []
         for _ in range(args.fanout_iterations):
             started = time.perf_counter()
@@ -441,16 +397,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results["fanout"] = {
         **summary_ms(fanout_samples),
         "accounts": len(demo_accounts),
-        "postings_per_account": args.fanout_postings,
+        "postings": fanout_postings,
         "page_size": args.fanout_page_size,
-        "latency_ms": args.latency * 1000,
-        "server": "local StackOne-shaped server in bench/board.py (sandbox not on main yet)",
+        "latency_ms": latency_ms,
+        "server": "sandbox.stackone (in-process, 127.0.0.1)",
     }
     fanout = results["fanout"]
     print(
-        f"(e) live fan-out, {len(demo_accounts)} accounts x {args.fanout_postings} postings, page size "
-        f"{args.fanout_page_size}, {args.latency * 1000:.0f} ms per call: "
-        f"p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms"
+        f"(e) live fan-out to the StackOne sandbox: {len(demo_accounts)} demo accounts, "
+        f"{fanout_postings} postings, "
+        f"page size {args.fanout_page_size}, {latency_ms} ms per call, pages in sequence per account, "
+        f"accounts in parallel: p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms"
     )
 
     ours = results["warm_overall"]
@@ -488,7 +445,6 @@ def main() -> None:
     parser.add_argument("--naive-iterations", type=int, default=3)
     parser.add_argument("--changes", type=int, default=200, help="postings changed before the refresh figure")
     parser.add_argument("--fanout-iterations", type=int, default=20)
-    parser.add_argument("--fanout-postings", type=int, default=40, help="postings per demo account")
     parser.add_argument("--fanout-page-size", type=int, default=25)
     parser.add_argument("--latency", type=float, default=0.05)
     results = run(parser.parse_args())
