@@ -1,6 +1,6 @@
 """The board's reads from the application table: the sparse live index and the change feed. Never a scan.
 
-- Cold load: GSI1 `LIVE#{shard}` partitions, every shard, paginated.
+- Cold load: GSI1 `LIVE#{shard}` partitions, every shard (in parallel), paginated.
 - Refresh: GSI2 `CHANGES#{shard}` with `GSI2SK > {after}`: one Query (one page) per call.
 - Apply flags: one BatchGetItem of the employer profile and the account's sync-state item.
 """
@@ -52,32 +52,47 @@ class DynamoDBBoardRepository:
         self._change_page_size = change_page_size
 
     def _query(self, **kwargs: Any) -> dict[str, Any]:
+        return self._call(self._table.query, **kwargs)
+
+    @staticmethod
+    def _call(operation: Any, **kwargs: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return dict(self._table.query(**kwargs))
+            return dict(operation(**kwargs))
         except (ClientError, BotoCoreError) as exc:
             raise UpstreamUnavailableError(
                 "The job board's storage is not answering; try again shortly.", code="board_unavailable"
             ) from exc
 
     def load_live(self) -> Iterator[PostingRecord]:
-        """Every live posting, shard by shard, page by page."""
-        for shard in range(self.shards):
-            kwargs: dict[str, Any] = {
-                "IndexName": LIVE_INDEX,
-                "KeyConditionExpression": "GSI1PK = :pk",
-                "ExpressionAttributeValues": {":pk": f"LIVE#{shard}"},
-                "ProjectionExpression": _PROJECTION,
-                "ExpressionAttributeNames": _NAMES,
-            }
-            while True:
-                page = self._query(**kwargs)
-                for item in page.get("Items", []):
-                    yield _record(item)
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """Every live posting: the shards are read in parallel (page by page within a shard).
+
+        Threads share the table's low-level client (thread-safe; the resource object is not).
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.shards) as pool:
+            for records in pool.map(self._load_shard, range(self.shards)):
+                yield from records
+
+    def _load_shard(self, shard: int) -> list[PostingRecord]:
+        client = self._table.meta.client
+        kwargs: dict[str, Any] = {
+            "TableName": self._table.name,
+            "IndexName": LIVE_INDEX,
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": f"LIVE#{shard}"},
+            "ProjectionExpression": _PROJECTION,
+            "ExpressionAttributeNames": _NAMES,
+        }
+        records: list[PostingRecord] = []
+        while True:
+            page = self._call(client.query, **kwargs)
+            records.extend(_record(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return records
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def changes(self, shard: int, after: str, resume: Any | None) -> ChangePage:
         """One page of a shard's change feed after `after` (a changed_at), oldest first."""
