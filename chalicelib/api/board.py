@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib import deps
+from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.settings import get_settings
 
@@ -53,14 +54,14 @@ def list_jobs_response(params: Mapping[str, Sequence[str]], if_none_match: str |
     return http_response(deps.get_board_service().list_jobs(query, if_none_match=if_none_match))
 
 
-@board_blueprint.route("/jobs", methods=["GET"])
+@board_blueprint.route("/jobs", methods=["GET"], cors=cors_config())
 @handle_errors
 def list_jobs() -> Any:
     request = board_blueprint.current_request
     return list_jobs_response(query_params(request), request.headers.get("if-none-match"))
 
 
-@board_blueprint.route("/jobs/{job_id}", methods=["GET"])
+@board_blueprint.route("/jobs/{job_id}", methods=["GET"], cors=cors_config())
 @handle_errors
 def get_job(job_id: str) -> Any:
     if_none_match = board_blueprint.current_request.headers.get("if-none-match")

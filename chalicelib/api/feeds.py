@@ -8,13 +8,14 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.board import http_response, parse_query, query_params
+from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
 
 
-@feeds_blueprint.route("/feed.xml", methods=["GET"])
+@feeds_blueprint.route("/feed.xml", methods=["GET"], cors=cors_config())
 @handle_errors
 def rss_feed() -> Any:
     request = feeds_blueprint.current_request
@@ -26,7 +27,7 @@ def rss_feed() -> Any:
     return http_response(result)
 
 
-@feeds_blueprint.route("/sitemap.xml", methods=["GET"])
+@feeds_blueprint.route("/sitemap.xml", methods=["GET"], cors=cors_config())
 @handle_errors
 def sitemap() -> Any:
     if_none_match = feeds_blueprint.current_request.headers.get("if-none-match")
