@@ -57,3 +57,10 @@ package: venv
 SOAK_ROUNDS ?= 150
 soak: venv
 	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$${SOAK_SEED:-$$RANDOM} $(BIN)/pytest -q -s tests/soak/test_soak.py
+.PHONY: bench-board
+bench-board: venv
+	$(BIN)/python -m bench.board
+
+# Concurrent board reads while a sync writes (in-process: moto + the StackOne sandbox).
+bench-load: venv
+	$(BIN)/python -m bench.load
