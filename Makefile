@@ -27,9 +27,16 @@ unit: venv
 test: lint typecheck unit
 
 # Long API fuzz run over every documented operation (the short one is part of `make test`).
-FUZZ_EXAMPLES ?= 150
+FUZZ_EXAMPLES ?= 60
 fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_FULL_SNAPSHOT=1 $(BIN)/pytest -q tests/quality/test_fuzz.py
+
+# Long fault soak (the short one is part of `make test`): more rounds, two extra 30-posting accounts,
+# a new seed each run unless SOAK_SEED is given (the seed is printed with the result).
+SOAK_ROUNDS ?= 150
+SOAK_SEED ?= $(shell date +%s)
+soak: venv
+	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -s -p no:warnings tests/soak/test_soak.py
 
 run: venv
 	$(BIN)/python -m local.run
@@ -52,11 +59,6 @@ package: venv
 		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
-
-# Long fault soak (the short one is part of `make test`): SOAK_ROUNDS rounds, random seed unless given.
-SOAK_ROUNDS ?= 150
-soak: venv
-	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$${SOAK_SEED:-$$RANDOM} $(BIN)/pytest -q -s tests/soak/test_soak.py
 .PHONY: bench-board
 bench-board: venv
 	$(BIN)/python -m bench.board

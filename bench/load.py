@@ -1,6 +1,7 @@
 """Load run: concurrent board reads while a sync writes. `python -m bench.load` (or `make bench-load`).
 
-Everything in-process and local: moto holds the table, the StackOne sandbox (127.0.0.1) holds
+Everything local: moto (its own server process by default, `--aws inprocess` for `mock_aws`) holds the
+table, the StackOne sandbox (in-process, 127.0.0.1) holds
 `--accounts` x `--postings` generated postings. After one full sync, `--readers` threads each act as one
 warm Lambda container with its own BoardService (built exactly as `deps.get_board_service` builds it)
 and run the `GET /jobs` / `GET /jobs/{job_id}` handler path (`list_jobs_response`, `get_job`): search,
@@ -37,9 +38,19 @@ QUERIES: tuple[dict[str, list[str]], ...] = (
 )
 
 
+# DynamoDB requests made by the current thread (a botocore hook counts them), to tell in-memory answers
+# from the ones that ran a change-feed refresh query.
+_dynamodb_calls = threading.local()
+
+
+def _count_dynamodb_call(**_: Any) -> None:
+    _dynamodb_calls.count = getattr(_dynamodb_calls, "count", 0) + 1
+
+
 @dataclass
 class ReaderStats:
     latencies_ms: list[float] = field(default_factory=list)
+    refresh_latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     not_found: int = 0
     pages_followed: int = 0
@@ -65,6 +76,7 @@ def reader(stop: threading.Event, warm: threading.Barrier, stats: ReaderStats, s
     warm.wait()
     while not stop.is_set():
         started = time.perf_counter()
+        calls_before = getattr(_dynamodb_calls, "count", 0)
         try:
             if job_ids and rng.random() < 0.3:
                 try:
@@ -85,7 +97,10 @@ def reader(stop: threading.Event, warm: threading.Barrier, stats: ReaderStats, s
         except Exception as exc:  # a load run counts every failure instead of stopping at the first
             stats.errors.append(f"{type(exc).__name__}: {exc}"[:200])
         finally:
-            stats.latencies_ms.append((time.perf_counter() - started) * 1000)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            stats.latencies_ms.append(elapsed_ms)
+            if getattr(_dynamodb_calls, "count", 0) != calls_before:
+                stats.refresh_latencies_ms.append(elapsed_ms)
 
 
 def _list(service: Any, params: dict[str, list[str]]) -> Any:
@@ -102,7 +117,7 @@ def writer(stop: threading.Event, world: Any, counters: dict[str, int], seed: in
 
     rng = random.Random(seed)
     state = world.stackone.state
-    service = direct_sync_service(VirtualTime())
+    service = direct_sync_service(VirtualTime(), page_size=100)
     while not stop.is_set():
         for account_id in sorted(state.accounts):
             postings = list(state.postings.get(account_id, {}).values())
@@ -129,15 +144,20 @@ def writer(stop: threading.Event, world: Any, counters: dict[str, int], seed: in
                 break
 
 
-def run(accounts: int, postings: int, readers: int, seconds: float, refresh_seconds: float) -> dict[str, Any]:
+def run(
+    accounts: int, postings: int, readers: int, seconds: float, refresh_seconds: float, aws_server: bool
+) -> dict[str, Any]:
     from tests.soak.soak import VirtualTime, direct_sync_service
     from tests.soak.world import local_world
 
     # Containers refresh their copy from the change feed every `refresh_seconds` while the sync writes.
-    env = {"BOARD_REFRESH_SECONDS": str(refresh_seconds), "BOARD_FREEZE_GC": "false"}
-    with local_world(env, seed_demo_data=False) as world:
+    env = {"BOARD_REFRESH_SECONDS": str(refresh_seconds)}
+    with local_world(env, aws_server=aws_server, seed_demo_data=False) as world:
         world.stackone.state.generate_accounts(accounts, postings, prefix="load")
-        setup = direct_sync_service(VirtualTime())
+        from chalicelib import deps
+
+        deps.get_boto3_session().events.register("before-call.dynamodb", _count_dynamodb_call)
+        setup = direct_sync_service(VirtualTime(), page_size=100)
         for account_id in sorted(world.stackone.state.accounts):
             setup.sync_account(account_id, "load-setup", "full")
 
@@ -161,10 +181,15 @@ def run(accounts: int, postings: int, readers: int, seconds: float, refresh_seco
         elapsed = time.perf_counter() - started
 
     latencies = [ms for s in stats for ms in s.latencies_ms]
+    refreshing = [ms for s in stats for ms in s.refresh_latencies_ms]
+    in_memory = sorted(latencies)
+    for ms in refreshing:
+        in_memory.remove(ms)
     errors = [e for s in stats for e in s.errors]
     return {
         "benchmark": "board_load",
         "readers": readers,
+        "aws": "moto_server" if aws_server else "moto_inprocess",
         "refresh_seconds": refresh_seconds,
         "accounts": accounts,
         "postings": accounts * postings,
@@ -172,8 +197,16 @@ def run(accounts: int, postings: int, readers: int, seconds: float, refresh_seco
         "requests": len(latencies),
         "throughput_rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 0.50), 3),
+        "p90_ms": round(percentile(latencies, 0.90), 3),
         "p99_ms": round(percentile(latencies, 0.99), 3),
+        "max_ms": round(max(latencies, default=0.0), 3),
         "mean_ms": round(statistics.fmean(latencies), 3) if latencies else 0.0,
+        "in_memory_requests": len(in_memory),
+        "in_memory_p50_ms": round(percentile(in_memory, 0.50), 3),
+        "in_memory_p99_ms": round(percentile(in_memory, 0.99), 3),
+        "refresh_requests": len(refreshing),
+        "refresh_p50_ms": round(percentile(refreshing, 0.50), 3),
+        "refresh_p99_ms": round(percentile(refreshing, 0.99), 3),
         "errors": len(errors),
         "error_samples": sorted(set(errors))[:5],
         "closed_while_reading_404": sum(s.not_found for s in stats),
@@ -190,10 +223,21 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=4, help="concurrent reader threads")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
-        "--refresh-seconds", type=float, default=1.0, help="board change-feed refresh interval"
+        "--refresh-seconds",
+        type=float,
+        default=5.0,
+        help="board change-feed refresh interval (setting default)",
+    )
+    parser.add_argument(
+        "--aws",
+        choices=("server", "inprocess"),
+        default="server",
+        help="moto as its own process (default; like a real DynamoDB) or in this process",
     )
     args = parser.parse_args()
-    result = run(args.accounts, args.postings, args.readers, args.seconds, args.refresh_seconds)
+    result = run(
+        args.accounts, args.postings, args.readers, args.seconds, args.refresh_seconds, args.aws == "server"
+    )
     print(
         f"board load: {result['readers']} readers over {result['postings']} postings for "
         f"{result['seconds']} s while a sync wrote {result['postings_written_during_run']} postings "
@@ -201,7 +245,13 @@ def main() -> None:
     )
     print(
         f"  {result['requests']} requests, {result['throughput_rps']} req/s, p50 {result['p50_ms']} ms, "
-        f"p99 {result['p99_ms']} ms, errors {result['errors']} {result['error_samples'] or ''}"
+        f"p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']} "
+        f"{result['error_samples'] or ''}"
+    )
+    print(
+        f"  answered from memory: {result['in_memory_requests']} (p50 {result['in_memory_p50_ms']} ms, "
+        f"p99 {result['in_memory_p99_ms']} ms); with a change-feed refresh query: "
+        f"{result['refresh_requests']} (p50 {result['refresh_p50_ms']} ms, p99 {result['refresh_p99_ms']} ms)"
     )
     print(json.dumps(result))
     if result["errors"] or result["sync_failures"] or not result["requests"]:

@@ -16,7 +16,7 @@ import functools
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaMode
@@ -37,23 +37,19 @@ ERROR_DESCRIPTIONS = {
     404: "Unknown or closed resource.",
     409: "State conflict.",
     413: "Request body too large.",
-    415: "Unsupported media type.",
     422: "Valid JSON, but semantically wrong.",
     429: "Throttled; retry after `Retry-After` seconds.",
     500: "Unexpected error (never a stack trace).",
-    501: "Not supported by the employer's ATS; `external_apply_url` says where to apply instead.",
     502: "The upstream (StackOne or Embloy) failed.",
     503: "The upstream is unavailable; retry after `Retry-After` seconds.",
     504: "The upstream timed out.",
 }
 RETRY_AFTER_STATUSES = (429, 503)
 
-ParamLocation = Literal["query", "header", "path"]
-
 
 @dataclass(frozen=True)
-class Header:
-    """A request header (or a query parameter without a query model) an operation reads."""
+class Param:
+    """A request header, or a query parameter of a route without a query model."""
 
     name: str
     description: str
@@ -89,8 +85,8 @@ class Operation:
     body_required: bool = False
     body_media_types: tuple[str, ...] = ("application/json",)
     body_example: Any = None
-    headers: tuple[Header, ...] = ()
-    query_params: tuple[Header, ...] = ()
+    headers: tuple[Param, ...] = ()
+    query_params: tuple[Param, ...] = ()
     path_params: dict[str, str] = field(default_factory=dict)
     description: str | None = None
 
@@ -99,13 +95,13 @@ class Operation:
         return (self.method, self.path)
 
 
-IF_NONE_MATCH = Header("If-None-Match", "An ETag from an earlier response; a match answers 304.")
-IDEMPOTENCY_KEY = Header(
+IF_NONE_MATCH = Param("If-None-Match", "An ETag from an earlier response; a match answers 304.")
+IDEMPOTENCY_KEY = Param(
     "Idempotency-Key",
     "1-255 visible ASCII characters; a retry with the same key returns the first result.",
     {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 )
-SYNC_MODE = Header(
+SYNC_MODE = Param(
     "mode",
     "`full` forces a full sweep (closes postings the ATS no longer lists); the body's `mode` wins.",
     {"type": "string", "enum": ["auto", "full"]},
@@ -407,7 +403,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         body_media_types=("application/json", "text/plain"),
         headers=(
-            Header(
+            Param(
                 "x-stackone-signature",
                 "base64url HMAC-SHA256 of the raw body with the webhook signing secret.",
                 required=True,

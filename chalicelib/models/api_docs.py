@@ -17,6 +17,12 @@ from chalicelib.models.applications import ApplicationOut
 from chalicelib.models.posting import Compensation, Questionnaire
 
 
+class _Documented(BaseModel):
+    # additionalProperties: false in the schema, so a field a handler adds without documenting it here
+    # fails the fuzz tests' response validation.
+    model_config = ConfigDict(extra="forbid")
+
+
 class ErrorBody(BaseModel):
     """The inside of every error response. Some errors add fields (e.g. `external_apply_url`)."""
 
@@ -35,11 +41,11 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(_Documented):
     status: Literal["ok"]
 
 
-class CompensationSummary(BaseModel):
+class CompensationSummary(_Documented):
     kind: str | None
     currency: str | None
     min: float | None
@@ -48,7 +54,7 @@ class CompensationSummary(BaseModel):
     text: str = Field(description="Display text, e.g. `EUR 60,000-80,000 / year`.")
 
 
-class JobSummary(BaseModel):
+class JobSummary(_Documented):
     """One posting in a board listing (no content)."""
 
     job_id: str
@@ -67,7 +73,7 @@ class JobSummary(BaseModel):
     url: str = Field(description="The posting's page on the board's frontend.")
 
 
-class JobListResponse(BaseModel):
+class JobListResponse(_Documented):
     """A page of the board."""
 
     data: list[JobSummary]
@@ -79,7 +85,7 @@ class JobListResponse(BaseModel):
     )
 
 
-class ApplyOptions(BaseModel):
+class ApplyOptions(_Documented):
     embloy: bool = Field(description="`/jobs/{job_id}/apply/embloy` works for this posting.")
     native: bool = Field(description="`POST /jobs/{job_id}/applications` works for this posting.")
     external_url: str | None = Field(description="The ATS's own application page, where known.")
@@ -97,7 +103,7 @@ class JobDetail(JobSummary):
     json_ld: dict[str, Any] = Field(description="schema.org JobPosting for the page's structured data.")
 
 
-class EmbloyTokenStatus(BaseModel):
+class EmbloyTokenStatus(_Documented):
     """Whether the employer's Embloy client token is stored (the token itself is never returned)."""
 
     configured: bool
@@ -105,7 +111,7 @@ class EmbloyTokenStatus(BaseModel):
     needs_renewal: bool
 
 
-class ApplicationCountsSummary(BaseModel):
+class ApplicationCountsSummary(_Documented):
     received: int
     submitted: int
     pending_confirmation: int
@@ -124,7 +130,7 @@ class JobApplicationCounts(ApplicationCounts):
     job_id: str
 
 
-class ApplicationsPage(BaseModel):
+class ApplicationsPage(_Documented):
     """A page of the employer's applications."""
 
     data: list[ApplicationOut]

@@ -67,20 +67,30 @@ def _scan(table: Any) -> list[Any]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def sync_board(demo_employers: Any) -> list[str]:
-    """Sync every demo account into the table; the live job ids (a closed one last, to probe 404s)."""
+def sync_board(demo_employers: Any, stackone: Any) -> list[str]:
+    """Sync every demo account into the table; some live job ids per account and one closed job id."""
     from chalicelib import deps
     from chalicelib.aws.posting_items import item_to_posting
+
+    def stored() -> list[Any]:
+        items = deps.get_table().scan()["Items"]
+        return [item_to_posting(item) for item in items if str(item.get("SK", "")).startswith("POSTING#")]
 
     service = deps.get_sync_service()
     for demo in demo_employers:
         report = service.sync_account(demo.account_id, "fuzz-setup", "full")
         assert report.outcome == "succeeded", report
-    items = deps.get_table().scan()["Items"]
-    postings = [item_to_posting(item) for item in items if str(item.get("SK", "")).startswith("POSTING#")]
-    live = sorted(p.job_id for p in postings if p.status == "live")
-    assert live, "the fuzz world has no live postings"
-    return live[:12]
+    first = next(p for p in stored() if p.status == "live")
+    stackone.state.close_posting(first.account_id, first.posting_id)
+    assert service.sync_account(first.account_id, "fuzz-close", "full").closed == 1
+    postings = stored()
+    job_ids = []
+    for demo in demo_employers:
+        job_ids += sorted(
+            p.job_id for p in postings if p.status == "live" and p.account_id == demo.account_id
+        )[:3]
+    assert job_ids, "the fuzz world has no live postings"
+    return [*job_ids, first.job_id]
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +100,7 @@ def fuzz_world() -> Iterator[FuzzWorld]:
 
     from sandbox.demo_employers import DEMO_EMPLOYERS
     from sandbox.embloy import start_embloy_sandbox
+    from sandbox.embloy.tokens import demo_client_token
     from sandbox.stackone import start_stackone_sandbox
 
     stackone = start_stackone_sandbox(api_key=STACKONE_KEY)
@@ -130,7 +141,11 @@ def fuzz_world() -> Iterator[FuzzWorld]:
                 _, key = service.create(demo.name, employer_id=demo.employer_id)
                 api_keys.append(key)
 
-            job_ids = sync_board(DEMO_EMPLOYERS)
+            job_ids = sync_board(DEMO_EMPLOYERS, stackone)
+            # The first demo employer can apply with Embloy (a token the Embloy sandbox accepts).
+            deps.get_embloy_token_service().upload(
+                DEMO_EMPLOYERS[0].employer_id, demo_client_token(DEMO_EMPLOYERS[0].employer_id)
+            )
 
             resource = boto3.resource("dynamodb")
             tables = [resource.Table(settings.table_name), resource.Table(settings.idempotency_table_name)]
@@ -171,15 +186,12 @@ def fuzz_world() -> Iterator[FuzzWorld]:
                 "name": ["board.js", "app.css", "api.js", "favicon.svg"],
             }
             world = FuzzWorld(path_values=path_values, api_keys=api_keys, snapshot=snapshot)
-            world.stackone = stackone  # type: ignore[attr-defined]
-            world.embloy = embloy  # type: ignore[attr-defined]
             yield world
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
         stackone.stop()
         embloy.stop()
-        FUZZ_STATS.update({f"{k}": v for k, v in world.counts.items()} if "world" in locals() else {})
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

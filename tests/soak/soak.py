@@ -61,7 +61,7 @@ class VirtualTime:
         self.slept += max(0.0, seconds)
 
 
-def direct_sync_service(time: VirtualTime) -> Any:
+def direct_sync_service(time: VirtualTime, page_size: int = PAGE_SIZE) -> Any:
     """The production SyncService and repositories, with a StackOne client that never really sleeps."""
     from chalicelib import deps
     from chalicelib.clients.stackone.client import StackOneClient
@@ -69,7 +69,7 @@ def direct_sync_service(time: VirtualTime) -> Any:
 
     client = StackOneClient(
         deps.get_stackone_http(),
-        postings_page_size=PAGE_SIZE,
+        postings_page_size=page_size,
         sleep=time.sleep,
         monotonic=time.monotonic,
         jitter=lambda: 0.5,
@@ -190,7 +190,7 @@ class Soak:
     def sync_direct(self, mode: str) -> None:
         service = direct_sync_service(self.time)
         for account_id in self.account_ids():
-            report = service.sync_account(account_id, uuid.uuid4().hex, mode)  # type: ignore[arg-type]
+            report = service.sync_account(account_id, uuid.uuid4().hex, mode)
             self.report.syncs += 1
             self.report.outcomes[report.outcome] += 1
 

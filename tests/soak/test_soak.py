@@ -1,6 +1,7 @@
 """Fault soak: nothing lost, nothing stale, nothing duplicated after many faulty sync rounds.
 
-`make test` runs a short soak (SOAK_ROUNDS, default 3, on the four demo accounts); `make soak` a long one with a random seed.
+`make test` runs a short soak (SOAK_ROUNDS, default 3, on the four demo accounts); `make soak` a long
+one with two more accounts and a new seed each run.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def test_board_equals_the_sandbox_after_a_fault_soak(soak_world: tuple[World, An
 
     report = run_soak(world, client, rounds=ROUNDS, seed=SEED, extra_accounts=EXTRA_ACCOUNTS)
 
-    print(f"\n{report.line()}")
+    print(f"\nseed {SEED}: {report.line()}")
     assert report.rounds == ROUNDS
     assert sum(report.faults.values()) > 0, "the soak injected no faults"
     assert report.syncs >= ROUNDS * 4

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 STACKONE_KEY = "soak-stackone-key"
@@ -34,9 +39,52 @@ class World:
     queue_name: str
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextlib.contextmanager
-def local_world(extra_env: dict[str, str] | None = None, **sandbox_options: Any) -> Iterator[World]:
-    """moto + the StackOne sandbox, with the app's settings pointed at them; restores the environment."""
+def moto_server() -> Iterator[str]:
+    """moto's server as a child process on a free loopback port (its own binary; stopped by PID)."""
+    port = _free_port()
+    binary = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def local_world(
+    extra_env: dict[str, str] | None = None, *, aws_server: bool = False, **sandbox_options: Any
+) -> Iterator[World]:
+    """moto + the StackOne sandbox, with the app's settings pointed at them; restores the environment.
+
+    `aws_server`: moto runs as its own process (DynamoDB etc. over loopback HTTP, like a real service, so
+    concurrent threads in this process don't contend with it for the GIL); otherwise in-process.
+    """
     from moto import mock_aws
 
     from sandbox.stackone import start_stackone_sandbox
@@ -49,7 +97,11 @@ def local_world(extra_env: dict[str, str] | None = None, **sandbox_options: Any)
                 del os.environ[name]
         os.environ.update(FAKE_AWS_ENV)
         os.environ.update({"STACKONE_BASE_URL": stackone.base_url, **(extra_env or {})})
-        with mock_aws():
+        with contextlib.ExitStack() as stack:
+            if aws_server:
+                os.environ["AWS_ENDPOINT_URL"] = stack.enter_context(moto_server())
+            else:
+                stack.enter_context(mock_aws())
             import boto3
 
             from chalicelib import deps
