@@ -13,6 +13,7 @@ from chalicelib.api.employers import employers_blueprint
 from chalicelib.api.feeds import feeds_blueprint
 from chalicelib.api.frontend import frontend_blueprint
 from chalicelib.api.health import health_blueprint
+from chalicelib.api.http_errors import framework_errors_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
 from chalicelib.jobs.sync_schedule import sync_schedule_blueprint
@@ -27,6 +28,7 @@ app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 
 for blueprint in (
+    framework_errors_blueprint,
     auth_blueprint,
     health_blueprint,
     openapi_blueprint,

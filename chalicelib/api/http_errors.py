@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import ChaliceViewError, Response
+from chalice import Blueprint, ChaliceViewError, Response
 from pydantic import ValidationError
 
 from chalicelib import errors
@@ -106,3 +106,24 @@ def handle_errors(view: View) -> View:
             return error_response(500, "internal_error", "An unexpected error occurred.")
 
     return wrapper  # type: ignore[return-value]
+
+
+# Chalice answers some requests itself, before any view runs, in its own `{"Code", "Message"}` shape:
+# 415 for a Content-Type a route does not declare, 405 for a method a path does not have. This
+# middleware (registered through its blueprint in app.py) reshapes those into the API's error shape.
+FRAMEWORK_ERROR_CODES = {415: "unsupported_media_type", 405: "method_not_allowed"}
+
+framework_errors_blueprint = Blueprint(__name__)
+
+
+@framework_errors_blueprint.middleware("http")
+def reshape_framework_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    response = get_response(event)
+    code = FRAMEWORK_ERROR_CODES.get(response.status_code)
+    body = response.body
+    if code is None or not isinstance(body, dict) or "Code" not in body:
+        return response
+    headers = {
+        k: v for k, v in response.headers.items() if isinstance(v, str) and k.lower() != "content-type"
+    }
+    return error_response(response.status_code, code, str(body.get("Message", "")), headers=headers)

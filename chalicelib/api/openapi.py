@@ -37,6 +37,7 @@ ERROR_DESCRIPTIONS = {
     404: "Unknown or closed resource.",
     409: "State conflict.",
     413: "Request body too large.",
+    415: "The route does not take this Content-Type.",
     422: "Valid JSON, but semantically wrong.",
     429: "Throttled; retry after `Retry-After` seconds.",
     500: "Unexpected error (never a stack trace).",
@@ -242,7 +243,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 example={"url": "https://embloy.com/sdk/apply?request_token=eyJ..."},
             )
         },
-        errors=(404, 409, *UPSTREAM),
+        errors=(404, 409, 415, *UPSTREAM),
         path_params=JOB_ID,
     ),
     Operation(
@@ -262,7 +263,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 f"{APPLY}:ApplicationPendingResponse",
             ),
         },
-        errors=(400, 404, 409, 413, 422, 429, *UPSTREAM),
+        errors=(400, 404, 409, 413, 415, 422, 429, *UPSTREAM),
         body=f"{APPLY}:NativeApplicationRequest",
         body_required=True,
         body_example={
@@ -331,7 +332,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Store the employer's Embloy client token (Secrets Manager)",
         "employers",
         {204: Reply("Stored.", media_type=None)},
-        errors=(400, *UPSTREAM),
+        errors=(400, 415, *UPSTREAM),
         auth=True,
         body="chalicelib.api.embloy_token:EmbloyTokenUpload",
         body_required=True,
@@ -398,7 +399,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "StackOne webhook (signed)",
         "integrations",
         {204: Reply("Handled (or ignored).", media_type=None)},
-        errors=(400, 401, 413, *UPSTREAM),
+        errors=(400, 401, 413, 415, *UPSTREAM),
         body="chalicelib.services.webhooks:WebhookEvent",
         body_required=True,
         body_media_types=("application/json", "text/plain"),

@@ -89,3 +89,10 @@ def test_importing_the_app_does_not_build_or_import_the_generator() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
 
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_routes_that_restrict_content_types_declare_415() -> None:
+    for path, entries in app.routes.items():
+        for method, entry in entries.items():
+            if method in ("POST", "PUT", "PATCH") and "*/*" not in (entry.content_types or []):
+                assert 415 in operations_by_key()[(method, path)].errors, (method, path)

@@ -213,7 +213,12 @@ def case_strategy(
             draw(body_strategy(body_schema)) if method in ("POST", "PUT", "PATCH") else (None, False)
         )
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            # Mostly JSON; sometimes a media type the route may not take (must still be our error shape).
+            headers["Content-Type"] = draw(
+                st.sampled_from(
+                    ["application/json"] * 6 + ["text/plain", "application/x-www-form-urlencoded"]
+                )
+            )
         mode = draw(credentials)
         if mode == "valid":
             headers["Authorization"] = f"Bearer {draw(st.sampled_from(world.api_keys))}"
