@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
+    from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
     from chalicelib.aws.secret_store import SecretStore
     from chalicelib.aws.sync_queue import SqsSyncPublisher
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
 
 
 @functools.cache
@@ -59,25 +61,80 @@ def get_secret_store() -> SecretStore:
 @functools.cache
 def get_stackone_http() -> httpx.Client:
     """StackOne's httpx client: Basic auth base64("<api key>:"), the key read from Secrets Manager."""
-    import httpx
 
     from chalicelib.clients.http import build_http_client
+    from chalicelib.clients.stackone.auth import StackOneKeyAuth
 
     settings = get_settings()
-    api_key = get_secret_store().get(settings.stackone_api_key_secret_name)
+    secret_name = settings.stackone_api_key_secret_name
+
+    def api_key() -> str:
+        # Read per request through the cached store: no Secrets Manager call while the cache is fresh,
+        # and a rotated key is used once the cached value passes its max age.
+        return get_secret_store().get(secret_name)
+
     return build_http_client(
         settings.stackone_base_url,
         timeout_seconds=settings.stackone_timeout_seconds,
-        auth=httpx.BasicAuth(api_key, ""),
+        auth=StackOneKeyAuth(api_key),
         headers={"Accept": "application/json"},
     )
+
+
+@functools.cache
+def get_metrics_sink() -> MetricsSink:
+    from chalicelib.observability import PowertoolsMetricsSink
+
+    return PowertoolsMetricsSink()
 
 
 @functools.cache
 def get_stackone_client() -> StackOneClient:
     from chalicelib.clients.stackone.client import StackOneClient
 
-    return StackOneClient(get_stackone_http(), postings_page_size=get_settings().sync_page_size)
+    settings = get_settings()
+    return StackOneClient(
+        get_stackone_http(),
+        postings_page_size=settings.sync_page_size,
+        retry_budget_seconds=settings.stackone_retry_budget_seconds,
+        max_attempts=settings.stackone_max_attempts,
+        on_rate_limited=lambda: get_metrics_sink().count("StackOneRateLimited", 1),
+    )
+
+
+@functools.cache
+def get_postings_repository() -> DynamoDBPostingsRepository:
+    from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
+
+    return DynamoDBPostingsRepository(get_table())
+
+
+def sync_policy() -> SyncPolicy:
+    """The sync's knobs from settings."""
+    from chalicelib.services.sync import SyncPolicy
+
+    settings = get_settings()
+    return SyncPolicy(
+        overlap_seconds=settings.sync_overlap_seconds,
+        full_every_n_runs=settings.sync_full_every_n_runs,
+        full_max_age_seconds=settings.sync_full_max_age_seconds,
+        time_budget_seconds=settings.sync_time_budget_seconds,
+        ats_providers=frozenset(settings.allowed_providers) or None,
+    )
+
+
+@functools.cache
+def get_sync_service() -> SyncService:
+    from chalicelib.services.sync import SyncService
+
+    return SyncService(
+        get_stackone_client(),
+        get_postings_repository(),
+        get_sync_state_repository(),
+        get_sync_publisher(),
+        policy=sync_policy(),
+        metrics=get_metrics_sink(),
+    )
 
 
 @functools.cache

@@ -6,10 +6,14 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.table_schema import LIVE_INDEX
 from chalicelib.models.sync_state import AccountSyncState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+
+_KNOWN_ACCOUNTS = "SYNCSTATES"
 
 
 def _key(account_id: str) -> dict[str, str]:
@@ -50,8 +54,29 @@ class DynamoDBSyncStateRepository:
                 "doc": state.model_dump_json(),
                 "employer_id": state.employer_id or "",
                 "needs_attention": state.needs_attention,
+                # Every known account on one small GSI1 partition, so the schedule can find accounts
+                # StackOne no longer lists (deleted) and close their postings.
+                "GSI1PK": _KNOWN_ACCOUNTS,
+                "GSI1SK": state.account_id,
             }
         )
+
+    def list_account_ids(self) -> list[str]:
+        """Ids of every account that has a sync state (one GSI1 query, paged)."""
+        from boto3.dynamodb.conditions import Key
+
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": LIVE_INDEX,
+            "KeyConditionExpression": Key("GSI1PK").eq(_KNOWN_ACCOUNTS),
+            "ProjectionExpression": "GSI1SK",
+        }
+        while True:
+            result = self._table.query(**kwargs)
+            ids.extend(str(item["GSI1SK"]) for item in result.get("Items", []))
+            if "LastEvaluatedKey" not in result:
+                return ids
+            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
     @staticmethod
     def _from_item(item: dict[str, Any]) -> AccountSyncState:
