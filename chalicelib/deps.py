@@ -7,6 +7,7 @@ Every `get_*` is cached on first call; tests call `reset_dependencies()` (autous
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.settings import get_settings
@@ -164,6 +165,42 @@ def get_sync_state_repository() -> DynamoDBSyncStateRepository:
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
 
     return DynamoDBSyncStateRepository(get_table())
+
+
+# Idempotency records outlive any redelivery of a run's message.
+SYNC_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+@functools.cache
+def get_sync_idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    """(IdempotencyConfig, sync function) for the SQS worker: a duplicate (account_id, run_id) is a no-op.
+
+    Built on first use: the persistence layer creates a boto3 client.
+    """
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from chalicelib.models.messages import SyncRequested
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[account_id, run_id]",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=SYNC_IDEMPOTENCY_TTL_SECONDS,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table_name,
+        boto3_client=get_boto3_session().client("dynamodb"),
+    )
+
+    @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config)
+    def sync_once(message: dict[str, Any]) -> dict[str, Any]:
+        request = SyncRequested.model_validate(message)
+        return get_sync_service().sync_account(request.account_id, request.run_id, request.mode).as_dict()
+
+    return config, sync_once
 
 
 def reset_dependencies() -> None:

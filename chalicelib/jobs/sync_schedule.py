@@ -1,7 +1,25 @@
-"""Event handlers of this area (to be filled in)."""
+"""`sync_all`: on a schedule, enqueue one sync message per active ATS account (the worker does the work)."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import Any
+
+from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent
+
+from chalicelib.deps import get_sync_service
+from chalicelib.settings import get_settings
 
 sync_schedule_blueprint = Blueprint(__name__)
+
+# Read at import: `chalice package` imports the app with the stage's environment to build the rule.
+SYNC_RATE_MINUTES = get_settings().sync_schedule_minutes
+
+
+@sync_schedule_blueprint.schedule(Rate(SYNC_RATE_MINUTES, unit=Rate.MINUTES), name="sync_all")
+def sync_all(event: CloudWatchEvent) -> dict[str, Any]:
+    # The EventBridge event id names the run: a re-delivered tick enqueues the same run ids, which the
+    # worker's idempotency turns into no-ops.
+    run_id = f"sched-{event.event_id}"
+    enqueued = get_sync_service().enqueue_all(run_id)
+    return {"run_id": run_id, "enqueued": enqueued}
