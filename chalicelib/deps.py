@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.services.employers import EmployerService
     from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
+    from chalicelib.services.webhooks import WebhookService
 
 
 @functools.cache
@@ -165,6 +166,21 @@ def get_sync_state_repository() -> DynamoDBSyncStateRepository:
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
 
     return DynamoDBSyncStateRepository(get_table())
+
+
+@functools.cache
+def get_webhook_service() -> WebhookService:
+    from chalicelib.aws.webhook_replays import DynamoDBWebhookReplayGuard
+    from chalicelib.services.webhooks import WebhookService
+
+    settings = get_settings()
+    secret_name = settings.webhook_secret_name
+    return WebhookService(
+        lambda: get_secret_store().get(secret_name),
+        get_sync_service(),
+        DynamoDBWebhookReplayGuard(get_table()),
+        tolerance_seconds=settings.webhook_tolerance_seconds,
+    )
 
 
 # Idempotency records outlive any redelivery of a run's message.
