@@ -22,6 +22,18 @@ class StoredPosting:
     content_hash: str
 
 
+@dataclass(frozen=True)
+class PostingMeta:
+    """The few attributes the sync compares against (read with a projection, without the document)."""
+
+    content_hash: str
+    status: str
+    changed_at: str
+
+
+_META_PROJECTION = "SK, content_hash, #status, changed_at"
+
+
 def _stored(item: dict[str, Any]) -> StoredPosting:
     return StoredPosting(posting=item_to_posting(item), content_hash=str(item.get("content_hash", "")))
 
@@ -55,6 +67,59 @@ class DynamoDBPostingsRepository:
             raise UpstreamUnavailableError(
                 "The postings table is unavailable.", code="table_unavailable"
             ) from exc
+
+    def load_index(self, account_id: str) -> dict[str, PostingMeta]:
+        """Hash, status and changed_at of every stored posting of the account, by posting id."""
+        from boto3.dynamodb.conditions import Key
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        index: dict[str, PostingMeta] = {}
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(f"ACCOUNT#{account_id}")
+            & Key("SK").begins_with("POSTING#"),
+            "ProjectionExpression": _META_PROJECTION,
+            "ExpressionAttributeNames": {"#status": "status"},
+        }
+        try:
+            while True:
+                result = self._table.query(**kwargs)
+                for item in result.get("Items", []):
+                    posting_id = str(item["SK"]).removeprefix("POSTING#")
+                    index[posting_id] = PostingMeta(
+                        content_hash=str(item.get("content_hash", "")),
+                        status=str(item.get("status", "")),
+                        changed_at=str(item.get("changed_at", "")),
+                    )
+                if "LastEvaluatedKey" not in result:
+                    return index
+                kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        except (BotoCoreError, ClientError) as exc:
+            raise UpstreamUnavailableError(
+                "The postings table is unavailable.", code="table_unavailable"
+            ) from exc
+
+    def get_many(self, account_id: str, posting_ids: Iterable[str]) -> dict[str, StoredPosting]:
+        """Full stored postings by id (BatchGetItem, 100 keys per request; missing ids are absent)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        ids = list(dict.fromkeys(posting_ids))
+        found: dict[str, StoredPosting] = {}
+        client = self._table.meta.client
+        try:
+            for start in range(0, len(ids), 100):
+                keys = [posting_key(account_id, posting_id) for posting_id in ids[start : start + 100]]
+                request: dict[str, Any] = {self._table.name: {"Keys": keys}}
+                while request:
+                    result = client.batch_get_item(RequestItems=request)
+                    for item in result.get("Responses", {}).get(self._table.name, []):
+                        entry = _stored(item)
+                        found[entry.posting.posting_id] = entry
+                    request = result.get("UnprocessedKeys") or {}
+        except (BotoCoreError, ClientError) as exc:
+            raise UpstreamUnavailableError(
+                "The postings table is unavailable.", code="table_unavailable"
+            ) from exc
+        return found
 
     def get(self, account_id: str, posting_id: str) -> StoredPosting | None:
         from botocore.exceptions import BotoCoreError, ClientError

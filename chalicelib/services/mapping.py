@@ -8,7 +8,9 @@ bool, and every enum is open. A posting that cannot be mapped is skipped by the 
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +78,17 @@ QUESTION_TYPES = {
     "date", "video", "reference_check", "url",
 }  # fmt: skip
 _AMOUNT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*([kKmM])?$")
+
+
+# Bump when the mapping changes what it produces: every posting's source hash changes, so the next sync
+# rewrites each posting once with the new mapping.
+MAPPING_VERSION = "1"
+# The JobPosting fields the mapping reads (both spellings); nothing else can change a mapped posting.
+_MAPPED_FIELDS = (
+    "id", "remote_id", "title", "locations", "internal", "status", "job_id", "remote_job_id",
+    "remote_job_posting_id", "content", "compensation", "employment_type", "employment_contract_type",
+    "external_url", "external_apply_url", "questionnaires", "created_at", "updated_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -283,6 +296,26 @@ def _content_html(content: dict[str, Any]) -> str:
     if plain:
         return "".join(f"<p>{html.escape(p.strip())}</p>" for p in plain.split("\n\n") if p.strip())
     return ""
+
+
+def source_hash(raw: dict[str, Any], account: AccountInfo) -> str:
+    """Hash of everything the mapping reads: equal hashes mean an equal mapped posting.
+
+    Cheap next to mapping (no sanitising, no models), so an unchanged posting is recognised without
+    being mapped at all; stored as the posting item's `content_hash`.
+    """
+    document = {
+        "v": MAPPING_VERSION,
+        "account": [account.account_id, account.employer_id, account.company, account.provider],
+        "posting": {name: raw.get(name) for name in _MAPPED_FIELDS},
+    }
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def raw_posting_id(raw: Any) -> str | None:
+    """The StackOne id of a raw posting, or None when it has none."""
+    return _text(raw.get("id")) if isinstance(raw, dict) else None
 
 
 def is_visible(raw: dict[str, Any]) -> bool:

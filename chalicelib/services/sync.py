@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from chalicelib.aws.posting_items import content_hash
 from chalicelib.clients.stackone.errors import (
     StackOneAuthError,
     StackOneBudgetExceededError,
@@ -30,7 +29,14 @@ from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.messages import SyncRequested
 from chalicelib.models.posting import Posting
 from chalicelib.models.sync_state import AccountSyncState
-from chalicelib.services.mapping import AccountInfo, PostingMappingError, map_posting
+from chalicelib.services.mapping import (
+    AccountInfo,
+    PostingMappingError,
+    is_visible,
+    map_posting,
+    raw_posting_id,
+    source_hash,
+)
 
 Mode = Literal["auto", "full", "delta"]
 
@@ -60,8 +66,18 @@ class StoredPostingLike(Protocol):
     def content_hash(self) -> str: ...
 
 
+class PostingMetaLike(Protocol):
+    @property
+    def content_hash(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
 class PostingsStore(Protocol):
-    def load_account(self, account_id: str) -> dict[str, Any]: ...
+    def load_index(self, account_id: str) -> dict[str, Any]: ...
+
+    def get_many(self, account_id: str, posting_ids: Iterable[str]) -> dict[str, Any]: ...
 
     def get(self, account_id: str, posting_id: str) -> Any: ...
 
@@ -248,7 +264,7 @@ class SyncService:
         report = SyncReport(account_id=account_id, run_id=run_id)
         log_keys = {"account_id": account_id, "run_id": run_id}
         budget = self._policy.time_budget_seconds
-        stored: dict[str, Any] | None = None
+        index: dict[str, PostingMetaLike] | None = None
         try:
             with self._stackone.time_budget(budget):
                 try:
@@ -280,20 +296,20 @@ class SyncService:
                 if not full and state.watermark is not None:
                     overlap = timedelta(seconds=self._policy.overlap_seconds)
                     updated_after = isoformat(state.watermark - overlap)
-                stored = self._postings.load_account(account_id)
+                index = self._postings.load_index(account_id)
                 seen: set[str] = set()
                 for raw_page in self._pages(account_id, updated_after, started, budget, report):
-                    self._apply_page(raw_page, info, stored, seen, report)
+                    self._apply_page(raw_page, info, index, seen, report)
                 if full:
-                    self._close_missing(stored, seen, report)
+                    self._close_missing(account_id, index, seen, report)
         except (_BudgetExhausted, StackOneBudgetExceededError):
             # Work done so far stays written; the watermark doesn't move, so the next run redoes the rest.
             return self._finish(
-                state, report, "partial", started_at, error="budget_exhausted: time ran out", stored=stored
+                state, report, "partial", started_at, error="budget_exhausted: time ran out", index=index
             )
         except StackOneError as exc:
-            return self._fail(state, report, exc, started_at, stored)
-        return self._succeed(state, report, started_at, stored, full=report.mode == "full")
+            return self._fail(state, report, exc, started_at, index)
+        return self._succeed(state, report, started_at, index, full=report.mode == "full")
 
     def _wants_full_sweep(self, state: AccountSyncState, mode: Mode, now: datetime) -> bool:
         if mode == "full":
@@ -330,76 +346,81 @@ class SyncService:
 
     def _apply_page(
         self,
-        raw_page: Iterable[dict[str, Any]],
+        raw_page: Iterable[Any],
         info: AccountInfo,
-        stored: dict[str, Any],
+        index: dict[str, PostingMetaLike],
         seen: set[str],
         report: SyncReport,
     ) -> None:
-        now = self._clock()
-        writes: list[tuple[Posting, str]] = []
+        """Write what changed on one page: unchanged postings are recognised by hash, without mapping."""
+        changed: list[tuple[Posting, str]] = []
         for raw in raw_page:
-            try:
-                mapped = map_posting(raw, info) if isinstance(raw, dict) else None
-            except (PostingMappingError, ValueError):
-                mapped = None
-            if mapped is None:
+            posting_id = raw_posting_id(raw)
+            if posting_id is None:
                 report.skipped += 1
                 continue
-            if mapped.posting_id in seen:
+            if posting_id in seen:
                 continue  # some providers repeat a posting across pages: count it once
-            seen.add(mapped.posting_id)
-            change = self._change_for(mapped, stored.get(mapped.posting_id), now)
-            if change is None:
-                if mapped.status == "live":
-                    report.unchanged += 1
+            seen.add(posting_id)
+            status = "live" if is_visible(raw) else "closed"
+            hash_ = source_hash(raw, info)
+            existing = index.get(posting_id)
+            if existing is None and status != "live":
+                continue  # never on the board: nothing to store or close
+            if existing is not None:
+                if existing.content_hash == hash_ and existing.status == status:
+                    report.unchanged += status == "live"
+                    continue
+                if existing.status != "live" and status != "live":
+                    continue  # closed and still closed: its content no longer matters to the board
+            try:
+                mapped = map_posting(raw, info)
+            except (PostingMappingError, ValueError):
+                report.skipped += 1
                 continue
-            posting, hash_, kind = change
+            changed.append((mapped, hash_))
+        if not changed:
+            return
+        now = self._clock()
+        previous = self._postings.get_many(
+            info.account_id, [m.posting_id for m, _ in changed if m.posting_id in index]
+        )
+        writes: list[tuple[Posting, str]] = []
+        for mapped, hash_ in changed:
+            entry = previous.get(mapped.posting_id)
+            posting = self._stamped(mapped, entry.posting if entry else None, now)
             writes.append((posting, hash_))
-            if kind == "closed":
-                report.closed += 1
-            else:
+            if posting.status == "live":
                 report.upserted += 1
-        self._write(writes, stored)
+            else:
+                report.closed += 1
+        self._write(writes, index)
 
     @staticmethod
-    def _change_for(
-        mapped: Posting, existing: StoredPostingLike | None, now: datetime
-    ) -> tuple[Posting, str, str] | None:
-        """The posting to write (with its hash and "upserted"/"closed"), or None when nothing changed."""
-        hash_ = content_hash(mapped)
-        if existing is None:
-            if mapped.status != "live":
-                return None  # never on the board, nothing to close
-            posting = mapped.model_copy(
-                update={"first_seen_at": now, "last_seen_at": now, "changed_at": now, "closed_at": None}
-            )
-            return posting, hash_, "upserted"
-        previous = existing.posting
-        if existing.content_hash == hash_ and previous.status == mapped.status:
-            return None
-        if mapped.status != "live" and previous.status != "live":
-            return None  # closed and still closed: its content no longer matters to the board
+    def _stamped(mapped: Posting, previous: Posting | None, now: datetime) -> Posting:
+        """The mapped posting with its history: first seen kept, changed_at forward, closed_at set."""
         closing = mapped.status != "live"
-        posting = mapped.model_copy(
+        return mapped.model_copy(
             update={
-                "first_seen_at": previous.first_seen_at or now,  # a reopened posting keeps its history
+                # a reopened or edited posting keeps when it was first seen
+                "first_seen_at": (previous.first_seen_at if previous else None) or now,
                 "last_seen_at": now,
-                "changed_at": _advance(previous.changed_at, now),
-                "closed_at": now if closing else None,  # closing implies it was live until now
+                "changed_at": _advance(previous.changed_at if previous else None, now),
+                "closed_at": now if closing else None,
             }
         )
-        return posting, hash_, "closed" if closing else "upserted"
 
-    def _close_missing(self, stored: dict[str, Any], seen: set[str], report: SyncReport) -> None:
+    def _close_missing(
+        self, account_id: str, index: dict[str, PostingMetaLike], seen: set[str], report: SyncReport
+    ) -> None:
+        """Close live postings a complete listing did not contain."""
+        missing = [pid for pid, meta in index.items() if pid not in seen and meta.status == "live"]
+        if not missing:
+            return
         now = self._clock()
-        writes = [
-            self._closed(entry, now)
-            for posting_id, entry in stored.items()
-            if posting_id not in seen and entry.posting.status == "live"
-        ]
+        writes = [self._closed(entry, now) for entry in self._postings.get_many(account_id, missing).values()]
         report.closed += len(writes)
-        self._write(writes, stored)
+        self._write(writes, index)
 
     @staticmethod
     def _closed(entry: StoredPostingLike, now: datetime) -> tuple[Posting, str]:
@@ -407,26 +428,25 @@ class SyncService:
         posting = previous.model_copy(
             update={"status": "closed", "closed_at": now, "changed_at": _advance(previous.changed_at, now)}
         )
-        return posting, entry.content_hash
+        return posting, entry.content_hash  # the source hash is kept: an unchanged return reopens it
 
-    def _write(self, writes: list[tuple[Posting, str]], stored: dict[str, Any]) -> None:
+    def _write(self, writes: list[tuple[Posting, str]], index: dict[str, PostingMetaLike]) -> None:
         if not writes:
             return
         self._postings.write(writes)
         for posting, hash_ in writes:
-            stored[posting.posting_id] = _Entry(posting, hash_)
+            index[posting.posting_id] = _Meta(hash_, posting.status)
 
     def _close_account(
         self, state: AccountSyncState, report: SyncReport, *, account_status: str, started_at: datetime
     ) -> SyncReport:
         """The account is deleted or no longer active in StackOne: take its postings off the board."""
         report.mode = "close"
-        stored = self._postings.load_account(report.account_id)
-        self._close_missing(stored, set(), report)
+        index = self._postings.load_index(report.account_id)
+        self._close_missing(report.account_id, index, set(), report)
         state.account_status = account_status
         state.needs_attention = True
         state.attention_reason = "account_deleted" if account_status == "deleted" else "account_inactive"
-        state.last_run_id, state.last_started_at = report.run_id, started_at
         self._log.info(
             "account closed",
             extra={
@@ -436,14 +456,14 @@ class SyncService:
                 "closed": report.closed,
             },
         )
-        return self._finish(state, report, "succeeded", started_at, stored=stored, keep_attention=True)
+        return self._finish(state, report, "succeeded", started_at, index=index, keep_attention=True)
 
     def _succeed(
         self,
         state: AccountSyncState,
         report: SyncReport,
         started_at: datetime,
-        stored: dict[str, Any] | None,
+        index: dict[str, PostingMetaLike] | None,
         *,
         full: bool,
     ) -> SyncReport:
@@ -453,7 +473,7 @@ class SyncService:
             state.runs_since_full_sweep = 0
         else:
             state.runs_since_full_sweep += 1
-        return self._finish(state, report, "succeeded", started_at, stored=stored)
+        return self._finish(state, report, "succeeded", started_at, index=index)
 
     def _fail(
         self,
@@ -461,7 +481,7 @@ class SyncService:
         report: SyncReport,
         exc: StackOneError,
         started_at: datetime,
-        stored: dict[str, Any] | None,
+        index: dict[str, PostingMetaLike] | None,
     ) -> SyncReport:
         reason = next((r for error_type, r in _ATTENTION_REASONS if isinstance(exc, error_type)), None)
         # A short, fixed description: StackOne's body may echo provider data, so it is never stored.
@@ -472,9 +492,9 @@ class SyncService:
             state.needs_attention = True
             state.attention_reason = reason
             return self._finish(
-                state, report, "needs_attention", started_at, error=detail, stored=stored, keep_attention=True
+                state, report, "needs_attention", started_at, error=detail, index=index, keep_attention=True
             )
-        return self._finish(state, report, "failed", started_at, error=detail, stored=stored)
+        return self._finish(state, report, "failed", started_at, error=detail, index=index)
 
     def _finish(
         self,
@@ -484,13 +504,13 @@ class SyncService:
         started_at: datetime,
         *,
         error: str | None = None,
-        stored: dict[str, Any] | None = None,
+        index: dict[str, PostingMetaLike] | None = None,
         keep_attention: bool = False,
     ) -> SyncReport:
         report.outcome = outcome
         report.error_code = error.split(":", 1)[0] if error else None
-        if stored is not None:
-            report.live_postings = sum(1 for entry in stored.values() if entry.posting.status == "live")
+        if index is not None:
+            report.live_postings = sum(1 for meta in index.values() if meta.status == "live")
         else:
             report.live_postings = state.live_postings
         state.last_run_id = report.run_id
@@ -527,20 +547,22 @@ class SyncService:
     def refresh_posting(self, account_id: str, posting_id: str) -> str:
         """Re-read one posting from StackOne and store it; returns "upserted", "closed" or "unchanged"."""
         info = self._account_info(account_id)
-        existing = self._postings.get(account_id, posting_id)
         try:
             raw = self._stackone.get_job_posting(account_id, posting_id)
         except StackOneNotFoundError:
             return self.close_posting(account_id, posting_id)
-        try:
-            mapped = map_posting(raw, info)
-        except (PostingMappingError, ValueError):
+        existing = self._postings.get(account_id, posting_id)
+        index: dict[str, PostingMetaLike] = {}
+        if existing is not None:
+            index[posting_id] = _Meta(existing.content_hash, existing.posting.status)
+        report = SyncReport(account_id=account_id, run_id="webhook")
+        self._apply_page([raw], info, index, set(), report)
+        if report.upserted:
+            kind = "upserted"
+        elif report.closed:
+            kind = "closed"
+        else:
             return "unchanged"
-        change = self._change_for(mapped, existing, self._clock())
-        if change is None:
-            return "unchanged"
-        posting, hash_, kind = change
-        self._postings.write([(posting, hash_)])
         self._log.info(
             "posting refreshed", extra={"account_id": account_id, "posting_id": posting_id, "change": kind}
         )
@@ -568,6 +590,6 @@ class SyncService:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    posting: Posting
+class _Meta:
     content_hash: str
+    status: str

@@ -60,3 +60,18 @@ def test_items_follow_the_board_codec(aws: None) -> None:
     assert item["content_hash"] == "h1"
     closed_item = deps.get_table().get_item(Key=posting_key("acc1", "gone"))["Item"]
     assert "GSI1PK" not in closed_item and closed_item["status"] == "closed"
+
+
+def test_index_and_get_many_read_what_the_sync_compares(aws: None) -> None:
+    repository = DynamoDBPostingsRepository(deps.get_table())
+    repository.write(
+        [(posting(f"p{i:03d}"), f"h{i}") for i in range(130)] + [(posting("c", status="closed"), "hc")]
+    )
+    index = repository.load_index("acc1")
+    assert len(index) == 131
+    assert (index["p007"].content_hash, index["p007"].status) == ("h7", "live")
+    assert index["c"].status == "closed"
+    assert index["p007"].changed_at == "2026-03-01T12:00:00.000Z"
+    found = repository.get_many("acc1", [f"p{i:03d}" for i in range(120)] + ["missing"])
+    assert len(found) == 120  # two BatchGetItem requests, the missing id absent
+    assert found["p119"].posting.title == "Job p119"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,14 +21,27 @@ class Stored:
     content_hash: str
 
 
+@dataclass(frozen=True)
+class Meta:
+    content_hash: str
+    status: str
+
+
 class InMemoryPostings:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Stored] = {}
         self.write_calls = 0
         self.items_written = 0
 
-    def load_account(self, account_id: str) -> dict[str, Stored]:
-        return {pid: stored for (aid, pid), stored in self.items.items() if aid == account_id}
+    def load_index(self, account_id: str) -> dict[str, Meta]:
+        return {
+            pid: Meta(stored.content_hash, stored.posting.status)
+            for (aid, pid), stored in self.items.items()
+            if aid == account_id
+        }
+
+    def get_many(self, account_id: str, posting_ids: Iterable[str]) -> dict[str, Stored]:
+        return {pid: self.items[(account_id, pid)] for pid in posting_ids if (account_id, pid) in self.items}
 
     def get(self, account_id: str, posting_id: str) -> Stored | None:
         return self.items.get((account_id, posting_id))

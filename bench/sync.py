@@ -1,0 +1,404 @@
+"""Sync benchmark: A accounts x P postings from a latency-injected StackOne into DynamoDB (moto, in-process).
+
+    python -m bench.sync [--accounts 20] [--postings 250] [--latency-ms 50] [--concurrency N]
+                         [--edit-fraction 0.05] [--backend auto|sandbox|fake]
+
+Three rounds, each the deployed path minus Lambda itself: the schedule's fan-out enqueues one SQS message
+per account, then C workers (the worker's reserved concurrency, `SYNC_WORKER_CONCURRENCY`) each take a
+message and run `SyncService.sync_account` (pages sequential per account, accounts in parallel):
+
+1. initial sync (empty table, full sweep);
+2. unchanged full resync (must write zero posting items);
+3. full resync after editing `edit-fraction` of the postings in StackOne (must write only those).
+
+The latency bound of a round is the makespan of the accounts' request chains (requests x latency) on C
+workers: what the round would take if only StackOne's latency cost time. DynamoDB write requests and
+items are counted with a botocore event hook. Prints the figures, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+API_KEY = "v1.bench.sandbox-key"
+
+
+def _prepare_environment() -> None:
+    """Fake credentials and in-process moto: never touch a real AWS account."""
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL"):
+            del os.environ[name]
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_SESSION_TOKEN": "bench",
+            "AWS_DEFAULT_REGION": "eu-central-1",
+            "APP_STAGE": "bench",
+            "POWERTOOLS_SERVICE_NAME": "job-board-bench",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+
+
+# StackOne backends --------------------------------------------------------------------------------------
+
+
+class CountingTransport(httpx.BaseTransport):
+    """Counts requests per account (x-account-id, or the id in /accounts/{id})."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.by_account: Counter[str] = Counter()
+        self.total = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        account = request.headers.get("x-account-id")
+        if account is None and request.url.path.startswith("/accounts/"):
+            account = request.url.path.rsplit("/", 1)[-1]
+        with self._lock:
+            self.total += 1
+            if account:
+                self.by_account[account] += 1
+        return self._inner.handle_request(request)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_account.clear()
+            self.total = 0
+
+
+@dataclass
+class Backend:
+    name: str
+    base_url: str
+    transport: httpx.BaseTransport
+    account_ids: list[str]
+    edit: Callable[[str, str], None]  # (account_id, posting_id) -> change it in StackOne
+    posting_ids: Callable[[str], list[str]]
+    stop: Callable[[], None] = lambda: None
+
+
+def sandbox_backend(accounts: int, postings: int, latency_ms: int) -> Backend:
+    from sandbox.stackone import start_stackone_sandbox
+
+    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=latency_ms, seed_demo_data=False)
+    created = handle.state.generate_accounts(accounts, postings, prefix="bench")
+    handle.state.reset_counters()
+
+    def edit(account_id: str, posting_id: str) -> None:
+        posting = handle.state.posting(account_id, posting_id)
+        handle.state.edit_posting(account_id, posting_id, {"title": f"{posting.get('title')} (updated)"})
+
+    def posting_ids(account_id: str) -> list[str]:
+        with handle.state.lock:
+            return list(handle.state.postings[account_id])
+
+    return Backend(
+        name="sandbox",
+        base_url=handle.base_url,
+        transport=httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        ),
+        account_ids=[account["id"] for account in created],
+        edit=edit,
+        posting_ids=posting_ids,
+        stop=handle.stop,
+    )
+
+
+def fake_backend(accounts: int, postings: int, latency_ms: int) -> Backend:
+    from bench.stackone_fake import LatencyStackOne
+
+    fake = LatencyStackOne(accounts=accounts, postings=postings, latency_ms=latency_ms)
+
+    def edit(account_id: str, posting_id: str) -> None:
+        index = next(i for i, row in enumerate(fake.postings[account_id]) if row["id"] == posting_id)
+        fake.edit(account_id, index, "2026-06-01T00:00:00.000Z")
+
+    return Backend(
+        name="fake-transport",
+        base_url="https://stackone.bench",
+        transport=fake,
+        account_ids=list(fake.accounts),
+        edit=edit,
+        posting_ids=lambda account_id: [row["id"] for row in fake.postings[account_id]],
+    )
+
+
+# DynamoDB write counting ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DynamoWrites:
+    """DynamoDB write requests/items, split into posting items, sync-state items and the rest."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: Counter[str] = field(default_factory=Counter)
+    items: Counter[str] = field(default_factory=Counter)
+
+    def register(self, session: Any) -> None:
+        for operation in ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem"):
+            session.events.register(f"provide-client-params.dynamodb.{operation}", self._on_write)
+
+    @staticmethod
+    def _kind(table: str, item: dict[str, Any]) -> str:
+        sort_key = item.get("SK")
+        if isinstance(sort_key, dict):
+            sort_key = sort_key.get("S")
+        if str(sort_key or "").startswith("POSTING#"):
+            return "posting"
+        if sort_key == "SYNC":
+            return "sync_state"
+        return "idempotency" if "idempotency" in table else "other"
+
+    def _on_write(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        with self.lock:
+            if model.name == "BatchWriteItem":
+                for table, entries in params.get("RequestItems", {}).items():
+                    kinds = Counter(
+                        self._kind(
+                            table,
+                            (e.get("PutRequest") or {}).get("Item")
+                            or e.get("DeleteRequest", {}).get("Key", {}),
+                        )
+                        for e in entries
+                    )
+                    for kind, count in kinds.items():
+                        self.items[kind] += count
+                    self.requests["batch_write_item"] += 1
+            else:
+                item = params.get("Item") or params.get("Key") or {}
+                self.items[self._kind(str(params.get("TableName")), item)] += 1
+                self.requests[model.name] += 1
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self.lock:
+            return dict(self.requests), dict(self.items)
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {
+        key: after.get(key, 0) - before.get(key, 0) for key in after if after.get(key, 0) - before.get(key, 0)
+    }
+
+
+# Bench -----------------------------------------------------------------------------------------------------
+
+
+def latency_bound(request_counts: Sequence[int], latency_s: float, workers: int) -> float:
+    """Makespan of the accounts' request chains on `workers` workers, in message order (as SQS feeds them)."""
+    finish = [0.0] * max(1, workers)
+    heapq.heapify(finish)
+    for count in request_counts:
+        start = heapq.heappop(finish)
+        heapq.heappush(finish, start + count * latency_s)
+    return max(finish)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--postings", type=int, default=250)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=None, help="default: SYNC_WORKER_CONCURRENCY")
+    parser.add_argument("--edit-fraction", type=float, default=0.05)
+    parser.add_argument("--backend", choices=["auto", "sandbox", "fake"], default="auto")
+    args = parser.parse_args(argv)
+    _prepare_environment()
+
+    from moto import mock_aws
+
+    with mock_aws():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import boto3
+
+    from chalicelib import deps
+    from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
+    from chalicelib.aws.sync_queue import SqsSyncPublisher
+    from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
+    from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
+    from chalicelib.clients.http import build_http_client
+    from chalicelib.clients.stackone.auth import StackOneKeyAuth
+    from chalicelib.clients.stackone.client import StackOneClient
+    from chalicelib.models.messages import SyncRequested
+    from chalicelib.services.sync import CountingMetrics, SyncService
+
+    settings = deps.get_settings()
+    workers = args.concurrency or settings.sync_worker_concurrency
+    session = deps.get_boto3_session()
+    writes = DynamoWrites()
+    writes.register(session)  # before any client exists: clients copy the session's event handlers
+    dynamodb = session.client("dynamodb")
+    dynamodb.create_table(**create_table_kwargs(settings.table_name))
+    dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
+    queue_url = session.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
+    session.client("secretsmanager").create_secret(
+        Name=settings.stackone_api_key_secret_name, SecretString=API_KEY
+    )
+
+    backend = _backend(args)
+    transport = CountingTransport(backend.transport)
+    store = deps.get_secret_store()
+    secret_name = settings.stackone_api_key_secret_name
+    http = build_http_client(
+        backend.base_url,
+        timeout_seconds=settings.stackone_timeout_seconds,
+        auth=StackOneKeyAuth(lambda: store.get(secret_name)),
+        headers={"Accept": "application/json"},
+        transport=transport,
+    )
+    metrics = CountingMetrics()
+    service = SyncService(
+        StackOneClient(http, postings_page_size=settings.sync_page_size),
+        DynamoDBPostingsRepository(deps.get_table()),
+        DynamoDBSyncStateRepository(deps.get_table()),
+        SqsSyncPublisher(deps.get_sqs_client(), queue_url),
+        policy=deps.sync_policy(),
+        metrics=metrics,
+    )
+    sqs = boto3.client("sqs")
+    latency_s = args.latency_ms / 1000
+
+    def receive_all() -> list[SyncRequested]:
+        messages: list[SyncRequested] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(SyncRequested.model_validate_json(message["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def round_(label: str, mode: str) -> dict[str, Any]:
+        requests_before, items_before = writes.snapshot()
+        transport.reset()
+        fan_out_started = time.perf_counter()
+        enqueued = service.enqueue_all(f"bench-{label}")
+        messages = receive_all()
+        fan_out_s = time.perf_counter() - fan_out_started
+        transport.reset()
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            reports = list(
+                pool.map(lambda m: service.sync_account(m.account_id, m.run_id, mode), messages)  # type: ignore[arg-type]
+            )
+        wall_s = time.perf_counter() - started
+        cpu_s = time.process_time() - cpu_started
+        bound_s = latency_bound([transport.by_account[m.account_id] for m in messages], latency_s, workers)
+        requests_after, items_after = writes.snapshot()
+        write_requests = _delta(requests_after, requests_before)
+        write_items = _delta(items_after, items_before)
+        outcomes = Counter(report.outcome for report in reports)
+        return {
+            "round": label,
+            "accounts": enqueued,
+            "stackone_requests": transport.total,
+            "fan_out_s": round(fan_out_s, 4),
+            "wall_s": round(wall_s, 4),
+            "latency_bound_s": round(bound_s, 4),
+            "wall_over_bound": round(wall_s / bound_s, 3) if bound_s else None,
+            "cpu_s": round(cpu_s, 4),
+            "dynamodb_write_requests": sum(write_requests.values()),
+            "dynamodb_write_requests_by_op": write_requests,
+            "dynamodb_items_by_kind": write_items,
+            "posting_items_written": write_items.get("posting", 0),
+            "upserted": sum(r.upserted for r in reports),
+            "unchanged": sum(r.unchanged for r in reports),
+            "closed": sum(r.closed for r in reports),
+            "outcomes": dict(outcomes),
+        }
+
+    try:
+        total = args.accounts * args.postings
+        print(
+            f"sync bench: {args.accounts} accounts x {args.postings} postings, {args.latency_ms} ms latency, "
+            f"{workers} workers, page size {settings.sync_page_size}, StackOne = {backend.name}"
+        )
+        initial = round_("initial", "auto")
+        unchanged = round_("unchanged", "full")
+        edits = math.ceil(total * args.edit_fraction)
+        per_account = math.ceil(edits / len(backend.account_ids))
+        edited = 0
+        for account_id in backend.account_ids:
+            for posting_id in backend.posting_ids(account_id)[:per_account]:
+                if edited < edits:
+                    backend.edit(account_id, posting_id)
+                    edited += 1
+        changed = round_("edited", "full")
+    finally:
+        backend.stop()
+
+    for result in (initial, unchanged, changed):
+        print(
+            f"  {result['round']:<10} wall {result['wall_s'] * 1000:7.1f} ms"
+            f"  bound {result['latency_bound_s'] * 1000:7.1f} ms  ratio {result['wall_over_bound']:.3f}"
+            f"  cpu {result['cpu_s']:.2f} s  StackOne requests {result['stackone_requests']}"
+            f"  DynamoDB write requests {result['dynamodb_write_requests']}"
+            f"  posting items {result['posting_items_written']}  (upserted {result['upserted']},"
+            f" unchanged {result['unchanged']}, closed {result['closed']})"
+            f"  fan-out {result['fan_out_s'] * 1000:.0f} ms"
+        )
+    budget = {
+        "wall_ratio_max": 1.2,
+        "initial_within_budget": initial["wall_over_bound"] <= 1.2,
+        "unchanged_within_budget": unchanged["wall_over_bound"] <= 1.2,
+        "edited_within_budget": changed["wall_over_bound"] <= 1.2,
+        "unchanged_posting_writes_zero": unchanged["posting_items_written"] == 0,
+        "edited_writes_only_changes": changed["posting_items_written"] == edited,
+    }
+    print(
+        f"  edited {edited} postings ({args.edit_fraction:.0%}); posting items written on that round: "
+        f"{changed['posting_items_written']}; budget: {budget}"
+    )
+    summary = {
+        "bench": "sync",
+        "backend": backend.name,
+        "accounts": args.accounts,
+        "postings_per_account": args.postings,
+        "latency_ms": args.latency_ms,
+        "workers": workers,
+        "page_size": settings.sync_page_size,
+        "edited": edited,
+        "rounds": [initial, unchanged, changed],
+        "budget": budget,
+    }
+    print(json.dumps(summary, separators=(",", ":")))
+    checks = ("unchanged_posting_writes_zero", "edited_writes_only_changes")
+    return 0 if all(budget[check] for check in checks) else 1
+
+
+def _backend(args: argparse.Namespace) -> Backend:
+    if args.backend in ("auto", "sandbox"):
+        try:
+            return sandbox_backend(args.accounts, args.postings, args.latency_ms)
+        except ImportError:
+            if args.backend == "sandbox":
+                raise
+    return fake_backend(args.accounts, args.postings, args.latency_ms)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
