@@ -31,3 +31,7 @@ run: venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+.PHONY: bench-sync
+bench-sync: venv
+	$(BIN)/python -m bench.sync

@@ -90,11 +90,15 @@ class LatencyStackOne(httpx.BaseTransport):
             self.postings[account_id] = [generate_posting(rng, account_id, i) for i in range(postings)]
         self._lock = threading.Lock()
         self.requests = 0
+        # Encoded pages, so serving a page costs this process (the client's) next to nothing, as with a
+        # remote StackOne; dropped on every edit.
+        self._pages: dict[tuple[str, int, int, str | None], bytes] = {}
 
     def edit(self, account_id: str, index: int, stamp: str) -> None:
         posting = self.postings[account_id][index]
         posting["title"] = f"{posting['title']} (updated)"
         posting["updated_at"] = stamp
+        self._pages.clear()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         time.sleep(self.latency)

@@ -95,31 +95,79 @@ class Backend:
     stop: Callable[[], None] = lambda: None
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def sandbox_backend(accounts: int, postings: int, latency_ms: int) -> Backend:
-    from sandbox.stackone import start_stackone_sandbox
+    """The StackOne sandbox as its own process (its CPU is not the client's), seeded over its admin API."""
+    import subprocess
 
-    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=latency_ms, seed_demo_data=False)
-    created = handle.state.generate_accounts(accounts, postings, prefix="bench")
-    handle.state.reset_counters()
+    import sandbox.stackone  # noqa: F401  (ImportError: not available, use the fake)
 
-    def edit(account_id: str, posting_id: str) -> None:
-        posting = handle.state.posting(account_id, posting_id)
-        handle.state.edit_posting(account_id, posting_id, {"title": f"{posting.get('title')} (updated)"})
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.stackone", "--port", str(port), "--api-key", API_KEY,
+         "--latency-ms", str(latency_ms), "--no-demo-data"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    admin = httpx.Client(base_url=base_url, timeout=60)
+
+    def stop() -> None:
+        admin.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if admin.get("/_sandbox/config").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the StackOne sandbox did not start")
+            time.sleep(0.1)
+        response = admin.post(
+            "/_sandbox/accounts/generate",
+            json={"count": accounts, "postings_per_account": postings, "prefix": "bench"},
+        )
+        response.raise_for_status()
+        account_ids = [account["id"] for account in response.json()]
+    except Exception:
+        stop()
+        raise
 
     def posting_ids(account_id: str) -> list[str]:
-        with handle.state.lock:
-            return list(handle.state.postings[account_id])
+        listed = admin.get(f"/_sandbox/accounts/{account_id}/postings")
+        listed.raise_for_status()
+        return [posting["id"] for posting in listed.json()]
+
+    def edit(account_id: str, posting_id: str) -> None:
+        admin.patch(
+            f"/_sandbox/accounts/{account_id}/postings/{posting_id}", json={"title": f"Edited {posting_id}"}
+        ).raise_for_status()
 
     return Backend(
         name="sandbox",
-        base_url=handle.base_url,
+        base_url=base_url,
         transport=httpx.HTTPTransport(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100)
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)
         ),
-        account_ids=[account["id"] for account in created],
+        account_ids=account_ids,
         edit=edit,
         posting_ids=posting_ids,
-        stop=handle.stop,
+        stop=stop,
     )
 
 
@@ -222,96 +270,180 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=None, help="default: SYNC_WORKER_CONCURRENCY")
     parser.add_argument("--edit-fraction", type=float, default=0.05)
     parser.add_argument("--backend", choices=["auto", "sandbox", "fake"], default="auto")
+    parser.add_argument(
+        "--dynamodb-latency-ms",
+        type=float,
+        default=0.0,
+        help="per-request latency of the timing rounds' store",
+    )
     args = parser.parse_args(argv)
     _prepare_environment()
 
-    from moto import mock_aws
+    from chalicelib.settings import get_settings
 
-    with mock_aws():
-        return _run(args)
+    settings = get_settings()
+    workers = args.concurrency or settings.sync_worker_concurrency
+    total = args.accounts * args.postings
+    edits = math.ceil(total * args.edit_fraction)
+    print(
+        f"sync bench: {args.accounts} accounts x {args.postings} postings, "
+        f"{args.latency_ms} ms StackOne latency, {workers} workers, page size {settings.sync_page_size}, "
+        f"{edits} edits ({args.edit_fraction:.0%})"
+    )
+    timing = _phase(args, "memory", workers, edits)
+    _print_phase("timing rounds (in-memory store)", timing)
+    counting = _phase(args, "moto", workers, edits)
+    _print_phase("DynamoDB rounds (moto, in-process)", counting)
+
+    by_round = {r["round"]: r for r in timing["rounds"]}
+    moto_rounds = {r["round"]: r for r in counting["rounds"]}
+    budget = {
+        "wall_ratio_max": 1.2,
+        **{f"{name}_within_budget": by_round[name]["wall_over_bound"] <= 1.2 for name in by_round},
+        "unchanged_posting_writes_zero": moto_rounds["unchanged"]["posting_items_written"] == 0,
+        "edited_writes_only_changes": moto_rounds["edited"]["posting_items_written"] == counting["edited"],
+    }
+    print(f"budget: {budget}  (machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    summary = {
+        "bench": "sync",
+        "backend": timing["backend"],
+        "accounts": args.accounts,
+        "postings_per_account": args.postings,
+        "latency_ms": args.latency_ms,
+        "workers": workers,
+        "page_size": settings.sync_page_size,
+        "edited": counting["edited"],
+        "timing_store": f"memory (+{args.dynamodb_latency_ms} ms per request)",
+        "timing_rounds": timing["rounds"],
+        "dynamodb_rounds": counting["rounds"],
+        "budget": budget,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
+    }
+    print(json.dumps(summary, separators=(",", ":")))
+    checks = ("unchanged_posting_writes_zero", "edited_writes_only_changes")
+    return 0 if all(budget[check] for check in checks) else 1
 
 
-def _run(args: argparse.Namespace) -> int:
-    import boto3
+def _print_phase(title: str, phase: dict[str, Any]) -> None:
+    print(f"{title}, StackOne = {phase['backend']}:")
+    for result in phase["rounds"]:
+        print(
+            f"  {result['round']:<10} wall {result['wall_s'] * 1000:8.1f} ms"
+            f"  bound {result['latency_bound_s'] * 1000:6.1f} ms  ratio {result['wall_over_bound']:6.3f}"
+            f"  cpu {result['cpu_s']:5.2f} s  StackOne requests {result['stackone_requests']}"
+            f"  write requests {result['write_requests']}  posting items {result['posting_items_written']}"
+            f"  (upserted {result['upserted']}, unchanged {result['unchanged']}, closed {result['closed']})"
+        )
 
+
+def _phase(args: argparse.Namespace, store: str, workers: int, edits: int) -> dict[str, Any]:
+    if store == "moto":
+        from moto import mock_aws
+
+        with mock_aws():
+            return _rounds(args, store, workers, edits)
+    return _rounds(args, store, workers, edits)
+
+
+def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> dict[str, Any]:
     from chalicelib import deps
-    from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
-    from chalicelib.aws.sync_queue import SqsSyncPublisher
-    from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
-    from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
     from chalicelib.clients.http import build_http_client
     from chalicelib.clients.stackone.auth import StackOneKeyAuth
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.models.messages import SyncRequested
-    from chalicelib.services.sync import CountingMetrics, SyncService
+    from chalicelib.services.sync import CountingMetrics, Mode, SyncService
 
+    deps.reset_dependencies()
     settings = deps.get_settings()
-    workers = args.concurrency or settings.sync_worker_concurrency
-    session = deps.get_boto3_session()
     writes = DynamoWrites()
-    writes.register(session)  # before any client exists: clients copy the session's event handlers
-    dynamodb = session.client("dynamodb")
-    dynamodb.create_table(**create_table_kwargs(settings.table_name))
-    dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
-    queue_url = session.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
-    session.client("secretsmanager").create_secret(
-        Name=settings.stackone_api_key_secret_name, SecretString=API_KEY
-    )
+    api_key: Callable[[], str] = lambda: API_KEY  # noqa: E731
+    if store == "moto":
+        from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
+        from chalicelib.aws.sync_queue import SqsSyncPublisher
+        from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
+        from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
+
+        session = deps.get_boto3_session()
+        writes.register(session)  # before any client exists: clients copy the session's event handlers
+        dynamodb = session.client("dynamodb")
+        dynamodb.create_table(**create_table_kwargs(settings.table_name))
+        dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
+        sqs = session.client("sqs")
+        queue_url = sqs.create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
+        session.client("secretsmanager").create_secret(
+            Name=settings.stackone_api_key_secret_name, SecretString=API_KEY
+        )
+        store_secret = deps.get_secret_store()
+        secret_name = settings.stackone_api_key_secret_name
+        api_key = lambda: store_secret.get(secret_name)  # noqa: E731
+        postings: Any = DynamoDBPostingsRepository(deps.get_table())
+        states: Any = DynamoDBSyncStateRepository(deps.get_table())
+        publisher: Any = SqsSyncPublisher(sqs, queue_url)
+
+        def take_messages() -> list[SyncRequested]:
+            messages: list[SyncRequested] = []
+            while True:
+                batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+                if not batch:
+                    return messages
+                for message in batch:
+                    messages.append(SyncRequested.model_validate_json(message["Body"]))
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    else:
+        from bench.memory_store import MemoryPostings, MemoryPublisher, MemoryStates
+
+        postings = MemoryPostings(args.dynamodb_latency_ms)
+        states = MemoryStates(args.dynamodb_latency_ms)
+        publisher = MemoryPublisher()
+
+        def take_messages() -> list[SyncRequested]:
+            messages = list(publisher.messages)
+            publisher.messages.clear()
+            return messages
 
     backend = _backend(args)
     transport = CountingTransport(backend.transport)
-    store = deps.get_secret_store()
-    secret_name = settings.stackone_api_key_secret_name
     http = build_http_client(
         backend.base_url,
         timeout_seconds=settings.stackone_timeout_seconds,
-        auth=StackOneKeyAuth(lambda: store.get(secret_name)),
+        auth=StackOneKeyAuth(api_key),
         headers={"Accept": "application/json"},
         transport=transport,
     )
-    metrics = CountingMetrics()
     service = SyncService(
         StackOneClient(http, postings_page_size=settings.sync_page_size),
-        DynamoDBPostingsRepository(deps.get_table()),
-        DynamoDBSyncStateRepository(deps.get_table()),
-        SqsSyncPublisher(deps.get_sqs_client(), queue_url),
+        postings,
+        states,
+        publisher,
         policy=deps.sync_policy(),
-        metrics=metrics,
+        metrics=CountingMetrics(),
     )
-    sqs = boto3.client("sqs")
     latency_s = args.latency_ms / 1000
 
-    def receive_all() -> list[SyncRequested]:
-        messages: list[SyncRequested] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return messages
-            for message in batch:
-                messages.append(SyncRequested.model_validate_json(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    def counts() -> tuple[int, int, int]:
+        """(write requests, posting items, sync-state items) so far."""
+        if store == "moto":
+            requests, items = writes.snapshot()
+            return sum(requests.values()), items.get("posting", 0), items.get("sync_state", 0)
+        return postings.write_requests + states.puts, postings.items_written, states.puts
 
-    def round_(label: str, mode: str) -> dict[str, Any]:
-        requests_before, items_before = writes.snapshot()
-        transport.reset()
+    def round_(label: str, mode: Mode) -> dict[str, Any]:
+        before = counts()
         fan_out_started = time.perf_counter()
         enqueued = service.enqueue_all(f"bench-{label}")
-        messages = receive_all()
+        messages = take_messages()
         fan_out_s = time.perf_counter() - fan_out_started
         transport.reset()
         cpu_started = time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            reports = list(
-                pool.map(lambda m: service.sync_account(m.account_id, m.run_id, mode), messages)  # type: ignore[arg-type]
-            )
+            reports = list(pool.map(lambda m: service.sync_account(m.account_id, m.run_id, mode), messages))
         wall_s = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
         bound_s = latency_bound([transport.by_account[m.account_id] for m in messages], latency_s, workers)
-        requests_after, items_after = writes.snapshot()
-        write_requests = _delta(requests_after, requests_before)
-        write_items = _delta(items_after, items_before)
-        outcomes = Counter(report.outcome for report in reports)
+        after = counts()
         return {
             "round": label,
             "accounts": enqueued,
@@ -321,25 +453,18 @@ def _run(args: argparse.Namespace) -> int:
             "latency_bound_s": round(bound_s, 4),
             "wall_over_bound": round(wall_s / bound_s, 3) if bound_s else None,
             "cpu_s": round(cpu_s, 4),
-            "dynamodb_write_requests": sum(write_requests.values()),
-            "dynamodb_write_requests_by_op": write_requests,
-            "dynamodb_items_by_kind": write_items,
-            "posting_items_written": write_items.get("posting", 0),
+            "write_requests": after[0] - before[0],
+            "posting_items_written": after[1] - before[1],
+            "sync_state_items_written": after[2] - before[2],
             "upserted": sum(r.upserted for r in reports),
             "unchanged": sum(r.unchanged for r in reports),
             "closed": sum(r.closed for r in reports),
-            "outcomes": dict(outcomes),
+            "outcomes": dict(Counter(report.outcome for report in reports)),
         }
 
     try:
-        total = args.accounts * args.postings
-        print(
-            f"sync bench: {args.accounts} accounts x {args.postings} postings, {args.latency_ms} ms latency, "
-            f"{workers} workers, page size {settings.sync_page_size}, StackOne = {backend.name}"
-        )
         initial = round_("initial", "auto")
         unchanged = round_("unchanged", "full")
-        edits = math.ceil(total * args.edit_fraction)
         per_account = math.ceil(edits / len(backend.account_ids))
         edited = 0
         for account_id in backend.account_ids:
@@ -350,44 +475,8 @@ def _run(args: argparse.Namespace) -> int:
         changed = round_("edited", "full")
     finally:
         backend.stop()
-
-    for result in (initial, unchanged, changed):
-        print(
-            f"  {result['round']:<10} wall {result['wall_s'] * 1000:7.1f} ms"
-            f"  bound {result['latency_bound_s'] * 1000:7.1f} ms  ratio {result['wall_over_bound']:.3f}"
-            f"  cpu {result['cpu_s']:.2f} s  StackOne requests {result['stackone_requests']}"
-            f"  DynamoDB write requests {result['dynamodb_write_requests']}"
-            f"  posting items {result['posting_items_written']}  (upserted {result['upserted']},"
-            f" unchanged {result['unchanged']}, closed {result['closed']})"
-            f"  fan-out {result['fan_out_s'] * 1000:.0f} ms"
-        )
-    budget = {
-        "wall_ratio_max": 1.2,
-        "initial_within_budget": initial["wall_over_bound"] <= 1.2,
-        "unchanged_within_budget": unchanged["wall_over_bound"] <= 1.2,
-        "edited_within_budget": changed["wall_over_bound"] <= 1.2,
-        "unchanged_posting_writes_zero": unchanged["posting_items_written"] == 0,
-        "edited_writes_only_changes": changed["posting_items_written"] == edited,
-    }
-    print(
-        f"  edited {edited} postings ({args.edit_fraction:.0%}); posting items written on that round: "
-        f"{changed['posting_items_written']}; budget: {budget}"
-    )
-    summary = {
-        "bench": "sync",
-        "backend": backend.name,
-        "accounts": args.accounts,
-        "postings_per_account": args.postings,
-        "latency_ms": args.latency_ms,
-        "workers": workers,
-        "page_size": settings.sync_page_size,
-        "edited": edited,
-        "rounds": [initial, unchanged, changed],
-        "budget": budget,
-    }
-    print(json.dumps(summary, separators=(",", ":")))
-    checks = ("unchanged_posting_writes_zero", "edited_writes_only_changes")
-    return 0 if all(budget[check] for check in checks) else 1
+        http.close()
+    return {"backend": backend.name, "edited": edited, "rounds": [initial, unchanged, changed]}
 
 
 def _backend(args: argparse.Namespace) -> Backend:

@@ -309,7 +309,10 @@ def source_hash(raw: dict[str, Any], account: AccountInfo) -> str:
         "account": [account.account_id, account.employer_id, account.company, account.provider],
         "posting": {name: raw.get(name) for name in _MAPPED_FIELDS},
     }
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        encoded = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    except TypeError:  # not from JSON (a caller's own objects): stringify what JSON can't encode
+        encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
