@@ -377,8 +377,9 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
         store_secret = deps.get_secret_store()
         secret_name = settings.stackone_api_key_secret_name
         api_key = lambda: store_secret.get(secret_name)  # noqa: E731
-        postings: Any = DynamoDBPostingsRepository(deps.get_table())
-        states: Any = DynamoDBSyncStateRepository(deps.get_table())
+        moto_lock = threading.Lock()  # moto's in-process DynamoDB is not thread-safe
+        postings: Any = _Locked(DynamoDBPostingsRepository(deps.get_table()), moto_lock)
+        states: Any = _Locked(DynamoDBSyncStateRepository(deps.get_table()), moto_lock)
         publisher: Any = SqsSyncPublisher(sqs, queue_url)
 
         def take_messages() -> list[SyncRequested]:
@@ -477,6 +478,25 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
         backend.stop()
         http.close()
     return {"backend": backend.name, "edited": edited, "rounds": [initial, unchanged, changed]}
+
+
+class _Locked:
+    """Calls the wrapped object's methods under a lock."""
+
+    def __init__(self, target: Any, lock: threading.Lock) -> None:
+        self._target = target
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return locked
 
 
 def _backend(args: argparse.Namespace) -> Backend:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nh3
+import orjson
 
 from chalicelib.models.posting import (
     Compensation,
@@ -310,10 +311,11 @@ def source_hash(raw: dict[str, Any], account: AccountInfo) -> str:
         "posting": {name: raw.get(name) for name in _MAPPED_FIELDS},
     }
     try:
-        encoded = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    except TypeError:  # not from JSON (a caller's own objects): stringify what JSON can't encode
-        encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+        # orjson: a sorted-key encoding about four times faster than the standard library's
+        encoded = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson can't encode (e.g. integers beyond 64 bits): the standard library
+        encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def raw_posting_id(raw: Any) -> str | None:

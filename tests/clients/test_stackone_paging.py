@@ -117,3 +117,19 @@ def test_rotated_key_is_used_once_the_cache_expires(
         "Basic " + base64.b64encode(b"v1.eu1.old:").decode(),
         "Basic " + base64.b64encode(b"v1.eu1.new:").decode(),
     ]
+
+
+def test_body_that_is_not_json_is_a_stackone_error(api: respx.MockRouter) -> None:
+    from chalicelib.clients.stackone.errors import StackOneError
+
+    api.get("/unified/ats/job_postings").mock(return_value=httpx.Response(200, text="<html>oops</html>"))
+    with pytest.raises(StackOneError):
+        client().list_job_postings_page("acc1")
+
+
+def test_page_with_huge_integers_still_parses(api: respx.MockRouter) -> None:
+    api.get("/unified/ats/job_postings").mock(
+        return_value=httpx.Response(200, content=b'{"data": [{"id": "p1", "n": 123456789012345678901234}]}')
+    )
+    [posting] = client().list_job_postings_page("acc1").data
+    assert posting["id"] == "p1" and int(posting["n"]) > 10**23

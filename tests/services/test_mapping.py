@@ -205,3 +205,16 @@ def test_sanitize_keeps_allowed_structure() -> None:
     assert sanitize_html("<ul><li>One</li></ul><table><tr><td colspan='2'>x</td></tr></table>") == (
         '<ul><li>One</li></ul><table><tbody><tr><td colspan="2">x</td></tr></tbody></table>'
     )
+
+
+def test_source_hash_ignores_key_order_and_unmapped_fields_but_not_content() -> None:
+    from chalicelib.services.mapping import source_hash
+
+    base = raw_posting()
+    reordered = dict(reversed(list(base.items())))
+    assert source_hash(base, ACCOUNT) == source_hash(reordered, ACCOUNT)
+    assert source_hash(base, ACCOUNT) == source_hash({**base, "unified_custom_fields": {"x": 1}}, ACCOUNT)
+    assert source_hash(base, ACCOUNT) != source_hash({**base, "title": "Other"}, ACCOUNT)
+    other_company = AccountInfo("acc1", "emp1", "Acme Renamed", "greenhouse")
+    assert source_hash(base, ACCOUNT) != source_hash(base, other_company)
+    assert source_hash({**base, "big": 2**70, "title": 2**70}, ACCOUNT)  # beyond 64 bits: still hashed
