@@ -9,9 +9,11 @@ needing attention, anything else is recorded and left for the next run, with the
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -330,19 +332,31 @@ class SyncService:
         budget: float,
         report: SyncReport,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of raw postings, following `next` until empty (short and empty pages included)."""
-        cursor: str | None = None
-        while True:
+        """Pages of raw postings, following `next` until empty (short and empty pages included).
+
+        Pages stay sequential (each cursor comes from the previous page), but the next page is fetched
+        while the caller processes the current one, so hashing, mapping and writing hide behind
+        StackOne's latency instead of adding to it.
+        """
+
+        def fetch(cursor: str | None) -> JobPostingsPage:
             if self._monotonic() - started >= budget:
                 raise _BudgetExhausted()
-            page = self._stackone.list_job_postings_page(
+            return self._stackone.list_job_postings_page(
                 account_id, cursor=cursor, updated_after=updated_after
             )
-            report.pages += 1
-            yield page.data
-            cursor = page.next.strip() if page.next and page.next.strip() else None
-            if cursor is None:
-                return
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pages-{account_id[:16]}") as prefetcher:
+            page = fetch(None)
+            while True:
+                report.pages += 1
+                cursor = page.next.strip() if page.next and page.next.strip() else None
+                # The copied context carries the client's time budget into the prefetching thread.
+                pending = prefetcher.submit(contextvars.copy_context().run, fetch, cursor) if cursor else None
+                yield page.data
+                if pending is None:
+                    return
+                page = pending.result()
 
     def _apply_page(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chalicelib.clients.stackone.errors import (
@@ -338,3 +340,33 @@ def test_refresh_of_a_new_posting_uses_the_account_from_stackone(world: World) -
     world.account("acc1", 1)
     assert world.service.refresh_posting("acc1", "acc1-p0") == "upserted"
     assert world.postings.posting("acc1", "acc1-p0").company == "Company acc1"
+
+
+def test_next_page_is_fetched_while_the_current_one_is_processed(world: World) -> None:
+    import threading
+
+    # GIVEN a StackOne fake that signals when the second page is requested
+    world.account("acc1", 6)
+    second_page_requested = threading.Event()
+    original = world.stackone.list_job_postings_page
+
+    def list_page(account_id: str, *, cursor: str | None = None, updated_after: str | None = None) -> Any:
+        if cursor:
+            second_page_requested.set()
+        return original(account_id, cursor=cursor, updated_after=updated_after)
+
+    world.stackone.list_job_postings_page = list_page  # type: ignore[method-assign]
+    seen_during_first_write: list[bool] = []
+    original_write = world.postings.write
+
+    def write(postings: Any) -> int:
+        if not seen_during_first_write:
+            seen_during_first_write.append(second_page_requested.wait(timeout=5))
+        return original_write(postings)
+
+    world.postings.write = write  # type: ignore[method-assign]
+    # WHEN the account syncs
+    report = world.service.sync_account("acc1", "run-1")
+    # THEN page 2 was already on its way while page 1 was being written
+    assert seen_during_first_write == [True]
+    assert report.upserted == 6
