@@ -26,7 +26,7 @@ import os
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -66,7 +66,7 @@ class CountingTransport(httpx.BaseTransport):
         self._inner = inner
         self._lock = threading.Lock()
         self.by_account: Counter[str] = Counter()
-        self.seconds_by_account: Counter[str] = Counter()
+        self.seconds_by_account: dict[str, float] = defaultdict(float)
         self.total = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
