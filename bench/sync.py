@@ -257,7 +257,7 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 # Bench -----------------------------------------------------------------------------------------------------
 
 
-def latency_bound(request_counts: Sequence[int], latency_s: float, workers: int) -> float:
+def latency_bound(request_counts: Sequence[float], latency_s: float, workers: int) -> float:
     """Makespan of the accounts' request chains on `workers` workers, in message order (as SQS feeds them)."""
     finish = [0.0] * max(1, workers)
     heapq.heapify(finish)
