@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     sync_time_budget_seconds: float = Field(240.0, alias="SYNC_TIME_BUDGET_SECONDS")
     # Reserved concurrency of the sync worker Lambda (accounts synced in parallel); the bench uses it too.
     sync_worker_concurrency: int = Field(10, alias="SYNC_WORKER_CONCURRENCY")
-    # Longest one StackOne call may spend on retries (Retry-After waits included).
-    stackone_retry_budget_seconds: float = Field(60.0, alias="STACKONE_RETRY_BUDGET_SECONDS")
+    # Longest one StackOne call may spend on retries (Retry-After waits included) when no caller budget
+    # is set: request handlers must answer within API Gateway's ~29 s. A sync run uses its own budget.
+    stackone_retry_budget_seconds: float = Field(20.0, alias="STACKONE_RETRY_BUDGET_SECONDS")
     stackone_max_attempts: int = Field(6, alias="STACKONE_MAX_ATTEMPTS")
     # Webhooks older (or further in the future) than this are rejected as replays.
     webhook_tolerance_seconds: int = Field(300, alias="WEBHOOK_TOLERANCE_SECONDS")

@@ -176,7 +176,7 @@ def test_caller_time_budget_caps_retries_and_refuses_new_requests(
 ) -> None:
     route = api.get(POSTINGS).mock(return_value=httpx.Response(503))
     client = make_client(fake_time, jitter=lambda: 1.0, backoff_base_seconds=4.0)
-    with client.time_budget(10.0):
+    with client.time_budget(10.0):  # tighter than the per-call budget
         with pytest.raises(StackOneServerError):
             client.list_job_postings_page("acc1")
         assert fake_time.sleeps == [4.0]  # the next wait (8 s) would end past the 10 s budget
@@ -221,3 +221,20 @@ def test_basic_auth_is_the_key_with_a_trailing_colon(api: respx.MockRouter, fake
     header = route.calls.last.request.headers["Authorization"]
     assert header == "Basic " + base64.b64encode(b"v1.eu1.secret-key:").decode()
     assert "secret-key" not in repr(StackOneKeyAuth(lambda: "v1.eu1.secret-key"))
+
+
+def test_a_run_budget_allows_waits_beyond_the_per_call_budget(
+    api: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    # GIVEN a per-call budget of 20 s (request handlers) and a sync run with 240 s left
+    api.get(POSTINGS).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "60"}), page([])])
+    client = make_client(fake_time, retry_budget_seconds=20.0)
+    # WHEN StackOne asks for 60 s inside the run THEN the client waits them
+    with client.time_budget(240.0):
+        client.list_job_postings_page("acc1")
+    assert fake_time.sleeps == [60.0]
+    # while outside a run the same answer fails at once
+    api.get(POSTINGS).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "60"})])
+    with pytest.raises(StackOneRateLimitedError):
+        client.list_job_postings_page("acc1")
+    assert fake_time.sleeps == [60.0]

@@ -3,8 +3,8 @@
 Retry policy (tenacity): 429 is retried for every method and 408 for reads, both waiting `Retry-After`
 when StackOne sends it; 5xx and transport failures are retried on reads only, with exponential backoff
 and jitter (a write is retried only when the connection never opened, so nothing was sent). No retry
-ever starts when its wait would end past the budget: the per-request `retry_budget_seconds`, or the
-tighter deadline a caller sets with `time_budget(...)`.
+ever starts when its wait would end past the budget: the deadline a caller sets with `time_budget(...)`
+(the sync run), or else the per-call `retry_budget_seconds` (request handlers).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class StackOneClient:
     sleep, monotonic, now, jitter:
         Injected time and randomness (tests pass fakes and never sleep).
     retry_budget_seconds:
-        Longest a single call may spend retrying (waits included).
+        Longest a single call outside `time_budget(...)` may spend retrying (waits included).
     max_attempts:
         Attempts per call, the first included.
     backoff_base_seconds, backoff_max_seconds:
@@ -128,7 +128,7 @@ class StackOneClient:
         monotonic: Callable[[], float] = time.monotonic,
         now: Clock = utcnow,
         jitter: Callable[[], float] = random.random,
-        retry_budget_seconds: float = 60.0,
+        retry_budget_seconds: float = 20.0,
         max_attempts: int = 6,
         backoff_base_seconds: float = 0.5,
         backoff_max_seconds: float = 20.0,
@@ -250,9 +250,9 @@ class StackOneClient:
         is_read = method.upper() in _READ_METHODS
         started = self._monotonic()
         caller_deadline = _deadline.get()
-        deadline = started + self._retry_budget
-        if caller_deadline is not None:
-            deadline = min(deadline, caller_deadline)
+        # A caller's budget (the sync run's) replaces the per-call one, which protects request handlers
+        # (API Gateway gives up after ~29 s) and is too short for a 60 s Retry-After inside a sync run.
+        deadline = caller_deadline if caller_deadline is not None else started + self._retry_budget
 
         def attempt() -> httpx.Response:
             if caller_deadline is not None and self._monotonic() >= caller_deadline:
