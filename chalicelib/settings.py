@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     )
     connect_session_expires_in: int = Field(1800, alias="CONNECT_SESSION_EXPIRES_IN")
 
+    # Employers.
+    # How long a process trusts a verified API key without asking DynamoDB again. A revoked key keeps
+    # working for at most this long plus the API Gateway authorizer cache (`AUTHORIZER_TTL_SECONDS`
+    # in chalicelib/api/auth.py).
+    api_key_cache_seconds: float = Field(30.0, alias="API_KEY_CACHE_SECONDS")
+    # "Sync now" may be requested at most once per this interval per linked account.
+    sync_now_min_interval_seconds: int = Field(60, alias="SYNC_NOW_MIN_INTERVAL_SECONDS")
+
     # Sync.
     sync_page_size: int = Field(100, alias="SYNC_PAGE_SIZE")
     sync_overlap_seconds: int = Field(600, alias="SYNC_OVERLAP_SECONDS")
@@ -57,9 +65,10 @@ class Settings(BaseSettings):
     sync_time_budget_seconds: float = Field(240.0, alias="SYNC_TIME_BUDGET_SECONDS")
     # Reserved concurrency of the sync worker Lambda (accounts synced in parallel); the bench uses it too.
     sync_worker_concurrency: int = Field(10, alias="SYNC_WORKER_CONCURRENCY")
-    # Longest one StackOne call may spend on retries (Retry-After waits included) when no caller budget
-    # is set: request handlers must answer within API Gateway's ~29 s. A sync run uses its own budget.
-    stackone_retry_budget_seconds: float = Field(20.0, alias="STACKONE_RETRY_BUDGET_SECONDS")
+    # Longest one StackOne call may spend on retries (Retry-After waits included) outside a sync run.
+    # 0: request handlers fail fast and hand StackOne's Retry-After to their caller (API Gateway gives
+    # up after ~29 s anyway); a sync run retries within its own SYNC_TIME_BUDGET_SECONDS.
+    stackone_retry_budget_seconds: float = Field(0.0, alias="STACKONE_RETRY_BUDGET_SECONDS")
     stackone_max_attempts: int = Field(6, alias="STACKONE_MAX_ATTEMPTS")
     # Webhooks older (or further in the future) than this are rejected as replays.
     webhook_tolerance_seconds: int = Field(300, alias="WEBHOOK_TOLERANCE_SECONDS")
@@ -68,6 +77,16 @@ class Settings(BaseSettings):
     embloy_api_url: str = Field("https://api.embloy.com", alias="EMBLOY_API_URL")
     embloy_portal_url: str = Field("https://embloy.com", alias="EMBLOY_PORTAL_URL")
     embloy_timeout_seconds: float = Field(10.0, alias="EMBLOY_TIMEOUT_SECONDS")
+
+    # Native applications and the employer's record of them.
+    # Whole request body (base64 resume + JSON); API Gateway itself stops at 10 MB.
+    application_max_body_bytes: int = Field(7 * 1024 * 1024, alias="APPLICATION_MAX_BODY_BYTES")
+    resume_max_bytes: int = Field(5 * 1024 * 1024, alias="RESUME_MAX_BYTES")  # decoded size
+    # Same email + same posting within this window (no Idempotency-Key) -> 409 duplicate_application.
+    duplicate_window_seconds: int = Field(86400, alias="APPLICATION_DUPLICATE_WINDOW_SECONDS")
+    idempotency_expires_seconds: int = Field(86400, alias="IDEMPOTENCY_EXPIRES_SECONDS")
+    # Personal data in application records is deleted by DynamoDB TTL after this many days.
+    application_retention_days: int = Field(180, alias="APPLICATION_RETENTION_DAYS")
 
     @field_validator("cors_origins", "allowed_providers", mode="before")
     @classmethod

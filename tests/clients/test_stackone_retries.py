@@ -238,3 +238,12 @@ def test_a_run_budget_allows_waits_beyond_the_per_call_budget(
     with pytest.raises(StackOneRateLimitedError):
         client.list_job_postings_page("acc1")
     assert fake_time.sleeps == [60.0]
+
+
+def test_outside_a_run_a_zero_budget_fails_fast(api: respx.MockRouter, fake_time: FakeTime) -> None:
+    # request handlers (default STACKONE_RETRY_BUDGET_SECONDS=0) hand Retry-After to their caller
+    route = api.get(POSTINGS).mock(return_value=httpx.Response(429, headers={"Retry-After": "5"}))
+    with pytest.raises(StackOneRateLimitedError) as raised:
+        make_client(fake_time, retry_budget_seconds=0.0).list_job_postings_page("acc1")
+    assert route.call_count == 1 and fake_time.sleeps == []
+    assert raised.value.retry_after == 5

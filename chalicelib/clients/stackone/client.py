@@ -4,7 +4,7 @@ Retry policy (tenacity): 429 is retried for every method and 408 for reads, both
 when StackOne sends it; 5xx and transport failures are retried on reads only, with exponential backoff
 and jitter (a write is retried only when the connection never opened, so nothing was sent). No retry
 ever starts when its wait would end past the budget: the deadline a caller sets with `time_budget(...)`
-(the sync run), or else the per-call `retry_budget_seconds` (request handlers).
+(the sync run), or else the per-call `retry_budget_seconds` (request handlers; 0 = fail fast).
 """
 
 from __future__ import annotations
