@@ -64,5 +64,10 @@ bench-board: venv
 	$(BIN)/python -m bench.board
 
 # Concurrent board reads while a sync writes (in-process: moto + the StackOne sandbox).
+.PHONY: bench-load
 bench-load: venv
 	$(BIN)/python -m bench.load
+
+.PHONY: bench-sync
+bench-sync: venv
+	$(BIN)/python -m bench.sync
