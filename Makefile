@@ -36,7 +36,7 @@ fuzz: venv
 SOAK_ROUNDS ?= 150
 SOAK_SEED ?= $(shell date +%s)
 soak: venv
-	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -s -p no:warnings tests/soak/test_soak.py
+	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -p no:warnings tests/soak/test_soak.py
 
 run: venv
 	$(BIN)/python -m local.run

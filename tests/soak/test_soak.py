@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.soak.conftest import SOAK_LINES
 from tests.soak.soak import run_soak
 from tests.soak.world import World, local_world
 
@@ -38,6 +39,7 @@ def test_board_equals_the_sandbox_after_a_fault_soak(soak_world: tuple[World, An
     report = run_soak(world, client, rounds=ROUNDS, seed=SEED, extra_accounts=EXTRA_ACCOUNTS)
 
     print(f"\nseed {SEED}: {report.line()}")
+    SOAK_LINES.append(f"seed {SEED}: {report.line()}")
     assert report.rounds == ROUNDS
     assert sum(report.faults.values()) > 0, "the soak injected no faults"
     assert report.syncs >= ROUNDS * 4
