@@ -31,7 +31,14 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from local.stack import LOCAL_STAGE, PROJECT_DIR, LocalStackConfig, stage_environment
+from local.stack import (
+    LOCAL_STAGE,
+    PROJECT_DIR,
+    LocalStackConfig,
+    app_environment,
+    local_settings,
+    stage_environment,
+)
 
 if TYPE_CHECKING:
     from chalice import Chalice
@@ -228,6 +235,23 @@ class LocalScheduler:
         return self._queue_arn
 
 
+def prepare_environment(stage: str = LOCAL_STAGE) -> None:
+    """Make this process see what `chalice local` sees, before the app is imported.
+
+    Started by `make run`, the environment is already the app's. Run by hand (no AWS_ENDPOINT_URL), it
+    targets a running `make run` stack on the default or LOCAL_* ports.
+    """
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ.update(app_environment(LocalStackConfig.from_env(), sync_queue_url=""))
+    # As `chalice local --stage ...` does before it imports the app.
+    os.environ.update(stage_environment(stage))
+    if not os.environ.get("SYNC_QUEUE_URL"):
+        import boto3
+
+        queue_name = local_settings().sync_queue_name
+        os.environ["SYNC_QUEUE_URL"] = boto3.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+
+
 def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
     """The scheduler over the real app, configured from the environment (call after the env is set)."""
     from app import app
@@ -254,8 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 
-    # As `chalice local --stage ...` does before it imports the app.
-    os.environ.update(stage_environment(args.stage))
+    prepare_environment(args.stage)
     scheduler = build_scheduler(args.stage)
 
     if args.once:

@@ -93,6 +93,18 @@ def test_make_run_serves_the_api_on_local_aws_and_stops_every_process_on_sigterm
         api_keys = re.findall(r"\bjbk_[A-Za-z0-9_-]+", output)
         assert len(api_keys) == 4
 
+        # `make sync-now` from another shell: finds the running stack through the LOCAL_* ports alone.
+        sync_now = subprocess.run(
+            [sys.executable, "-m", "local.scheduler", "--once"],
+            cwd=PROJECT_DIR,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert sync_now.returncode == 0, sync_now.stderr
+        assert "message(s) handled, 0 failed" in sync_now.stderr
+
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
 
