@@ -12,10 +12,8 @@ import pytest
 from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
 from chalicelib.services.employers import EmployerService
 from local.bootstrap import MAX_RECEIVE_COUNT, BootstrapNames, BootstrapResult, bootstrap
-from local.processes import ManagedProcess, free_port, http_answers, port_is_free, wait_until
 from local.stack import PROJECT_DIR, local_settings
 from sandbox.demo_employers import DEMO_EMPLOYERS
-from tests.local.conftest import VENV_BIN
 
 REGION = "eu-central-1"
 
@@ -136,21 +134,3 @@ def test_bootstrap_names_for_the_local_stage_come_from_chalice_config() -> None:
     assert names.idempotency_table_name == local_env["IDEMPOTENCY_TABLE"]
     assert names.stackone_api_key_secret_name == local_env["STACKONE_API_KEY_SECRET"]
     assert names.webhook_secret_name == local_env["STACKONE_WEBHOOK_SECRET"]
-
-
-def test_a_started_server_is_stopped_by_its_pid_and_frees_its_port(tmp_path: Any) -> None:
-    port = free_port()
-    process = ManagedProcess(
-        "moto server",
-        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env={"PATH": "/usr/bin:/bin"},
-        cwd=PROJECT_DIR,
-        log_path=tmp_path / "moto.log",
-    )
-    wait_until(lambda: http_answers(f"http://127.0.0.1:{port}/moto-api/"), what="moto", timeout_seconds=20)
-    assert not port_is_free(port)
-
-    process.stop()
-
-    assert process.exit_code() is not None
-    assert port_is_free(port)
