@@ -68,7 +68,7 @@ class LocalStack:
             env=base_env,
             log_name="moto.log",
         )
-        self._wait_http(moto, f"{self.config.moto_url}/moto-api/", SERVER_START_SECONDS, only_ok=True)
+        self._wait_http(moto, f"{self.config.moto_url}/moto-api/", SERVER_START_SECONDS)
 
         self._start_sandbox(
             "StackOne sandbox",
@@ -119,7 +119,7 @@ class LocalStack:
             ],
             env=app_env,
         )
-        self._wait_http(api, f"{self.config.api_url}/health", API_START_SECONDS, only_ok=True)
+        self._wait_http(api, f"{self.config.api_url}/health", API_START_SECONDS)
         self._spawn("local scheduler", [sys.executable, "-m", "local.scheduler"], env=app_env)
 
     def supervise(self) -> int:
@@ -179,12 +179,11 @@ class LocalStack:
             return
         log_name = module.rsplit(".", 1)[-1] + ".log"
         process = self._spawn(name, [sys.executable, "-m", module, *args], env=env, log_name=log_name)
-        # Any HTTP answer means it is serving (the StackOne sandbox answers 401 without its key).
-        self._wait_http(process, f"{url}/", SERVER_START_SECONDS, only_ok=False)
+        self._wait_http(process, f"{url}/_sandbox/health", SERVER_START_SECONDS)
 
-    def _wait_http(self, process: ManagedProcess, url: str, timeout: float, *, only_ok: bool) -> None:
+    def _wait_http(self, process: ManagedProcess, url: str, timeout: float) -> None:
         wait_until(
-            lambda: http_answers(url, ok_statuses=(lambda s: s == 200) if only_ok else (lambda s: True)),
+            lambda: http_answers(url, ok_statuses=lambda status: status == 200),
             what=f"{process.name} at {url}",
             timeout_seconds=timeout,
             process=process,

@@ -160,6 +160,8 @@ def app_environment(
             "LOCAL_SYNC_INTERVAL_SECONDS": str(config.sync_interval_seconds),
             "LOCAL_DRAIN_INTERVAL_SECONDS": str(config.drain_interval_seconds),
             "PYTHONUNBUFFERED": "1",
+            # Metrics are disabled in the local stage; Powertools still warns on every invocation.
+            "PYTHONWARNINGS": "ignore:No application metrics to publish:UserWarning",
         }
     )
     # Loopback calls (app -> sandboxes, boto3 -> moto) must never go through a configured HTTP proxy.
