@@ -26,6 +26,7 @@ class StartupError(RuntimeError):
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing is bound to `host:port` (checked by binding it for a moment)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((host, port))

@@ -118,6 +118,7 @@ class LocalScheduler:
         self._reported_missing: set[str] = set()
 
     def fire_schedule(self, result: TickResult) -> None:
+        """Invoke `sync_all` with an EventBridge-shaped scheduled event (skipped if the app has none)."""
         handler = self._handler(SCHEDULE_HANDLER, "skipping the schedule")
         if handler is None:
             return
@@ -175,6 +176,7 @@ class LocalScheduler:
             result.handled += len(messages)
 
     def tick(self, *, fire_schedule: bool) -> TickResult:
+        """Optionally fire the schedule, then drain the queue; never raises for a handler's failure."""
         result = TickResult()
         if fire_schedule:
             self.fire_schedule(result)

@@ -64,6 +64,7 @@ class LocalStackConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalStackConfig:
+        """Read the LOCAL_* variables (see the README); unset ones take the defaults."""
         ports = {
             name: _int_from_env(environ, var, default) for name, (var, default) in PORT_VARIABLES.items()
         }
