@@ -30,6 +30,7 @@ from chalicelib.services.employers import EmployerService
 from chalicelib.settings import Settings
 from local.stack import DEFAULT_REGION, FAKE_AWS_CREDENTIALS, LocalStackConfig, local_settings
 from sandbox.demo_employers import DEMO_EMPLOYERS, DemoEmployer
+from sandbox.embloy import demo_client_token
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -43,6 +44,8 @@ MAX_RECEIVE_COUNT = 5
 # Locally a failed sync message comes back after this long (the scheduler deletes handled ones).
 LOCAL_VISIBILITY_TIMEOUT_SECONDS = 60
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+# Embloy applies to jobs of these ATSs; their demo employers get a client token the Embloy sandbox accepts.
+EMBLOY_DEMO_PROVIDERS = frozenset({"ashby", "lever"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class BootstrapNames:
     queue_name: str
     stackone_api_key_secret_name: str
     webhook_secret_name: str
+    embloy_secret_prefix: str
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -67,6 +71,7 @@ class BootstrapNames:
             queue_name=settings.sync_queue_name,
             stackone_api_key_secret_name=settings.stackone_api_key_secret_name,
             webhook_secret_name=settings.webhook_secret_name,
+            embloy_secret_prefix=settings.embloy_secret_prefix,
         )
 
 
@@ -77,6 +82,7 @@ class DemoEmployerAccess:
     employer: DemoEmployer
     api_key: str | None
     created: bool
+    embloy_configured: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,15 @@ def _ensure_demo_employers(
     return access
 
 
+def _with_embloy_token(
+    item: DemoEmployerAccess, secretsmanager: SecretsManagerClient, prefix: str, created: list[str]
+) -> DemoEmployerAccess:
+    """Store a client token the Embloy sandbox accepts, fresh on every run (they expire like real ones)."""
+    employer_id = item.employer.employer_id
+    _ensure_secret(secretsmanager, f"{prefix}{employer_id}", demo_client_token(employer_id), created)
+    return DemoEmployerAccess(item.employer, item.api_key, item.created, embloy_configured=True)
+
+
 def bootstrap(
     endpoint_url: str,
     *,
@@ -221,6 +236,12 @@ def bootstrap(
     table = session.resource("dynamodb", endpoint_url=endpoint_url).Table(names.table_name)
     employers = EmployerService(DynamoDBEmployersRepository(table))
     access = _ensure_demo_employers(employers, demo_employers, rotate_existing_keys)
+    access = [
+        _with_embloy_token(item, secretsmanager, names.embloy_secret_prefix, created)
+        if item.employer.provider in EMBLOY_DEMO_PROVIDERS
+        else item
+        for item in access
+    ]
 
     return BootstrapResult(
         queue_url=queue_url,
@@ -233,11 +254,12 @@ def bootstrap(
 
 def format_employers(access: Sequence[DemoEmployerAccess]) -> str:
     """A table of the demo employers and their keys, for a person at a terminal."""
-    rows = [("employer id", "company", "ATS", "StackOne account", "API key")]
+    rows = [("employer id", "company", "ATS", "StackOne account", "Embloy", "API key")]
     for item in access:
         key = item.api_key or "(unchanged; rotate with `python -m local.bootstrap`)"
         demo = item.employer
-        rows.append((demo.employer_id, demo.name, demo.provider, demo.account_id, key))
+        embloy = "token set" if item.embloy_configured else "-"
+        rows.append((demo.employer_id, demo.name, demo.provider, demo.account_id, embloy, key))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     return "\n".join(
         "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]

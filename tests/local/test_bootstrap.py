@@ -14,6 +14,7 @@ from chalicelib.services.employers import EmployerService
 from local.bootstrap import MAX_RECEIVE_COUNT, BootstrapNames, BootstrapResult, bootstrap
 from local.stack import PROJECT_DIR, local_settings
 from sandbox.demo_employers import DEMO_EMPLOYERS
+from sandbox.embloy import DEFAULT_CLIENT_TOKEN_SECRET, decode_jwt, demo_user_id
 
 REGION = "eu-central-1"
 
@@ -32,6 +33,7 @@ def names() -> BootstrapNames:
         queue_name=f"sync-{suffix}",
         stackone_api_key_secret_name=f"test/{suffix}/stackone-api-key",
         webhook_secret_name=f"test/{suffix}/webhook-secret",
+        embloy_secret_prefix=f"test/{suffix}/embloy/",
     )
 
 
@@ -76,6 +78,19 @@ def test_bootstrap_creates_tables_queue_secrets_and_demo_employers(
     stored_webhook = secretsmanager.get_secret_value(SecretId=names.webhook_secret_name)
     assert stored_webhook["SecretString"] == result.webhook_secret
     assert len(result.webhook_secret) >= 32
+
+    for access in result.employers:
+        token_name = f"{names.embloy_secret_prefix}{access.employer.employer_id}"
+        if access.employer.provider in ("ashby", "lever"):
+            token = secretsmanager.get_secret_value(SecretId=token_name)["SecretString"]
+            assert decode_jwt(token, DEFAULT_CLIENT_TOKEN_SECRET)["sub"] == demo_user_id(
+                access.employer.employer_id
+            )
+            assert access.embloy_configured
+        else:
+            with pytest.raises(secretsmanager.exceptions.ResourceNotFoundException):
+                secretsmanager.get_secret_value(SecretId=token_name)
+            assert not access.embloy_configured
 
     employers = _employer_service(moto_server, names.table_name)
     assert [access.employer.employer_id for access in result.employers] == [
