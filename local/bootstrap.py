@@ -23,9 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
 from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
+from chalicelib.aws.secret_store import SecretStore
 from chalicelib.aws.table_schema import TTL_ATTRIBUTE, create_idempotency_table_kwargs, create_table_kwargs
 from chalicelib.errors import NotFoundError
+from chalicelib.services.embloy_tokens import EmbloyTokenService
 from chalicelib.services.employers import EmployerService
 from chalicelib.settings import Settings
 from local.stack import DEFAULT_REGION, FAKE_AWS_CREDENTIALS, LocalStackConfig, local_settings
@@ -170,12 +173,20 @@ def _ensure_demo_employers(
     return access
 
 
-def _with_embloy_token(
-    item: DemoEmployerAccess, secretsmanager: SecretsManagerClient, prefix: str, created: list[str]
-) -> DemoEmployerAccess:
-    """Store a client token the Embloy sandbox accepts, fresh on every run (they expire like real ones)."""
-    employer_id = item.employer.employer_id
-    _ensure_secret(secretsmanager, f"{prefix}{employer_id}", demo_client_token(employer_id), created)
+def embloy_token_service(secretsmanager: SecretsManagerClient, table: Any, prefix: str) -> EmbloyTokenService:
+    """The apply area's token service (secret + profile flags), uncached: the bootstrap writes once."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    secret_store = SecretStore(SecretsProvider(boto3_client=secretsmanager), max_age_seconds=0)
+    store = SecretsManagerEmbloyTokenStore(
+        secretsmanager, secret_store, table, prefix=prefix, negative_cache_seconds=0
+    )
+    return EmbloyTokenService(store)
+
+
+def _with_embloy_token(item: DemoEmployerAccess, tokens: EmbloyTokenService) -> DemoEmployerAccess:
+    """Upload a client token the Embloy sandbox accepts, fresh on every run (they expire like real ones)."""
+    tokens.upload(item.employer.employer_id, demo_client_token(item.employer.employer_id))
     return DemoEmployerAccess(item.employer, item.api_key, item.created, embloy_configured=True)
 
 
@@ -236,10 +247,9 @@ def bootstrap(
     table = session.resource("dynamodb", endpoint_url=endpoint_url).Table(names.table_name)
     employers = EmployerService(DynamoDBEmployersRepository(table))
     access = _ensure_demo_employers(employers, demo_employers, rotate_existing_keys)
+    tokens = embloy_token_service(secretsmanager, table, names.embloy_secret_prefix)
     access = [
-        _with_embloy_token(item, secretsmanager, names.embloy_secret_prefix, created)
-        if item.employer.provider in EMBLOY_DEMO_PROVIDERS
-        else item
+        _with_embloy_token(item, tokens) if item.employer.provider in EMBLOY_DEMO_PROVIDERS else item
         for item in access
     ]
 

@@ -11,7 +11,13 @@ import pytest
 
 from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
 from chalicelib.services.employers import EmployerService
-from local.bootstrap import MAX_RECEIVE_COUNT, BootstrapNames, BootstrapResult, bootstrap
+from local.bootstrap import (
+    MAX_RECEIVE_COUNT,
+    BootstrapNames,
+    BootstrapResult,
+    bootstrap,
+    embloy_token_service,
+)
 from local.stack import PROJECT_DIR, local_settings
 from sandbox.demo_employers import DEMO_EMPLOYERS
 from sandbox.embloy import DEFAULT_CLIENT_TOKEN_SECRET, decode_jwt, demo_user_id
@@ -79,6 +85,8 @@ def test_bootstrap_creates_tables_queue_secrets_and_demo_employers(
     assert stored_webhook["SecretString"] == result.webhook_secret
     assert len(result.webhook_secret) >= 32
 
+    table = _session().resource("dynamodb", endpoint_url=moto_server).Table(names.table_name)
+    embloy_tokens = embloy_token_service(secretsmanager, table, names.embloy_secret_prefix)
     for access in result.employers:
         token_name = f"{names.embloy_secret_prefix}{access.employer.employer_id}"
         if access.employer.provider in ("ashby", "lever"):
@@ -87,6 +95,7 @@ def test_bootstrap_creates_tables_queue_secrets_and_demo_employers(
                 access.employer.employer_id
             )
             assert access.embloy_configured
+            assert embloy_tokens.status(access.employer.employer_id).configured
         else:
             with pytest.raises(secretsmanager.exceptions.ResourceNotFoundException):
                 secretsmanager.get_secret_value(SecretId=token_name)
