@@ -36,7 +36,7 @@ bootstrap: venv  ## re-run the bootstrap; prints fresh demo employer keys
 sync-now: venv  ## fire the sync schedule once and drain the queue
 	$(BIN)/python -m local.scheduler --once
 
-bench: bench-cold-start bench-board
+bench: bench-cold-start bench-board bench-sync
 
 bench-cold-start: venv
 	$(BIN)/python -m bench.cold_start

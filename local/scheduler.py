@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -281,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.setLevel(logging.INFO)
 
     prepare_environment(args.stage)
+    # Metrics are disabled in the local stage; Powertools still warns on every invocation.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     scheduler = build_scheduler(args.stage)
 
     if args.once:
