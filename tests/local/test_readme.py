@@ -32,3 +32,22 @@ def test_every_local_run_variable_is_documented_in_the_readme() -> None:
 def test_the_documented_local_defaults_match_the_code() -> None:
     for variable, default in PORT_VARIABLES.values():
         assert f"| `{variable}` | `{default}` |" in README
+
+
+def _documented_default(value: object) -> str:
+    if isinstance(value, list):
+        return f"`{','.join(map(str, value))}`" if value else "*(none)*"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`" if value != "" else "*(empty)*"
+
+
+def test_the_documented_setting_defaults_match_the_code() -> None:
+    wrong = []
+    for field in Settings.model_fields.values():
+        default = field.default_factory() if field.default_factory else field.default
+        row = re.search(rf"\| `{re.escape(str(field.alias))}` \| ([^|]*)\|", README)
+        if row is None or _documented_default(default) not in row.group(1):
+            wrong.append(f"{field.alias}: code {default!r}, README {row.group(1).strip() if row else None!r}")
+
+    assert wrong == []
