@@ -440,13 +440,26 @@ def _inline(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, An
     return out
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`X | None` without the None: a query string has no null, only an absent parameter."""
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) == 1:
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            schema = {**rest, **kept[0]}
+    if schema.get("default", 0) is None:
+        schema = {k: v for k, v in schema.items() if k != "default"}
+    return schema
+
+
 def _query_parameters(model: Any) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template="#/$defs/{model}", mode="validation")
     definitions = schema.get("$defs", {})
     required = set(schema.get("required", ()))
     parameters = []
     for name, prop in schema.get("properties", {}).items():
-        prop_schema = _inline(prop, definitions)
+        prop_schema = _without_null(_inline(prop, definitions))
         description = prop_schema.pop("description", None)
         prop_schema.pop("title", None)
         parameter: dict[str, Any] = {
