@@ -185,7 +185,14 @@ def fuzz_world() -> Iterator[FuzzWorld]:
                 "job_id": job_ids,
                 "name": ["board.js", "app.css", "api.js", "favicon.svg"],
             }
-            world = FuzzWorld(path_values=path_values, api_keys=api_keys, snapshot=snapshot)
+            from chalicelib.services.webhooks import sign
+
+            world = FuzzWorld(
+                path_values=path_values,
+                api_keys=api_keys,
+                snapshot=snapshot,
+                signers={"x-stackone-signature": lambda raw: sign(WEBHOOK_SECRET, raw)},
+            )
             yield world
     finally:
         os.environ.clear()

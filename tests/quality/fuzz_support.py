@@ -44,6 +44,8 @@ class FuzzWorld:
     api_keys: list[str]
     snapshot: Callable[[], Any]
     counts: dict[str, int] = field(default_factory=dict)
+    # Header name -> how to compute a valid value from the raw body (e.g. a webhook signature).
+    signers: dict[str, Callable[[bytes], str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,10 @@ def case_strategy(
         elif mode == "malformed":
             headers["Authorization"] = draw(st.sampled_from(["Basic abc", "Bearer", "token x", "bearer  "]))
         for header in extra_headers:
-            if draw(st.booleans()):
+            signer = world.signers.get(header["name"])
+            if signer is not None and draw(st.booleans()):
+                headers[header["name"]] = signer(body or b"")
+            elif draw(st.booleans()):
                 headers[header["name"]] = draw(
                     st.text(alphabet=string.printable.strip(), min_size=0, max_size=40)
                     | st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=20)
