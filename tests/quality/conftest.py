@@ -120,6 +120,7 @@ def fuzz_world() -> Iterator[FuzzWorld]:
 
             from chalicelib import deps
             from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
+            from chalicelib.services.webhooks import sign
             from chalicelib.settings import get_settings
 
             get_settings.cache_clear()
@@ -185,8 +186,6 @@ def fuzz_world() -> Iterator[FuzzWorld]:
                 "job_id": job_ids,
                 "name": ["board.js", "app.css", "api.js", "favicon.svg"],
             }
-            from chalicelib.services.webhooks import sign
-
             world = FuzzWorld(
                 path_values=path_values,
                 api_keys=api_keys,
