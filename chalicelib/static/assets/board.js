@@ -220,4 +220,7 @@ clearButton.addEventListener("click", () => {
 loadMore.addEventListener("click", onLoadMore);
 window.addEventListener("popstate", () => search(readState()));
 
+// On a phone the filters start folded so the results come first; the summary opens them.
+if (window.matchMedia("(max-width: 48rem)").matches) document.getElementById("filters-details").open = false;
+
 search(readState());

@@ -172,8 +172,8 @@ function showErrors(message, fields) {
       unmatched.push(`${path}: ${text}`);
     }
   }
-  formErrors.replaceChildren(h("p", { text: message || "Please correct the marked fields." }),
-    unmatched.length ? h("ul", {}, unmatched.map((text) => h("li", { text }))) : null);
+  formErrors.replaceChildren(h("p", { text: message || "Please correct the marked fields." }));
+  if (unmatched.length) formErrors.append(h("ul", {}, unmatched.map((text) => h("li", { text }))));
   formErrors.hidden = false;
   const focusTarget = first && first.querySelector("input:not([disabled]), select, textarea");
   (focusTarget || formErrors).focus();
@@ -240,8 +240,10 @@ async function onSubmit(event) {
     result.replaceChildren(
       h("h3", { text: pending ? "Application received" : "Application sent" }),
       h("p", { text: pending ? "We are confirming it with the employer's system." : "The employer has your application. Good luck!" }),
-      response && response.application_id ? h("p", { class: "hint" }, "Reference: ", h("code", { text: response.application_id })) : null,
     );
+    if (response && response.application_id) {
+      result.append(h("p", { class: "hint" }, "Reference: ", h("code", { text: String(response.application_id) })));
+    }
     result.hidden = false;
     result.focus();
   } catch (exc) {
