@@ -332,17 +332,19 @@ def test_application_sends_answers_and_base64_resume(site: Server, page: Any, fa
     assert sent["headers"]["idempotency-key"]
     body = sent["json"]
     assert body["candidate"] == {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
-    assert body["resume"]["file_name"] == "resume.pdf"
-    assert body["resume"]["content_base64"] == "JVBERi0xLjQKJSByZXN1bWUK"
-    answers = {a["question_id"]: a for a in body["questionnaires"][0]["answers"]}
-    assert body["questionnaires"][0]["questionnaire_id"] == "qn_1"
-    assert answers["q_single"]["values"] == ["no"]
-    assert answers["q_when_no"]["value"] == "Yes, a Blue Card."
-    assert answers["q_multi"]["values"] == ["py", "go"]
-    assert answers["q_bool"]["value"] is True
-    assert answers["q_number"]["value"] == 12
-    assert answers["q_date"]["value"] == "2027-01-15"
-    assert "q_long" not in answers and "q_file" not in answers
+    assert body["resume"] == {"filename": "resume.pdf", "content_base64": "JVBERi0xLjQKJSByZXN1bWUK"}
+    assert {a["questionnaire_id"] for a in body["answers"]} == {"qn_1"}
+    answers = {a["question_id"]: a["value"] for a in body["answers"]}
+    assert answers == {
+        "q_text": "Ada",
+        "q_single": "no",
+        "q_when_no": "Yes, a Blue Card.",
+        "q_multi": ["py", "go"],
+        "q_bool": True,
+        "q_number": 12,
+        "q_date": "2027-01-15",
+        "q_url": "https://ada.example",
+    }
     shot(page, "job-applied-scripted")
 
 
@@ -353,7 +355,7 @@ def test_api_field_errors_are_shown_next_to_their_fields(site: Server, page: Any
             "error": {
                 "code": "invalid_application",
                 "message": "Some answers are invalid.",
-                "fields": {"candidate.email": "is not deliverable", "answers.q_number": "must be at most 60"},
+                "fields": {"candidate.email": "is not deliverable", "answers.5.value": "must be at most 60"},
             }
         },
     )

@@ -12,6 +12,7 @@ const submitButton = document.getElementById("submit-application");
 const jobId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 let questionnaireForm = null;
 let lastAttempt = null; // {body, key}: a retry of the same body after a network error reuses the key
+let sentAnswers = []; // the answers list last sent, to map "answers.<index>" error paths to questions
 
 function setText(id, text) {
   document.getElementById(id).textContent = text || "";
@@ -114,12 +115,12 @@ function buildApplicationForm(job) {
     candidateField("first_name", "First name", "text", { required: true, autocomplete: "given-name" }),
     candidateField("last_name", "Last name", "text", { required: true, autocomplete: "family-name" }),
     candidateField("email", "Email", "email", { required: true, autocomplete: "email", paths: ["candidate.emails"] }),
-    candidateField("phone_number", "Phone", "tel", { autocomplete: "tel", paths: ["candidate.phone", "phone"] }),
+    candidateField("phone", "Phone", "tel", { autocomplete: "tel", paths: ["candidate.phone_number"] }),
     fieldWrapper({
       label: "Resume (PDF, DOC, DOCX, ODT, RTF or TXT, up to 5 MB)",
       required: true,
       control: resume,
-      paths: ["resume", "resume.content_base64", "resume.content", "documents", "documents.0", "document"],
+      paths: ["resume", "resume.content_base64", "resume.filename", "documents", "documents.0", "document"],
       extraClass: "wide",
     }),
   );
@@ -147,7 +148,9 @@ function showFieldError(wrapper, message) {
 /** The field wrapper an API error path belongs to ("candidate.email", "answers.q1", ...), if any. */
 function wrapperForPath(path) {
   const wrappers = [...form.querySelectorAll("[data-paths]")];
-  const normalized = String(path).replace(/\[(\w+)\]/g, ".$1").replace(/^body\./, "");
+  let normalized = String(path).replace(/\[(\w+)\]/g, ".$1").replace(/^body\./, "");
+  const indexed = /^answers\.(\d+)(\.|$)/.exec(normalized);
+  if (indexed && sentAnswers[Number(indexed[1])]) normalized = `answers.${sentAnswers[Number(indexed[1])].question_id}`;
   for (const wrapper of wrappers) {
     const paths = JSON.parse(wrapper.dataset.paths || "[]");
     if (paths.includes(normalized)) return wrapper;
@@ -182,8 +185,9 @@ function showErrors(message, fields) {
 async function buildBody() {
   const value = (name) => form.elements[name].value.trim();
   const candidate = { first_name: value("first_name"), last_name: value("last_name"), email: value("email") };
-  if (value("phone_number")) candidate.phone_number = value("phone_number");
-  const body = { candidate, questionnaires: await questionnaireForm.collect() };
+  if (value("phone")) candidate.phone = value("phone");
+  const body = { candidate, answers: await questionnaireForm.collect() };
+  sentAnswers = body.answers;
   const file = form.elements.resume.files[0];
   if (file) body.resume = await readFile(file);
   return body;
@@ -241,9 +245,9 @@ async function onSubmit(event) {
       h("h3", { text: pending ? "Application received" : "Application sent" }),
       h("p", { text: pending ? "We are confirming it with the employer's system." : "The employer has your application. Good luck!" }),
     );
-    if (response && response.application_id) {
-      result.append(h("p", { class: "hint" }, "Reference: ", h("code", { text: String(response.application_id) })));
-    }
+    const reference = response && (response.application_id || response.reference);
+    if (reference) result.append(h("p", { class: "hint" }, "Reference: ", h("code", { text: String(reference) })));
+    if (pending && response.message) result.append(h("p", { text: String(response.message) }));
     result.hidden = false;
     result.focus();
   } catch (exc) {

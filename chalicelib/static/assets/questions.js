@@ -69,7 +69,7 @@ function questionField(question, questionnaire) {
   } else if (type === "single_select" && optionList(question).length > 6) {
     control = h("select", { id, name }, h("option", { value: "", text: "Choose…" }),
       optionList(question).map((option) => h("option", { value: String(option.id), text: option.text ?? option.id })));
-    read = () => (control.value ? [control.value] : undefined);
+    read = () => control.value || undefined;
   } else if (type === "single_select" || type === "multi_select") {
     group = true;
     const inputType = type === "single_select" ? "radio" : "checkbox";
@@ -81,7 +81,9 @@ function questionField(question, questionnaire) {
     }));
     read = () => {
       const values = [...control.querySelectorAll("input:checked")].map((box) => box.value);
-      return values.length ? values : undefined;
+      if (!values.length) return undefined;
+      // single_select answers one option id; multi_select a list of them.
+      return inputType === "radio" ? values[0] : values;
     };
   } else if (type === "boolean") {
     group = true;
@@ -129,8 +131,10 @@ function currentValues(field) {
 }
 
 /**
- * Render every questionnaire into `container`; returns {fields, collect()} where collect() resolves to
- * [{questionnaire_id, answers: [{question_id, values | value}]}] for the visible, answered questions.
+ * Render every questionnaire into `container`; returns {fields, collect(), missing(), refresh()}.
+ * collect() resolves to [{questionnaire_id, question_id, value}] for the visible, answered questions:
+ * text/url/date as strings, number as a number, boolean as true/false, single_select as an option id,
+ * multi_select as a list of option ids, attachment as {filename, content_base64}.
  */
 export function renderQuestionnaires(container, questionnaires) {
   container.replaceChildren();
@@ -176,19 +180,14 @@ export function renderQuestionnaires(container, questionnaires) {
   refresh();
 
   async function collect() {
-    const grouped = new Map();
+    const answers = [];
     for (const field of fields) {
       if (field.wrapper.hidden) continue;
       const value = await field.read();
       if (value === undefined) continue;
-      const key = String(field.questionnaire.id);
-      if (!grouped.has(key)) grouped.set(key, []);
-      const answer = { question_id: String(field.question.id) };
-      if (Array.isArray(value)) answer.values = value;
-      else answer.value = value;
-      grouped.get(key).push(answer);
+      answers.push({ questionnaire_id: String(field.questionnaire.id), question_id: String(field.question.id), value });
     }
-    return [...grouped].map(([questionnaire_id, answers]) => ({ questionnaire_id, answers }));
+    return answers;
   }
 
   /** Client-side check of required, visible questions; returns [{wrapper, message}]. */
@@ -204,7 +203,7 @@ export function renderQuestionnaires(container, questionnaires) {
   return { fields, collect, missing, refresh };
 }
 
-/** A File as {file_name, content_type, content_base64, size}; rejects files over MAX_FILE_BYTES. */
+/** A File as {filename, content_base64} (standard base64); rejects files over MAX_FILE_BYTES. */
 export function readFile(file) {
   if (file.size > MAX_FILE_BYTES) {
     return Promise.reject(new RangeError(`${file.name} is larger than 5 MB.`));
@@ -215,12 +214,7 @@ export function readFile(file) {
     reader.onload = () => {
       const url = String(reader.result || "");
       const comma = url.indexOf(",");
-      resolve({
-        file_name: file.name,
-        content_type: file.type || "application/octet-stream",
-        content_base64: comma >= 0 ? url.slice(comma + 1) : "",
-        size: file.size,
-      });
+      resolve({ filename: file.name, content_base64: comma >= 0 ? url.slice(comma + 1) : "" });
     };
     reader.readAsDataURL(file);
   });
