@@ -3,7 +3,9 @@
 Pages live under `/board` so they never collide with the JSON API (`/jobs/{job_id}` is JSON):
 `/board` (search), `/board/jobs/{job_id}` (one posting, apply), `/board/employer` (employer console),
 assets under `/board/assets/{name}`. The pages call only the public JSON API with `fetch`.
-`PUBLIC_BASE_URL` should therefore end in `/board`, so `{PUBLIC_BASE_URL}/jobs/{job_id}` is the job page.
+`PUBLIC_BASE_URL` should therefore end in `/board`, so `{PUBLIC_BASE_URL}/jobs/{job_id}` is the job page
+(and Embloy's `?applied=embloy` / `?cancelled=embloy` return URLs land on it); `/board/feed.xml` and
+`/board/sitemap.xml` redirect to the API's feeds so URLs derived from `PUBLIC_BASE_URL` keep working.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -148,6 +151,20 @@ def static_response(request: Request, file: StaticFile, cache_control: str) -> R
     return Response(body=body, status_code=200, headers={**headers, "Content-Type": file.content_type})
 
 
+def api_redirect(own_path: str, target: str) -> Response:
+    """301 from a frontend-relative path to the API's own (`{PUBLIC_BASE_URL}/feed.xml` -> `/feed.xml`)."""
+    request = frontend_blueprint.current_request
+    params = request.query_params
+    query = urlencode([(name, value) for name in params for value in params.getlist(name)]) if params else ""
+    location = path_prefix(request, own_path) + target + (f"?{query}" if query else "")
+    headers: dict[str, str | list[str]] = {
+        **SECURITY_HEADERS,
+        "Location": location,
+        "Cache-Control": "public, max-age=3600",
+    }
+    return Response(body="", status_code=301, headers=headers)
+
+
 def page_response(page: str, own_path: str) -> Response:
     request = frontend_blueprint.current_request
     return static_response(request, render_page(page, path_prefix(request, own_path)), PAGE_CACHE_CONTROL)
@@ -162,6 +179,18 @@ def home() -> Response:
         status_code=302,
         headers={**SECURITY_HEADERS, "Location": f"{base}/board", "Cache-Control": "no-cache"},
     )
+
+
+@frontend_blueprint.route("/board/feed.xml", methods=["GET"])
+@handle_errors
+def feed_alias() -> Response:
+    return api_redirect("/board/feed.xml", "/feed.xml")
+
+
+@frontend_blueprint.route("/board/sitemap.xml", methods=["GET"])
+@handle_errors
+def sitemap_alias() -> Response:
+    return api_redirect("/board/sitemap.xml", "/sitemap.xml")
 
 
 @frontend_blueprint.route("/board", methods=["GET"])

@@ -233,3 +233,30 @@ def test_the_frontend_calls_only_the_public_api_paths() -> None:
         paths.update(re.findall(r"(?:api|employerApi)\(\s*`?\"?(/[a-z-]+)", Path(script).read_text()))
     assert paths <= {"/jobs", "/accounts", "/connect-sessions", "/employer"}
     assert {"/jobs", "/accounts", "/connect-sessions", "/employer"} <= paths
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/board/feed.xml", "/feed.xml"),
+        (
+            "/board/feed.xml?company=Acme&company=Globex&q=data",
+            "/feed.xml?company=Acme&company=Globex&q=data",
+        ),
+        ("/board/sitemap.xml", "/sitemap.xml"),
+    ],
+)
+def test_feed_urls_under_the_frontend_redirect_to_the_api_feeds(
+    client: Any, path: str, location: str
+) -> None:
+    # URLs built as {PUBLIC_BASE_URL}/feed.xml (PUBLIC_BASE_URL ends in /board) still reach the feed.
+    response = client.http.get(path)
+
+    assert response.status_code == 301
+    assert response.headers["Location"] == location
+
+
+def test_board_page_advertises_the_rss_feed(client: Any) -> None:
+    html = client.http.get("/board").body.decode()
+
+    assert '<link rel="alternate" type="application/rss+xml" title="New jobs" href="/feed.xml">' in html

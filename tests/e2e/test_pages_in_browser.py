@@ -8,11 +8,12 @@ JSON-LD, facet/URL state, the employer key's storage, and the phone-width layout
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, Server, base_env, chalice_argv, free_port, shot, start_server
 
@@ -200,11 +201,6 @@ def fake_api(page: Any) -> FakeApi:
     return api
 
 
-def _wait(page: Any, condition: Callable[[], bool]) -> None:
-    page.wait_for_function("() => true")  # let pending events run
-    assert condition()
-
-
 def test_board_filters_are_reflected_in_the_url_and_load_more_appends(
     site: Server, page: Any, fake_api: FakeApi
 ) -> None:
@@ -213,11 +209,11 @@ def test_board_filters_are_reflected_in_the_url_and_load_more_appends(
     page.get_by_role("heading", name="Engineer 0").wait_for()
     assert page.get_by_label("Search jobs").input_value() == "engineer"
     assert page.locator("#results > li").count() == 20
-    assert page.get_by_text("25 jobs").is_visible()
+    expect(page.locator("#status")).to_have_text("25 jobs")
     assert page.get_by_label("Globex (13)").is_visible()
 
-    page.get_by_label("Globex (13)").check()
-    page.wait_for_url("**company=Globex**")
+    with page.expect_response(lambda response: "company=Globex" in response.url):
+        page.get_by_label("Globex (13)").check()
     assert parse_qs(urlparse(page.url).query) == {"q": ["engineer"], "company": ["Globex"]}
     last = fake_api.requests[-1]
     assert (
@@ -225,9 +221,11 @@ def test_board_filters_are_reflected_in_the_url_and_load_more_appends(
         and last["query"]["company"] == ["Globex"]
         and last["query"]["q"] == ["engineer"]
     )
-    assert page.get_by_label("Globex (13)").evaluate("el => el === document.activeElement")
+    # The list re-renders with new counts; keyboard focus stays on the checkbox just toggled.
+    expect(page.get_by_label("Globex (13)")).to_be_focused()
 
-    page.get_by_role("button", name="Load more").click()
+    with page.expect_response(lambda response: "cursor=page2" in response.url):
+        page.get_by_role("button", name="Load more").click()
     page.locator("#results > li").nth(24).wait_for()
     assert fake_api.requests[-1]["query"]["cursor"] == ["page2"]
     assert page.get_by_role("button", name="Load more").is_hidden()
@@ -421,5 +419,41 @@ def test_employer_key_stays_in_session_storage_and_accounts_show_health(
         fake_api.requests[-1]["method"] == "POST"
         and fake_api.requests[-1]["path"] == "/accounts/acct_gh/sync"
     )
-    assert page.get_by_text("No Embloy client token yet").is_visible()
+    expect(page.get_by_text("No Embloy client token yet")).to_be_visible()
     shot(page, "employer-scripted")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("applied=embloy", "Your application through Embloy was sent."),
+        ("cancelled=embloy", "You left Embloy"),
+    ],
+)
+def test_return_from_embloy_is_acknowledged(
+    site: Server, page: Any, fake_api: FakeApi, query: str, message: str
+) -> None:
+    page.goto(f"{site.url}/board/jobs/{JOB_ID}?{query}")
+
+    page.get_by_role("heading", name="Staff Platform Engineer").wait_for()
+    assert message in page.locator("#status").inner_text()
+
+
+def test_question_descriptions_that_repeat_the_question_are_not_shown(
+    site: Server, page: Any, fake_api: FakeApi
+) -> None:
+    QUESTIONS[0]["description"] = "Preferred name?"
+    QUESTIONS[1]["description"] = "Tell us what draws you to Acme."
+    try:
+        page.goto(f"{site.url}/board/jobs/{JOB_ID}")
+        page.get_by_label("Preferred name").wait_for()
+        assert page.locator('[data-question-id="q_text"] .hint').count() == 0
+        assert (
+            page.locator('[data-question-id="q_long"] .hint').inner_text()
+            == "Tell us what draws you to Acme."
+        )
+        describedby = page.get_by_label("Why us?").get_attribute("aria-describedby")
+        assert describedby and describedby.split()[0].startswith("hint-")
+    finally:
+        QUESTIONS[0].pop("description")
+        QUESTIONS[1].pop("description")

@@ -285,12 +285,13 @@ async function load() {
     statusLine.textContent = "";
     statusLine.hidden = true;
     article.hidden = false;
+    // Embloy sends the candidate back to `?applied=embloy` (success) or `?cancelled=embloy`.
     const params = new URLSearchParams(location.search);
-    const outcome = params.get("embloy") || params.get("applied");
-    if (outcome) {
-      const ok = !/cancel|fail|error/i.test(outcome);
+    if (params.has("applied") || params.has("cancelled")) {
       statusLine.hidden = false;
-      statusLine.textContent = ok ? "Your Embloy application was sent." : "The Embloy application was cancelled.";
+      statusLine.textContent = params.has("applied")
+        ? "Your application through Embloy was sent."
+        : "You left Embloy without applying. You can apply below.";
     }
   } catch (exc) {
     statusLine.textContent = exc instanceof ApiError && exc.status === 404

@@ -58,7 +58,10 @@ function questionField(question, questionnaire) {
     `questionnaires.${questionnaire.id}.answers.${question.id}`,
     String(question.id),
   ];
-  const common = { label, description: question.description, required, paths };
+  // ATSs often repeat the question as its description; show a description only when it adds something.
+  const plain = (text) => String(text || "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  const description = question.description && plain(question.description) !== plain(label) ? question.description : undefined;
+  const common = { label, description, required, paths };
   let control;
   let read;
   let group = false;
