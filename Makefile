@@ -35,3 +35,19 @@ run: venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# ---- Deployment (docs/deployment.md) ---------------------------------------------------------------
+# `make package STAGE=prod`: build/prod/sam.json + deployment.zip, ready for `aws cloudformation deploy`.
+STAGE ?= dev
+# The region only picks the Lambda service principal's DNS suffix; the template itself is region-free.
+PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
+
+.PHONY: package
+
+package: venv
+	rm -rf build/$(STAGE)
+	$(BIN)/python -m deploy.render --stage $(STAGE) --out build/$(STAGE)-resources.json
+	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(BIN)/chalice package --stage $(STAGE) \
+		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
+	$(BIN)/cfn-lint build/$(STAGE)/sam.json
+

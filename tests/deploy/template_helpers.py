@@ -1,0 +1,65 @@
+"""Reading the packaged template: resolving the board's mapping and classifying IAM resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Chalice function name -> logical id in the packaged template.
+FUNCTIONS = {
+    "api_handler": "APIHandler",
+    "employer_authorizer": "EmployerAuthorizer",
+    "sync_all": "SyncAll",
+    "sync_account": "SyncAccount",
+}
+# Chalice function name -> the suffix of its deployed name (`<stack name>-<suffix>`).
+FUNCTION_NAME_SUFFIXES = {
+    "api_handler": "api-handler",
+    "employer_authorizer": "employer-authorizer",
+    "sync_all": "sync-all",
+    "sync_account": "sync-account",
+}
+
+
+def resolve(template: dict[str, Any], value: Any) -> Any:
+    """`value` with `Fn::FindInMap` into the template's mappings resolved; anything else as it is."""
+    if isinstance(value, dict) and set(value) == {"Fn::FindInMap"}:
+        mapping, top, key = value["Fn::FindInMap"]
+        return template["Mappings"][mapping][top][key]
+    return value
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def classify_resource(template: dict[str, Any], resource: Any, function: str) -> str:
+    """A symbolic name for an IAM statement's resource, or AssertionError if it is not one we grant on."""
+    known: dict[str, Any] = {
+        "table": {"Fn::GetAtt": ["BoardTable", "Arn"]},
+        "table-indexes": {"Fn::Sub": "${BoardTable.Arn}/index/*"},
+        "idempotency-table": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
+        "sync-queue": {"Fn::GetAtt": ["SyncQueue", "Arn"]},
+        "stackone-key-secret": {"Ref": "StackOneApiKeySecret"},
+        "webhook-secret": {"Ref": "WebhookSecret"},
+    }
+    for name, expected in known.items():
+        if resource == expected:
+            return name
+    own_logs = (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/"
+        f"${{AWS::StackName}}-{FUNCTION_NAME_SUFFIXES[function]}:*"
+    )
+    if resource == {"Fn::Sub": own_logs}:
+        return "own-log-group"
+    if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), list):
+        pattern, variables = resource["Fn::Sub"]
+        prefix = resolve(template, variables.get("Prefix"))
+        embloy_prefix = template["Mappings"]["Board"]["Names"]["EmbloySecretPrefix"]
+        if (
+            pattern
+            == "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Prefix}*"
+            and prefix == embloy_prefix
+            and prefix.endswith("/")
+        ):
+            return "embloy-secrets"
+    raise AssertionError(f"{function}: unexpected IAM resource {resource!r}")

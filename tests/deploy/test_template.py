@@ -1,0 +1,228 @@
+"""The packaged template: what the merge template adds, wired to what the functions read."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from typing import Any
+
+from chalicelib.aws.table_schema import (
+    TTL_ATTRIBUTE,
+    create_idempotency_table_kwargs,
+    create_table_kwargs,
+)
+from tests.deploy.conftest import BIN_DIR, PackagedStage
+from tests.deploy.template_helpers import FUNCTION_NAME_SUFFIXES, FUNCTIONS, resolve
+
+
+def _env(packaged: PackagedStage, name: str) -> str:
+    return packaged.deployment.environment[name]
+
+
+def _sorted(items: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(item, sort_keys=True) for item in items)
+
+
+def test_template_passes_cfn_lint_without_errors_or_warnings(packaged: PackagedStage) -> None:
+    result = subprocess.run(
+        [str(BIN_DIR / "cfn-lint"), str(packaged.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_has_exactly_the_app_functions_the_policies_are_written_for(packaged: PackagedStage) -> None:
+    functions = {
+        name
+        for name, resource in packaged.resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert functions == set(FUNCTIONS.values())
+
+
+def test_application_table_matches_the_table_schema(packaged: PackagedStage) -> None:
+    table = packaged.resources["BoardTable"]
+    properties = table["Properties"]
+    expected = create_table_kwargs(_env(packaged, "BOARD_TABLE"))
+
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert resolve(packaged.template, properties["TableName"]) == expected["TableName"]
+    assert properties["BillingMode"] == expected["BillingMode"]
+    assert properties["KeySchema"] == expected["KeySchema"]
+    assert _sorted(properties["AttributeDefinitions"]) == _sorted(expected["AttributeDefinitions"])
+    assert _sorted(properties["GlobalSecondaryIndexes"]) == _sorted(expected["GlobalSecondaryIndexes"])
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_idempotency_table_matches_the_powertools_layout(packaged: PackagedStage) -> None:
+    properties = packaged.resources["IdempotencyTable"]["Properties"]
+    expected = create_idempotency_table_kwargs(_env(packaged, "IDEMPOTENCY_TABLE"))
+
+    assert resolve(packaged.template, properties["TableName"]) == expected["TableName"]
+    assert properties["KeySchema"] == expected["KeySchema"]
+    assert properties["AttributeDefinitions"] == expected["AttributeDefinitions"]
+    assert properties["BillingMode"] == expected["BillingMode"]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: PackagedStage) -> None:
+    resources = packaged.resources
+    created = {
+        "BOARD_TABLE": resources["BoardTable"]["Properties"]["TableName"],
+        "IDEMPOTENCY_TABLE": resources["IdempotencyTable"]["Properties"]["TableName"],
+        "SYNC_QUEUE_NAME": resources["SyncQueue"]["Properties"]["QueueName"],
+        "STACKONE_API_KEY_SECRET": resources["StackOneApiKeySecret"]["Properties"]["Name"],
+        "STACKONE_WEBHOOK_SECRET": resources["WebhookSecret"]["Properties"]["Name"],
+    }
+    for logical_id in FUNCTIONS.values():
+        variables = resources[logical_id]["Properties"]["Environment"]["Variables"]
+        for variable, name in created.items():
+            assert variables[variable] == resolve(packaged.template, name), (logical_id, variable)
+        assert variables["APP_STAGE"] == packaged.deployment.stage
+        # The queue URL and the public URL only exist at deploy time: wired for every function.
+        assert "SYNC_QUEUE_URL" not in variables
+        assert "PUBLIC_BASE_URL" not in variables
+    global_variables = packaged.template["Globals"]["Function"]["Environment"]["Variables"]
+    assert global_variables["SYNC_QUEUE_URL"] == {"Ref": "SyncQueue"}
+    assert global_variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+
+
+def test_worker_consumes_the_stack_queue_one_message_at_a_time(packaged: PackagedStage) -> None:
+    worker = packaged.resources["SyncAccount"]["Properties"]
+    (event,) = worker["Events"].values()
+
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${SyncQueue.Arn}"}
+    assert event["Properties"]["BatchSize"] == 1
+    reserved = packaged.function_config("sync_account")["reserved_concurrency"]
+    assert worker["ReservedConcurrentExecutions"] == reserved
+    # The poller never invokes more workers than are reserved, so no message is throttled back.
+    maximum = resolve(packaged.template, event["Properties"]["ScalingConfig"]["MaximumConcurrency"])
+    assert int(maximum) == reserved
+    queue_name = resolve(packaged.template, packaged.resources["SyncQueue"]["Properties"]["QueueName"])
+    assert queue_name == _env(packaged, "SYNC_QUEUE_NAME")
+
+
+def test_sync_queue_outlives_the_worker_timeout_and_redrives_to_a_dead_letter_queue(
+    packaged: PackagedStage,
+) -> None:
+    queue = packaged.resources["SyncQueue"]["Properties"]
+    worker_timeout = packaged.resources["SyncAccount"]["Properties"]["Timeout"]
+
+    assert int(resolve(packaged.template, queue["VisibilityTimeout"])) >= 6 * worker_timeout
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]}
+    assert 1 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 5
+    dead_letter = packaged.resources["SyncDeadLetterQueue"]["Properties"]
+    assert dead_letter["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    # The worker's own time budget ends before Lambda kills it, so a run can record its outcome.
+    assert float(_env(packaged, "SYNC_TIME_BUDGET_SECONDS")) < worker_timeout
+
+
+def test_secrets_are_placeholders_never_values(packaged: PackagedStage) -> None:
+    for logical_id, variable in (
+        ("StackOneApiKeySecret", "STACKONE_API_KEY_SECRET"),
+        ("WebhookSecret", "STACKONE_WEBHOOK_SECRET"),
+    ):
+        secret = packaged.resources[logical_id]
+        assert secret["Type"] == "AWS::SecretsManager::Secret"
+        assert resolve(packaged.template, secret["Properties"]["Name"]) == _env(packaged, variable)
+        assert "SecretString" not in secret["Properties"]
+        assert "GenerateSecretString" in secret["Properties"]
+
+
+def test_alarms_watch_the_dead_letter_queue_and_sync_failures(packaged: PackagedStage) -> None:
+    resources = packaged.resources
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+    dead_letter = alarms["SyncDeadLetterAlarm"]
+    assert dead_letter["Namespace"] == "AWS/SQS"
+    assert dead_letter["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}}
+    ]
+    failed = alarms["SyncAccountsFailedAlarm"]
+    assert resolve(packaged.template, failed["Namespace"]) == _env(packaged, "POWERTOOLS_METRICS_NAMESPACE")
+    assert failed["MetricName"] == "AccountsFailed"
+    (service,) = failed["Dimensions"]
+    assert resolve(packaged.template, service["Value"]) == _env(packaged, "POWERTOOLS_SERVICE_NAME")
+    assert alarms["SyncAccountErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "SyncAccount"}
+    # The API is named after the stack, so a 5xx alarm never mixes two stages in one account.
+    assert resources["RestAPI"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
+    api_dimensions = {
+        d["Name"]: resolve(packaged.template, d["Value"]) for d in alarms["Api5xxAlarm"]["Dimensions"]
+    }
+    assert api_dimensions == {
+        "ApiName": {"Ref": "AWS::StackName"},
+        "Stage": packaged.deployment.api_gateway_stage,
+    }
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_schedule_rate_comes_from_the_stage_config(packaged: PackagedStage) -> None:
+    (event,) = packaged.resources["SyncAll"]["Properties"]["Events"].values()
+    minutes = int(_env(packaged, "SYNC_SCHEDULE_MINUTES"))
+    assert event["Properties"]["Schedule"] == f"rate({minutes} minutes)"
+
+
+def test_memory_and_timeouts_come_from_the_stage_config(packaged: PackagedStage) -> None:
+    for function, logical_id in FUNCTIONS.items():
+        configured = packaged.function_config(function)
+        properties = packaged.resources[logical_id]["Properties"]
+        assert properties["MemorySize"] == configured["lambda_memory_size"], function
+        assert properties["Timeout"] == configured["lambda_timeout"], function
+        assert properties["FunctionName"] == {
+            "Fn::Sub": f"${{AWS::StackName}}-{FUNCTION_NAME_SUFFIXES[function]}"
+        }
+    # API Gateway gives up after 29 s; the API handler must not run longer than a caller waits.
+    assert packaged.resources["APIHandler"]["Properties"]["Timeout"] <= 30
+
+
+def test_every_function_logs_to_a_retained_log_group_of_its_own(packaged: PackagedStage) -> None:
+    groups = [r for r in packaged.resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    names = sorted(group["Properties"]["LogGroupName"]["Fn::Sub"] for group in groups)
+    assert names == sorted(f"/aws/lambda/${{{logical_id}}}" for logical_id in FUNCTIONS.values())
+    for group in groups:
+        assert (
+            group["Properties"]["RetentionInDays"]
+            == packaged.config["stages"][packaged.deployment.stage]["log_retention_in_days"]
+        )
+
+
+def test_api_stage_is_throttled(packaged: PackagedStage) -> None:
+    (settings,) = packaged.resources["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings["ResourcePath"] == "/*"
+    assert settings["HttpMethod"] == "*"
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+
+
+def test_gateway_errors_use_the_api_error_shape(packaged: PackagedStage) -> None:
+    body = packaged.resources["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+
+    assert {"UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert responses["UNAUTHORIZED"]["statusCode"] == 401
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
+    for name, response in responses.items():
+        rendered = response["responseTemplates"]["application/json"].replace(
+            "$context.error.messageString", '"Gateway message"'
+        )
+        error = json.loads(rendered)["error"]
+        assert isinstance(error["code"], str), name
+        assert isinstance(error["message"], str), name
+
+
+_ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?[a-z]+-\d\b")
+
+
+def test_nothing_is_hard_coded_to_an_account_or_region(packaged: PackagedStage) -> None:
+    text = packaged.template_path.read_text()
+    assert not _ACCOUNT_ID.findall(text)
+    assert not _REGION.findall(text)
+    assert ":aws:" not in text  # partitions come from ${AWS::Partition}
