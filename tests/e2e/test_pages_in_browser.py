@@ -457,3 +457,38 @@ def test_question_descriptions_that_repeat_the_question_are_not_shown(
     finally:
         QUESTIONS[0].pop("description")
         QUESTIONS[1].pop("description")
+
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+
+
+def _axe_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    return [
+        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/board", "Engineer 0"),
+        (f"/board/jobs/{JOB_ID}", "Staff Platform Engineer"),
+        ("/board/employer", None),
+    ],
+)
+def test_pages_pass_automated_accessibility_checks(
+    site: Server, page: Any, fake_api: FakeApi, path: str, ready: str | None
+) -> None:
+    page.goto(site.url + path)
+    if ready:
+        page.get_by_role("heading", name=ready).wait_for()
+    else:
+        page.get_by_label("Employer API key").fill("emp_secret_key")
+        page.get_by_role("button", name="Use key").click()
+        page.get_by_role("heading", name="Greenhouse").wait_for()
+
+    assert _axe_violations(page) == []
