@@ -164,3 +164,18 @@ def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# WCAG 2.1 A and AA rules plus axe's best practices.
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """axe-core's violations on the page as it is now, one line each (empty when the page passes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    return [
+        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+    ]

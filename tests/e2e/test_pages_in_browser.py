@@ -15,7 +15,16 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, Server, base_env, chalice_argv, free_port, shot, start_server
+from tests.e2e.conftest import (
+    PHONE,
+    Server,
+    accessibility_violations,
+    base_env,
+    chalice_argv,
+    free_port,
+    shot,
+    start_server,
+)
 
 JOB_ID = "YWNjdF8xCnBvc3RfMQ"
 
@@ -459,19 +468,6 @@ def test_question_descriptions_that_repeat_the_question_are_not_shown(
         QUESTIONS[1].pop("description")
 
 
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
-
-
-def _axe_violations(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG)
-    return [
-        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']]}"
-        for violation in results.response["violations"]
-    ]
-
-
 @pytest.mark.parametrize(
     ("path", "ready"),
     [
@@ -491,4 +487,4 @@ def test_pages_pass_automated_accessibility_checks(
         page.get_by_role("button", name="Use key").click()
         page.get_by_role("heading", name="Greenhouse").wait_for()
 
-    assert _axe_violations(page) == []
+    assert accessibility_violations(page) == []
