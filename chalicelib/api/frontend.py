@@ -29,24 +29,44 @@ frontend_blueprint = Blueprint(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ASSETS_DIR = STATIC_DIR / "assets"
 
+
 # Scripts and styles only from our own origin, no inline code; the API is same-origin (connect-src).
 # Job descriptions render in a sandboxed srcdoc frame that inherits this policy; https images are allowed
 # because sanitised descriptions may carry them.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "frame-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "manifest-src 'self'",
-    )
+def _policy(**extra: str) -> str:
+    directives = {
+        "default-src": "'none'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data: https:",
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "frame-src": "'self'",
+        "form-action": "'self'",
+        "base-uri": "'none'",
+        "frame-ancestors": "'none'",
+        "manifest-src": "'self'",
+    }
+    for name, sources in extra.items():
+        key = name.replace("_", "-")
+        directives[key] = f"{directives[key]} {sources}"
+    return "; ".join(f"{name} {sources}" for name, sources in directives.items())
+
+
+CONTENT_SECURITY_POLICY = _policy()
+
+# The StackOne Hub web component (optional: a self-contained ES module build of `@stackone/hub` saved as
+# assets/stackone-hub.js) talks to StackOne, frames providers' sign-in pages and injects its own styles,
+# so the employer page widens its policy for StackOne only when that bundle is deployed.
+HUB_BUNDLE = "stackone-hub.js"
+HUB_CONTENT_SECURITY_POLICY = _policy(
+    style_src="'unsafe-inline'",
+    connect_src="https://*.stackone.com",
+    frame_src="https://*.stackone.com",
+    font_src="https: data:",
 )
+HUB_PLACEHOLDER = "{{hub_script}}"
+
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -85,6 +105,7 @@ class StaticFile:
     body: bytes
     content_type: str
     etag: str
+    content_security_policy: str = CONTENT_SECURITY_POLICY
 
     @property
     def is_text(self) -> bool:
@@ -109,12 +130,25 @@ def load_asset(name: str) -> StaticFile:
     return StaticFile(body=body, content_type=content_type, etag=_etag(body))
 
 
+def hub_bundle_deployed() -> bool:
+    """Whether the optional StackOne Hub web component bundle ships with this deployment."""
+    return (ASSETS_DIR / HUB_BUNDLE).is_file()
+
+
 @functools.cache
-def render_page(page: str, base: str) -> StaticFile:
-    """A page's HTML with the API/asset path prefix (the API Gateway stage, or "") filled in."""
+def render_page(page: str, base: str, *, with_hub: bool = False) -> StaticFile:
+    """A page's HTML with the API/asset path prefix (the API Gateway stage, or "") filled in.
+
+    `with_hub` loads the StackOne Hub web component on the page (and widens its policy for StackOne).
+    """
     template = (STATIC_DIR / PAGES[page]).read_text(encoding="utf-8")
+    hub_script = f'<script type="module" src="{BASE_PLACEHOLDER}/board/assets/{HUB_BUNDLE}"></script>'
+    template = template.replace(HUB_PLACEHOLDER, hub_script if with_hub else "")
     body = template.replace(BASE_PLACEHOLDER, html.escape(base, quote=True)).encode()
-    return StaticFile(body=body, content_type="text/html; charset=utf-8", etag=_etag(body))
+    policy = HUB_CONTENT_SECURITY_POLICY if with_hub else CONTENT_SECURITY_POLICY
+    return StaticFile(
+        body=body, content_type="text/html; charset=utf-8", etag=_etag(body), content_security_policy=policy
+    )
 
 
 def path_prefix(request: Request, own_path: str) -> str:
@@ -142,6 +176,7 @@ def static_response(request: Request, file: StaticFile, cache_control: str) -> R
     """200 with the file (text as str, binary as bytes) or 304 when the client's copy is current."""
     headers: dict[str, str | list[str]] = {
         **SECURITY_HEADERS,
+        "Content-Security-Policy": file.content_security_policy,
         "Cache-Control": cache_control,
         "ETag": file.etag,
     }
@@ -167,7 +202,9 @@ def api_redirect(own_path: str, target: str) -> Response:
 
 def page_response(page: str, own_path: str) -> Response:
     request = frontend_blueprint.current_request
-    return static_response(request, render_page(page, path_prefix(request, own_path)), PAGE_CACHE_CONTROL)
+    with_hub = page == "employer" and hub_bundle_deployed()
+    file = render_page(page, path_prefix(request, own_path), with_hub=with_hub)
+    return static_response(request, file, PAGE_CACHE_CONTROL)
 
 
 @frontend_blueprint.route("/", methods=["GET"])

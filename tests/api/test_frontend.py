@@ -260,3 +260,26 @@ def test_board_page_advertises_the_rss_feed(client: Any) -> None:
     html = client.http.get("/board").body.decode()
 
     assert '<link rel="alternate" type="application/rss+xml" title="New jobs" href="/feed.xml">' in html
+
+
+def test_employer_page_loads_no_hub_bundle_unless_one_is_deployed(client: Any) -> None:
+    response = client.http.get("/board/employer")
+
+    html = response.body.decode()
+    assert "{{hub_script}}" not in html
+    assert "stackone-hub.js" not in html
+    assert "stackone.com" not in response.headers["Content-Security-Policy"]
+
+
+def test_with_the_hub_bundle_the_employer_page_loads_it_and_allows_only_stackone_besides_itself() -> None:
+    from chalicelib.api.frontend import render_page
+
+    page = render_page("employer", "/api", with_hub=True)
+
+    html = page.body.decode()
+    assert '<script type="module" src="/api/board/assets/stackone-hub.js"></script>' in html
+    policy = dict(part.split(" ", 1) for part in page.content_security_policy.split("; "))
+    assert policy["script-src"] == "'self'"
+    assert policy["connect-src"] == "'self' https://*.stackone.com"
+    assert policy["frame-src"] == "'self' https://*.stackone.com"
+    assert policy["frame-ancestors"] == "'none'"

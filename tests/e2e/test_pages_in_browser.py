@@ -196,6 +196,12 @@ class FakeApi:
                     },
                 ]
             }
+        if path == "/connect-sessions" and method == "POST":
+            return 201, {
+                "token": "cs_token_123",
+                "auth_link_url": "https://hub.stackone.test/link?token=cs_token_123",
+                "expires_at": "2026-11-22T15:00:00Z",
+            }
         if path == "/accounts/acct_gh/sync":
             return 202, {"status": "queued", "account_id": "acct_gh", "run_id": "r1", "mode": "auto"}
         if path == "/employer/embloy-token" and method == "GET":
@@ -488,3 +494,45 @@ def test_pages_pass_automated_accessibility_checks(
         page.get_by_role("heading", name="Greenhouse").wait_for()
 
     assert accessibility_violations(page) == []
+
+
+def test_connect_uses_the_stackone_hub_web_component_when_the_page_has_it(
+    site: Server, page: Any, fake_api: FakeApi
+) -> None:
+    # Stand-in for the @stackone/hub bundle: a custom element that records its token.
+    page.add_init_script(
+        "customElements.define('stackone-hub', class extends HTMLElement {"
+        " connectedCallback() { window.hubToken = this.getAttribute('token'); } });"
+    )
+    page.goto(f"{site.url}/board/employer")
+    page.get_by_label("Employer API key").fill("emp_secret_key")
+    page.get_by_role("button", name="Use key").click()
+    page.get_by_role("heading", name="Greenhouse").wait_for()
+
+    page.get_by_label("ATS (optional)").select_option("lever")
+    page.get_by_role("button", name="Connect your ATS").click()
+
+    page.locator("stackone-hub").wait_for(state="attached")
+    assert page.evaluate("window.hubToken") == "cs_token_123"
+    connect = next(r for r in fake_api.requests if r["path"] == "/connect-sessions")
+    assert connect["json"] == {"provider": "lever"}
+    accounts_calls = sum(1 for r in fake_api.requests if r["path"] == "/accounts")
+    page.locator("stackone-hub").dispatch_event("success")
+    expect(page.get_by_text("Your ATS is connected.")).to_be_visible()
+    assert sum(1 for r in fake_api.requests if r["path"] == "/accounts") == accounts_calls + 1
+
+
+def test_connect_without_the_web_component_opens_the_hosted_link_page(
+    site: Server, page: Any, fake_api: FakeApi
+) -> None:
+    page.goto(f"{site.url}/board/employer")
+    page.get_by_label("Employer API key").fill("emp_secret_key")
+    page.get_by_role("button", name="Use key").click()
+    page.get_by_role("heading", name="Greenhouse").wait_for()
+    page.context.route("https://hub.stackone.test/**", lambda route: route.fulfill(body="<h1>Hub</h1>"))
+
+    with page.expect_popup() as popup:
+        page.get_by_role("button", name="Connect your ATS").click()
+
+    assert popup.value.url == "https://hub.stackone.test/link?token=cs_token_123"
+    assert page.get_by_role("link", name="Open the StackOne Hub").get_attribute("href") == popup.value.url

@@ -157,7 +157,13 @@ async function connect(body) {
       // The StackOne Hub web component, when the deployment ships it, embeds the flow in the page.
       const hub = document.createElement("stackone-hub");
       hub.setAttribute("token", session.token);
-      hub.addEventListener("success", () => loadAccounts());
+      hub.setAttribute("mode", "integration-picker");
+      // The component emits `success` with {id, provider} when an account is linked, and `close`.
+      hub.addEventListener("success", () => {
+        connectStatus.textContent = "Your ATS is connected. Its postings appear after the next sync.";
+        loadAccounts();
+      });
+      hub.addEventListener("close", () => hub.remove());
       hubContainer.append(hub);
       connectStatus.textContent = "Finish connecting your ATS below.";
       return;
