@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.secret_store import SecretStore
+    from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
     from chalicelib.aws.sync_queue import SqsSyncPublisher
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
     from chalicelib.clients.stackone.client import StackOneClient
+    from chalicelib.services.accounts import AccountsService
+    from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.employers import EmployerService
 
 
@@ -92,7 +95,7 @@ def get_employers_repository() -> DynamoDBEmployersRepository:
 def get_employer_service() -> EmployerService:
     from chalicelib.services.employers import EmployerService
 
-    return EmployerService(get_employers_repository())
+    return EmployerService(get_employers_repository(), cache_ttl_seconds=get_settings().api_key_cache_seconds)
 
 
 @functools.cache
@@ -107,6 +110,40 @@ def get_sync_state_repository() -> DynamoDBSyncStateRepository:
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
 
     return DynamoDBSyncStateRepository(get_table())
+
+
+@functools.cache
+def get_sync_now_limiter() -> DynamoDBSyncNowLimiter:
+    from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
+
+    return DynamoDBSyncNowLimiter(get_table())
+
+
+@functools.cache
+def get_accounts_service() -> AccountsService:
+    from chalicelib.services.accounts import AccountsService
+
+    return AccountsService(
+        get_stackone_client(),
+        get_sync_state_repository(),
+        get_sync_publisher(),
+        get_sync_now_limiter(),
+        sync_now_min_interval_seconds=get_settings().sync_now_min_interval_seconds,
+    )
+
+
+@functools.cache
+def get_connect_session_service() -> ConnectSessionService:
+    from chalicelib.services.connect import ConnectSessionService
+
+    settings = get_settings()
+    return ConnectSessionService(
+        get_stackone_client(),
+        get_employer_service(),
+        get_accounts_service(),
+        allowed_providers=settings.allowed_providers,
+        expires_in_seconds=settings.connect_session_expires_in,
+    )
 
 
 def reset_dependencies() -> None:

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     )
     connect_session_expires_in: int = Field(1800, alias="CONNECT_SESSION_EXPIRES_IN")
 
+    # Employers.
+    # How long a process trusts a verified API key without asking DynamoDB again. A revoked key keeps
+    # working for at most this long plus the API Gateway authorizer cache (`AUTHORIZER_TTL_SECONDS`
+    # in chalicelib/api/auth.py).
+    api_key_cache_seconds: float = Field(30.0, alias="API_KEY_CACHE_SECONDS")
+    # "Sync now" may be requested at most once per this interval per linked account.
+    sync_now_min_interval_seconds: int = Field(60, alias="SYNC_NOW_MIN_INTERVAL_SECONDS")
+
     # Sync.
     sync_page_size: int = Field(100, alias="SYNC_PAGE_SIZE")
     sync_overlap_seconds: int = Field(600, alias="SYNC_OVERLAP_SECONDS")

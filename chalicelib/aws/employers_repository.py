@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import isoformat
+from chalicelib.errors import ConflictError
 from chalicelib.services.employers import ApiKeyRecord, Employer
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class DynamoDBEmployersRepository:
         self._table = table
 
     def put_employer(self, employer: Employer) -> None:
+        """Store a new employer; ConflictError if the id is taken (an operator must not overwrite one)."""
         item: dict[str, Any] = {
             **_employer_key(employer.employer_id),
             "GSI1PK": "EMPLOYERS",
@@ -46,7 +48,12 @@ class DynamoDBEmployersRepository:
         }
         if employer.key_hash:
             item["key_hash"] = employer.key_hash
-        self._table.put_item(Item=item)
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException as exc:
+            raise ConflictError(
+                f"Employer {employer.employer_id} already exists.", code="employer_exists"
+            ) from exc
 
     def get_employer(self, employer_id: str) -> Employer | None:
         item = self._table.get_item(Key=_employer_key(employer_id)).get("Item")
@@ -68,15 +75,22 @@ class DynamoDBEmployersRepository:
 
     def put_key(self, key_hash: str, employer_id: str, created_at: datetime) -> None:
         self._table.put_item(
-            Item={**_api_key_key(key_hash), "employer_id": employer_id, "created_at": isoformat(created_at)}
+            Item={
+                **_api_key_key(key_hash),
+                "key_hash": key_hash,
+                "employer_id": employer_id,
+                "created_at": isoformat(created_at),
+            }
         )
 
     def get_key(self, key_hash: str) -> ApiKeyRecord | None:
-        item = self._table.get_item(Key=_api_key_key(key_hash)).get("Item")
+        # Strongly consistent: a key revoked a moment ago must not pass on a stale replica.
+        item = self._table.get_item(Key=_api_key_key(key_hash), ConsistentRead=True).get("Item")
         if not item:
             return None
+        stored_hash = str(item.get("key_hash") or str(item["PK"]).removeprefix("APIKEY#"))
         return ApiKeyRecord(
-            key_hash=key_hash, employer_id=str(item["employer_id"]), revoked="revoked_at" in item
+            key_hash=stored_hash, employer_id=str(item["employer_id"]), revoked="revoked_at" in item
         )
 
     def revoke_key(self, key_hash: str, revoked_at: datetime) -> None:

@@ -6,6 +6,7 @@ Items (PK / SK; GSI1PK / GSI1SK; GSI2PK / GSI2SK):
 - posting: ACCOUNT#{account_id} / POSTING#{posting_id};
   GSI1 (live only) LIVE#{shard} / {job_id}; GSI2 CHANGES#{shard} / {changed_at}#{job_id}
 - account sync state: ACCOUNT#{account_id} / SYNC
+- employer "sync now" rate limit: ACCOUNT#{account_id} / SYNCNOW (expires via TTL `expires_at`)
 - employer: EMPLOYER#{employer_id} / PROFILE; GSI1 EMPLOYERS / {employer_id}
 - employer API key: APIKEY#{sha256(key)} / APIKEY
 - application record: EMPLOYER#{employer_id} / APPLICATION#{at}#{id}; GSI1 JOBAPPS#{job_id} / {at}#{id}

@@ -22,6 +22,10 @@ API_KEY_PREFIX = "jbk_"
 _KEY_BYTES = 32
 _MAX_KEY_LENGTH = 128
 _EMPLOYER_ID = re.compile(r"[a-z0-9_-]{3,64}")
+# Principal ids the authorizer uses for "no employer" (see chalicelib.api.auth).
+_RESERVED_IDS = frozenset({"anonymous", "unavailable"})
+# Bounds the in-process cache of verified keys (one entry per active key seen by this process).
+_MAX_CACHED_KEYS = 1000
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class ApiKeyRecord:
 
 
 class EmployersRepository(Protocol):
-    def put_employer(self, employer: Employer) -> None: ...
+    def put_employer(self, employer: Employer) -> None: ...  # ConflictError if the id exists
     def get_employer(self, employer_id: str) -> Employer | None: ...
     def list_employers(self) -> list[Employer]: ...
     def put_key(self, key_hash: str, employer_id: str, created_at: datetime) -> None: ...
@@ -68,7 +72,7 @@ class EmployerService:
         now: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
         token_factory: Callable[[int], str] = secrets.token_urlsafe,
-        cache_ttl_seconds: float = 60.0,
+        cache_ttl_seconds: float = 30.0,
     ) -> None:
         self._repository = repository
         self._now = now
@@ -85,7 +89,9 @@ class EmployerService:
         `employer_id` is for operators who must match an existing StackOne `origin_owner_id`.
         """
         name = name.strip()
-        if employer_id is not None and not _EMPLOYER_ID.fullmatch(employer_id):
+        if employer_id is not None and (
+            not _EMPLOYER_ID.fullmatch(employer_id) or employer_id in _RESERVED_IDS
+        ):
             raise InvalidRequestError("Employer ids are 3-64 characters of a-z, 0-9, '_' and '-'.")
         if not name or len(name) > 200:
             raise InvalidRequestError("An employer name of 1-200 characters is required.")
@@ -96,8 +102,9 @@ class EmployerService:
             created_at=self._now(),
             key_hash=key_hash,
         )
-        self._repository.put_key(key_hash, employer.employer_id, employer.created_at)
+        # Employer first: it fails on a taken id before any key exists for it.
         self._repository.put_employer(employer)
+        self._repository.put_key(key_hash, employer.employer_id, employer.created_at)
         return employer, api_key
 
     def get(self, employer_id: str) -> Employer:
@@ -117,6 +124,7 @@ class EmployerService:
         self._repository.set_current_key(employer_id, key_hash)
         if employer.key_hash:
             self._repository.revoke_key(employer.key_hash, self._now())
+            self._forget(employer.key_hash)
         return api_key
 
     def revoke_key(self, employer_id: str) -> None:
@@ -124,12 +132,15 @@ class EmployerService:
         employer = self.get(employer_id)
         if employer.key_hash:
             self._repository.revoke_key(employer.key_hash, self._now())
-            with self._lock:
-                self._cache.pop(employer.key_hash, None)
+            self._forget(employer.key_hash)
         self._repository.set_current_key(employer_id, None)
 
     def authenticate(self, api_key: str) -> str | None:
-        """The employer id a key belongs to, or None for unknown, revoked or malformed keys."""
+        """The employer id a key belongs to, or None for unknown, revoked or malformed keys.
+
+        A verified key is trusted for `cache_ttl_seconds` without another DynamoDB read, so a key revoked
+        by another process (the operator's command line) stops working within that time.
+        """
         if not looks_like_api_key(api_key):
             return None
         key_hash = hash_api_key(api_key)
@@ -139,12 +150,20 @@ class EmployerService:
         if cached and now - cached[1] < self._cache_ttl:
             return cached[0]
         record = self._repository.get_key(key_hash)
-        # The lookup is by hash; compare again in constant time so the check never short-circuits on content.
+        # The lookup is by SHA-256 of the key, so nothing the caller controls is compared byte by byte
+        # against a secret; the stored hash is still checked in constant time as defence in depth.
         if record is None or record.revoked or not hmac.compare_digest(record.key_hash, key_hash):
+            self._forget(key_hash)
             return None
         with self._lock:
+            if len(self._cache) >= _MAX_CACHED_KEYS:
+                self._cache = {h: e for h, e in self._cache.items() if now - e[1] < self._cache_ttl}
             self._cache[key_hash] = (record.employer_id, now)
         return record.employer_id
+
+    def _forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._cache.pop(key_hash, None)
 
     def _new_key(self) -> tuple[str, str]:
         api_key = API_KEY_PREFIX + self._token_factory(_KEY_BYTES)

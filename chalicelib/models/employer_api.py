@@ -1,0 +1,88 @@
+"""Request and response models of the employer routes (API shapes, separate from stored items)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Linked-account ids go into StackOne URL paths: a strict alphabet rules out path tricks ("../", "?").
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
+
+
+class _Request(BaseModel):
+    # Unknown fields (e.g. a smuggled `origin_owner_id`) are dropped at parse time, so no code path can
+    # ever read them; the owner always comes from the authenticated employer.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ConnectSessionRequest(_Request):
+    """Body of POST /connect-sessions; every field optional."""
+
+    provider: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    account_id: AccountId | None = None
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class ConnectSessionResponse(BaseModel):
+    token: str
+    auth_link_url: str
+    expires_at: datetime
+
+
+class SyncNowRequest(_Request):
+    """Optional body of POST /accounts/{account_id}/sync."""
+
+    mode: Literal["auto", "full"] = "auto"
+
+
+class StatusReasonView(BaseModel):
+    code: str | None = None
+    description: str | None = None
+    timestamp: datetime | None = None
+
+
+AttentionAction = Literal["reconnect", "contact_operator"]
+
+
+class AttentionView(BaseModel):
+    """Why an account needs the employer, and what to do: `reconnect` = mint an edit-mode connect
+    session with this account_id and open the Hub; `contact_operator` = nothing the employer can fix."""
+
+    reason: str
+    action: AttentionAction
+
+
+class SyncView(BaseModel):
+    last_run_started_at: datetime | None = None
+    last_run_finished_at: datetime | None = None
+    last_outcome: str | None = None
+    live_postings: int = 0
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+
+class AccountView(BaseModel):
+    account_id: str
+    provider: str
+    provider_name: str | None = None
+    label: str | None = None
+    status: str
+    status_reasons: list[StatusReasonView] = Field(default_factory=list)
+    created_at: datetime | None = None
+    sync: SyncView
+    needs_attention: bool
+    attention: AttentionView | None = None
+
+
+class AccountsResponse(BaseModel):
+    data: list[AccountView]
+
+
+class SyncQueuedResponse(BaseModel):
+    status: Literal["queued"] = "queued"
+    account_id: str
+    run_id: str
+    mode: Literal["auto", "full"]
