@@ -239,8 +239,13 @@ def test_board_filters_are_reflected_in_the_url_and_load_more_appends(
     # The list re-renders with new counts; keyboard focus stays on the checkbox just toggled.
     expect(page.get_by_label("Globex (13)")).to_be_focused()
 
+    with page.expect_response(lambda response: "sort=newest" in response.url):
+        page.get_by_label("Sort by").select_option("newest")
+    assert parse_qs(urlparse(page.url).query)["sort"] == ["newest"]
+
     with page.expect_response(lambda response: "cursor=page2" in response.url):
         page.get_by_role("button", name="Load more").click()
+    assert fake_api.requests[-1]["query"]["sort"] == ["newest"]
     page.locator("#results > li").nth(24).wait_for()
     assert fake_api.requests[-1]["query"]["cursor"] == ["page2"]
     assert page.get_by_role("button", name="Load more").is_hidden()
@@ -536,3 +541,26 @@ def test_connect_without_the_web_component_opens_the_hosted_link_page(
 
     assert popup.value.url == "https://hub.stackone.test/link?token=cs_token_123"
     assert page.get_by_role("link", name="Open the StackOne Hub").get_attribute("href") == popup.value.url
+
+
+def test_the_board_works_with_the_keyboard_alone(site: Server, page: Any, fake_api: FakeApi) -> None:
+    page.goto(f"{site.url}/board")
+    page.get_by_role("heading", name="Engineer 0").wait_for()
+
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.get_by_label("Search jobs").focus()
+    page.keyboard.type("platform")
+    with page.expect_response(lambda response: "q=platform" in response.url):
+        page.keyboard.press("Enter")
+    page.get_by_label("Globex (13)").focus()
+    with page.expect_response(lambda response: "company=Globex" in response.url):
+        page.keyboard.press("Space")
+    assert parse_qs(urlparse(page.url).query) == {"q": ["platform"], "company": ["Globex"]}
+
+    page.get_by_role("button", name="Load more").focus()
+    page.keyboard.press("Enter")
+    # Focus moves to the first newly loaded result, so reading continues where the list grew.
+    expect(page.get_by_role("link", name="Engineer 20")).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"

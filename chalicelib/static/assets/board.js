@@ -15,6 +15,8 @@ const PAGE_SIZE = 20;
 
 const form = document.getElementById("search-form");
 const input = document.getElementById("q");
+const sortSelect = document.getElementById("sort");
+const SORTS = new Set(["newest", "relevance"]);
 const facetsBox = document.getElementById("facets");
 const clearButton = document.getElementById("clear-filters");
 const results = document.getElementById("results");
@@ -32,12 +34,14 @@ function readState() {
     const values = params.getAll(name).filter((value) => value !== "");
     if (values.length) filters[name] = values;
   }
-  return { q: (params.get("q") || "").trim(), filters };
+  const sort = params.get("sort") || "";
+  return { q: (params.get("q") || "").trim(), sort: SORTS.has(sort) ? sort : "", filters };
 }
 
 function stateParams(state) {
   const params = new URLSearchParams();
   if (state.q) params.set("q", state.q);
+  if (state.sort) params.set("sort", state.sort);
   for (const name of FILTER_NAMES) for (const value of state.filters[name] || []) params.append(name, value);
   return params;
 }
@@ -164,6 +168,7 @@ async function fetchPage(state, cursor) {
 
 async function search(state) {
   input.value = state.q;
+  sortSelect.value = state.sort;
   statusLine.textContent = "Searching…";
   document.title = state.q ? `${state.q} · Jobs · Unified Job Board` : "Jobs · Unified Job Board";
   try {
@@ -212,8 +217,15 @@ form.addEventListener("submit", (event) => {
   writeState(state);
   search(state);
 });
+sortSelect.addEventListener("change", () => {
+  const state = readState();
+  state.sort = sortSelect.value;
+  writeState(state);
+  search(state).then(() => sortSelect.focus());
+});
 clearButton.addEventListener("click", () => {
-  const state = { q: readState().q, filters: {} };
+  const { q, sort } = readState();
+  const state = { q, sort, filters: {} };
   writeState(state);
   search(state).then(() => input.focus());
 });
