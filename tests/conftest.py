@@ -66,7 +66,8 @@ def client(aws: None) -> Iterator[Any]:
 
     from app import app
 
-    with Client(app) as test_client:
+    # An undeclared stage: only the top-level environment of .chalice/config.json applies during requests.
+    with Client(app, stage_name="test") as test_client:
         yield test_client
 
 
