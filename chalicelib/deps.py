@@ -14,16 +14,25 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     import httpx
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
+    from chalicelib.aws.application_records import DynamoDBApplicationRecords
+    from chalicelib.aws.apply_postings import DynamoDBApplyPostings
+    from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
+    from chalicelib.aws.idempotency import PowertoolsIdempotency
     from chalicelib.aws.secret_store import SecretStore
     from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
     from chalicelib.aws.sync_queue import SqsSyncPublisher
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
+    from chalicelib.clients.embloy.client import EmbloyClient
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.services.accounts import AccountsService
+    from chalicelib.services.applications import ApplicationsService
+    from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
     from chalicelib.services.connect import ConnectSessionService
+    from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
 
 
@@ -113,6 +122,115 @@ def get_sync_state_repository() -> DynamoDBSyncStateRepository:
 
 
 @functools.cache
+def get_secrets_client() -> SecretsManagerClient:
+    return get_boto3_session().client("secretsmanager")
+
+
+@functools.cache
+def get_embloy_token_store() -> SecretsManagerEmbloyTokenStore:
+    from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
+
+    settings = get_settings()
+    return SecretsManagerEmbloyTokenStore(
+        get_secrets_client(),
+        get_secret_store(),
+        get_table(),
+        prefix=settings.embloy_secret_prefix,
+        negative_cache_seconds=settings.secrets_max_age_seconds,
+    )
+
+
+@functools.cache
+def get_embloy_token_service() -> EmbloyTokenService:
+    from chalicelib.services.embloy_tokens import EmbloyTokenService
+
+    return EmbloyTokenService(get_embloy_token_store())
+
+
+@functools.cache
+def get_embloy_client() -> EmbloyClient:
+    """Embloy's httpx client: no credentials on it; each employer's client token travels per call."""
+    from chalicelib.clients.embloy.client import EmbloyClient
+    from chalicelib.clients.http import build_http_client
+
+    settings = get_settings()
+    http = build_http_client(
+        settings.embloy_api_url,
+        timeout_seconds=settings.embloy_timeout_seconds,
+        headers={"User-Agent": f"{settings.board_name} (job board)"},
+    )
+    return EmbloyClient(http)
+
+
+@functools.cache
+def get_apply_postings() -> DynamoDBApplyPostings:
+    from chalicelib.aws.apply_postings import DynamoDBApplyPostings
+
+    return DynamoDBApplyPostings(get_table())
+
+
+@functools.cache
+def get_application_records() -> DynamoDBApplicationRecords:
+    from chalicelib.aws.application_records import DynamoDBApplicationRecords
+
+    return DynamoDBApplicationRecords(get_table())
+
+
+@functools.cache
+def get_idempotency() -> PowertoolsIdempotency:
+    from chalicelib.aws.idempotency import PowertoolsIdempotency
+
+    settings = get_settings()
+    return PowertoolsIdempotency(
+        settings.idempotency_table_name,
+        expires_after_seconds=settings.idempotency_expires_seconds,
+        boto3_client=get_boto3_session().client("dynamodb"),
+    )
+
+
+def get_record_policy() -> RecordPolicy:
+    from chalicelib.services.apply import RecordPolicy
+
+    return RecordPolicy(retention_days=get_settings().application_retention_days)
+
+
+@functools.cache
+def get_embloy_apply_service() -> EmbloyApplyService:
+    from chalicelib.services.apply import EmbloyApplyService
+
+    settings = get_settings()
+    return EmbloyApplyService(
+        get_apply_postings(),
+        get_embloy_token_store(),
+        get_embloy_client(),
+        get_application_records(),
+        public_base_url=settings.public_base_url,
+        portal_base_url=settings.embloy_portal_url,
+        record_policy=get_record_policy(),
+    )
+
+
+@functools.cache
+def get_native_apply_service() -> NativeApplyService:
+    from chalicelib.services.apply import NativeApplyPolicy, NativeApplyService
+
+    settings = get_settings()
+    return NativeApplyService(
+        get_apply_postings(),
+        get_apply_postings(),
+        get_stackone_client(),
+        get_application_records(),
+        get_idempotency(),
+        NativeApplyPolicy(
+            board_name=settings.board_name,
+            resume_max_bytes=settings.resume_max_bytes,
+            duplicate_window_seconds=settings.duplicate_window_seconds,
+            record_policy=get_record_policy(),
+        ),
+    )
+
+
+@functools.cache
 def get_sync_now_limiter() -> DynamoDBSyncNowLimiter:
     from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
 
@@ -130,6 +248,18 @@ def get_accounts_service() -> AccountsService:
         get_sync_now_limiter(),
         sync_now_min_interval_seconds=get_settings().sync_now_min_interval_seconds,
     )
+
+
+@functools.cache
+def get_applications_service() -> ApplicationsService:
+    import hashlib
+
+    from chalicelib.services.applications import ApplicationsService, CursorCodec
+
+    # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
+    # keyed on the authenticated employer. A per-table key keeps cursors from moving between deployments.
+    key = hashlib.sha256(f"applications-cursor:{get_settings().table_name}".encode()).digest()
+    return ApplicationsService(get_application_records(), get_stackone_client(), CursorCodec(key))
 
 
 @functools.cache

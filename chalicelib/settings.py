@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     embloy_portal_url: str = Field("https://embloy.com", alias="EMBLOY_PORTAL_URL")
     embloy_timeout_seconds: float = Field(10.0, alias="EMBLOY_TIMEOUT_SECONDS")
 
+    # Native applications and the employer's record of them.
+    # Whole request body (base64 resume + JSON); API Gateway itself stops at 10 MB.
+    application_max_body_bytes: int = Field(7 * 1024 * 1024, alias="APPLICATION_MAX_BODY_BYTES")
+    resume_max_bytes: int = Field(5 * 1024 * 1024, alias="RESUME_MAX_BYTES")  # decoded size
+    # Same email + same posting within this window (no Idempotency-Key) -> 409 duplicate_application.
+    duplicate_window_seconds: int = Field(86400, alias="APPLICATION_DUPLICATE_WINDOW_SECONDS")
+    idempotency_expires_seconds: int = Field(86400, alias="IDEMPOTENCY_EXPIRES_SECONDS")
+    # Personal data in application records is deleted by DynamoDB TTL after this many days.
+    application_retention_days: int = Field(180, alias="APPLICATION_RETENTION_DAYS")
+
     @field_validator("cors_origins", "allowed_providers", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

@@ -1,7 +1,46 @@
-"""Routes of this area (to be filled in)."""
+"""Employer routes: the applications the board delivered to them, and counts for the sync-health view."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 
+from chalicelib import deps
+from chalicelib.api.auth import current_employer_id, employer_authorizer
+from chalicelib.api.http_errors import handle_errors
+from chalicelib.models.applications import ApplicationOut, ApplicationsQuery
+
 applications_blueprint = Blueprint(__name__)
+
+
+@applications_blueprint.route("/applications", methods=["GET"], authorizer=employer_authorizer)
+@handle_errors
+def list_applications() -> dict[str, Any]:
+    request = applications_blueprint.current_request
+    employer_id = current_employer_id(request)
+    query = ApplicationsQuery.model_validate(dict(request.query_params or {}))
+    page = deps.get_applications_service().page(
+        employer_id, job_id=query.job_id, limit=query.limit, cursor=query.cursor, refresh=query.refresh
+    )
+    data = [
+        ApplicationOut.from_record(record, stale=record.record_id in page.stale_ids).model_dump(mode="json")
+        for record in page.records
+    ]
+    return {"data": data, "next_cursor": page.next_cursor}
+
+
+@applications_blueprint.route("/applications/counts", methods=["GET"], authorizer=employer_authorizer)
+@handle_errors
+def count_applications() -> dict[str, Any]:
+    employer_id = current_employer_id(applications_blueprint.current_request)
+    return deps.get_applications_service().counts(employer_id)
+
+
+@applications_blueprint.route(
+    "/jobs/{job_id}/applications/count", methods=["GET"], authorizer=employer_authorizer
+)
+@handle_errors
+def count_job_applications(job_id: str) -> dict[str, Any]:
+    employer_id = current_employer_id(applications_blueprint.current_request)
+    return {"job_id": job_id, **deps.get_applications_service().counts(employer_id, job_id=job_id)}

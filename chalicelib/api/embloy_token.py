@@ -1,7 +1,50 @@
-"""Routes of this area (to be filled in)."""
+"""Employer routes for their Embloy client token (Embloy partner guide, step 1). Never returns the token."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import deps
+from chalicelib.api.auth import current_employer_id, employer_authorizer
+from chalicelib.api.http_errors import handle_errors
 
 embloy_token_blueprint = Blueprint(__name__)
+
+
+class EmbloyTokenUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_token: str = Field(min_length=1, max_length=8192)
+
+
+@embloy_token_blueprint.route("/employer/embloy-token", methods=["PUT"], authorizer=employer_authorizer)
+@handle_errors
+def put_embloy_token() -> Response:
+    request = embloy_token_blueprint.current_request
+    employer_id = current_employer_id(request)
+    upload = EmbloyTokenUpload.model_validate(request.json_body or {})
+    deps.get_embloy_token_service().upload(employer_id, upload.client_token)
+    return Response(body="", status_code=204)
+
+
+@embloy_token_blueprint.route("/employer/embloy-token", methods=["GET"], authorizer=employer_authorizer)
+@handle_errors
+def get_embloy_token() -> dict[str, Any]:
+    employer_id = current_employer_id(embloy_token_blueprint.current_request)
+    status = deps.get_embloy_token_service().status(employer_id)
+    return {
+        "configured": status.configured,
+        "updated_at": status.updated_at,
+        "needs_renewal": status.needs_renewal,
+    }
+
+
+@embloy_token_blueprint.route("/employer/embloy-token", methods=["DELETE"], authorizer=employer_authorizer)
+@handle_errors
+def delete_embloy_token() -> Response:
+    employer_id = current_employer_id(embloy_token_blueprint.current_request)
+    deps.get_embloy_token_service().delete(employer_id)
+    return Response(body="", status_code=204)

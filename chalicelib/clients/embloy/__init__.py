@@ -1,0 +1,1 @@
+"""Embloy quicklink client."""

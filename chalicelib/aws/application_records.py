@@ -1,0 +1,163 @@
+"""Application records and duplicate guards in the application table.
+
+- record: PK `EMPLOYER#{employer_id}`, SK `APPLICATION#{submitted_at}#{record_id}`,
+  GSI1 `JOBAPPS#{job_id}` / `{submitted_at}#{record_id}`, TTL `expires_at`.
+- duplicate guard: PK `APPLYGUARD#{job_id}#{sha256(email)}`, SK `GUARD`, `guard_until` and TTL
+  `expires_at` (epoch s). No raw email in any key.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.clock import isoformat
+from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.models.applications import ApplicationRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_STATUS_FIELDS = ("application_status", "application_stage", "rejected", "hired", "status_checked_at")
+
+
+def record_key(record: ApplicationRecord) -> dict[str, str]:
+    at = isoformat(record.submitted_at)
+    return {"PK": f"EMPLOYER#{record.employer_id}", "SK": f"APPLICATION#{at}#{record.record_id}"}
+
+
+def _guard_key(job_id: str, email_hash: str) -> dict[str, str]:
+    return {"PK": f"APPLYGUARD#{job_id}#{email_hash}", "SK": "GUARD"}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _to_item(record: ApplicationRecord) -> dict[str, Any]:
+    key = record_key(record)
+    document = record.model_dump(mode="json", exclude_none=True)
+    return {
+        **document,
+        **key,
+        "submitted_at": isoformat(record.submitted_at),
+        "GSI1PK": f"JOBAPPS#{record.job_id}",
+        "GSI1SK": key["SK"].removeprefix("APPLICATION#"),
+    }
+
+
+def _from_item(item: dict[str, Any]) -> ApplicationRecord:
+    return ApplicationRecord.model_validate(
+        {
+            k: (int(v) if k == "expires_at" else v)
+            for k, v in item.items()
+            if not k.startswith(("PK", "SK", "GSI"))
+        }
+    )
+
+
+class DynamoDBApplicationRecords:
+    """ApplicationRecords over the single application table; ClientError -> typed 503."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def put(self, record: ApplicationRecord) -> None:
+        try:
+            self._table.put_item(Item=_to_item(record))
+        except (ClientError, BotoCoreError) as exc:
+            raise UpstreamUnavailableError(code="table_unavailable") from exc
+
+    def update_status(self, record: ApplicationRecord) -> None:
+        """Write the read-back status fields of an existing record (never recreate a deleted one)."""
+        values = record.model_dump(mode="json", include=set(_STATUS_FIELDS))
+        sets = [f"{name} = :{name}" for name in _STATUS_FIELDS if values.get(name) is not None]
+        if not sets:
+            return
+        try:
+            self._table.update_item(
+                Key=record_key(record),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={
+                    f":{n}": values[n] for n in _STATUS_FIELDS if values.get(n) is not None
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise UpstreamUnavailableError(code="table_unavailable") from exc
+
+    def list_for_employer(
+        self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]:
+        """One page, newest first: the employer's partition, or the job's index partition (own rows only)."""
+        kwargs: dict[str, Any] = {"ScanIndexForward": False, "Limit": limit}
+        if job_id is None:
+            kwargs["KeyConditionExpression"] = "PK = :pk AND begins_with(SK, :prefix)"
+            kwargs["ExpressionAttributeValues"] = {
+                ":pk": f"EMPLOYER#{employer_id}",
+                ":prefix": "APPLICATION#",
+            }
+        else:
+            kwargs["IndexName"] = "GSI1"
+            kwargs["KeyConditionExpression"] = "GSI1PK = :pk"
+            kwargs["FilterExpression"] = "employer_id = :me"
+            kwargs["ExpressionAttributeValues"] = {":pk": f"JOBAPPS#{job_id}", ":me": employer_id}
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        try:
+            page = self._table.query(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise UpstreamUnavailableError(code="table_unavailable") from exc
+        return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+    def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]:
+        """(account_id, job_id, outcome) of every record of the employer (or of one of its jobs)."""
+        kwargs: dict[str, Any] = {"ProjectionExpression": "account_id, job_id, outcome, employer_id"}
+        if job_id is None:
+            kwargs["KeyConditionExpression"] = "PK = :pk AND begins_with(SK, :prefix)"
+            kwargs["ExpressionAttributeValues"] = {
+                ":pk": f"EMPLOYER#{employer_id}",
+                ":prefix": "APPLICATION#",
+            }
+        else:
+            kwargs["IndexName"] = "GSI1"
+            kwargs["KeyConditionExpression"] = "GSI1PK = :pk"
+            kwargs["ExpressionAttributeValues"] = {":pk": f"JOBAPPS#{job_id}"}
+        rows: list[tuple[str, str, str]] = []
+        try:
+            while True:
+                page = self._table.query(**kwargs)
+                rows.extend(
+                    (str(i["account_id"]), str(i["job_id"]), str(i["outcome"]))
+                    for i in page.get("Items", [])
+                    if i.get("employer_id") == employer_id
+                )
+                if "LastEvaluatedKey" not in page:
+                    return rows
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise UpstreamUnavailableError(code="table_unavailable") from exc
+
+    def claim_guard(self, job_id: str, email_hash: str, *, now: int, until: int) -> bool:
+        """Take the (job, email) guard unless a live one exists; False means a duplicate."""
+        try:
+            self._table.put_item(
+                Item={**_guard_key(job_id, email_hash), "guard_until": until, "expires_at": until},
+                ConditionExpression="attribute_not_exists(PK) OR guard_until < :now",
+                ExpressionAttributeValues={":now": now},
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise UpstreamUnavailableError(code="table_unavailable") from exc
+        except BotoCoreError as exc:
+            raise UpstreamUnavailableError(code="table_unavailable") from exc
+        return True
+
+    def release_guard(self, job_id: str, email_hash: str) -> None:
+        try:
+            self._table.delete_item(Key=_guard_key(job_id, email_hash))
+        except (ClientError, BotoCoreError) as exc:
+            raise UpstreamUnavailableError(code="table_unavailable") from exc

@@ -1,0 +1,166 @@
+"""Employers' Embloy client tokens in Secrets Manager, with their metadata on the employer profile item.
+
+Secret name: `{EMBLOY_SECRET_PREFIX}{employer_id}`. Reads go through the process-wide cached SecretStore,
+so a warm invocation makes no Secrets Manager call; a missing secret is remembered for the same max age.
+Profile item (PK `EMPLOYER#{id}`, SK `PROFILE`) attributes, set with UpdateItem (the board reads them):
+`embloy_configured` (bool), `embloy_updated_at` (ISO string), `embloy_needs_renewal` (bool).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.aws.secret_store import SecretStore
+from chalicelib.errors import ConflictError, NotFoundError, UpstreamUnavailableError
+from chalicelib.services.embloy_tokens import EmbloyTokenStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+
+def _profile_key(employer_id: str) -> dict[str, str]:
+    return {"PK": f"EMPLOYER#{employer_id}", "SK": "PROFILE"}
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class SecretsManagerEmbloyTokenStore:
+    """EmbloyTokenRepository over Secrets Manager (values) and the application table (metadata)."""
+
+    def __init__(
+        self,
+        secrets_client: SecretsManagerClient,
+        secret_store: SecretStore,
+        table: Table,
+        *,
+        prefix: str,
+        negative_cache_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._secrets = secrets_client
+        self._secret_store = secret_store
+        self._table = table
+        self._prefix = prefix
+        self._negative_cache_seconds = negative_cache_seconds
+        self._monotonic = monotonic
+        self._missing_until: dict[str, float] = {}
+
+    def secret_name(self, employer_id: str) -> str:
+        return f"{self._prefix}{employer_id}"
+
+    # Reads ----------------------------------------------------------------------------------------------
+
+    def get_token(self, employer_id: str) -> str | None:
+        """The employer's client token, or None when none is stored (cached both ways)."""
+        name = self.secret_name(employer_id)
+        if self._missing_until.get(name, 0.0) > self._monotonic():
+            return None
+        token = self._secret_store.get_optional(name)
+        if token is None:
+            self._missing_until[name] = self._monotonic() + self._negative_cache_seconds
+        return token
+
+    def get_status(self, employer_id: str) -> EmbloyTokenStatus:
+        item = (
+            self._table.get_item(
+                Key=_profile_key(employer_id),
+                ProjectionExpression="embloy_configured, embloy_updated_at, embloy_needs_renewal",
+            ).get("Item")
+            or {}
+        )
+        return EmbloyTokenStatus(
+            configured=bool(item.get("embloy_configured", False)),
+            updated_at=str(item["embloy_updated_at"]) if item.get("embloy_updated_at") else None,
+            needs_renewal=bool(item.get("embloy_needs_renewal", False)),
+        )
+
+    # Writes ---------------------------------------------------------------------------------------------
+
+    def put_token(self, employer_id: str, token: str, updated_at: str) -> None:
+        """Create or update the secret, then mark the profile configured (renewal flag cleared)."""
+        name = self.secret_name(employer_id)
+        try:
+            self._write_secret(name, token)
+        except (ClientError, BotoCoreError) as exc:
+            raise UpstreamUnavailableError(
+                "The token could not be stored; try again.", code="secret_store_unavailable"
+            ) from exc
+        self._missing_until.pop(name, None)
+        self._secret_store.forget(name)
+        self._update_profile(
+            employer_id,
+            "SET embloy_configured = :yes, embloy_updated_at = :at, embloy_needs_renewal = :no",
+            {":yes": True, ":no": False, ":at": updated_at},
+        )
+
+    def delete_token(self, employer_id: str, updated_at: str) -> None:
+        """Delete the secret immediately (no recovery window) and mark the profile unconfigured."""
+        name = self.secret_name(employer_id)
+        try:
+            self._secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if _error_code(exc) != "ResourceNotFoundException":
+                raise UpstreamUnavailableError(
+                    "The token could not be deleted; try again.", code="secret_store_unavailable"
+                ) from exc
+        except BotoCoreError as exc:
+            raise UpstreamUnavailableError(
+                "The token could not be deleted; try again.", code="secret_store_unavailable"
+            ) from exc
+        self._secret_store.forget(name)
+        self._missing_until[name] = self._monotonic() + self._negative_cache_seconds
+        self._update_profile(
+            employer_id,
+            "SET embloy_configured = :no, embloy_updated_at = :at, embloy_needs_renewal = :no",
+            {":no": False, ":at": updated_at},
+        )
+
+    def flag_needs_renewal(self, employer_id: str) -> None:
+        """Embloy rejected the token: show it on the profile, and re-read the secret on the next click."""
+        self._secret_store.forget(self.secret_name(employer_id))
+        self._update_profile(employer_id, "SET embloy_needs_renewal = :yes", {":yes": True})
+
+    def _write_secret(self, name: str, token: str) -> None:
+        try:
+            self._secrets.put_secret_value(SecretId=name, SecretString=token)
+            return
+        except ClientError as exc:
+            if _error_code(exc) == "InvalidRequestException":
+                # The secret was just deleted; Secrets Manager finishes that asynchronously.
+                raise ConflictError(
+                    "The previous token is still being deleted; try again in a minute.",
+                    code="embloy_token_deleting",
+                ) from exc
+            if _error_code(exc) != "ResourceNotFoundException":
+                raise
+        try:
+            self._secrets.create_secret(
+                Name=name, SecretString=token, Description="Embloy client token of one employer (job board)"
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "InvalidRequestException":
+                raise ConflictError(
+                    "The previous token is still being deleted; try again in a minute.",
+                    code="embloy_token_deleting",
+                ) from exc
+            raise
+
+    def _update_profile(self, employer_id: str, expression: str, values: dict[str, Any]) -> None:
+        try:
+            self._table.update_item(
+                Key=_profile_key(employer_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFoundError("No such employer.", code="employer_not_found") from exc
+            raise UpstreamUnavailableError(code="table_unavailable") from exc

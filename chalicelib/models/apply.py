@@ -1,0 +1,114 @@
+"""Request and response models of the apply routes (API models; stored records live elsewhere)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Pragmatic address check (RFC 5321 lengths, one @, a dotted domain); deliverability is the ATS's business.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DocumentIn(_Request):
+    """A file sent inline: name plus standard base64 content (size and type are checked by content)."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_base64: str = Field(min_length=1)
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if any(char in value for char in "/\\\x00") or value in (".", ".."):
+            raise ValueError("must be a plain file name")
+        return value
+
+
+class LinkIn(_Request):
+    type: str | None = Field(None, max_length=40)  # e.g. linkedin, github, portfolio
+    url: str = Field(max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not _URL.match(value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class CandidateIn(_Request):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: str = Field(max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    links: list[LinkIn] = Field(default_factory=list, max_length=10)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("must be a valid email address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and (not _PHONE.match(value) or sum(c.isdigit() for c in value) < 3):
+            raise ValueError("must be a phone number (digits, spaces, + ( ) . / -)")
+        return value or None
+
+
+class AnswerIn(_Request):
+    """One answer in list form; `questionnaire_id` is needed only when question ids repeat across them."""
+
+    question_id: str = Field(min_length=1, max_length=200)
+    questionnaire_id: str | None = Field(None, max_length=200)
+    value: Any = None
+
+
+class NativeApplicationRequest(_Request):
+    """Body of POST /jobs/{job_id}/applications.
+
+    `answers` is either `{question_id: value}` or `[{"questionnaire_id"?, "question_id", "value"}]`.
+    Values: text/url/date as strings, number as a number, boolean as true/false, single_select as an
+    option id, multi_select as a list of option ids, attachment as `{filename, content_base64}`.
+    """
+
+    candidate: CandidateIn
+    answers: dict[str, Any] | list[AnswerIn] = Field(default_factory=dict)
+    resume: DocumentIn
+
+    @field_validator("answers")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any] | list[AnswerIn]) -> dict[str, Any] | list[AnswerIn]:
+        if len(value) > 200:
+            raise ValueError("at most 200 answers")
+        return value
+
+
+class EmbloyRedirectResponse(BaseModel):
+    url: str
+
+
+class ApplicationCreatedResponse(BaseModel):
+    application_id: str
+
+
+class ApplicationPendingResponse(BaseModel):
+    """StackOne gave up after its 60 s lifetime (408): the application may or may not exist in the ATS."""
+
+    status: Literal["pending_confirmation"] = "pending_confirmation"
+    message: str = (
+        "The employer's system is slow to confirm this application. It may already have been received; "
+        "please do not submit it again."
+    )
+    reference: str

@@ -1,0 +1,193 @@
+"""Employers' view of the applications the board delivered to them: list, page, refresh, count."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chalicelib.clients.stackone.errors import StackOneError
+from chalicelib.clock import Clock, utcnow
+from chalicelib.errors import InvalidRequestError
+from chalicelib.models.applications import ApplicationRecord
+from chalicelib.observability import logger
+
+# What "received" means for the sync-health view: delivered to the ATS, or possibly delivered.
+RECEIVED_OUTCOMES = ("submitted", "pending_confirmation")
+
+
+class ApplicationRecords(Protocol):
+    def list_for_employer(
+        self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]: ...
+    def update_status(self, record: ApplicationRecord) -> None: ...
+    def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]: ...
+
+
+class ApplicationReader(Protocol):
+    def get_application(self, account_id: str, application_id: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ApplicationsPage:
+    records: list[ApplicationRecord]
+    next_cursor: str | None
+    stale_ids: frozenset[str]  # records whose refresh from StackOne failed (last known status kept)
+
+
+def _bad_cursor() -> InvalidRequestError:
+    return InvalidRequestError("The cursor is invalid.", code="invalid_cursor", fields={"cursor": "invalid"})
+
+
+class CursorCodec:
+    """Opaque, self-validating cursors: the DynamoDB position plus a MAC bound to employer and filter.
+
+    A cursor altered by hand, or used by another employer or with another job filter, is refused (400).
+    Even a forged one could only move within the caller's own partition, because every query is keyed on
+    the caller's employer id.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _mac(self, employer_id: str, job_id: str | None, payload: str) -> str:
+        message = f"{employer_id}\n{job_id or ''}\n{payload}".encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def encode(self, employer_id: str, job_id: str | None, position: dict[str, Any]) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(position, sort_keys=True).encode()).decode().rstrip("=")
+        return f"{payload}.{self._mac(employer_id, job_id, payload)}"
+
+    def decode(self, employer_id: str, job_id: str | None, cursor: str) -> dict[str, Any]:
+        payload, _, mac = cursor.partition(".")
+        if (
+            not payload
+            or len(cursor) > 2048
+            or not hmac.compare_digest(mac, self._mac(employer_id, job_id, payload))
+        ):
+            raise _bad_cursor()
+        try:
+            position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (binascii.Error, ValueError) as exc:
+            raise _bad_cursor() from exc
+        if not isinstance(position, dict) or not all(isinstance(v, str) for v in position.values()):
+            raise _bad_cursor()
+        expected = f"JOBAPPS#{job_id}" if job_id else f"EMPLOYER#{employer_id}"
+        if position.get("GSI1PK" if job_id else "PK") != expected:
+            raise _bad_cursor()
+        return position
+
+
+def status_fields(application: dict[str, Any]) -> dict[str, Any]:
+    """The status fields the board shows, from StackOne's Application (tolerant of missing parts)."""
+    status = application.get("application_status") or {}
+    value = status.get("value") if isinstance(status, dict) else None
+    if (
+        value in (None, "unmapped_value")
+        and isinstance(status, dict)
+        and status.get("source_value") is not None
+    ):
+        value = str(status["source_value"])
+    stage = application.get("application_stage") or {}
+    stage_name = stage.get("name") if isinstance(stage, dict) else None
+    return {
+        "application_status": value,
+        "application_stage": stage_name,
+        "rejected": value == "rejected" or bool(application.get("rejected_at")),
+        "hired": value == "hired",
+    }
+
+
+class ApplicationsService:
+    """Lists an employer's own application records (newest first), refreshing native ones on request."""
+
+    def __init__(
+        self,
+        records: ApplicationRecords,
+        stackone: ApplicationReader,
+        cursors: CursorCodec,
+        *,
+        refresh_budget_seconds: float = 5.0,
+        now: Clock = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._records = records
+        self._stackone = stackone
+        self._cursors = cursors
+        self._refresh_budget = refresh_budget_seconds
+        self._now = now
+        self._monotonic = monotonic
+
+    def page(
+        self,
+        employer_id: str,
+        *,
+        job_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        refresh: bool = False,
+    ) -> ApplicationsPage:
+        start = self._cursors.decode(employer_id, job_id, cursor) if cursor else None
+        records, last_key = self._records.list_for_employer(
+            employer_id, job_id=job_id, limit=limit, start_key=start
+        )
+        # Defence in depth: the query is keyed on the employer, and nothing else may leave this method.
+        records = [record for record in records if record.employer_id == employer_id]
+        stale = self._refresh(records) if refresh else frozenset()
+        next_cursor = self._cursors.encode(employer_id, job_id, last_key) if last_key else None
+        return ApplicationsPage(records, next_cursor, stale)
+
+    def _refresh(self, records: list[ApplicationRecord]) -> frozenset[str]:
+        """Read each native application's status back from StackOne; failures keep the last known one."""
+        deadline = self._monotonic() + self._refresh_budget
+        stale: set[str] = set()
+        for index, record in enumerate(records):
+            if record.channel != "native" or not record.stackone_application_id:
+                continue
+            if self._monotonic() > deadline:
+                stale.add(record.record_id)
+                continue
+            try:
+                application = self._stackone.get_application(
+                    record.account_id, record.stackone_application_id
+                )
+            except StackOneError as exc:
+                logger.warning("application status refresh failed", extra={"error_code": exc.code})
+                stale.add(record.record_id)
+                continue
+            updated = record.model_copy(
+                update={**status_fields(application), "status_checked_at": self._now()}
+            )
+            self._records.update_status(updated)
+            records[index] = updated
+        return frozenset(stale)
+
+    def counts(self, employer_id: str, *, job_id: str | None = None) -> dict[str, Any]:
+        """Outcome counts for the employer (or one job), in total and per linked account."""
+        rows = self._records.outcomes(employer_id, job_id=job_id)
+
+        def summary(outcomes: Counter[str]) -> dict[str, int]:
+            return {
+                "received": sum(outcomes[o] for o in RECEIVED_OUTCOMES),
+                "submitted": outcomes["submitted"],
+                "pending_confirmation": outcomes["pending_confirmation"],
+                "redirected_to_embloy": outcomes["redirected"],
+                "failed": outcomes["failed"],
+                "duplicate": outcomes["duplicate"],
+            }
+
+        by_account: dict[str, Counter[str]] = {}
+        for account_id, _, outcome in rows:
+            by_account.setdefault(account_id, Counter())[outcome] += 1
+        return {
+            **summary(Counter(outcome for _, _, outcome in rows)),
+            "accounts": {account: summary(counter) for account, counter in sorted(by_account.items())},
+        }

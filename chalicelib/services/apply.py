@@ -1,0 +1,351 @@
+"""The two ways a candidate applies: through Embloy (a redirect), or natively into the ATS via StackOne."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.clients.embloy.errors import EmbloyTokenRejectedError
+from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, portal_url
+from chalicelib.clients.stackone.errors import StackOneError, StackOneTimeoutError, StackOneUnsupportedError
+from chalicelib.clients.stackone.models import CreatedApplication
+from chalicelib.clock import Clock, utcnow
+from chalicelib.errors import AppError, ConflictError, NotFoundError
+from chalicelib.models.applications import ApplicationRecord, Outcome
+from chalicelib.models.apply import (
+    ApplicationCreatedResponse,
+    ApplicationPendingResponse,
+    NativeApplicationRequest,
+)
+from chalicelib.models.posting import Posting, parse_job_id
+from chalicelib.observability import logger
+from chalicelib.services.application_form import check_answers, check_document, questionnaires_body
+from chalicelib.services.embloy_tokens import EmbloyTokenRepository
+
+
+class PostingSource(Protocol):
+    def get_posting(self, account_id: str, posting_id: str) -> Posting | None: ...
+
+
+class ApplyCapabilities(Protocol):
+    def mark_native_apply_unsupported(self, account_id: str) -> None: ...
+
+
+class EmbloyGateway(Protocol):
+    def request_token(self, client_token: str, session: EmbloySession) -> str: ...
+
+
+class ApplicationsGateway(Protocol):
+    def create_application(self, account_id: str, body: dict[str, Any]) -> CreatedApplication: ...
+
+
+class RecordStore(Protocol):
+    def put(self, record: ApplicationRecord) -> None: ...
+    def claim_guard(self, job_id: str, email_hash: str, *, now: int, until: int) -> bool: ...
+    def release_guard(self, job_id: str, email_hash: str) -> None: ...
+
+
+class Idempotency(Protocol):
+    def run(
+        self,
+        *,
+        scope: str,
+        key: str,
+        payload_hash: str,
+        action: Callable[[], dict[str, Any]],
+        lambda_context: Any = None,
+    ) -> dict[str, Any]: ...
+
+
+def load_live_posting(postings: PostingSource, job_id: str) -> Posting:
+    """The live posting of a board id with one read; NotFoundError(job_not_found) otherwise."""
+    account_id, posting_id = parse_job_id(job_id)
+    posting = postings.get_posting(account_id, posting_id)
+    if posting is None or posting.status != "live":
+        raise NotFoundError("No such job, or it is closed.", code="job_not_found")
+    return posting
+
+
+def embloy_mode(posting: Posting) -> str | None:
+    """The Embloy mode for a posting's ATS, or None when Embloy cannot take its postings."""
+    return MODE_BY_PROVIDER.get(posting.provider.lower())
+
+
+@dataclass(frozen=True)
+class RecordPolicy:
+    retention_days: int
+    new_id: Callable[[], str] = lambda: uuid.uuid4().hex
+
+
+def _record(
+    posting: Posting,
+    policy: RecordPolicy,
+    at: datetime,
+    *,
+    channel: str,
+    outcome: Outcome,
+    **fields: Any,
+) -> ApplicationRecord:
+    return ApplicationRecord.model_validate(
+        {
+            "record_id": policy.new_id(),
+            "employer_id": posting.employer_id,
+            "job_id": posting.job_id,
+            "account_id": posting.account_id,
+            "posting_id": posting.posting_id,
+            "job_title": posting.title,
+            "provider": posting.provider,
+            "channel": channel,
+            "outcome": outcome,
+            "submitted_at": at,
+            "expires_at": int((at + timedelta(days=policy.retention_days)).timestamp()),
+            **fields,
+        }
+    )
+
+
+def _store_record(records: RecordStore, record: ApplicationRecord) -> None:
+    """Recording never undoes a delivered application: a failed write is logged (without personal data)."""
+    try:
+        records.put(record)
+    except AppError as exc:
+        logger.warning(
+            "application record not stored", extra={"error_code": exc.code, "job_id": record.job_id}
+        )
+
+
+class EmbloyApplyService:
+    """Turns a click on "Apply with Embloy" into the Embloy portal URL for that posting."""
+
+    def __init__(
+        self,
+        postings: PostingSource,
+        tokens: EmbloyTokenRepository,
+        embloy: EmbloyGateway,
+        records: RecordStore,
+        *,
+        public_base_url: str,
+        portal_base_url: str,
+        record_policy: RecordPolicy,
+        now: Clock = utcnow,
+    ) -> None:
+        self._postings = postings
+        self._tokens = tokens
+        self._embloy = embloy
+        self._records = records
+        self._public_base_url = public_base_url.rstrip("/")
+        self._portal_base_url = portal_base_url.rstrip("/")
+        self._policy = record_policy
+        self._now = now
+
+    def session_for(self, posting: Posting) -> EmbloySession:
+        """Everything Embloy gets comes from our posting row and config, never from the candidate."""
+        mode = embloy_mode(posting)
+        if mode is None or not posting.remote_id:
+            raise ConflictError(
+                "This job cannot be applied to with Embloy; use another way to apply.",
+                code="embloy_unsupported",
+            )
+        job_page = f"{self._public_base_url}/jobs/{posting.job_id}"
+        return EmbloySession.model_validate(
+            {
+                "mode": mode,
+                "job_slug": posting.remote_id,
+                "success_url": f"{job_page}?applied=embloy",
+                "cancel_url": f"{job_page}?cancelled=embloy",
+            }
+        )
+
+    def portal_url(self, job_id: str) -> str:
+        """The Embloy portal URL (with a fresh 30-minute request token) for one candidate click."""
+        posting = load_live_posting(self._postings, job_id)
+        session = self.session_for(posting)
+        token = self._tokens.get_token(posting.employer_id)
+        if token is None:
+            raise ConflictError(
+                "The employer has not set up Embloy; use another way to apply.", code="embloy_not_configured"
+            )
+        try:
+            request_token = self._embloy.request_token(token, session)
+        except EmbloyTokenRejectedError:
+            self._tokens.flag_needs_renewal(posting.employer_id)
+            raise
+        _store_record(
+            self._records,
+            _record(posting, self._policy, self._now(), channel="embloy", outcome="redirected"),
+        )
+        return portal_url(self._portal_base_url, request_token)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    status_code: int  # 201 created, 202 pending confirmation
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NativeApplyPolicy:
+    board_name: str
+    resume_max_bytes: int
+    duplicate_window_seconds: int
+    record_policy: RecordPolicy
+
+
+def email_fingerprint(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class NativeApplyService:
+    """Validates a native application against its posting and delivers it once to the ATS via StackOne.
+
+    Duplicates: with an Idempotency-Key a retry returns the first result (no second StackOne call); without
+    one, the same email for the same posting within the window is refused with 409 duplicate_application.
+    """
+
+    def __init__(
+        self,
+        postings: PostingSource,
+        capabilities: ApplyCapabilities,
+        stackone: ApplicationsGateway,
+        records: RecordStore,
+        idempotency: Idempotency,
+        policy: NativeApplyPolicy,
+        *,
+        now: Clock = utcnow,
+    ) -> None:
+        self._postings = postings
+        self._capabilities = capabilities
+        self._stackone = stackone
+        self._records = records
+        self._idempotency = idempotency
+        self._policy = policy
+        self._now = now
+
+    def submit(
+        self,
+        job_id: str,
+        request: NativeApplicationRequest,
+        *,
+        idempotency_key: str | None = None,
+        payload_hash: str = "",
+        lambda_context: Any = None,
+    ) -> SubmitResult:
+        posting = load_live_posting(self._postings, job_id)
+        body = self.stackone_body(posting, request)  # every validation failure happens before delivery
+
+        def deliver() -> dict[str, Any]:
+            result = self._deliver(posting, request, body)
+            return {"status_code": result.status_code, "body": result.body}
+
+        if idempotency_key is None:
+            outcome = deliver()
+        else:
+            outcome = self._idempotency.run(
+                scope=posting.job_id,
+                key=idempotency_key,
+                payload_hash=payload_hash,
+                action=deliver,
+                lambda_context=lambda_context,
+            )
+        return SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
+
+    def stackone_body(self, posting: Posting, request: NativeApplicationRequest) -> dict[str, Any]:
+        """StackOne's AtsCreateApplicationRequestDto for this application (validated first)."""
+        resume = check_document(request.resume, "resume", max_bytes=self._policy.resume_max_bytes)
+        answers = check_answers(request, posting, max_file_bytes=self._policy.resume_max_bytes)
+        candidate = request.candidate
+        candidate_body: dict[str, Any] = {
+            "first_name": candidate.first_name,
+            "last_name": candidate.last_name,
+            "name": f"{candidate.first_name} {candidate.last_name}",
+            "email": candidate.email,
+        }
+        if candidate.phone:
+            candidate_body["phone_numbers"] = [{"type": "mobile", "phone": candidate.phone}]
+        if candidate.links:
+            candidate_body["social_links"] = [
+                {"type": link.type or "website", "url": link.url} for link in candidate.links
+            ]
+        documents = [
+            {
+                "name": resume.filename,
+                "file_format": {"value": resume.file_format},
+                "category": {"value": "resume"},
+                "content": resume.content_base64,
+            }
+        ]
+        documents.extend(
+            {
+                "name": a.attachment.filename,
+                "file_format": {"value": a.attachment.file_format},
+                "category": {"value": "other"},
+                "content": a.attachment.content_base64,
+            }
+            for a in answers
+            if a.attachment is not None
+        )
+        body: dict[str, Any] = {"job_posting_id": posting.posting_id}
+        if posting.stackone_job_id:
+            body["job_id"] = posting.stackone_job_id
+        body["candidate"] = candidate_body
+        questionnaires = questionnaires_body(answers, posting.questionnaires)
+        if questionnaires:
+            body["questionnaires"] = questionnaires
+        body["documents"] = documents
+        body["source"] = {"name": self._policy.board_name}
+        return body
+
+    def _deliver(
+        self, posting: Posting, request: NativeApplicationRequest, body: dict[str, Any]
+    ) -> SubmitResult:
+        now = self._now()
+        candidate = request.candidate
+        person = {
+            "candidate_name": f"{candidate.first_name} {candidate.last_name}",
+            "candidate_email": candidate.email,
+        }
+        fingerprint = email_fingerprint(candidate.email)
+        epoch = int(now.timestamp())
+        policy = self._policy.record_policy
+
+        def record(outcome: Outcome, **fields: Any) -> str:
+            entry = _record(posting, policy, now, channel="native", outcome=outcome, **person, **fields)
+            _store_record(self._records, entry)
+            return entry.record_id
+
+        if not self._records.claim_guard(
+            posting.job_id, fingerprint, now=epoch, until=epoch + self._policy.duplicate_window_seconds
+        ):
+            record("duplicate", error_code="duplicate_application")
+            raise ConflictError(
+                "An application with this email was already sent for this job.", code="duplicate_application"
+            )
+        try:
+            created = self._stackone.create_application(posting.account_id, body)
+        except StackOneUnsupportedError:
+            self._records.release_guard(posting.job_id, fingerprint)
+            self._capabilities.mark_native_apply_unsupported(posting.account_id)
+            record("failed", error_code="apply_externally")
+            error = ConflictError(
+                "The employer's ATS does not accept applications from the board; apply on its site.",
+                code="apply_externally",
+            )
+            error.details = {"external_apply_url": posting.external_apply_url}  # type: ignore[attr-defined]
+            raise error from None
+        except StackOneTimeoutError:
+            # StackOne may have written it before giving up (408 / our own timeout): never re-post blindly.
+            # The guard stays, so a quick resubmission is refused as a duplicate instead of doubled.
+            reference = record("pending_confirmation", error_code="stackone_timeout")
+            return SubmitResult(202, ApplicationPendingResponse(reference=reference).model_dump(mode="json"))
+        except StackOneError as exc:
+            self._records.release_guard(posting.job_id, fingerprint)
+            record("failed", error_code=exc.code)
+            raise
+        record("submitted", stackone_application_id=created.id)
+        return SubmitResult(
+            201, ApplicationCreatedResponse(application_id=created.id).model_dump(mode="json")
+        )
