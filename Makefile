@@ -51,3 +51,6 @@ package: venv
 		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
+.PHONY: bench-board
+bench-board: venv
+	$(BIN)/python -m bench.board

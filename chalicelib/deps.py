@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from chalicelib.aws.application_records import DynamoDBApplicationRecords
     from chalicelib.aws.apply_postings import DynamoDBApplyPostings
+    from chalicelib.aws.board_repository import DynamoDBBoardRepository
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountsService
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
+    from chalicelib.services.board.service import BoardService
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
@@ -119,6 +121,37 @@ def get_sync_state_repository() -> DynamoDBSyncStateRepository:
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
 
     return DynamoDBSyncStateRepository(get_table())
+
+
+@functools.cache
+def get_board_repository() -> DynamoDBBoardRepository:
+    from chalicelib.aws.board_repository import DynamoDBBoardRepository
+
+    return DynamoDBBoardRepository(get_table())
+
+
+@functools.cache
+def get_board_service() -> BoardService:
+    """The per-process in-memory board: a warm Lambda keeps it, and refreshes it from the change feed."""
+    from chalicelib.services.board.service import BoardService
+
+    settings = get_settings()
+    return BoardService(
+        get_board_repository(),
+        public_base_url=settings.public_base_url,
+        board_name=settings.board_name,
+        # Cursors are self-validating (see services/board/cursor.py); every process of a deployment
+        # derives the same key so a cursor works on any instance.
+        cursor_key=f"{settings.table_name}\n{settings.public_base_url}".encode(),
+        embloy_providers=settings.embloy_supported_providers,
+        refresh_seconds=settings.board_refresh_seconds,
+        queries_per_request=settings.board_refresh_queries_per_request,
+        overlap_seconds=settings.board_change_overlap_seconds,
+        apply_flags_max_age_seconds=settings.board_apply_flags_max_age_seconds,
+        facet_limit=settings.board_facet_limit,
+        feed_limit=settings.board_feed_limit,
+        freeze_gc_after_load=settings.board_freeze_gc,
+    )
 
 
 @functools.cache

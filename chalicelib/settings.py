@@ -64,6 +64,24 @@ class Settings(BaseSettings):
     # Must stay below the worker's lambda_timeout so a run can record its outcome before it is killed.
     sync_time_budget_seconds: float = Field(240.0, alias="SYNC_TIME_BUDGET_SECONDS")
 
+    # Board read path: an in-memory copy of the live board per process, refreshed from the change feed.
+    # A due refresh costs one DynamoDB query (one change-feed shard per request, stalest first).
+    board_refresh_seconds: float = Field(5.0, alias="BOARD_REFRESH_SECONDS")
+    board_refresh_queries_per_request: int = Field(1, ge=1, alias="BOARD_REFRESH_QUERIES_PER_REQUEST")
+    # Re-read window on the change feed, tolerating writers whose clocks lag the newest change seen.
+    board_change_overlap_seconds: float = Field(30.0, alias="BOARD_CHANGE_OVERLAP_SECONDS")
+    # How long a process trusts an employer's Embloy-token flags and an account's native-apply flag.
+    board_apply_flags_max_age_seconds: float = Field(60.0, alias="BOARD_APPLY_FLAGS_MAX_AGE_SECONDS")
+    board_cache_max_age_seconds: int = Field(30, alias="BOARD_CACHE_MAX_AGE_SECONDS")
+    board_facet_limit: int = Field(100, ge=1, alias="BOARD_FACET_LIMIT")
+    board_feed_limit: int = Field(50, ge=1, le=100, alias="BOARD_FEED_LIMIT")
+    # gc.freeze() after the cold load: the cyclic GC then never walks the board's objects mid-request.
+    board_freeze_gc: bool = Field(True, alias="BOARD_FREEZE_GC")
+    # ATSs whose postings Embloy can take (Embloy `mode` values the server accepts, besides `job`).
+    embloy_supported_providers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["lever", "ashby", "softgarden"], alias="EMBLOY_SUPPORTED_PROVIDERS"
+    )
+
     # Embloy (hosted Embloy announced the end of its API in June 2025: both URLs are configuration).
     embloy_api_url: str = Field("https://api.embloy.com", alias="EMBLOY_API_URL")
     embloy_portal_url: str = Field("https://embloy.com", alias="EMBLOY_PORTAL_URL")
@@ -79,7 +97,7 @@ class Settings(BaseSettings):
     # Personal data in application records is deleted by DynamoDB TTL after this many days.
     application_retention_days: int = Field(180, alias="APPLICATION_RETENTION_DAYS")
 
-    @field_validator("cors_origins", "allowed_providers", mode="before")
+    @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -1,0 +1,89 @@
+"""The board's query parameters, validated at the edge and normalised into an index Plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from chalicelib.errors import InvalidRequestError
+from chalicelib.services.board.index import Plan
+from chalicelib.services.board.text import key, tokens
+
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 12
+MAX_FILTER_VALUES = 20
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+_MULTI = ("location", "remote", "employment_type", "company", "provider", "department")
+_SINGLE = ("q", "sort", "limit", "cursor")
+
+FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class BoardQuery(BaseModel):
+    """`GET /jobs` (and feed) parameters. Repeated filter parameters combine with OR."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    q: str | None = Field(None, max_length=MAX_QUERY_LENGTH)
+    location: list[FilterValue] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    remote: list[bool] = Field(default_factory=list, max_length=2)
+    employment_type: list[FilterValue] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    company: list[FilterValue] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    provider: list[FilterValue] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    department: list[FilterValue] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    sort: Literal["newest", "relevance"] | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(None, max_length=1024)
+
+    @field_validator("remote", mode="before")
+    @classmethod
+    def _booleans(cls, value: object) -> object:
+        if isinstance(value, list):
+            parsed = []
+            for item in value:
+                text = str(item).strip().lower()
+                if text not in ("true", "false"):
+                    raise ValueError("must be true or false")
+                parsed.append(text == "true")
+            return parsed
+        return value
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> BoardQuery:
+        """Build from a multi-valued query string (name -> values); unknown names are ignored."""
+        data: dict[str, object] = {}
+        for name in _SINGLE:
+            values = [value for value in params.get(name, ()) if value != ""]
+            if len(values) > 1:
+                raise InvalidRequestError(f"{name}: give at most one value", fields={name: "repeated"})
+            if values:
+                data[name] = values[0]
+        for name in _MULTI:
+            values = [value for value in params.get(name, ()) if value.strip()]
+            if values:
+                data[name] = values
+        return cls.model_validate(data)
+
+    def plan(self) -> Plan:
+        """The normalised index plan: folded words, filter keys per dimension, ordering."""
+        terms = tuple(dict.fromkeys(tokens(self.q or "")))
+        if len(terms) > MAX_QUERY_WORDS:
+            raise InvalidRequestError(
+                f"q: use at most {MAX_QUERY_WORDS} words", fields={"q": f"more than {MAX_QUERY_WORDS} words"}
+            )
+        filters: list[tuple[str, tuple[str, ...]]] = []
+        for dim in sorted(_MULTI):
+            values = getattr(self, dim)
+            if not values:
+                continue
+            if dim == "remote":
+                keys = {"true" if value else "false" for value in values}
+            else:
+                keys = {key(value) for value in values}  # "" matches nothing
+            filters.append((dim, tuple(sorted(keys))))
+        relevance = bool(terms) and self.sort != "newest"
+        return Plan(terms=terms, filters=tuple(filters), relevance=relevance)

@@ -1,0 +1,196 @@
+"""The in-memory board index: search semantics, filters, facets, ordering and cursor positions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.aws.posting_items import content_hash
+from chalicelib.models.posting import Posting
+from chalicelib.services.board.index import BoardIndex, Entry, Page, Plan, make_entry
+from chalicelib.services.board.query import BoardQuery
+from tests.api.board_factories import make_posting
+
+
+def entry(posting: Posting) -> Entry:
+    return make_entry(
+        posting,
+        content_hash=content_hash(posting),
+        changed_key=f"{posting.changed_at}#{posting.job_id}",
+        public_base_url="https://board.test",
+    )
+
+
+def index_of(*postings: Posting) -> BoardIndex:
+    return BoardIndex([entry(p) for p in postings])
+
+
+def search(index: BoardIndex, **params: Any) -> Page:
+    query = BoardQuery.from_params({k: v if isinstance(v, list) else [str(v)] for k, v in params.items()})
+    return index.search(query.plan(), after=None, limit=query.limit)
+
+
+def titles(page: Page) -> list[str]:
+    return [e.posting.title for e in page.entries]
+
+
+@pytest.fixture
+def board() -> BoardIndex:
+    return index_of(
+        make_posting("Senior Python Engineer", posted_days_ago=1, locations=("Zürich, Switzerland",)),
+        make_posting(
+            "Data Scientist",
+            posted_days_ago=2,
+            account_id="acc_lever",
+            remote=True,
+            locations=("Lisbon, Portugal",),
+            content="Python, statistics and a senior mindset.",
+            employment_type="contractor",
+        ),
+        make_posting(
+            "Café Manager",
+            posted_days_ago=3,
+            account_id="acc_wd",
+            company="Crème Brûlée GmbH",
+            department="Hospitality",
+            locations=("São Paulo, Brazil",),
+            content="Run our café.",
+            employment_type=None,
+        ),
+        make_posting(
+            "Frontend Engineer", posted_days_ago=4, locations=("Berlin, Germany", "London, United Kingdom")
+        ),
+    )
+
+
+def test_no_query_lists_everything_newest_first(board: BoardIndex) -> None:
+    page = search(board)
+    assert titles(page) == ["Senior Python Engineer", "Data Scientist", "Café Manager", "Frontend Engineer"]
+    assert page.total == 4 and not page.has_more
+
+
+def test_search_is_case_and_accent_insensitive_over_title_company_location_content(board: BoardIndex) -> None:
+    assert titles(search(board, q="CAFE")) == ["Café Manager"]
+    assert titles(search(board, q="creme brulee")) == ["Café Manager"]  # company
+    assert titles(search(board, q="zurich")) == ["Senior Python Engineer"]  # location
+    assert titles(search(board, q="sao")) == ["Café Manager"]
+    assert titles(search(board, q="statistics")) == ["Data Scientist"]  # content only
+
+
+def test_several_words_must_all_match(board: BoardIndex) -> None:
+    assert titles(search(board, q="python engineer")) == ["Senior Python Engineer"]
+    assert search(board, q="python brazil").total == 0
+
+
+def test_relevance_ranks_title_matches_before_content_matches(board: BoardIndex) -> None:
+    # Both contain "senior" and "python"; the one with them in its title ranks first.
+    relevance = titles(search(board, q="senior python"))
+    assert relevance == ["Senior Python Engineer", "Data Scientist"]
+    newest_first = index_of(
+        make_posting("Warehouse Associate", posted_days_ago=0, content="Some python scripting."),
+        make_posting("Python Developer", posted_days_ago=5),
+    )
+    assert titles(search(newest_first, q="python")) == ["Python Developer", "Warehouse Associate"]
+    assert titles(search(newest_first, q="python", sort="newest")) == [
+        "Warehouse Associate",
+        "Python Developer",
+    ]
+
+
+def test_each_filter_selects_matching_postings(board: BoardIndex) -> None:
+    assert titles(search(board, remote="true")) == ["Data Scientist"]
+    assert search(board, remote="false").total == 3
+    assert titles(search(board, company="crème brûlée gmbh")) == ["Café Manager"]
+    assert titles(search(board, provider="LEVER")) == ["Data Scientist"]
+    assert titles(search(board, employment_type="contractor")) == ["Data Scientist"]
+    assert titles(search(board, department="hospitality")) == ["Café Manager"]
+    assert titles(search(board, location="Germany")) == ["Frontend Engineer"]  # a part of "Berlin, Germany"
+    assert titles(search(board, location="London, United Kingdom")) == ["Frontend Engineer"]
+    assert search(board, company="Nobody").total == 0
+    assert search(board, company="!!!").total == 0  # a value with no words matches nothing, not everything
+
+
+def test_values_of_one_filter_or_and_different_filters_and(board: BoardIndex) -> None:
+    either = search(board, location=["Zurich", "Berlin"])
+    assert titles(either) == ["Senior Python Engineer", "Frontend Engineer"]
+    both = search(board, location=["Zurich", "Berlin"], provider="greenhouse", q="senior")
+    assert titles(both) == ["Senior Python Engineer"]
+    assert search(board, remote=["true", "false"]).total == 4
+    assert search(board, remote="true", provider="greenhouse").total == 0
+
+
+def test_facets_count_values_with_the_other_filters_applied(board: BoardIndex) -> None:
+    page = search(board, remote="false", provider="greenhouse")
+    assert page.total == 2
+    # provider counts ignore the provider filter but keep remote=false ...
+    assert page.facets["provider"] == {"greenhouse": 2, "workday": 1}
+    # ... and remote counts ignore remote but keep provider=greenhouse.
+    assert page.facets["remote"] == {"false": 2}
+    assert page.facets["company"] == {"Acme Robotics": 2}
+    assert page.facets["location"] == {
+        "Berlin, Germany": 1,
+        "London, United Kingdom": 1,
+        "Zürich, Switzerland": 1,
+    }
+    assert search(board, provider="greenhouse").facets["provider"]["lever"] == 1
+    assert page.facets["employment_type"] == {"permanent": 2}
+    unfiltered = search(board)
+    assert unfiltered.facets["remote"] == {"false": 3, "true": 1}
+    assert unfiltered.facets["company"]["Acme Robotics"] == 2
+    assert search(board, q="python").facets["provider"] == {"greenhouse": 1, "lever": 1}
+
+
+def test_facet_values_are_capped_by_count() -> None:
+    postings = [make_posting(company=f"Company {n:02d}", account_id=f"acc_{n}") for n in range(5)]
+    postings += [make_posting(company="Company 03", account_id="acc_3") for _ in range(2)]
+    index = BoardIndex([entry(p) for p in postings], facet_limit=2)
+    assert index.search(Plan(), after=None, limit=1).facets["company"] == {"Company 03": 3, "Company 00": 1}
+
+
+def test_pages_follow_positions_without_overlap(board: BoardIndex) -> None:
+    plan = Plan()
+    seen: list[str] = []
+    after = None
+    while True:
+        page = board.search(plan, after=after, limit=3)
+        seen += titles(page)
+        if not page.has_more:
+            break
+        after = page.positions[-1]
+    assert seen == titles(search(board))
+
+
+def test_updates_and_additions_keep_the_order_and_the_indexes_right(board: BoardIndex) -> None:
+    newest = make_posting("Platform Engineer", posted_days_ago=0.5)
+    old = make_posting("Archivist", posted_days_ago=30, content="Dusty rare words.")
+    board.upsert(entry(newest))
+    board.upsert(entry(old))
+    assert titles(search(board))[0] == "Platform Engineer"
+    assert titles(search(board))[-1] == "Archivist"
+    assert titles(search(board, q="dusty")) == ["Archivist"]
+    renamed = old.model_copy(update={"title": "Librarian", "content_plain": "Quiet shelves."})
+    board.upsert(entry(renamed))
+    assert search(board, q="dusty").total == 0
+    assert titles(search(board, q="shelves")) == ["Librarian"]
+    assert board.remove(newest.job_id)
+    assert search(board, q="platform").total == 0
+    assert not board.remove(newest.job_id)
+    assert len(board) == 5
+
+
+def test_many_changes_trigger_a_rebuild_with_identical_answers() -> None:
+    postings = [
+        make_posting(f"Role {n}", posted_days_ago=n % 50, account_id=f"acc_{n % 7}") for n in range(700)
+    ]
+    incremental = index_of(*postings[:50])
+    for posting in postings[50:]:
+        incremental.upsert(entry(posting))
+    for posting in postings[::3]:
+        incremental.remove(posting.job_id)
+    rebuilt = index_of(*[p for n, p in enumerate(postings) if n % 3])
+    for params in ({}, {"q": "role"}, {"q": "7"}, {"provider": "workday"}):
+        ours, fresh = search(incremental, limit=100, **params), search(rebuilt, limit=100, **params)
+        assert titles(ours) == titles(fresh)
+        assert ours.total == fresh.total and ours.facets == fresh.facets
+    assert incremental.fingerprint == rebuilt.fingerprint
