@@ -54,3 +54,7 @@ package: venv
 .PHONY: bench-board
 bench-board: venv
 	$(BIN)/python -m bench.board
+
+.PHONY: bench-sync
+bench-sync: venv
+	$(BIN)/python -m bench.sync

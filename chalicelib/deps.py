@@ -7,6 +7,7 @@ Every `get_*` is cached on first call; tests call `reset_dependencies()` (autous
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.settings import get_settings
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency
+    from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
     from chalicelib.aws.secret_store import SecretStore
     from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
     from chalicelib.aws.sync_queue import SqsSyncPublisher
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
+    from chalicelib.services.webhooks import WebhookService
 
 
 @functools.cache
@@ -73,25 +77,80 @@ def get_secret_store() -> SecretStore:
 @functools.cache
 def get_stackone_http() -> httpx.Client:
     """StackOne's httpx client: Basic auth base64("<api key>:"), the key read from Secrets Manager."""
-    import httpx
 
     from chalicelib.clients.http import build_http_client
+    from chalicelib.clients.stackone.auth import StackOneKeyAuth
 
     settings = get_settings()
-    api_key = get_secret_store().get(settings.stackone_api_key_secret_name)
+    secret_name = settings.stackone_api_key_secret_name
+
+    def api_key() -> str:
+        # Read per request through the cached store: no Secrets Manager call while the cache is fresh,
+        # and a rotated key is used once the cached value passes its max age.
+        return get_secret_store().get(secret_name)
+
     return build_http_client(
         settings.stackone_base_url,
         timeout_seconds=settings.stackone_timeout_seconds,
-        auth=httpx.BasicAuth(api_key, ""),
+        auth=StackOneKeyAuth(api_key),
         headers={"Accept": "application/json"},
     )
+
+
+@functools.cache
+def get_metrics_sink() -> MetricsSink:
+    from chalicelib.observability import PowertoolsMetricsSink
+
+    return PowertoolsMetricsSink()
 
 
 @functools.cache
 def get_stackone_client() -> StackOneClient:
     from chalicelib.clients.stackone.client import StackOneClient
 
-    return StackOneClient(get_stackone_http(), postings_page_size=get_settings().sync_page_size)
+    settings = get_settings()
+    return StackOneClient(
+        get_stackone_http(),
+        postings_page_size=settings.sync_page_size,
+        retry_budget_seconds=settings.stackone_retry_budget_seconds,
+        max_attempts=settings.stackone_max_attempts,
+        on_rate_limited=lambda: get_metrics_sink().count("StackOneRateLimited", 1),
+    )
+
+
+@functools.cache
+def get_postings_repository() -> DynamoDBPostingsRepository:
+    from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
+
+    return DynamoDBPostingsRepository(get_table())
+
+
+def sync_policy() -> SyncPolicy:
+    """The sync's knobs from settings."""
+    from chalicelib.services.sync import SyncPolicy
+
+    settings = get_settings()
+    return SyncPolicy(
+        overlap_seconds=settings.sync_overlap_seconds,
+        full_every_n_runs=settings.sync_full_every_n_runs,
+        full_max_age_seconds=settings.sync_full_max_age_seconds,
+        time_budget_seconds=settings.sync_time_budget_seconds,
+        ats_providers=frozenset(settings.allowed_providers) or None,
+    )
+
+
+@functools.cache
+def get_sync_service() -> SyncService:
+    from chalicelib.services.sync import SyncService
+
+    return SyncService(
+        get_stackone_client(),
+        get_postings_repository(),
+        get_sync_state_repository(),
+        get_sync_publisher(),
+        policy=sync_policy(),
+        metrics=get_metrics_sink(),
+    )
 
 
 @functools.cache
@@ -152,6 +211,56 @@ def get_board_service() -> BoardService:
         feed_limit=settings.board_feed_limit,
         freeze_gc_after_load=settings.board_freeze_gc,
     )
+
+
+def get_webhook_service() -> WebhookService:
+    from chalicelib.aws.webhook_replays import DynamoDBWebhookReplayGuard
+    from chalicelib.services.webhooks import WebhookService
+
+    settings = get_settings()
+    secret_name = settings.webhook_secret_name
+    return WebhookService(
+        lambda: get_secret_store().get(secret_name),
+        get_sync_service(),
+        DynamoDBWebhookReplayGuard(get_table()),
+        tolerance_seconds=settings.webhook_tolerance_seconds,
+    )
+
+
+# Idempotency records outlive any redelivery of a run's message.
+SYNC_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+@functools.cache
+def get_sync_idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    """(IdempotencyConfig, sync function) for the SQS worker: a duplicate (account_id, run_id) is a no-op.
+
+    Built on first use: the persistence layer creates a boto3 client.
+    """
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from chalicelib.models.messages import SyncRequested
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[account_id, run_id]",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=SYNC_IDEMPOTENCY_TTL_SECONDS,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table_name,
+        boto3_client=get_boto3_session().client("dynamodb"),
+    )
+
+    @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config)
+    def sync_once(message: dict[str, Any]) -> dict[str, Any]:
+        request = SyncRequested.model_validate(message)
+        return get_sync_service().sync_account(request.account_id, request.run_id, request.mode).as_dict()
+
+    return config, sync_once
 
 
 @functools.cache

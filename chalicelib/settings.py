@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     sync_full_max_age_seconds: int = Field(86400, alias="SYNC_FULL_MAX_AGE_SECONDS")
     # Must stay below the worker's lambda_timeout so a run can record its outcome before it is killed.
     sync_time_budget_seconds: float = Field(240.0, alias="SYNC_TIME_BUDGET_SECONDS")
+    # Reserved concurrency of the sync worker Lambda (accounts synced in parallel); the bench uses it too.
+    sync_worker_concurrency: int = Field(10, alias="SYNC_WORKER_CONCURRENCY")
+    # Longest one StackOne call may spend on retries (Retry-After waits included) outside a sync run.
+    # 0: request handlers fail fast and hand StackOne's Retry-After to their caller (API Gateway gives
+    # up after ~29 s anyway); a sync run retries within its own SYNC_TIME_BUDGET_SECONDS.
+    stackone_retry_budget_seconds: float = Field(0.0, alias="STACKONE_RETRY_BUDGET_SECONDS")
+    stackone_max_attempts: int = Field(6, alias="STACKONE_MAX_ATTEMPTS")
+    # Webhooks older (or further in the future) than this are rejected as replays.
+    webhook_tolerance_seconds: int = Field(300, alias="WEBHOOK_TOLERANCE_SECONDS")
 
     # Board read path: an in-memory copy of the live board per process, refreshed from the change feed.
     # A due refresh costs one DynamoDB query (one change-feed shard per request, stalest first).

@@ -6,10 +6,14 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.table_schema import LIVE_INDEX
 from chalicelib.models.sync_state import AccountSyncState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+
+_KNOWN_ACCOUNTS = "SYNCSTATES"
 
 
 def _key(account_id: str) -> dict[str, str]:
@@ -44,14 +48,40 @@ class DynamoDBSyncStateRepository:
         return states
 
     def put(self, state: AccountSyncState) -> None:
-        self._table.put_item(
-            Item={
-                **_key(state.account_id),
-                "doc": state.model_dump_json(),
-                "employer_id": state.employer_id or "",
-                "needs_attention": state.needs_attention,
-            }
+        """Write the state. An update, not a put, so flags other areas keep on the item (e.g. the apply
+        flow's `native_apply_unsupported`) survive every sync run."""
+        self._table.update_item(
+            Key=_key(state.account_id),
+            UpdateExpression="SET #doc = :doc, employer_id = :owner, needs_attention = :attention, "
+            "GSI1PK = :gsi1pk, GSI1SK = :gsi1sk",
+            ExpressionAttributeNames={"#doc": "doc"},
+            ExpressionAttributeValues={
+                ":doc": state.model_dump_json(),
+                ":owner": state.employer_id or "",
+                ":attention": state.needs_attention,
+                # Every known account on one small GSI1 partition, so the schedule can find accounts
+                # StackOne no longer lists (deleted) and close their postings.
+                ":gsi1pk": _KNOWN_ACCOUNTS,
+                ":gsi1sk": state.account_id,
+            },
         )
+
+    def list_account_ids(self) -> list[str]:
+        """Ids of every account that has a sync state (one GSI1 query, paged)."""
+        from boto3.dynamodb.conditions import Key
+
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": LIVE_INDEX,
+            "KeyConditionExpression": Key("GSI1PK").eq(_KNOWN_ACCOUNTS),
+            "ProjectionExpression": "GSI1SK",
+        }
+        while True:
+            result = self._table.query(**kwargs)
+            ids.extend(str(item["GSI1SK"]) for item in result.get("Items", []))
+            if "LastEvaluatedKey" not in result:
+                return ids
+            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
     @staticmethod
     def _from_item(item: dict[str, Any]) -> AccountSyncState:

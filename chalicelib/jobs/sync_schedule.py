@@ -1,20 +1,25 @@
-"""Scheduled fan-out of account syncs (placeholder: logs only until the sync engine lands).
-
-The schedule rate is read when the app is imported, so `chalice package` bakes the stage's
-`SYNC_SCHEDULE_MINUTES` into the EventBridge rule.
-"""
+"""`sync_all`: on a schedule, enqueue one sync message per active ATS account (the worker does the work)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.observability import logger
+from chalicelib.deps import get_sync_service
 from chalicelib.settings import get_settings
 
 sync_schedule_blueprint = Blueprint(__name__)
 
+# Read at import: `chalice package` imports the app with the stage's environment to build the rule.
+SYNC_RATE_MINUTES = get_settings().sync_schedule_minutes
 
-@sync_schedule_blueprint.schedule(Rate(get_settings().sync_schedule_minutes, unit=Rate.MINUTES))
-def sync_all(event: CloudWatchEvent) -> None:
-    logger.info("sync schedule fired", extra={"event_id": event.event_id})
+
+@sync_schedule_blueprint.schedule(Rate(SYNC_RATE_MINUTES, unit=Rate.MINUTES), name="sync_all")
+def sync_all(event: CloudWatchEvent) -> dict[str, Any]:
+    # The EventBridge event id names the run: a re-delivered tick enqueues the same run ids, which the
+    # worker's idempotency turns into no-ops.
+    run_id = f"sched-{event.event_id}"
+    enqueued = get_sync_service().enqueue_all(run_id)
+    return {"run_id": run_id, "enqueued": enqueued}

@@ -1,19 +1,38 @@
-"""Syncs one linked account per SQS message (placeholder: parses and logs until the sync engine lands)."""
+"""`sync_account`: one SQS message = one account's sync, idempotent on (account_id, run_id)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 from chalice.app import SQSEvent
+from pydantic import ValidationError
 
+from chalicelib.deps import get_sync_idempotency
 from chalicelib.models.messages import SyncRequested
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
 sync_worker_blueprint = Blueprint(__name__)
 
+# Read at import: the queue name is part of the deployed event source mapping.
+SYNC_QUEUE_NAME = get_settings().sync_queue_name
 
-@sync_worker_blueprint.on_sqs_message(queue=get_settings().sync_queue_name, batch_size=1)
+
+@sync_worker_blueprint.on_sqs_message(queue=SYNC_QUEUE_NAME, batch_size=1, name="sync_account")
 def sync_account(event: SQSEvent) -> None:
+    config, sync_once = get_sync_idempotency()
+    if event.context is not None:
+        config.register_lambda_context(event.context)
     for record in event:
-        request = SyncRequested.model_validate_json(record.body)
-        logger.info("sync requested", extra={"account_id": request.account_id, "run_id": request.run_id})
+        try:
+            message = SyncRequested.model_validate_json(record.body)
+        except ValidationError:
+            # A malformed message never becomes valid: drop it instead of retrying it into the DLQ.
+            logger.warning(
+                "dropping malformed sync message", extra={"message_id": record.to_dict().get("messageId")}
+            )
+            continue
+        report = sync_once(message=message.model_dump(mode="json"))
+        logger.info(
+            "sync message handled",
+            extra={"account_id": message.account_id, "run_id": message.run_id, "outcome": report["outcome"]},
+        )

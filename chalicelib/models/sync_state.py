@@ -19,7 +19,8 @@ class AccountSyncState(BaseModel):
     employer_id: str | None = None
     provider: str | None = None
     company: str | None = None
-    watermark: datetime | None = None  # updated_at high-water mark of the last complete listing
+    # Start of the last complete listing; the next delta asks for updated_after = watermark - overlap.
+    watermark: datetime | None = None
     last_full_sweep_at: datetime | None = None
     runs_since_full_sweep: int = 0
     last_run_id: str | None = None
@@ -34,3 +35,7 @@ class AccountSyncState(BaseModel):
     needs_attention: bool = False
     attention_reason: str | None = None
     consecutive_failures: int = 0
+    # StackOne's status of the linked account as last seen (active, inactive, ..., or "deleted").
+    account_status: str | None = None
+    last_mode: str | None = None  # "full", "delta" or "close" (the account's postings were closed)
+    skipped: int = 0  # postings of the last run that could not be mapped

@@ -1,14 +1,32 @@
-"""Typed wrapper over StackOne's platform and unified ATS API."""
+"""Typed wrapper over StackOne's platform and unified ATS API, with budgeted retries.
+
+Retry policy (tenacity): 429 is retried for every method and 408 for reads, both waiting `Retry-After`
+when StackOne sends it; 5xx and transport failures are retried on reads only, with exponential backoff
+and jitter (a write is retried only when the connection never opened, so nothing was sent). No retry
+ever starts when its wait would end past the budget: the deadline a caller sets with `time_budget(...)`
+(the sync run), or else the per-call `retry_budget_seconds` (request handlers; 0 = fail fast).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import contextvars
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from chalicelib.clients.stackone.errors import (
+    StackOneBudgetExceededError,
     StackOneError,
+    StackOneRateLimitedError,
+    StackOneServerError,
     StackOneTimeoutError,
     StackOneTransportError,
     error_class_for_status,
@@ -20,19 +38,51 @@ from chalicelib.clients.stackone.models import (
     JobPostingsPage,
     LinkedAccount,
 )
+from chalicelib.clock import Clock, Sleep, real_sleep, utcnow
+from chalicelib.observability import logger
 
 ACCOUNTS_PAGE_SIZE = 100
 POSTINGS_PAGE_SIZE = 100
 
 
-def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("Retry-After")
-    if value and value.strip().isdigit():
-        return int(value.strip())
-    return None
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Deadline (monotonic seconds) set by `StackOneClient.time_budget`; per context, so threads don't share it.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("stackone_deadline", default=None)
 
 
-def error_from_response(response: httpx.Response) -> StackOneError:
+def _retry_after(response: httpx.Response, now: Clock = utcnow) -> int | None:
+    """Seconds from a Retry-After header: delta-seconds, or an HTTP date relative to `now`."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0, math.ceil((moment - now()).total_seconds()))
+
+
+def _decode(response: httpx.Response) -> Any:
+    """The JSON body (orjson: pages of postings are the sync's largest CPU cost after hashing)."""
+    import orjson
+
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses but the standard library reads (e.g. integers beyond 64 bits)
+        return response.json()
+    except ValueError as exc:
+        raise StackOneError(
+            "StackOne returned a body that is not JSON.", status=response.status_code
+        ) from exc
+
+
+def error_from_response(response: httpx.Response, now: Clock = utcnow) -> StackOneError:
     """The typed error for a StackOne error response; its body is parsed tolerantly and never echoed."""
     error_code: str | None = None
     try:
@@ -46,16 +96,66 @@ def error_from_response(response: httpx.Response) -> StackOneError:
         f"StackOne answered {response.status_code}.",
         status=response.status_code,
         error_code=error_code,
-        retry_after=_retry_after(response),
+        retry_after=_retry_after(response, now),
     )
 
 
 class StackOneClient:
-    """One instance per process; `http` carries base URL, Basic auth and timeouts (see deps)."""
+    """One instance per process; `http` carries base URL, Basic auth and timeouts (see deps).
 
-    def __init__(self, http: httpx.Client, *, postings_page_size: int = POSTINGS_PAGE_SIZE) -> None:
+    Parameters
+    ----------
+    sleep, monotonic, now, jitter:
+        Injected time and randomness (tests pass fakes and never sleep).
+    retry_budget_seconds:
+        Longest a single call outside `time_budget(...)` may spend retrying (waits included).
+    max_attempts:
+        Attempts per call, the first included.
+    backoff_base_seconds, backoff_max_seconds:
+        Exponential backoff for 5xx/transport failures: base * 2**(n-1), capped, with jitter.
+    max_retry_after_seconds:
+        Cap on a server-sent Retry-After.
+    on_rate_limited:
+        Called once per 429 answer (metrics).
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        postings_page_size: int = POSTINGS_PAGE_SIZE,
+        sleep: Sleep = real_sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Clock = utcnow,
+        jitter: Callable[[], float] = random.random,
+        retry_budget_seconds: float = 20.0,
+        max_attempts: int = 6,
+        backoff_base_seconds: float = 0.5,
+        backoff_max_seconds: float = 20.0,
+        max_retry_after_seconds: float = 60.0,
+        on_rate_limited: Callable[[], None] | None = None,
+    ) -> None:
         self._http = http
         self._postings_page_size = postings_page_size
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._now = now
+        self._jitter = jitter
+        self._retry_budget = retry_budget_seconds
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base_seconds
+        self._backoff_max = backoff_max_seconds
+        self._max_retry_after = max_retry_after_seconds
+        self._on_rate_limited = on_rate_limited
+
+    @contextlib.contextmanager
+    def time_budget(self, seconds: float) -> Iterator[None]:
+        """Within the block, no request starts and no retry waits past `seconds` from now."""
+        token = _deadline.set(self._monotonic() + max(0.0, seconds))
+        try:
+            yield
+        finally:
+            _deadline.reset(token)
 
     # Platform -----------------------------------------------------------------------------------------
 
@@ -102,7 +202,7 @@ class StackOneClient:
         response = self._send(
             "GET", "/unified/ats/job_postings", params=params, headers={"x-account-id": account_id}
         )
-        return JobPostingsPage.model_validate(response.json())
+        return JobPostingsPage.model_validate(_decode(response))
 
     def iter_job_postings(
         self, account_id: str, *, updated_after: str | None = None
@@ -123,7 +223,8 @@ class StackOneClient:
             params={"include": "questionnaires"},
             headers={"x-account-id": account_id},
         )
-        data = response.json().get("data")
+        body = _decode(response)
+        data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
             raise StackOneError("StackOne returned no posting.", status=response.status_code)
         return data
@@ -146,12 +247,81 @@ class StackOneClient:
     # Transport ----------------------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        is_read = method.upper() in _READ_METHODS
+        started = self._monotonic()
+        caller_deadline = _deadline.get()
+        # A caller's budget (the sync run's) replaces the per-call one, which protects request handlers
+        # (API Gateway gives up after ~29 s) and is too short for a 60 s Retry-After inside a sync run.
+        deadline = caller_deadline if caller_deadline is not None else started + self._retry_budget
+
+        def attempt() -> httpx.Response:
+            if caller_deadline is not None and self._monotonic() >= caller_deadline:
+                raise StackOneBudgetExceededError()
+            return self._send_once(method, path, **kwargs)
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= self._max_attempts:
+                return True
+            return self._monotonic() + state.upcoming_sleep > deadline
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            logger.warning(
+                "retrying StackOne request",
+                extra={
+                    "method": method,
+                    "path": path,
+                    "attempt": state.attempt_number,
+                    "wait_seconds": round(state.upcoming_sleep, 3),
+                    "error_code": getattr(error, "code", None),
+                    "status": getattr(error, "status", None),
+                },
+            )
+
+        retrying = Retrying(
+            sleep=self._sleep,
+            retry=retry_if_exception(lambda exc: self._is_retryable(exc, is_read)),
+            wait=self._wait,
+            stop=stop,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
+
+    def _is_retryable(self, exc: BaseException, is_read: bool) -> bool:
+        if isinstance(exc, StackOneBudgetExceededError):
+            return False
+        if isinstance(exc, StackOneRateLimitedError):
+            return True  # StackOne refused before doing anything: safe for writes too
+        if isinstance(exc, StackOneTransportError):
+            return is_read or not exc.sent
+        if isinstance(exc, StackOneTimeoutError | StackOneServerError):
+            # A write that timed out or failed upstream may have happened in the ATS: never re-send it.
+            return is_read
+        return False
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(error, StackOneRateLimitedError | StackOneTimeoutError) and retry_after is not None:
+            return float(min(retry_after, self._max_retry_after))
+        ceiling = min(self._backoff_max, self._backoff_base * 2 ** (state.attempt_number - 1))
+        # "Equal jitter": at least half the exponential step, so retries spread without collapsing to 0.
+        return ceiling / 2 + self._jitter() * ceiling / 2
+
+    def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            error = StackOneTransportError("StackOne could not be reached.")
+            error.sent = False
+            raise error from exc
         except httpx.TimeoutException as exc:
             raise StackOneTimeoutError("StackOne did not answer in time.") from exc
         except httpx.TransportError as exc:
             raise StackOneTransportError("StackOne could not be reached.") from exc
         if response.status_code >= 400:
-            raise error_from_response(response)
+            if response.status_code == 429 and self._on_rate_limited is not None:
+                self._on_rate_limited()
+            raise error_from_response(response, self._now)
         return response

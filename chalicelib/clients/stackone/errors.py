@@ -88,10 +88,18 @@ class StackOneServerError(StackOneError, UpstreamUnavailableError):
 
 
 class StackOneTransportError(StackOneError, UpstreamUnavailableError):
-    """The connection failed before a response arrived."""
+    """The connection failed before a response arrived (`sent` False: the request never left)."""
 
     code = "stackone_unreachable"
     default_message = "StackOne could not be reached."
+    sent = True
+
+
+class StackOneBudgetExceededError(StackOneTimeoutError):
+    """The caller's time budget ran out before (or while) talking to StackOne."""
+
+    code = "stackone_budget_exceeded"
+    default_message = "The time budget for StackOne requests ran out."
 
 
 AUTH_FAILURES = (StackOneAuthError, StackOneForbiddenError, StackOnePreconditionError)

@@ -1,0 +1,187 @@
+"""In-memory collaborators of SyncService (no AWS, no HTTP)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.clients.stackone.errors import StackOneError, StackOneNotFoundError
+from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount
+from chalicelib.models.messages import SyncRequested
+from chalicelib.models.posting import Posting
+from chalicelib.models.sync_state import AccountSyncState
+
+
+@dataclass(frozen=True)
+class Stored:
+    posting: Posting
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Meta:
+    content_hash: str
+    status: str
+
+
+class InMemoryPostings:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Stored] = {}
+        self.write_calls = 0
+        self.items_written = 0
+
+    def load_index(self, account_id: str) -> dict[str, Meta]:
+        return {
+            pid: Meta(stored.content_hash, stored.posting.status)
+            for (aid, pid), stored in self.items.items()
+            if aid == account_id
+        }
+
+    def get_many(self, account_id: str, posting_ids: Iterable[str]) -> dict[str, Stored]:
+        return {pid: self.items[(account_id, pid)] for pid in posting_ids if (account_id, pid) in self.items}
+
+    def get(self, account_id: str, posting_id: str) -> Stored | None:
+        return self.items.get((account_id, posting_id))
+
+    def write(self, postings: Sequence[tuple[Posting, str]]) -> int:
+        self.write_calls += 1
+        for posting, hash_ in postings:
+            self.items[(posting.account_id, posting.posting_id)] = Stored(posting, hash_)
+            self.items_written += 1
+        return len(postings)
+
+    def posting(self, account_id: str, posting_id: str) -> Posting:
+        return self.items[(account_id, posting_id)].posting
+
+    def live_ids(self, account_id: str) -> set[str]:
+        return {
+            pid for (aid, pid), s in self.items.items() if aid == account_id and s.posting.status == "live"
+        }
+
+
+class InMemoryStates:
+    def __init__(self) -> None:
+        self.states: dict[str, AccountSyncState] = {}
+
+    def get(self, account_id: str) -> AccountSyncState | None:
+        state = self.states.get(account_id)
+        return state.model_copy(deep=True) if state else None
+
+    def put(self, state: AccountSyncState) -> None:
+        self.states[state.account_id] = state.model_copy(deep=True)
+
+    def list_account_ids(self) -> list[str]:
+        return list(self.states)
+
+
+class InMemoryPublisher:
+    def __init__(self) -> None:
+        self.messages: list[SyncRequested] = []
+        self.batches: list[int] = []
+
+    def publish(self, messages: Sequence[SyncRequested]) -> int:
+        self.messages.extend(messages)
+        self.batches.append(len(messages))
+        return len(messages)
+
+
+@dataclass
+class FakeStackOne:
+    """Accounts and their raw postings; failures injected per account (on get_account or a page)."""
+
+    page_size: int = 3
+    accounts: dict[str, LinkedAccount] = field(default_factory=dict)
+    postings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    account_errors: dict[str, StackOneError] = field(default_factory=dict)
+    page_errors: dict[tuple[str, int], StackOneError] = field(default_factory=dict)  # (account, page index)
+    empty_first_page: bool = False
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)  # (op, account, updated_after)
+
+    def add_account(self, account_id: str, *, status: str = "active", provider: str = "greenhouse") -> None:
+        self.accounts[account_id] = LinkedAccount(
+            id=account_id,
+            provider=provider,
+            status=status,
+            origin_owner_id=f"emp-{account_id}",
+            origin_owner_name=f"Company {account_id}",
+        )
+        self.postings.setdefault(account_id, [])
+
+    def list_accounts(self) -> list[LinkedAccount]:
+        return list(self.accounts.values())
+
+    def get_account(self, account_id: str) -> LinkedAccount:
+        self.requests.append(("get_account", account_id, None))
+        if account_id in self.account_errors:
+            raise self.account_errors[account_id]
+        if account_id not in self.accounts:
+            raise StackOneNotFoundError(status=404)
+        return self.accounts[account_id]
+
+    def list_job_postings_page(
+        self, account_id: str, *, cursor: str | None = None, updated_after: str | None = None
+    ) -> JobPostingsPage:
+        self.requests.append(("page", account_id, updated_after))
+        index = int(cursor or 0)
+        if (account_id, index) in self.page_errors:
+            raise self.page_errors[(account_id, index)]
+        rows = self.postings.get(account_id, [])
+        if updated_after:
+            rows = [r for r in rows if (r.get("updated_at") or "") > updated_after]
+        if self.empty_first_page:
+            # an "early cursor": an empty page that still carries `next`
+            if index == 0:
+                return JobPostingsPage(data=[], next="1")
+            index -= 1
+        chunk = rows[index * self.page_size : (index + 1) * self.page_size]
+        has_more = (index + 1) * self.page_size < len(rows)
+        offset = 1 if self.empty_first_page else 0
+        return JobPostingsPage(data=chunk, next=str(index + 1 + offset) if has_more else None)
+
+    def get_job_posting(self, account_id: str, posting_id: str) -> dict[str, Any]:
+        self.requests.append(("get_posting", account_id, posting_id))
+        for row in self.postings.get(account_id, []):
+            if row.get("id") == posting_id:
+                return row
+        raise StackOneNotFoundError(status=404)
+
+    @contextlib.contextmanager
+    def time_budget(self, seconds: float) -> Iterator[None]:
+        yield
+
+    def pages_requested(self, account_id: str) -> int:
+        return sum(1 for op, acc, _ in self.requests if op == "page" and acc == account_id)
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+        self.mono = 0.0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, **delta: float) -> None:
+        step = timedelta(**delta)
+        self.now += step
+        self.mono += step.total_seconds()
+
+
+def raw(posting_id: str, *, title: str | None = None, status: str = "live", internal: Any = "false",
+        updated_at: str = "2026-02-01T00:00:00.000Z") -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": posting_id,
+        "remote_id": f"r-{posting_id}",
+        "title": title or f"Job {posting_id}",
+        "status": {"value": status},
+        "internal": internal,
+        "locations": [{"name": "Berlin"}],
+        "content": {"html": f"<p>About {posting_id}</p>"},
+        "updated_at": updated_at,
+    }
