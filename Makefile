@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser run test lint typecheck unit bench clean
+.PHONY: venv browser run test lint typecheck unit bench bench-cold-start bootstrap sync-now clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,18 @@ test: lint typecheck unit
 
 run: venv
 	$(BIN)/python -m local.run
+
+# Against a running `make run` stack (default or LOCAL_* ports):
+bootstrap: venv  ## re-run the bootstrap; prints fresh demo employer keys
+	$(BIN)/python -m local.bootstrap
+
+sync-now: venv  ## fire the sync schedule once and drain the queue
+	$(BIN)/python -m local.scheduler --once
+
+bench: bench-cold-start bench-board bench-sync
+
+bench-cold-start: venv
+	$(BIN)/python -m bench.cold_start
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -178,8 +178,14 @@ def test_tampered_or_foreign_cursors_are_refused(client: Any, two_employers: Any
     payload, mac = cursor.split(".")
     forged_position = json.dumps({"PK": f"EMPLOYER#{employer_a}", "SK": "APPLICATION#9999"})
     forged = base64.urlsafe_b64encode(forged_position.encode()).decode().rstrip("=") + "." + mac
+    tampered_mac = ("y" if mac[0] == "x" else "x") + mac[1:]  # always differs from the real signature
 
-    for key, bad in ((key_a, forged), (key_a, payload + ".x" + mac[1:]), (key_a, "garbage"), (key_b, cursor)):
+    for key, bad in (
+        (key_a, forged),
+        (key_a, f"{payload}.{tampered_mac}"),
+        (key_a, "garbage"),
+        (key_b, cursor),
+    ):
         response = list_applications(client, key, f"?cursor={bad}")
         assert response.status_code == 400
         assert response.json_body["error"]["code"] == "invalid_cursor"

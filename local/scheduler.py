@@ -1,0 +1,322 @@
+"""The local stand-in for EventBridge and the SQS event source mapping, in-process.
+
+Every ``LOCAL_SYNC_INTERVAL_SECONDS`` (default 60) it fires the app's ``sync_all`` schedule handler, and
+every ``LOCAL_DRAIN_INTERVAL_SECONDS`` (default 5) it drains the sync queue into the app's
+``sync_account`` SQS handler, one Lambda-shaped event per batch (distinct message ids), deleting
+messages only after the handler returned (failed ones come back after the visibility timeout and end
+in the dead-letter queue, as in AWS).
+
+    python -m local.scheduler            # loop (started by `make run`)
+    python -m local.scheduler --once     # fire the schedule, drain the queue, exit (1 on any failure)
+    python -m local.scheduler --once --no-schedule   # only drain ("sync now" after a POST .../sync)
+
+The environment is the app's (``AWS_ENDPOINT_URL``, ``SYNC_QUEUE_URL``, ...); the ``local`` stage's
+variables from ``.chalice/config.json`` are applied on top, as ``chalice local`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from local.stack import (
+    LOCAL_STAGE,
+    PROJECT_DIR,
+    LocalStackConfig,
+    app_environment,
+    local_settings,
+    stage_environment,
+)
+
+if TYPE_CHECKING:
+    from chalice import Chalice
+    from mypy_boto3_sqs.client import SQSClient
+
+SCHEDULE_HANDLER = "sync_all"
+QUEUE_HANDLER = "sync_account"
+LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
+_MAX_SQS_BATCH = 10
+
+log = logging.getLogger("local.scheduler")
+
+
+@dataclass
+class TickResult:
+    """What one tick did: whether the schedule ran, and how many queue messages were handled/failed."""
+
+    schedule_fired: bool = False
+    schedule_failed: bool = False
+    handled: int = 0
+    failed_message_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.schedule_failed and not self.failed_message_ids
+
+
+class LambdaLimits:
+    """Memory and timeout per function from `.chalice/config.json`, for a realistic LambdaContext."""
+
+    def __init__(self, stage: str, config_from_disk: dict[str, Any]) -> None:
+        self._stage = stage
+        self._config = config_from_disk
+
+    @classmethod
+    def from_project(cls, stage: str = LOCAL_STAGE) -> LambdaLimits:
+        return cls(stage, json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text()))
+
+    def context(self, function_name: str) -> Any:
+        from chalice.config import Config
+        from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
+        from chalice.local import LambdaContext
+
+        scoped = Config(chalice_stage=self._stage, config_from_disk=self._config).scope(
+            self._stage, function_name
+        )
+        timeout = scoped.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT
+        return LambdaContext(
+            function_name,
+            memory_size=scoped.lambda_memory_size or DEFAULT_LAMBDA_MEMORY_SIZE,
+            max_runtime_ms=timeout * 1000,
+        )
+
+
+class LocalScheduler:
+    """Invokes the app's schedule and queue handlers like Lambda would, against the (local) queue."""
+
+    def __init__(
+        self,
+        app: Chalice,
+        sqs: SQSClient,
+        *,
+        queue_url: str,
+        region: str,
+        limits: LambdaLimits,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._app = app
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._region = region
+        self._limits = limits
+        self._now = now
+        self._monotonic = monotonic
+        self._queue_arn: str | None = None
+        self._reported_missing: set[str] = set()
+
+    def fire_schedule(self, result: TickResult) -> None:
+        """Invoke `sync_all` with an EventBridge-shaped scheduled event (skipped if the app has none)."""
+        handler = self._handler(SCHEDULE_HANDLER, "skipping the schedule")
+        if handler is None:
+            return
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": LOCAL_ACCOUNT_ID,
+            "time": self._now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self._region,
+            "resources": [f"arn:aws:events:{self._region}:{LOCAL_ACCOUNT_ID}:rule/{SCHEDULE_HANDLER}"],
+            "detail": {},
+        }
+        result.schedule_fired = True
+        try:
+            handler(event, self._limits.context(SCHEDULE_HANDLER))
+        except Exception:
+            result.schedule_failed = True
+            log.exception("`%s` failed", SCHEDULE_HANDLER)
+
+    def drain(self, result: TickResult, *, max_messages: int = 1000) -> None:
+        """Hand queued messages to the SQS handler until the queue has nothing visible (or `max_messages`)."""
+        handler = self._handler(QUEUE_HANDLER, "leaving the queue alone")
+        if handler is None:
+            return
+        batch_size = min(self._batch_size(), _MAX_SQS_BATCH)
+        seen = 0
+        while seen < max_messages:
+            messages = self._sqs.receive_message(
+                QueueUrl=self._queue_url,
+                MaxNumberOfMessages=batch_size,
+                WaitTimeSeconds=0,
+                MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                return
+            seen += len(messages)
+            event = {"Records": [self._record(message) for message in messages]}
+            ids = [str(message["MessageId"]) for message in messages]
+            try:
+                handler(event, self._limits.context(QUEUE_HANDLER))
+            except Exception:
+                # Left in the queue: visible again after the visibility timeout, then the dead-letter queue.
+                result.failed_message_ids.extend(ids)
+                log.exception("`%s` failed for message(s) %s; left for redelivery", QUEUE_HANDLER, ids)
+                continue
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": str(message["ReceiptHandle"])}
+                    for index, message in enumerate(messages)
+                ],
+            )
+            result.handled += len(messages)
+
+    def tick(self, *, fire_schedule: bool) -> TickResult:
+        """Optionally fire the schedule, then drain the queue; never raises for a handler's failure."""
+        result = TickResult()
+        if fire_schedule:
+            self.fire_schedule(result)
+        self.drain(result)
+        return result
+
+    def run_forever(
+        self, stop: threading.Event, *, sync_interval_seconds: float, drain_interval_seconds: float
+    ) -> None:
+        """Fire the schedule at once and then every `sync_interval_seconds`; drain in between."""
+        next_schedule = self._monotonic()
+        while not stop.is_set():
+            started = self._monotonic()
+            due = started >= next_schedule
+            result = self.tick(fire_schedule=due)
+            if due:
+                next_schedule = started + sync_interval_seconds
+            if result.handled or result.failed_message_ids or result.schedule_fired:
+                log.info(
+                    "schedule %s, %d message(s) handled, %d failed",
+                    "fired" if result.schedule_fired else "not due",
+                    result.handled,
+                    len(result.failed_message_ids),
+                )
+            stop.wait(drain_interval_seconds)
+
+    def _handler(self, name: str, consequence: str) -> Callable[..., Any] | None:
+        handler = self._app.handler_map.get(name)
+        if handler is None and name not in self._reported_missing:
+            # Said once, not every tick: the sync handlers may simply not be written yet.
+            log.info("the app has no `%s` handler yet; %s", name, consequence)
+            self._reported_missing.add(name)
+        return handler
+
+    def _batch_size(self) -> int:
+        for source in self._app.event_sources:
+            if source.name == QUEUE_HANDLER:
+                return int(getattr(source, "batch_size", 1) or 1)
+        return 1
+
+    def _record(self, message: Any) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._arn(),
+            "awsRegion": self._region,
+        }
+
+    def _arn(self) -> str:
+        if self._queue_arn is None:
+            attributes = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])
+            self._queue_arn = attributes["Attributes"]["QueueArn"]
+        return self._queue_arn
+
+
+def prepare_environment(stage: str = LOCAL_STAGE) -> None:
+    """Make this process see what `chalice local` sees, before the app is imported.
+
+    Started by `make run`, the environment is already the app's. Run by hand (no AWS_ENDPOINT_URL), it
+    targets a running `make run` stack on the default or LOCAL_* ports.
+    """
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ.update(app_environment(LocalStackConfig.from_env(), sync_queue_url=""))
+    # As `chalice local --stage ...` does before it imports the app.
+    os.environ.update(stage_environment(stage))
+    if not os.environ.get("SYNC_QUEUE_URL"):
+        import boto3
+
+        queue_name = local_settings().sync_queue_name
+        os.environ["SYNC_QUEUE_URL"] = boto3.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+
+
+def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
+    """The scheduler over the real app, configured from the environment (call after the env is set)."""
+    from app import app
+    from chalicelib import deps
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    sqs = deps.get_sqs_client()
+    queue_url = settings.sync_queue_url or sqs.get_queue_url(QueueName=settings.sync_queue_name)["QueueUrl"]
+    region = sqs.meta.region_name
+    return LocalScheduler(
+        app, sqs, queue_url=queue_url, region=region, limits=LambdaLimits.from_project(stage)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.scheduler", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--once", action="store_true", help="one tick, then exit (1 if anything failed)")
+    parser.add_argument("--no-schedule", action="store_true", help="with --once: only drain the queue")
+    parser.add_argument("--stage", default=LOCAL_STAGE, help="chalice stage whose variables apply")
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[scheduler] %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+    prepare_environment(args.stage)
+    # Metrics are disabled in the local stage; Powertools still warns on every invocation.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+    scheduler = build_scheduler(args.stage)
+
+    if args.once:
+        result = scheduler.tick(fire_schedule=not args.no_schedule)
+        log.info(
+            "schedule %s, %d message(s) handled, %d failed",
+            "fired" if result.schedule_fired else "skipped",
+            result.handled,
+            len(result.failed_message_ids),
+        )
+        return 0 if result.ok else 1
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    config = LocalStackConfig.from_env()
+    log.info(
+        "firing `%s` every %d s, draining the sync queue every %d s",
+        SCHEDULE_HANDLER,
+        config.sync_interval_seconds,
+        config.drain_interval_seconds,
+    )
+    scheduler.run_forever(
+        stop,
+        sync_interval_seconds=config.sync_interval_seconds,
+        drain_interval_seconds=config.drain_interval_seconds,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The bootstrap against a real moto server: what `make run` creates, and that re-running is safe."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
+from chalicelib.services.employers import EmployerService
+from local.bootstrap import (
+    MAX_RECEIVE_COUNT,
+    BootstrapNames,
+    BootstrapResult,
+    bootstrap,
+    embloy_token_service,
+)
+from local.stack import PROJECT_DIR, local_settings
+from sandbox.demo_employers import DEMO_EMPLOYERS
+from sandbox.embloy import DEFAULT_CLIENT_TOKEN_SECRET, decode_jwt, demo_user_id
+
+REGION = "eu-central-1"
+
+
+def _session() -> Any:
+    return boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+
+
+@pytest.fixture
+def names() -> BootstrapNames:
+    """Unique names per test, so tests sharing one moto server never see each other's resources."""
+    suffix = uuid.uuid4().hex[:8]
+    return BootstrapNames(
+        table_name=f"board-{suffix}",
+        idempotency_table_name=f"idempotency-{suffix}",
+        queue_name=f"sync-{suffix}",
+        stackone_api_key_secret_name=f"test/{suffix}/stackone-api-key",
+        webhook_secret_name=f"test/{suffix}/webhook-secret",
+        embloy_secret_prefix=f"test/{suffix}/embloy/",
+    )
+
+
+def _employer_service(moto_server: str, table_name: str) -> EmployerService:
+    table = _session().resource("dynamodb", endpoint_url=moto_server).Table(table_name)
+    return EmployerService(DynamoDBEmployersRepository(table))
+
+
+def _run(moto_server: str, names: BootstrapNames, **kwargs: Any) -> BootstrapResult:
+    return bootstrap(moto_server, names=names, region=REGION, **kwargs)
+
+
+def test_bootstrap_creates_tables_queue_secrets_and_demo_employers(
+    moto_server: str, names: BootstrapNames
+) -> None:
+    result = _run(moto_server, names, stackone_api_key="sandbox-key-1")
+
+    dynamodb = _session().client("dynamodb", endpoint_url=moto_server)
+    table = dynamodb.describe_table(TableName=names.table_name)["Table"]
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
+    assert dynamodb.describe_time_to_live(TableName=names.table_name)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "expires_at",
+    }
+    idempotency = dynamodb.describe_table(TableName=names.idempotency_table_name)["Table"]
+    assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+
+    sqs = _session().client("sqs", endpoint_url=moto_server)
+    assert sqs.get_queue_url(QueueName=names.queue_name)["QueueUrl"] == result.queue_url
+    attributes = sqs.get_queue_attributes(QueueUrl=result.queue_url, AttributeNames=["All"])["Attributes"]
+    dead_letter_arn = sqs.get_queue_attributes(
+        QueueUrl=result.dead_letter_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": dead_letter_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    }
+
+    secretsmanager = _session().client("secretsmanager", endpoint_url=moto_server)
+    stored_key = secretsmanager.get_secret_value(SecretId=names.stackone_api_key_secret_name)
+    assert stored_key["SecretString"] == "sandbox-key-1"
+    stored_webhook = secretsmanager.get_secret_value(SecretId=names.webhook_secret_name)
+    assert stored_webhook["SecretString"] == result.webhook_secret
+    assert len(result.webhook_secret) >= 32
+
+    table = _session().resource("dynamodb", endpoint_url=moto_server).Table(names.table_name)
+    embloy_tokens = embloy_token_service(secretsmanager, table, names.embloy_secret_prefix)
+    for access in result.employers:
+        token_name = f"{names.embloy_secret_prefix}{access.employer.employer_id}"
+        if access.employer.provider in ("ashby", "lever"):
+            token = secretsmanager.get_secret_value(SecretId=token_name)["SecretString"]
+            assert decode_jwt(token, DEFAULT_CLIENT_TOKEN_SECRET)["sub"] == demo_user_id(
+                access.employer.employer_id
+            )
+            assert access.embloy_configured
+            assert embloy_tokens.status(access.employer.employer_id).configured
+        else:
+            with pytest.raises(secretsmanager.exceptions.ResourceNotFoundException):
+                secretsmanager.get_secret_value(SecretId=token_name)
+            assert not access.embloy_configured
+
+    employers = _employer_service(moto_server, names.table_name)
+    assert [access.employer.employer_id for access in result.employers] == [
+        demo.employer_id for demo in DEMO_EMPLOYERS
+    ]
+    for access in result.employers:
+        assert access.created
+        assert access.api_key is not None
+        assert employers.authenticate(access.api_key) == access.employer.employer_id
+        assert employers.get(access.employer.employer_id).name == access.employer.name
+
+
+def test_rerunning_bootstrap_keeps_resources_and_rotates_demo_keys(
+    moto_server: str, names: BootstrapNames
+) -> None:
+    first = _run(moto_server, names, stackone_api_key="sandbox-key-1")
+    second = _run(moto_server, names, stackone_api_key="sandbox-key-2")
+
+    assert second.created == []
+    assert second.queue_url == first.queue_url
+    assert second.webhook_secret == first.webhook_secret
+    secretsmanager = _session().client("secretsmanager", endpoint_url=moto_server)
+    stored_key = secretsmanager.get_secret_value(SecretId=names.stackone_api_key_secret_name)
+    assert stored_key["SecretString"] == "sandbox-key-2"
+
+    employers = _employer_service(moto_server, names.table_name)
+    for before, after in zip(first.employers, second.employers, strict=True):
+        assert not after.created
+        assert after.api_key is not None and after.api_key != before.api_key
+        assert before.api_key is not None and employers.authenticate(before.api_key) is None
+        assert employers.authenticate(after.api_key) == after.employer.employer_id
+
+
+def test_rerunning_bootstrap_can_leave_keys_and_the_stored_stackone_key_alone(
+    moto_server: str, names: BootstrapNames
+) -> None:
+    first = _run(moto_server, names, stackone_api_key="sandbox-key-1")
+    second = _run(moto_server, names, stackone_api_key=None, rotate_existing_keys=False)
+
+    assert all(access.api_key is None for access in second.employers)
+    employers = _employer_service(moto_server, names.table_name)
+    for access in first.employers:
+        assert access.api_key is not None
+        assert employers.authenticate(access.api_key) == access.employer.employer_id
+    secretsmanager = _session().client("secretsmanager", endpoint_url=moto_server)
+    stored_key = secretsmanager.get_secret_value(SecretId=names.stackone_api_key_secret_name)
+    assert stored_key["SecretString"] == "sandbox-key-1"
+
+
+def test_bootstrap_names_for_the_local_stage_come_from_chalice_config() -> None:
+    names = BootstrapNames.from_settings(local_settings({}))
+
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    local_env = config["stages"]["local"]["environment_variables"]
+    assert names.table_name == local_env["BOARD_TABLE"]
+    assert names.idempotency_table_name == local_env["IDEMPOTENCY_TABLE"]
+    assert names.stackone_api_key_secret_name == local_env["STACKONE_API_KEY_SECRET"]
+    assert names.webhook_secret_name == local_env["STACKONE_WEBHOOK_SECRET"]
