@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck unit bench bench-cold-start bootstrap sync-now clean fuzz soak bench-load
+.PHONY: venv browser run test lint typecheck unit bench bench-cold-start bootstrap sync-now clean fuzz soak bench-load
 
 venv: $(STAMP)
 
@@ -21,7 +21,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+# Debian's chromium drives the end-to-end browser tests (Playwright never downloads its own browser).
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+unit: venv browser
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
