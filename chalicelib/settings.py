@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     stage: str = Field("local", alias="APP_STAGE")
     board_name: str = Field("Unified Job Board", alias="BOARD_NAME")
     # Public URL of the board's frontend: job pages, feeds and Embloy success/cancel URLs derive from it.
-    public_base_url: str = Field("http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
+    public_base_url: str = Field("http://127.0.0.1:8000/board", alias="PUBLIC_BASE_URL")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="CORS_ORIGINS")
 
     # AWS resources (names only; endpoints come from boto3's AWS_ENDPOINT_URL* variables).

@@ -146,6 +146,7 @@ class LocalStack:
         lines = [
             "",
             "Local job board is running (Ctrl-C stops everything):",
+            f"  Board (web)       {config.api_url}/board   (employer page: {config.api_url}/board/employer)",
             f"  Board API         {config.api_url}   (GET /health, GET /jobs)",
             f"  StackOne sandbox  {config.stackone_url}   (sandbox API key: {config.stackone_api_key})",
             f"  Embloy sandbox    {config.embloy_url}",

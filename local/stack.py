@@ -155,7 +155,8 @@ def app_environment(
             "EMBLOY_API_URL": config.embloy_url,
             # The Embloy sandbox serves the /sdk/apply page itself.
             "EMBLOY_PORTAL_URL": config.embloy_url,
-            "PUBLIC_BASE_URL": config.api_url,
+            # The reference frontend serves job pages at {api}/board/jobs/{job_id}.
+            "PUBLIC_BASE_URL": f"{config.api_url}/board",
             "SYNC_QUEUE_URL": sync_queue_url,
             "CORS_ORIGINS": config.cors_origins or f"{config.api_url},http://localhost:{config.api_port}",
             "LOCAL_SYNC_INTERVAL_SECONDS": str(config.sync_interval_seconds),
