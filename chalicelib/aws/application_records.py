@@ -57,6 +57,20 @@ def _from_item(item: dict[str, Any]) -> ApplicationRecord:
     )
 
 
+def _partition(employer_id: str, job_id: str | None) -> dict[str, Any]:
+    """Query arguments for an employer's records: its own partition, or one job's index partition."""
+    if job_id is None:
+        return {
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": f"EMPLOYER#{employer_id}", ":prefix": "APPLICATION#"},
+        }
+    return {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk",
+        "ExpressionAttributeValues": {":pk": f"JOBAPPS#{job_id}"},
+    }
+
+
 class DynamoDBApplicationRecords:
     """ApplicationRecords over the single application table; ClientError -> typed 503."""
 
@@ -92,18 +106,14 @@ class DynamoDBApplicationRecords:
         self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]:
         """One page, newest first: the employer's partition, or the job's index partition (own rows only)."""
-        kwargs: dict[str, Any] = {"ScanIndexForward": False, "Limit": limit}
-        if job_id is None:
-            kwargs["KeyConditionExpression"] = "PK = :pk AND begins_with(SK, :prefix)"
-            kwargs["ExpressionAttributeValues"] = {
-                ":pk": f"EMPLOYER#{employer_id}",
-                ":prefix": "APPLICATION#",
-            }
-        else:
-            kwargs["IndexName"] = "GSI1"
-            kwargs["KeyConditionExpression"] = "GSI1PK = :pk"
+        kwargs: dict[str, Any] = {
+            "ScanIndexForward": False,
+            "Limit": limit,
+            **_partition(employer_id, job_id),
+        }
+        if job_id is not None:
             kwargs["FilterExpression"] = "employer_id = :me"
-            kwargs["ExpressionAttributeValues"] = {":pk": f"JOBAPPS#{job_id}", ":me": employer_id}
+            kwargs["ExpressionAttributeValues"][":me"] = employer_id
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
         try:
@@ -114,17 +124,10 @@ class DynamoDBApplicationRecords:
 
     def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]:
         """(account_id, job_id, outcome) of every record of the employer (or of one of its jobs)."""
-        kwargs: dict[str, Any] = {"ProjectionExpression": "account_id, job_id, outcome, employer_id"}
-        if job_id is None:
-            kwargs["KeyConditionExpression"] = "PK = :pk AND begins_with(SK, :prefix)"
-            kwargs["ExpressionAttributeValues"] = {
-                ":pk": f"EMPLOYER#{employer_id}",
-                ":prefix": "APPLICATION#",
-            }
-        else:
-            kwargs["IndexName"] = "GSI1"
-            kwargs["KeyConditionExpression"] = "GSI1PK = :pk"
-            kwargs["ExpressionAttributeValues"] = {":pk": f"JOBAPPS#{job_id}"}
+        kwargs: dict[str, Any] = {
+            "ProjectionExpression": "account_id, job_id, outcome, employer_id",
+            **_partition(employer_id, job_id),
+        }
         rows: list[tuple[str, str, str]] = []
         try:
             while True:
