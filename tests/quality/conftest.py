@@ -119,22 +119,12 @@ def fuzz_world() -> Iterator[FuzzWorld]:
             import boto3
 
             from chalicelib import deps
-            from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
             from chalicelib.services.webhooks import sign
             from chalicelib.settings import get_settings
+            from tests.soak.world import provision_aws
 
-            get_settings.cache_clear()
-            deps.reset_dependencies()
+            queue_url, _ = provision_aws(STACKONE_KEY, WEBHOOK_SECRET)
             settings = get_settings()
-            dynamodb = boto3.client("dynamodb")
-            dynamodb.create_table(**create_table_kwargs(settings.table_name))
-            dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
-            secrets = boto3.client("secretsmanager")
-            secrets.create_secret(Name=settings.stackone_api_key_secret_name, SecretString=STACKONE_KEY)
-            secrets.create_secret(Name=settings.webhook_secret_name, SecretString=WEBHOOK_SECRET)
-            queue_url = boto3.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
-            os.environ["SYNC_QUEUE_URL"] = queue_url
-            get_settings.cache_clear()
 
             service = deps.get_employer_service()
             api_keys = []
@@ -151,6 +141,7 @@ def fuzz_world() -> Iterator[FuzzWorld]:
             resource = boto3.resource("dynamodb")
             tables = [resource.Table(settings.table_name), resource.Table(settings.idempotency_table_name)]
             sqs = boto3.client("sqs")
+            secrets = boto3.client("secretsmanager")
 
             full = os.environ.get("FUZZ_FULL_SNAPSHOT") == "1"
 

@@ -45,6 +45,30 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def provision_aws(stackone_key: str, webhook_secret: str) -> tuple[str, str]:
+    """Inside an active AWS emulator: the app's tables, its two secrets and the sync queue, with
+    SYNC_QUEUE_URL exported and settings re-read. Returns (queue URL, queue name)."""
+    import boto3
+
+    from chalicelib import deps
+    from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
+    from chalicelib.settings import get_settings
+
+    get_settings.cache_clear()
+    deps.reset_dependencies()
+    settings = get_settings()
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(**create_table_kwargs(settings.table_name))
+    dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(Name=settings.stackone_api_key_secret_name, SecretString=stackone_key)
+    secrets.create_secret(Name=settings.webhook_secret_name, SecretString=webhook_secret)
+    queue_url = boto3.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
+    os.environ["SYNC_QUEUE_URL"] = queue_url
+    get_settings.cache_clear()
+    return queue_url, settings.sync_queue_name
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's server as a child process on a free loopback port (its own binary; stopped by PID)."""
@@ -102,26 +126,11 @@ def local_world(
                 os.environ["AWS_ENDPOINT_URL"] = stack.enter_context(moto_server())
             else:
                 stack.enter_context(mock_aws())
-            import boto3
-
             from chalicelib import deps
-            from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs
-            from chalicelib.settings import get_settings
 
-            get_settings.cache_clear()
+            queue_url, queue_name = provision_aws(STACKONE_KEY, WEBHOOK_SECRET)
             deps.reset_dependencies()
-            settings = get_settings()
-            dynamodb = boto3.client("dynamodb")
-            dynamodb.create_table(**create_table_kwargs(settings.table_name))
-            dynamodb.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
-            secrets = boto3.client("secretsmanager")
-            secrets.create_secret(Name=settings.stackone_api_key_secret_name, SecretString=STACKONE_KEY)
-            secrets.create_secret(Name=settings.webhook_secret_name, SecretString=WEBHOOK_SECRET)
-            queue_url = boto3.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
-            os.environ["SYNC_QUEUE_URL"] = queue_url
-            get_settings.cache_clear()
-            deps.reset_dependencies()
-            yield World(stackone=stackone, queue_url=queue_url, queue_name=settings.sync_queue_name)
+            yield World(stackone=stackone, queue_url=queue_url, queue_name=queue_name)
             deps.reset_dependencies()
     finally:
         stackone.stop()
