@@ -16,6 +16,7 @@ from chalicelib.api.health import health_blueprint
 from chalicelib.api.http_errors import framework_errors_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
+from chalicelib.jobs.board_snapshot import board_snapshot_blueprint
 from chalicelib.jobs.sync_schedule import sync_schedule_blueprint
 from chalicelib.jobs.sync_worker import sync_worker_blueprint
 from chalicelib.observability import logger, metrics
@@ -42,5 +43,6 @@ for blueprint in (
     frontend_blueprint,
     sync_schedule_blueprint,
     sync_worker_blueprint,
+    board_snapshot_blueprint,
 ):
     app.register_blueprint(blueprint)

@@ -15,17 +15,20 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     import httpx
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
     from chalicelib.aws.application_records import DynamoDBApplicationRecords
     from chalicelib.aws.apply_postings import DynamoDBApplyPostings
     from chalicelib.aws.board_repository import DynamoDBBoardRepository
+    from chalicelib.aws.board_snapshots import S3SnapshotStore
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency
     from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
     from chalicelib.aws.secret_store import SecretStore
+    from chalicelib.aws.snapshot_requests import SqsSnapshotRequests
     from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
     from chalicelib.aws.sync_queue import SqsSyncPublisher
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
     from chalicelib.services.board.service import BoardService
+    from chalicelib.services.board.snapshot import SnapshotBuilder
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
@@ -190,13 +194,35 @@ def get_board_repository() -> DynamoDBBoardRepository:
 
 
 @functools.cache
+def get_s3_client() -> S3Client:
+    return get_boto3_session().client("s3")
+
+
+@functools.cache
+def get_snapshot_store() -> S3SnapshotStore:
+    from chalicelib.aws.board_snapshots import S3SnapshotStore
+
+    settings = get_settings()
+    return S3SnapshotStore(
+        get_s3_client(),
+        get_table(),
+        bucket=settings.board_snapshot_bucket,
+        prefix=settings.board_snapshot_prefix,
+    )
+
+
+@functools.cache
 def get_board_service() -> BoardService:
-    """The per-process in-memory board: a warm Lambda keeps it, and refreshes it from the change feed."""
+    """The per-process board: opened from the newest snapshot, kept fresh from the change feed."""
+    from pathlib import Path
+
     from chalicelib.services.board.service import BoardService
 
     settings = get_settings()
     return BoardService(
         get_board_repository(),
+        get_snapshot_store(),
+        local_directory=Path(settings.board_local_directory),
         public_base_url=settings.public_base_url,
         board_name=settings.board_name,
         # Cursors are self-validating (see services/board/cursor.py); every process of a deployment
@@ -204,12 +230,43 @@ def get_board_service() -> BoardService:
         cursor_key=f"{settings.table_name}\n{settings.public_base_url}".encode(),
         embloy_providers=settings.embloy_supported_providers,
         refresh_seconds=settings.board_refresh_seconds,
-        queries_per_request=settings.board_refresh_queries_per_request,
+        pages_per_refresh=settings.board_refresh_pages_per_shard,
         overlap_seconds=settings.board_change_overlap_seconds,
+        snapshot_check_seconds=settings.board_snapshot_check_seconds,
+        snapshot_switch_changes=settings.board_snapshot_switch_changes,
         apply_flags_max_age_seconds=settings.board_apply_flags_max_age_seconds,
         facet_limit=settings.board_facet_limit,
         feed_limit=settings.board_feed_limit,
-        freeze_gc_after_load=settings.board_freeze_gc,
+    )
+
+
+@functools.cache
+def get_snapshot_builder() -> SnapshotBuilder:
+    from pathlib import Path
+
+    from chalicelib.services.board.snapshot import SnapshotBuilder
+
+    settings = get_settings()
+    return SnapshotBuilder(
+        get_board_repository(),
+        get_snapshot_store(),
+        work_directory=Path(settings.board_local_directory) / "build",
+        overlap_seconds=settings.board_change_overlap_seconds,
+    )
+
+
+@functools.cache
+def get_snapshot_requests() -> SqsSnapshotRequests | None:
+    """Where sync runs ask for a new snapshot; None when no queue is configured (then only the schedule)."""
+    from chalicelib.aws.snapshot_requests import SqsSnapshotRequests
+
+    settings = get_settings()
+    if not settings.board_snapshot_queue_url:
+        return None
+    return SqsSnapshotRequests(
+        get_sqs_client(),
+        settings.board_snapshot_queue_url,
+        delay_seconds=settings.board_snapshot_debounce_seconds,
     )
 
 

@@ -73,10 +73,24 @@ class Settings(BaseSettings):
     # Webhooks older (or further in the future) than this are rejected as replays.
     webhook_tolerance_seconds: int = Field(300, alias="WEBHOOK_TOLERANCE_SECONDS")
 
-    # Board read path: an in-memory copy of the live board per process, refreshed from the change feed.
-    # A due refresh costs one DynamoDB query (one change-feed shard per request, stalest first).
+    # Board read path: each process opens the newest snapshot (S3) and applies the change feed on top.
+    # A request finding the last catch-up older than this reads every shard's feed first (in parallel).
     board_refresh_seconds: float = Field(5.0, alias="BOARD_REFRESH_SECONDS")
-    board_refresh_queries_per_request: int = Field(1, ge=1, alias="BOARD_REFRESH_QUERIES_PER_REQUEST")
+    board_refresh_pages_per_shard: int = Field(5, ge=1, alias="BOARD_REFRESH_PAGES_PER_SHARD")
+    # Snapshots: the bucket and key prefix of their files, where a process unpacks one, how often it
+    # looks for a newer one and how many changes of its own it applies before moving to it.
+    board_snapshot_bucket: str = Field("job-board-snapshots", alias="BOARD_SNAPSHOT_BUCKET")
+    board_snapshot_prefix: str = Field("board/snapshots/", alias="BOARD_SNAPSHOT_PREFIX")
+    # Lambda's only writable disk is /tmp (sized by the function's ephemeral storage).
+    board_local_directory: str = Field("/tmp/job-board", alias="BOARD_LOCAL_DIRECTORY")  # noqa: S108
+    board_snapshot_check_seconds: float = Field(60.0, alias="BOARD_SNAPSHOT_CHECK_SECONDS")
+    board_snapshot_switch_changes: int = Field(500, ge=0, alias="BOARD_SNAPSHOT_SWITCH_CHANGES")
+    # The builder: on a schedule, and after sync runs that changed postings (through a queue whose
+    # delivery delay debounces a burst of syncs into one build).
+    board_snapshot_schedule_minutes: int = Field(60, ge=1, alias="BOARD_SNAPSHOT_SCHEDULE_MINUTES")
+    board_snapshot_queue_name: str = Field("job-board-snapshot", alias="BOARD_SNAPSHOT_QUEUE_NAME")
+    board_snapshot_queue_url: str = Field("", alias="BOARD_SNAPSHOT_QUEUE_URL")
+    board_snapshot_debounce_seconds: int = Field(60, ge=0, le=900, alias="BOARD_SNAPSHOT_DEBOUNCE_SECONDS")
     # Re-read window on the change feed, tolerating writers whose clocks lag the newest change seen.
     board_change_overlap_seconds: float = Field(30.0, alias="BOARD_CHANGE_OVERLAP_SECONDS")
     # How long a process trusts an employer's Embloy-token flags and an account's native-apply flag.
@@ -84,8 +98,6 @@ class Settings(BaseSettings):
     board_cache_max_age_seconds: int = Field(30, alias="BOARD_CACHE_MAX_AGE_SECONDS")
     board_facet_limit: int = Field(100, ge=1, alias="BOARD_FACET_LIMIT")
     board_feed_limit: int = Field(50, ge=1, le=100, alias="BOARD_FEED_LIMIT")
-    # gc.freeze() after the cold load: the cyclic GC then never walks the board's objects mid-request.
-    board_freeze_gc: bool = Field(True, alias="BOARD_FREEZE_GC")
     # ATSs whose postings Embloy can take (Embloy `mode` values the server accepts, besides `job`).
     embloy_supported_providers: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["lever", "ashby", "softgarden"], alias="EMBLOY_SUPPORTED_PROVIDERS"

@@ -1,7 +1,8 @@
 """The board's reads from the application table: the sparse live index and the change feed. Never a scan.
 
-- Cold load: GSI1 `LIVE#{shard}` partitions, every shard (in parallel), paginated.
+- Snapshot build (off the request path): GSI1 `LIVE#{shard}` partitions, every shard (in parallel), paginated.
 - Refresh: GSI2 `CHANGES#{shard}` with `GSI2SK > {after}`: one Query (one page) per call.
+- Detail: one GetItem of the posting (its key is encoded in the job id).
 - Apply flags: one BatchGetItem of the employer profile and the account's sync-state item.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.aws.posting_items import item_to_posting
+from chalicelib.aws.posting_items import item_to_posting, posting_key
 from chalicelib.aws.table_schema import BOARD_SHARDS, CHANGES_INDEX, LIVE_INDEX
 from chalicelib.errors import UpstreamUnavailableError
-from chalicelib.services.board.service import ApplyFlags, ChangePage, PostingRecord
+from chalicelib.models.posting import parse_job_id
+from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -110,6 +112,17 @@ class DynamoDBBoardRepository:
         return ChangePage(
             records=[_record(item) for item in page.get("Items", [])], resume=page.get("LastEvaluatedKey")
         )
+
+    def posting(self, job_id: str) -> PostingRecord | None:
+        """The posting item behind a board id (any status), or None."""
+        account_id, posting_id = parse_job_id(job_id)
+        item = self._call(
+            self._table.get_item,
+            Key=posting_key(account_id, posting_id),
+            ProjectionExpression=_PROJECTION,
+            ExpressionAttributeNames=_NAMES,
+        ).get("Item")
+        return _record(item) if item else None
 
     def apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags:
         """Embloy token state of the employer and native-apply support of the account, in one request."""

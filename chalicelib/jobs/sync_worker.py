@@ -6,8 +6,10 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 from pydantic import ValidationError
 
-from chalicelib.deps import get_sync_idempotency
-from chalicelib.models.messages import SyncRequested
+from chalicelib.clock import isoformat, utcnow
+from chalicelib.deps import get_snapshot_requests, get_sync_idempotency
+from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.models.messages import SnapshotRequested, SyncRequested
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -36,3 +38,17 @@ def sync_account(event: SQSEvent) -> None:
             "sync message handled",
             extra={"account_id": message.account_id, "run_id": message.run_id, "outcome": report["outcome"]},
         )
+        if report.get("upserted") or report.get("closed"):
+            request_board_snapshot()
+
+
+def request_board_snapshot() -> None:
+    """Ask for a new board snapshot (debounced by the queue's delay); the schedule is the fallback."""
+    requests = get_snapshot_requests()
+    if requests is None:
+        return
+    try:
+        requests.request(SnapshotRequested(requested_at=isoformat(utcnow())))
+    except UpstreamUnavailableError as exc:
+        # The postings are written and the change feed carries them; only the next snapshot waits.
+        logger.warning("could not request a board snapshot", extra={"error_code": exc.code})

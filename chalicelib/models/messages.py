@@ -16,3 +16,12 @@ class SyncRequested(BaseModel):
     run_id: str
     mode: Literal["auto", "full", "delta"] = "auto"
     reason: Literal["schedule", "employer", "webhook", "operator"] = "schedule"
+
+
+class SnapshotRequested(BaseModel):
+    """Build a board snapshot covering changes up to `requested_at` (skipped if one already does)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    requested_at: str  # ISO 8601 UTC, as `changed_at` values are written
+    reason: Literal["sync", "operator"] = "sync"

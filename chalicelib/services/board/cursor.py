@@ -1,9 +1,11 @@
 """Opaque, self-validating page cursors.
 
-A cursor names a position in one query's ordering ("after the posting with this sort key, in this
-relevance tier") and the fingerprint of the query it belongs to, with an HMAC over both. The position
-is a sort key, not an offset, so paging stays free of duplicates and gaps while postings change. A
-cursor grants nothing: it can only move within the result set of the query it is presented with, and
+A cursor names a position in one query's ordering ("after the posting with this score and sort key",
+plus how many results came before it, a hint for the next fetch) and the fingerprint of the query it
+belongs to, with an HMAC over both. The position is a score and sort key, not an offset, so paging
+newest-first stays free of duplicates and gaps while postings change (by relevance too, as long as the
+scores of the postings involved do not move). A cursor grants nothing: it can only move within the
+result set of the query it is presented with, and
 it is refused (400) if altered or presented with another query. The HMAC key is derived from values
 every process of a deployment shares, so a cursor from one Lambda instance works on another.
 """
@@ -15,11 +17,12 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 
 from chalicelib.errors import InvalidRequestError
-from chalicelib.services.board.index import Plan, Position
+from chalicelib.services.board.engine import Plan, Position
 
-_VERSION = 1
+_VERSION = 2
 _MAX_CURSOR_LENGTH = 1024
 
 
@@ -34,7 +37,7 @@ def _unb64(text: str) -> bytes:
 def plan_fingerprint(plan: Plan) -> str:
     """Stable identity of a query (words, filters, ordering), independent of page size and cursor."""
     canonical = json.dumps(
-        [plan.terms, [[dim, sorted(keys)] for dim, keys in plan.filters], plan.relevance],
+        [plan.terms, [[dim, sorted(keys)] for dim, keys in plan.filters], plan.relevance, plan.prefix_last],
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
@@ -50,9 +53,9 @@ class CursorCodec:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
 
     def encode(self, plan: Plan, position: Position) -> str:
-        tier, (sort_value, job_id) = position
+        score, sort_key, seen = position
         payload = json.dumps(
-            {"v": _VERSION, "q": plan_fingerprint(plan), "t": tier, "k": [sort_value, job_id]},
+            {"v": _VERSION, "q": plan_fingerprint(plan), "k": [score, sort_key, seen]},
             separators=(",", ":"),
         ).encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
@@ -71,8 +74,8 @@ class CursorCodec:
             raise self._invalid()
         try:
             data = json.loads(payload)
-            version, fingerprint, tier = data["v"], data["q"], data["t"]
-            sort_value, job_id = data["k"]
+            version, fingerprint = data["v"], data["q"]
+            score, sort_key, seen = data["k"]
         except (ValueError, KeyError, TypeError) as exc:
             raise self._invalid() from exc
         if version != _VERSION or fingerprint != plan_fingerprint(plan):
@@ -81,11 +84,13 @@ class CursorCodec:
                 code="invalid_cursor",
                 fields={"cursor": "belongs to a different query"},
             )
-        if not (isinstance(tier, int) and 0 <= tier <= 2 and isinstance(sort_value, int)):
+        if not (isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)):
             raise self._invalid()
-        if not isinstance(job_id, str):
+        if not all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**64 for n in (sort_key, seen)
+        ):
             raise self._invalid()
-        return tier, (sort_value, job_id)
+        return float(score), sort_key, seen
 
     @staticmethod
     def _invalid() -> InvalidRequestError:

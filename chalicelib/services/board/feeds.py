@@ -8,9 +8,8 @@ from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 from chalicelib.services.board import shaping
-from chalicelib.services.board.index import Entry
+from chalicelib.services.board.engine import Hit
 
-_EXCERPT_CHARS = 300
 SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's per-file limit
 
 
@@ -24,37 +23,33 @@ def _attr(value: str) -> str:
     return escape(value, {'"': "&quot;"})
 
 
-def _excerpt(entry: Entry) -> str:
-    plain = " ".join(entry.posting.content_plain.split())
-    if len(plain) > _EXCERPT_CHARS:
-        plain = plain[:_EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
-    where = ", ".join(entry.summary["locations"]) or ("Remote" if entry.posting.remote else "")
-    head = " · ".join(part for part in (entry.posting.company, where) if part)
-    return f"{head}. {plain}" if plain else head
-
-
 def _rfc822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
-def rss(entries: Iterable[Entry], *, board_name: str, public_base_url: str, self_url: str) -> str:
+def rss(hits: Iterable[Hit], *, board_name: str, public_base_url: str, self_url: str) -> str:
     """An RSS 2.0 channel with one item per posting, newest first (same board, same bytes)."""
     items: list[str] = []
     newest: datetime | None = None
-    for entry in entries:
-        posting = entry.posting
-        url = shaping.job_url(public_base_url, posting.job_id)
-        posted = shaping.posted_at(posting)
+    for hit in hits:
+        summary = hit.summary
+        url = shaping.job_url(public_base_url, hit.job_id)
+        posted = (
+            datetime.fromisoformat(summary["posted_at"].replace("Z", "+00:00"))
+            if summary["posted_at"]
+            else None
+        )
         if posted and (newest is None or posted > newest):
             newest = posted
+        title = f"{summary['title']} at {summary['company']}"
         items.append(
             "<item>"
-            f"<title>{_text(f'{posting.title} at {posting.company}')}</title>"
+            f"<title>{_text(title)}</title>"
             f"<link>{_text(url)}</link>"
             f'<guid isPermaLink="true">{_text(url)}</guid>'
             + (f"<pubDate>{_rfc822(posted)}</pubDate>" if posted else "")
-            + f"<description>{_text(_excerpt(entry))}</description>"
-            + (f"<category>{_text(posting.department)}</category>" if posting.department else "")
+            + f"<description>{_text(hit.excerpt)}</description>"
+            + (f"<category>{_text(summary['department'])}</category>" if summary["department"] else "")
             + "</item>"
         )
     return (
@@ -70,18 +65,15 @@ def rss(entries: Iterable[Entry], *, board_name: str, public_base_url: str, self
     )
 
 
-def sitemap(entries: Iterable[Entry], *, public_base_url: str) -> str:
+def sitemap(hits: Iterable[Hit], *, public_base_url: str) -> str:
     """A sitemap with one <url> per live posting and its last modification date."""
     urls: list[str] = []
-    for entry in entries:
-        posting = entry.posting
-        url = shaping.job_url(public_base_url, posting.job_id)
-        modified = posting.updated_at or posting.changed_at or shaping.posted_at(posting)
-        lastmod = (
-            f"<lastmod>{modified.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>"
-            if modified
-            else ""
-        )
+    for hit in hits:
+        url = shaping.job_url(public_base_url, hit.job_id)
+        lastmod = ""
+        if hit.lastmod:
+            modified = datetime.fromisoformat(hit.lastmod.replace("Z", "+00:00"))
+            lastmod = f"<lastmod>{modified.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>"
         urls.append(f"<url><loc>{_text(url)}</loc>{lastmod}</url>")
         if len(urls) >= SITEMAP_MAX_URLS:
             break

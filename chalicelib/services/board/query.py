@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.errors import InvalidRequestError
-from chalicelib.services.board.index import Plan
-from chalicelib.services.board.text import key, tokens
+from chalicelib.services.board.engine import Plan, query_words
+from chalicelib.services.board.text import key
 
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 12
@@ -70,7 +70,7 @@ class BoardQuery(BaseModel):
 
     def plan(self) -> Plan:
         """The normalised index plan: folded words, filter keys per dimension, ordering."""
-        terms = tuple(dict.fromkeys(tokens(self.q or "")))
+        terms = tuple(query_words(self.q or ""))
         if len(terms) > MAX_QUERY_WORDS:
             raise InvalidRequestError(
                 f"q: use at most {MAX_QUERY_WORDS} words", fields={"q": f"more than {MAX_QUERY_WORDS} words"}
@@ -86,4 +86,6 @@ class BoardQuery(BaseModel):
                 keys = {key(value) for value in values}  # "" matches nothing
             filters.append((dim, tuple(sorted(keys))))
         relevance = bool(terms) and self.sort != "newest"
-        return Plan(terms=terms, filters=tuple(filters), relevance=relevance)
+        # "pyth" is matched as a prefix while it is being typed; "data " (a space after) is a whole word.
+        prefix_last = bool(terms) and not (self.q or "")[-1:].isspace()
+        return Plan(terms=terms, filters=tuple(filters), relevance=relevance, prefix_last=prefix_last)

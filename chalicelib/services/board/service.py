@@ -1,72 +1,58 @@
-"""BoardService: the live board kept in memory per process, refreshed from the change feed.
+"""BoardService: the live board per process, opened from the newest snapshot and kept fresh from the feed.
 
-Cold start: one pass over the sparse live index (every shard). Afterwards a request runs at most
-`queries_per_request` change-feed queries (default one): the stalest shard whose last refresh is older
-than `refresh_seconds`, or a shard with an unfinished page. Each query reads `changed_at > newest seen -
-overlap`, so writers whose clocks lag a little are still picked up; versions already applied are skipped
-without decoding. Search, filters, facets, paging and feeds then run on the in-memory index.
+Cold start: read the snapshot pointer, download the snapshot's files, open them (milliseconds), then read
+the change feed after the snapshot's `changes_after`. Warm: whenever the last catch-up is older than
+`refresh_seconds`, the next request first reads every shard's change feed (in parallel, at most
+`pages_per_refresh` pages per shard) and applies what changed, so a sync's writes are on every warm
+process within `refresh_seconds` of its next request, however quiet the board. Every
+`snapshot_check_seconds` it also looks at the pointer and moves to a newer snapshot once it has applied
+`snapshot_switch_changes` changes of its own. The request path never rebuilds the index from items.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import AppError, NotFoundError
-from chalicelib.models.posting import Posting
+from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
 from chalicelib.services.board import feeds, json_ld, shaping
 from chalicelib.services.board.cursor import CursorCodec, plan_fingerprint
-from chalicelib.services.board.index import BoardIndex, Entry, Plan, make_entry
+from chalicelib.services.board.engine import (
+    FORMAT_VERSION,
+    BoardEngine,
+    Hit,
+    Plan,
+    board_document,
+    changed_ms_of,
+)
 from chalicelib.services.board.query import BoardQuery
+from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
+from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
 
-_SHAPE_VERSION = "1"  # bump when response shapes change, so cached ETags stop matching
-
-
-@dataclass(frozen=True, slots=True)
-class PostingRecord:
-    """A posting item as the board reads it; `load` decodes the full posting only when needed."""
-
-    job_id: str
-    status: str
-    changed_key: str  # `{changed_at}#{job_id}`: the change feed's sort key for this version
-    content_hash: str
-    load: Callable[[], Posting]
-
-    @property
-    def changed_at(self) -> str:
-        return self.changed_key.partition("#")[0]
-
-
-@dataclass(frozen=True, slots=True)
-class ChangePage:
-    records: list[PostingRecord]
-    resume: Any | None  # where the same query continues, when the page was cut short
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyFlags:
-    """What the employer profile and account sync state say about applying."""
-
-    embloy_configured: bool = False
-    embloy_needs_renewal: bool = False
-    native_apply_unsupported: bool = False
+_SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
+_BEGINNING = "0000"  # sorts before every change-feed key: "everything"
 
 
 class BoardSource(Protocol):
-    """The board's reads from storage (DynamoDB in production)."""
+    """The board's reads from the table (DynamoDB in production)."""
 
     shards: int
 
-    def load_live(self) -> Iterable[PostingRecord]: ...
-
     def changes(self, shard: int, after: str, resume: Any | None) -> ChangePage: ...
+
+    def posting(self, job_id: str) -> PostingRecord | None: ...
 
     def apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags: ...
 
@@ -74,8 +60,7 @@ class BoardSource(Protocol):
 @dataclass(slots=True)
 class _Feed:
     shard: int
-    newest_seen: str  # changed_at of the newest change read on this shard (or the cold-load start)
-    refreshed_at: float
+    newest_seen: str  # changed_at of the newest change read on this shard (or the snapshot's horizon)
     after: str = ""  # the lower bound of the query in progress
     resume: Any | None = None
 
@@ -95,10 +80,12 @@ class BoardResponse:
 
 @dataclass(slots=True)
 class BoardStats:
-    cold_loads: int = 0
+    cold_opens: int = 0
+    snapshot_switches: int = 0
     refresh_queries: int = 0
     applied_changes: int = 0
     skipped_changes: int = 0
+    bad_records: int = 0
     refresh_failures: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -113,143 +100,211 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 class BoardService:
-    """Search, detail and feeds over an in-memory copy of the live board."""
+    """Search, detail and feeds over the process's copy of the live board."""
 
     def __init__(
         self,
         source: BoardSource,
+        snapshots: SnapshotStore,
         *,
+        local_directory: Path,
         public_base_url: str,
         board_name: str,
         cursor_key: bytes,
         embloy_providers: Iterable[str],
         refresh_seconds: float = 5.0,
-        queries_per_request: int = 1,
+        pages_per_refresh: int = 5,
         overlap_seconds: float = 30.0,
+        snapshot_check_seconds: float = 60.0,
+        snapshot_switch_changes: int = 500,
         apply_flags_max_age_seconds: float = 60.0,
         facet_limit: int = 100,
         feed_limit: int = 50,
-        freeze_gc_after_load: bool = False,
         clock: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._source = source
+        self._snapshots = snapshots
+        self._local = local_directory
         self._public_base_url = public_base_url.rstrip("/")
         self._board_name = board_name
         self._cursors = CursorCodec(cursor_key)
         self._embloy_providers = frozenset(p.lower() for p in embloy_providers)
         self._refresh_seconds = refresh_seconds
-        self._queries_per_request = queries_per_request
+        self._pages_per_refresh = pages_per_refresh
         self._overlap = timedelta(seconds=overlap_seconds)
+        self._snapshot_check_seconds = snapshot_check_seconds
+        self._snapshot_switch_changes = snapshot_switch_changes
         self._apply_flags_max_age = apply_flags_max_age_seconds
         self._facet_limit = facet_limit
         self._feed_limit = feed_limit
-        self._freeze_gc = freeze_gc_after_load
         self._clock = clock
         self._monotonic = monotonic
-        self._index: BoardIndex | None = None
-        self._versions: dict[str, str] = {}  # job_id -> changed_key of the newest version applied
+        self._engine: BoardEngine | None = None
+        self._manifest: SnapshotManifest | None = None
         self._feeds: list[_Feed] = []
+        self._versions: dict[str, str] = {}  # job_id -> changed_key applied since the snapshot was opened
+        self._changes_since_open = 0
+        self._refreshed_at = 0.0
+        self._checked_at = 0.0
+        self._behind = False
+        self._opened = 0
+        self._pool: ThreadPoolExecutor | None = None
         self._apply_cache: dict[tuple[str, str], tuple[float, ApplyFlags]] = {}
         self._sitemap: tuple[str, str] | None = None
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
-        # Lambda serves one request at a time; `chalice local` may not, and the index is mutated in place.
+        # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
         self._lock = threading.RLock()
         self.stats = BoardStats()
 
     # ---- freshness ----------------------------------------------------------------------------------
-    def board(self) -> BoardIndex:
-        """The index, loaded on first use and refreshed when due (at most one query per request)."""
+    def board(self) -> BoardEngine:
+        """The engine, opened on first use and caught up with the change feed when due."""
         with self._lock:
-            if self._index is None:
-                self._cold_load()
-                assert self._index is not None
-                return self._index
-            for _ in range(self._queries_per_request):
-                feed = min(self._feeds, key=lambda f: (f.resume is None, f.refreshed_at))
-                if feed.resume is None and self._monotonic() - feed.refreshed_at < self._refresh_seconds:
-                    break
-                try:
-                    self._refresh(feed)
-                except AppError as exc:
-                    # A failing refresh must not take the board down: serve what we have, retry later.
-                    self.stats.refresh_failures += 1
-                    feed.refreshed_at = self._monotonic()
-                    logger.warning(
-                        "board refresh failed", extra={"error_code": exc.code, "shard": feed.shard}
-                    )
-                    break
-            return self._index
+            if self._engine is None:
+                self._open(self._snapshots.current())
+                self.stats.cold_opens += 1
+                self._catch_up(strict=True)
+            elif self._behind or self._monotonic() - self._refreshed_at >= self._refresh_seconds:
+                self._catch_up(strict=False)
+            assert self._engine is not None
+            return self._engine
 
-    def _cold_load(self) -> None:
-        started_at = isoformat(self._clock())
+    @property
+    def snapshot(self) -> SnapshotManifest | None:
+        return self._manifest
+
+    def _open(self, manifest: SnapshotManifest | None) -> None:
+        """Open `manifest`'s snapshot (or an empty board when there is none yet) in a fresh directory."""
+        self._opened += 1
+        directory = self._local / f"board-{os.getpid()}-{self._opened}"
         started = time.perf_counter()
-        records = [record for record in self._source.load_live() if record.status == "live"]
-        fetched = time.perf_counter()
-        entries: list[Entry] = []
-        for record in records:
-            self._versions[record.job_id] = record.changed_key
-            entries.append(self._entry(record))
-        decoded = time.perf_counter()
-        self._index = BoardIndex(entries, facet_limit=self._facet_limit)
-        indexed = time.perf_counter()
-        now = self._monotonic()
-        self._feeds = [_Feed(shard, started_at, now) for shard in range(self._source.shards)]
-        self.stats.cold_loads += 1
-        if self._freeze_gc:
-            # The board is millions of long-lived objects: keep the cyclic GC from walking them on every
-            # full collection (a multi-millisecond pause in the middle of a request otherwise).
-            import gc
+        if manifest is not None and manifest.format != FORMAT_VERSION:
+            logger.warning("ignoring a snapshot of another format", extra={"version": manifest.version})
+            manifest = None
+        if manifest is None:
+            fingerprint = BoardEngine.create(directory)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir(parents=True)
+            self._snapshots.download(manifest, directory)
+            fingerprint = manifest.fingerprint
+        downloaded = time.perf_counter()
+        engine = BoardEngine(directory, fingerprint=fingerprint, facet_limit=self._facet_limit)
+        opened = time.perf_counter()
+        previous, self._engine, self._manifest = self._engine, engine, manifest
+        if previous is not None:
+            previous.close()
+            shutil.rmtree(previous.directory, ignore_errors=True)
+        horizon = manifest.changes_after if manifest is not None else _BEGINNING
+        self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
+        self._versions = {}
+        self._changes_since_open = 0
+        self._checked_at = self._monotonic()
+        self.stats.extra.update(download_seconds=downloaded - started, open_seconds=opened - downloaded)
 
-            gc.collect()
-            gc.freeze()
-        self.stats.extra.update(
-            cold_fetch_seconds=fetched - started,
-            cold_decode_seconds=decoded - fetched,
-            cold_index_seconds=indexed - decoded,
-            cold_gc_seconds=time.perf_counter() - indexed,
-        )
+    def _maybe_switch(self) -> None:
+        """Move to a newer snapshot once enough changes piled up on top of ours (or we had none)."""
+        self._checked_at = self._monotonic()
+        current = self._snapshots.current()
+        if current is None or current.format != FORMAT_VERSION:
+            return
+        ours = self._manifest
+        if ours is not None and (
+            current.changes_after <= ours.changes_after
+            or self._changes_since_open < self._snapshot_switch_changes
+        ):
+            return
+        self._open(current)
+        self.stats.snapshot_switches += 1
 
-    def _refresh(self, feed: _Feed) -> None:
-        assert self._index is not None
-        if feed.resume is None:
-            newest = datetime.fromisoformat(feed.newest_seen.replace("Z", "+00:00"))
-            # A writer whose clock runs ahead must not move our read point past changes still to come.
-            newest = min(newest, self._clock())
-            feed.after = isoformat(newest - self._overlap)
-        page = self._source.changes(feed.shard, feed.after, feed.resume)
-        self.stats.refresh_queries += 1
-        for record in page.records:
-            self._apply(record)
-            feed.newest_seen = max(feed.newest_seen, record.changed_at)
-        feed.resume = page.resume
-        if page.resume is None:
-            feed.refreshed_at = self._monotonic()
+    def _catch_up(self, *, strict: bool) -> None:
+        """Read every shard's change feed (in parallel) and apply it; on failure keep serving, unless
+        this is the cold open (`strict`), which then fails with 503 and is retried by the next request."""
+        started = time.perf_counter()
+        try:
+            if self._monotonic() - self._checked_at >= self._snapshot_check_seconds:
+                self._maybe_switch()
+            pages = self._read_feeds()
+        except AppError as exc:
+            if strict:
+                self._engine = None
+                raise
+            self.stats.refresh_failures += 1
+            self._refreshed_at = self._monotonic()
+            logger.warning("board refresh failed", extra={"error_code": exc.code})
+            return
+        assert self._engine is not None
+        for records in pages:
+            for record in records:
+                self._apply(record)
+        self._engine.commit()
+        self._behind = any(feed.resume is not None for feed in self._feeds)
+        self._refreshed_at = self._monotonic()
+        self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
+
+    def _read_feeds(self) -> list[list[PostingRecord]]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._feeds)), thread_name_prefix="board")
+        return list(self._pool.map(self._read_feed, self._feeds))
+
+    def _read_feed(self, feed: _Feed) -> list[PostingRecord]:
+        records: list[PostingRecord] = []
+        for _ in range(self._pages_per_refresh):
+            if feed.resume is None:
+                newest = feed.newest_seen
+                if newest != _BEGINNING:
+                    moment = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+                    # A writer whose clock runs ahead must not move our read point past changes to come.
+                    newest = isoformat(min(moment, self._clock()) - self._overlap)
+                feed.after = newest
+            page = self._source.changes(feed.shard, feed.after, feed.resume)
+            self.stats.refresh_queries += 1
+            records.extend(page.records)
+            for record in page.records:
+                feed.newest_seen = max(feed.newest_seen, record.changed_at)
+            feed.resume = page.resume
+            if page.resume is None:
+                break
+        return records
 
     def _apply(self, record: PostingRecord) -> None:
-        assert self._index is not None
+        assert self._engine is not None
         known = self._versions.get(record.job_id)
         if known is not None and record.changed_key <= known:
             self.stats.skipped_changes += 1  # already applied (overlap re-read) or older than what we have
             return
+        if known is None:
+            version = self._engine.version(record.job_id)
+            if version is not None and changed_ms_of(record.changed_key) <= version.changed_ms:
+                self.stats.skipped_changes += 1  # the snapshot has this version (or a newer one)
+                return
         self._versions[record.job_id] = record.changed_key
-        self.stats.applied_changes += 1
-        if record.status == "live":
-            self._index.upsert(self._entry(record))
-        else:
-            self._index.remove(record.job_id)
+        if record.status != "live":
+            if self._engine.remove(record.job_id):
+                self._count_change()
+            return
+        try:
+            document = board_document(
+                record.load(), content_hash=record.content_hash, changed_key=record.changed_key
+            )
+        except Exception:
+            self.stats.bad_records += 1
+            logger.warning("skipping an undecodable posting", extra={"job_id": record.job_id})
+            return
+        self._engine.upsert(document)
+        self._count_change()
 
-    def _entry(self, record: PostingRecord) -> Entry:
-        return make_entry(
-            record.load(),
-            content_hash=record.content_hash,
-            changed_key=record.changed_key,
-            public_base_url=self._public_base_url,
-        )
+    def _count_change(self) -> None:
+        self._changes_since_open += 1
+        self.stats.applied_changes += 1
 
     def _etag(self, *parts: object) -> str:
         text = "|".join(str(part) for part in (self._etag_prefix, *parts))
         return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+    def _summary(self, hit: Hit) -> dict[str, Any]:
+        return {**hit.summary, "url": shaping.job_url(self._public_base_url, hit.job_id)}
 
     # ---- reads --------------------------------------------------------------------------------------
     def list_jobs(self, query: BoardQuery, *, if_none_match: str | None = None) -> BoardResponse:
@@ -257,14 +312,14 @@ class BoardService:
         with self._lock:
             plan = query.plan()
             position = self._cursors.decode(query.cursor, plan) if query.cursor else None
-            index = self.board()
-            etag = self._etag("jobs", index.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
+            engine = self.board()
+            etag = self._etag("jobs", engine.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None)
-            page = index.search(plan, after=position, limit=query.limit)
-            next_cursor = self._cursors.encode(plan, page.positions[-1]) if page.has_more else None
+            page = engine.search(plan, after=position, limit=query.limit)
+            next_cursor = self._cursors.encode(plan, page.hits[-1].position) if page.has_more else None
             body = {
-                "data": [entry.summary for entry in page.entries],
+                "data": [self._summary(hit) for hit in page.hits],
                 "next_cursor": next_cursor,
                 "total": page.total,
                 "facets": page.facets,
@@ -272,21 +327,27 @@ class BoardService:
             return BoardResponse(etag, body)
 
     def get_job(self, job_id: str, *, if_none_match: str | None = None) -> BoardResponse:
-        """`GET /jobs/{job_id}`: the full posting with apply options and JSON-LD; 404 unless live."""
+        """`GET /jobs/{job_id}`: the full posting (one read of its item) with apply options and JSON-LD."""
+        parse_job_id(job_id)  # 404 for anything that is not a board id, before any read
+        record = self._source.posting(job_id)
+        if record is None or record.status != "live":
+            raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
+        try:
+            posting = record.load()
+        except Exception as exc:
+            self.stats.bad_records += 1
+            logger.warning("skipping an undecodable posting", extra={"job_id": job_id})
+            raise NotFoundError("No such job, or it is no longer open.", code="job_not_found") from exc
         with self._lock:
-            entry = self.board().get(job_id)
-            if entry is None:
-                raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
-            posting = entry.posting
             apply = self.apply_options(posting)
-            etag = self._etag("job", job_id, entry.content_hash, apply["embloy"], apply["native"])
-            if etag_matches(if_none_match, etag):
-                return BoardResponse(etag, None)
-            url = shaping.job_url(self._public_base_url, job_id)
-            document = json_ld.job_posting(posting, url=url, direct_apply=apply["embloy"] or apply["native"])
-            return BoardResponse(
-                etag, shaping.detail(posting, self._public_base_url, apply=apply, json_ld=document)
-            )
+        etag = self._etag("job", job_id, record.content_hash, apply["embloy"], apply["native"])
+        if etag_matches(if_none_match, etag):
+            return BoardResponse(etag, None)
+        url = shaping.job_url(self._public_base_url, job_id)
+        document = json_ld.job_posting(posting, url=url, direct_apply=apply["embloy"] or apply["native"])
+        return BoardResponse(
+            etag, shaping.detail(posting, self._public_base_url, apply=apply, json_ld=document)
+        )
 
     def apply_options(self, posting: Posting) -> dict[str, Any]:
         """{"embloy", "native", "external_url"} for a posting (flags cached per employer and account)."""
@@ -318,13 +379,13 @@ class BoardService:
             plan = query.plan()
             plan = Plan(terms=plan.terms, filters=plan.filters, relevance=False)
             limit = query.limit if "limit" in query.model_fields_set else self._feed_limit
-            index = self.board()
-            etag = self._etag("rss", index.fingerprint, plan_fingerprint(plan), limit, self_url)
+            engine = self.board()
+            etag = self._etag("rss", engine.fingerprint, plan_fingerprint(plan), limit, self_url)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None, "application/rss+xml; charset=utf-8")
-            page = index.search(plan, after=None, limit=limit, facets=False)
+            page = engine.search(plan, after=None, limit=limit, facets=False)
             document = feeds.rss(
-                page.entries,
+                page.hits,
                 board_name=self._board_name,
                 public_base_url=self._public_base_url,
                 self_url=self_url,
@@ -334,10 +395,11 @@ class BoardService:
     def sitemap(self, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /sitemap.xml`: every live posting's page (rendered once per board version)."""
         with self._lock:
-            index = self.board()
-            etag = self._etag("sitemap", index.fingerprint)
+            engine = self.board()
+            etag = self._etag("sitemap", engine.fingerprint)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None, "application/xml; charset=utf-8")
             if self._sitemap is None or self._sitemap[0] != etag:
-                self._sitemap = (etag, feeds.sitemap(index.entries(), public_base_url=self._public_base_url))
+                hits = engine.newest(feeds.SITEMAP_MAX_URLS)
+                self._sitemap = (etag, feeds.sitemap(hits, public_base_url=self._public_base_url))
             return BoardResponse(etag, self._sitemap[1], "application/xml; charset=utf-8")

@@ -1,0 +1,99 @@
+"""Board snapshots on S3, and the pointer to the current one as one item of the application table.
+
+Files: `s3://{bucket}/{prefix}{version}/{name}` (immutable once written; a lifecycle rule expires old
+versions). Pointer: `BOARD` / `SNAPSHOT` with the manifest as JSON and `changes_after`, replaced only by a
+snapshot complete to a later time (conditional write), so an older build finishing late never wins.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.services.board.snapshot import SnapshotManifest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
+POINTER_KEY = {"PK": "BOARD", "SK": "SNAPSHOT"}
+_TRANSFER_THREADS = 8
+
+
+def _unavailable(what: str) -> UpstreamUnavailableError:
+    return UpstreamUnavailableError(
+        f"The job board's {what} is not answering; try again shortly.", code="board_unavailable"
+    )
+
+
+class S3SnapshotStore:
+    """SnapshotStore on S3 (files) and DynamoDB (pointer)."""
+
+    def __init__(self, s3_client: S3Client, table: Table, *, bucket: str, prefix: str) -> None:
+        self._s3 = s3_client
+        self._table = table
+        self._bucket = bucket
+        self._prefix = prefix
+
+    def _key(self, manifest: SnapshotManifest, name: str) -> str:
+        return f"{self._prefix}{manifest.version}/{name}"
+
+    def current(self) -> SnapshotManifest | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            item = self._table.get_item(Key=POINTER_KEY, ConsistentRead=True).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("storage") from exc
+        if not item:
+            return None
+        return SnapshotManifest.from_dict(json.loads(str(item["manifest"])))
+
+    def _transfer(self, operation: Any, jobs: list[tuple[Any, ...]]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            with ThreadPoolExecutor(max_workers=_TRANSFER_THREADS) as pool:
+                list(pool.map(lambda job: operation(*job), jobs))
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("snapshot storage") from exc
+
+    def download(self, manifest: SnapshotManifest, directory: Path) -> None:
+        jobs = [(self._bucket, self._key(manifest, f.name), str(directory / f.name)) for f in manifest.files]
+        self._transfer(self._s3.download_file, jobs)
+        for file in manifest.files:
+            if (directory / file.name).stat().st_size != file.size:
+                raise _unavailable("snapshot storage")
+
+    def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
+        jobs = [(str(directory / f.name), self._bucket, self._key(manifest, f.name)) for f in manifest.files]
+        self._transfer(self._s3.upload_file, jobs)
+        # A copy of the manifest beside the files, for operators (the pointer item is what processes read).
+        body = json.dumps(manifest.to_dict(), indent=1).encode()
+        key = self._key(manifest, "manifest.json")
+        self._transfer(lambda: self._s3.put_object(Bucket=self._bucket, Key=key, Body=body), [()])
+
+    def publish(self, manifest: SnapshotManifest) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._table.put_item(
+                Item={
+                    **POINTER_KEY,
+                    "version": manifest.version,
+                    "changes_after": manifest.changes_after,
+                    "manifest": json.dumps(manifest.to_dict(), separators=(",", ":")),
+                },
+                ConditionExpression="attribute_not_exists(PK) OR changes_after < :after",
+                ExpressionAttributeValues={":after": manifest.changes_after},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable("storage") from exc
+        except BotoCoreError as exc:
+            raise _unavailable("storage") from exc
+        return True

@@ -1,0 +1,580 @@
+"""The board's search engine: a tantivy index of the live board, on local disk, one per process.
+
+Why tantivy: BM25 ranking, stemming, prefix and fuzzy term queries, and term aggregations (facet counts)
+run in Rust over immutable segment files, which a builder can compile off the request path and a process
+can open in milliseconds (see docs/board.md). Python only builds queries and shapes the page it returns.
+
+Fields (one document per live posting):
+- `title`, `body` (company, department, locations, content): stemmed words with frequencies (BM25);
+- `words`: unstemmed words of all of it, for prefix matching of the last query word and typo tolerance;
+- `compounds`: adjacent word pairs joined and stemmed, so `frontend` finds "front-end" and "front end";
+- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), exact terms;
+- `{dimension}`: display values, columnar ("fast") for facet counts;
+- `sort_key`: newest first (posted second << 31 | 31 bits of the job id's hash), unique in practice;
+- `changed_ms`, `fp`: the version on the board and its share of the board's content fingerprint;
+- `record`: the stored list summary, feed excerpt and sitemap date (orjson), never the full content.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import shutil
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from chalicelib.clock import isoformat
+from chalicelib.models.posting import Posting
+from chalicelib.services.board import shaping
+from chalicelib.services.board.text import key
+
+if TYPE_CHECKING:
+    import tantivy
+
+FORMAT_VERSION = 1  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
+DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
+
+TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
+EXACT_BONUS = 4.0  # a word found as written (after stemming) ranks above prefix and typo matches
+LOOSE_SCORE = 1.0  # constant score of a prefix or one-typo match of a word: below an exact match's bonus
+KNOWN_WORD_DOCS = 3  # a word in this many postings is taken as meant, not as a typo
+FACET_CACHE_SIZE = 256  # queries whose total and facet counts a process keeps (per board generation)
+MAX_EXPANSIONS = 30  # most index terms a prefix or a typo stands for (the most frequent win)
+PREFIX_MIN_LENGTH = 3  # the last word also matches as a prefix from this many letters ("pyth")
+FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "enginer")
+# Scores are multiplied by log2(2 + recency), recency in [0, RECENCY_WEIGHT) growing with the posting date:
+# at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
+RECENCY_WEIGHT = 0.01
+_EXCERPT_CHARS = 300
+_WORD, _STEM, _COMPOUND = "board_word", "board_stem", "board_compound"
+_WORD_PATTERN = r"[^\W_]+"
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+# (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
+# posting's place in "newest first", seen how many results precede it and it (a hint for the next page).
+Position = tuple[float, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzers:
+    word: tantivy.TextAnalyzer  # folded words, as typed
+    stem: tantivy.TextAnalyzer  # folded, English-stemmed words
+    compound: tantivy.TextAnalyzer  # stems whitespace-separated joined pairs
+
+    def register(self, index: tantivy.Index) -> None:
+        index.register_tokenizer(_WORD, self.word)
+        index.register_tokenizer(_STEM, self.stem)
+        index.register_tokenizer(_COMPOUND, self.compound)
+
+
+@functools.cache
+def analyzers() -> Analyzers:
+    import tantivy
+
+    def build(tokenizer: tantivy.Tokenizer, *, stem: bool) -> tantivy.TextAnalyzer:
+        builder = tantivy.TextAnalyzerBuilder(tokenizer).filter(tantivy.Filter.lowercase())
+        builder = builder.filter(tantivy.Filter.ascii_fold())
+        if stem:
+            builder = builder.filter(tantivy.Filter.stemmer("english"))
+        return builder.build()
+
+    return Analyzers(
+        word=build(tantivy.Tokenizer.regex(_WORD_PATTERN), stem=False),
+        stem=build(tantivy.Tokenizer.regex(_WORD_PATTERN), stem=True),
+        compound=build(tantivy.Tokenizer.whitespace(), stem=True),
+    )
+
+
+@functools.cache
+def schema() -> tantivy.Schema:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("title", tokenizer_name=_STEM, index_option="freq")
+    builder.add_text_field("body", tokenizer_name=_STEM, index_option="freq")
+    builder.add_text_field("words", tokenizer_name=_WORD, index_option="basic")
+    builder.add_text_field("compounds", tokenizer_name=_COMPOUND, index_option="freq")
+    builder.add_text_field("job_id", tokenizer_name="raw", index_option="basic")
+    for dim in DIMENSIONS:
+        builder.add_text_field(f"f_{dim}", tokenizer_name="raw", index_option="basic")
+        builder.add_text_field(dim, tokenizer_name="raw", index_option="basic", fast=True)
+    builder.add_unsigned_field("sort_key", indexed=True, fast=True)
+    builder.add_float_field("recency", fast=True)
+    builder.add_integer_field("changed_ms", fast=True)
+    builder.add_unsigned_field("fp", fast=True)
+    builder.add_bytes_field("record", stored=True)
+    return builder.build()
+
+
+# ---- documents -------------------------------------------------------------------------------------
+def sort_key_of(posting: Posting) -> int:
+    posted = shaping.posted_at(posting)
+    seconds = max(int(posted.timestamp()), 0) if posted else 0
+    tie = int.from_bytes(hashlib.blake2b(posting.job_id.encode(), digest_size=4).digest(), "big") >> 1
+    return (seconds << 31) | tie
+
+
+def fingerprint_of(job_id: str, content_hash: str) -> int:
+    digest = hashlib.blake2b(f"{job_id}\n{content_hash}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def changed_ms_of(changed_key: str) -> int:
+    """Milliseconds of a change-feed key's timestamp (`2026-11-20T12:00:00.000Z#job`)."""
+    from datetime import datetime
+
+    stamp = changed_key.partition("#")[0]
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _excerpt(posting: Posting, locations: list[str]) -> str:
+    plain = " ".join(posting.content_plain.split())
+    if len(plain) > _EXCERPT_CHARS:
+        plain = plain[:_EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+    where = ", ".join(locations) or ("Remote" if posting.remote else "")
+    head = " · ".join(part for part in (posting.company, where) if part)
+    return f"{head}. {plain}" if plain else head
+
+
+def _pairs(text: str) -> str:
+    words = analyzers().word.analyze(text)
+    return " ".join(first + second for first, second in itertools.pairwise(words))
+
+
+@dataclass(frozen=True, slots=True)
+class BoardDocument:
+    """A posting as the engine stores it; `fingerprint` is its share of the board's fingerprint."""
+
+    job_id: str
+    document: tantivy.Document
+    fingerprint: int
+    changed_ms: int
+
+
+def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> BoardDocument:
+    """The engine's document for a live posting (the summary is stored without its URL)."""
+    import tantivy
+
+    summary = shaping.summary(posting, "")
+    del summary["url"]
+    locations: list[str] = list(dict.fromkeys(summary["locations"]))
+    modified = posting.updated_at or posting.changed_at or shaping.posted_at(posting)
+    record = {
+        "summary": summary,
+        "excerpt": _excerpt(posting, summary["locations"]),
+        "lastmod": isoformat(modified) if modified else None,
+    }
+    meta = [posting.company, posting.department or "", *locations]
+    document = tantivy.Document()
+    document.add_text("title", posting.title)
+    document.add_text("body", "\n".join(meta))
+    document.add_text("body", posting.content_plain)
+    for text in (posting.title, *meta, posting.content_plain):
+        if text:
+            document.add_text("words", text)
+            document.add_text("compounds", _pairs(text))
+    document.add_text("job_id", posting.job_id)
+    displays: dict[str, list[str]] = {
+        "company": [posting.company] if posting.company else [],
+        "employment_type": [posting.employment_type] if posting.employment_type else [],
+        "location": locations,
+        "remote": ["true" if posting.remote else "false"],
+        "provider": [posting.provider.lower()] if posting.provider else [],
+        "department": [posting.department] if posting.department else [],
+    }
+    for dim, values in displays.items():
+        keys = dict.fromkeys(key(value) for value in values)
+        if dim == "location":  # "Berlin, Germany" is also found by "Berlin" and "Germany"
+            for value in values:
+                keys.update(dict.fromkeys(key(part) for part in value.split(",")))
+        for value in values:
+            document.add_text(dim, value)
+        for filter_key in keys:
+            if filter_key:
+                document.add_text(f"f_{dim}", filter_key)
+    fingerprint = fingerprint_of(posting.job_id, content_hash)
+    changed_ms = changed_ms_of(changed_key)
+    sort_key = sort_key_of(posting)
+    document.add_unsigned("sort_key", sort_key)
+    document.add_float("recency", RECENCY_WEIGHT * sort_key / 2**64)
+    document.add_integer("changed_ms", changed_ms)
+    document.add_unsigned("fp", fingerprint)
+    document.add_bytes("record", orjson.dumps(record))
+    return BoardDocument(posting.job_id, document, fingerprint, changed_ms)
+
+
+# ---- queries ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A normalised query: words that must all match, filters (OR within, AND across), ordering."""
+
+    terms: tuple[str, ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dimension, filter keys), dimensions sorted
+    relevance: bool = False
+    prefix_last: bool = True  # the last word is still being typed (no space after it): match prefixes
+
+
+def _stemmed(word: str) -> str:
+    tokens = analyzers().stem.analyze(word)
+    return str(tokens[0]) if tokens else word
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {left + right[1:] for left, right in splits if right}
+    edits.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
+    edits.update(left + char + right[1:] for left, right in splits if right for char in _ALPHABET)
+    edits.update(left + char + right for left, right in splits for char in _ALPHABET)
+    edits.discard(word)
+    return edits
+
+
+def query_words(text: str) -> list[str]:
+    """The folded words of a query, as the index's `words` field holds them."""
+    return list(dict.fromkeys(analyzers().word.analyze(text))) if text else []
+
+
+@dataclass(slots=True)
+class Hit:
+    job_id: str
+    summary: dict[str, Any]  # without "url"
+    excerpt: str
+    lastmod: str | None
+    position: Position
+
+
+@dataclass(slots=True)
+class Page:
+    hits: list[Hit]
+    has_more: bool
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """What the engine holds of one posting: enough to decide whether a change is news."""
+
+    changed_ms: int
+    fingerprint: int
+
+
+class BoardEngine:
+    """Search over one tantivy index directory, plus in-place updates from the change feed.
+
+    Not thread-safe: the caller serialises access (one request at a time in Lambda).
+    """
+
+    def __init__(self, directory: Path, *, fingerprint: int = 0, facet_limit: int = 100) -> None:
+        import tantivy
+
+        self.directory = directory
+        self._tantivy = tantivy
+        self._index = tantivy.Index.open(str(directory))
+        analyzers().register(self._index)
+        self._schema = schema()
+        self._searcher = self._index.searcher()
+        self._writer: tantivy.IndexWriter | None = None
+        self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
+        self._facet_limit = facet_limit
+        self._fingerprint = fingerprint
+        self._facet_cache: OrderedDict[Any, tuple[int, int, dict[str, dict[str, int]]]] = OrderedDict()
+        self.generation = 0
+
+    @classmethod
+    def create(
+        cls, directory: Path, documents: Iterable[BoardDocument] = (), *, heap_bytes: int = 64_000_000
+    ) -> int:
+        """Write a new index of `documents` into an empty `directory`; returns the board fingerprint."""
+        import tantivy
+
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        index = tantivy.Index(schema(), path=str(directory))
+        analyzers().register(index)
+        writer = index.writer(heap_size=heap_bytes, num_threads=1)
+        fingerprint = 0
+        for document in documents:
+            writer.add_document(document.document)
+            fingerprint ^= document.fingerprint
+        writer.commit()
+        writer.wait_merging_threads()
+        return fingerprint
+
+    # ---- reads --------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self._searcher.num_docs)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content fingerprint of the whole board (same board, same value, in every process)."""
+        return f"{self._fingerprint:016x}{len(self):x}"
+
+    def _find(self, job_id: str) -> Any | None:
+        result = self._searcher.search(
+            self._tantivy.Query.term_query(self._schema, "job_id", job_id), 1, count=False
+        )
+        return result.hits[0][1] if result.hits else None
+
+    def version(self, job_id: str) -> Version | None:
+        if job_id in self._pending:
+            return self._pending[job_id]
+        address = self._find(job_id)
+        if address is None:
+            return None
+        changed = self._searcher.fast_field_values("changed_ms", [address])[0]
+        fingerprint = self._searcher.fast_field_values("fp", [address])[0]
+        return Version(changed_ms=int(changed or 0), fingerprint=int(fingerprint or 0))
+
+    def contains(self, job_id: str) -> bool:
+        return self._find(job_id) is not None
+
+    def _record(self, address: Any) -> dict[str, Any]:
+        record: dict[str, Any] = orjson.loads(self._searcher.doc(address).get_first("record") or b"{}")
+        return record
+
+    def _hit(self, address: Any, position: Position) -> Hit:
+        record = self._record(address)
+        summary = record["summary"]
+        return Hit(summary["job_id"], summary, record["excerpt"], record["lastmod"], position)
+
+    def newest(self, limit: int) -> Iterator[Hit]:
+        """Up to `limit` live postings, newest first (the sitemap)."""
+        page = self.search(Plan(), after=None, limit=limit, facets=False)
+        return iter(page.hits)
+
+    def search(self, plan: Plan, *, after: Position | None, limit: int, facets: bool = True) -> Page:
+        """The page after `after` (exclusive) of the plan's results, its total and facet counts."""
+        query = self._tantivy.Query
+        text = self._text_query(plan.terms, prefix_last=plan.prefix_last)
+        filters = {
+            dim: query.term_set_query(self._schema, f"f_{dim}", list(keys)) for dim, keys in plan.filters
+        }
+        full = self._all_of([text, *filters.values()])
+        if plan.relevance and text is not None:
+            hits, has_more = self._by_relevance(full, after, limit)
+        else:
+            hits, has_more = self._by_newest(full, after, limit)
+        if not facets:
+            return Page(hits=hits, has_more=has_more, total=-1)
+        total, counts = self._facets(plan, text, filters)
+        return Page(hits=hits, has_more=has_more, total=total, facets=counts)
+
+    def _all_of(self, queries: list[tantivy.Query | None]) -> tantivy.Query:
+        present = [q for q in queries if q is not None]
+        if not present:
+            return self._tantivy.Query.all_query()
+        if len(present) == 1:
+            return present[0]
+        must = self._tantivy.Occur.Must
+        return self._tantivy.Query.boolean_query([(must, q) for q in present])
+
+    def _text_query(self, words: tuple[str, ...], *, prefix_last: bool = True) -> tantivy.Query | None:
+        """Every word must match, in one of these ways (best first):
+        - as written, after stemming: BM25 with the title boosted, plus a constant bonus;
+        - as a compound: `frontend` finds "front-end"/"front end", and "front end" finds "frontend";
+        - loosely: the last word as a prefix ("pyth"), and a word of 5+ letters that the board does not
+          know with one typo ("pyhton"). Loose words are rewritten into the index's own terms (its term
+          dictionary, most frequent first) and score a constant below the exact bonus.
+        Equal scores are ordered newest first by the recency weight (see `RECENCY_WEIGHT`).
+        """
+        if not words:
+            return None
+        query, should, must = self._tantivy.Query, self._tantivy.Occur.Should, self._tantivy.Occur.Must
+        clauses: list[tantivy.Query] = []
+        for position, word in enumerate(words):
+            stem = _stemmed(word)
+            title = query.term_query(self._schema, "title", stem)
+            body = query.term_query(self._schema, "body", stem)
+            either = query.boolean_query([(should, title), (should, body)])
+            options = [
+                query.boost_query(title, TITLE_BOOST),
+                body,
+                query.const_score_query(either, EXACT_BONUS),
+            ]
+            joined = {stem}
+            for neighbour in (position - 1, position + 1):
+                if 0 <= neighbour < len(words):
+                    pair = (words[neighbour] + word) if neighbour < position else (word + words[neighbour])
+                    joined.add(_stemmed(pair))
+            compounds = query.term_set_query(self._schema, "compounds", sorted(joined))
+            options.append(query.const_score_query(compounds, EXACT_BONUS))
+            joined.discard(stem)
+            for field_name in ("title", "body") if joined else ():
+                pairs = query.term_set_query(self._schema, field_name, sorted(joined))
+                options.append(query.const_score_query(pairs, EXACT_BONUS))
+            loose = set(self._prefix_terms(word) if prefix_last and position == len(words) - 1 else ())
+            loose.update(self._typo_terms(word))
+            loose.discard(word)
+            if loose:
+                expanded = query.term_set_query(self._schema, "words", sorted(loose))
+                options.append(query.const_score_query(expanded, LOOSE_SCORE))
+            clauses.append(query.boolean_query([(should, option) for option in options]))
+        if len(clauses) == 1:
+            return clauses[0]
+        return query.boolean_query([(must, clause) for clause in clauses])
+
+    def _prefix_terms(self, word: str) -> list[str]:
+        if len(word) < PREFIX_MIN_LENGTH:
+            return []
+        found = self._searcher.terms_with_prefix("words", word, limit=MAX_EXPANSIONS)
+        return [str(term) for term, _ in found]
+
+    def _typo_terms(self, word: str) -> list[str]:
+        if len(word) < FUZZY_MIN_LENGTH or not word.isascii():
+            return []
+        frequency = self._searcher.doc_freq
+        if frequency("words", word) >= KNOWN_WORD_DOCS:
+            return []  # a word the board knows is not a typo ("react" must not also find "reach")
+        found = [(frequency("words", candidate), candidate) for candidate in _one_edit(word)]
+        found = [pair for pair in found if pair[0] > 0]
+        found.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [candidate for _, candidate in found[:MAX_EXPANSIONS]]
+
+    def _by_newest(self, full: tantivy.Query, after: Position | None, limit: int) -> tuple[list[Hit], bool]:
+        query = full
+        if after is not None:
+            below = self._tantivy.Query.range_query(
+                self._schema,
+                "sort_key",
+                self._tantivy.FieldType.Unsigned,
+                None,
+                after[1],
+                include_upper=False,
+            )
+            query = self._all_of([full, below])
+        result = self._searcher.search(query, limit + 1, count=False, order_by_field="sort_key")
+        seen = after[2] if after else 0
+        hits = [
+            self._hit(address, (0.0, int(sort_key), seen + number + 1))
+            for number, (sort_key, address) in enumerate(result.hits[:limit])
+        ]
+        return hits, len(result.hits) > limit
+
+    def _by_relevance(
+        self, full: tantivy.Query, after: Position | None, limit: int
+    ) -> tuple[list[Hit], bool]:
+        """Score order, newest first among equal scores. tantivy returns the top N by score; unless N
+        covers every match, the N-th score is left out (it may continue beyond N), so a page never splits
+        equal scores wrongly. `after` names the last posting shown; its `seen` sizes the first fetch."""
+        fetch = (after[2] if after else 0) + limit + 33
+        while True:
+            result = self._searcher.search(full, fetch, count=False, weight_by_field="recency")
+            addresses = [address for _, address in result.hits]
+            sort_keys = self._searcher.fast_field_values("sort_key", addresses)
+            ranked = sorted(
+                (
+                    (float(score), int(sort_key or 0), address)
+                    for (score, address), sort_key in zip(result.hits, sort_keys, strict=True)
+                ),
+                key=lambda item: (-item[0], -item[1]),
+            )
+            complete = len(ranked) < fetch
+            if not complete:
+                boundary = ranked[-1][0]
+                ranked = [item for item in ranked if item[0] > boundary]
+            start = 0
+            if after is not None:
+                start = next(
+                    (n for n, (score, key, _) in enumerate(ranked) if (score, key) < (after[0], after[1])),
+                    len(ranked),
+                )
+            if complete or len(ranked) - start > limit:
+                break
+            fetch *= 4
+        chosen = ranked[start : start + limit]
+        hits = [
+            self._hit(address, (score, sort_key, start + number + 1))
+            for number, (score, sort_key, address) in enumerate(chosen)
+        ]
+        return hits, len(ranked) - start > limit
+
+    def _facets(
+        self, plan: Plan, text: tantivy.Query | None, filters: dict[str, tantivy.Query]
+    ) -> tuple[int, dict[str, dict[str, int]]]:
+        """The total, and counts per value of each dimension with the *other* dimensions' filters applied.
+
+        Cached per board generation and query (words and filters, not the page): the next pages of a
+        query and a popular query's repeats cost only their page.
+        """
+        cache_key = (plan.terms, plan.prefix_last, plan.filters)
+        cached = self._facet_cache.get(cache_key)
+        if cached is not None and cached[0] == self.generation:
+            self._facet_cache.move_to_end(cache_key)
+            return cached[1], cached[2]
+        counts: dict[str, dict[str, int]] = {}
+        shared = [dim for dim in DIMENSIONS if dim not in filters]
+        total = self._aggregate(self._all_of([text, *filters.values()]), shared, counts)
+        for dim in filters:
+            others = [bits for other, bits in filters.items() if other != dim]
+            self._aggregate(self._all_of([text, *others]), [dim], counts)
+        ordered = {dim: counts[dim] for dim in DIMENSIONS}
+        self._facet_cache[cache_key] = (self.generation, total, ordered)
+        if len(self._facet_cache) > FACET_CACHE_SIZE:
+            self._facet_cache.popitem(last=False)
+        return total, ordered
+
+    def _aggregate(self, query: tantivy.Query, dims: list[str], into: dict[str, dict[str, int]]) -> int:
+        """Adds the value counts of `dims` over `query`'s matches to `into`; returns how many match."""
+        spec: dict[str, Any] = {
+            dim: {"terms": {"field": dim, "size": self._facet_limit, "segment_size": 1_000_000}}
+            for dim in dims
+        }
+        spec["_total"] = {"value_count": {"field": "sort_key"}}
+        result = self._searcher.aggregate(query, spec)
+        for dim in dims:
+            buckets = sorted(
+                ((int(b["doc_count"]), str(b["key"])) for b in result[dim]["buckets"]),
+                key=lambda pair: (-pair[0], pair[1]),
+            )
+            into[dim] = {value: count for count, value in buckets if count > 0}
+        return int(result["_total"]["value"] or 0)
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self._index.writer(heap_size=16_000_000, num_threads=1)
+        return self._writer
+
+    def upsert(self, document: BoardDocument) -> None:
+        """Put a posting on the board or replace its version (visible after `commit`)."""
+        previous = self.version(document.job_id)
+        writer = self._open_writer()
+        if previous is not None:
+            writer.delete_documents_by_term("job_id", document.job_id)
+            self._fingerprint ^= previous.fingerprint
+        writer.add_document(document.document)
+        self._fingerprint ^= document.fingerprint
+        self._pending[document.job_id] = Version(document.changed_ms, document.fingerprint)
+
+    def remove(self, job_id: str) -> bool:
+        """Take a posting off the board (visible after `commit`); False if it was not on it."""
+        previous = self.version(job_id)
+        if previous is None:
+            return False
+        self._open_writer().delete_documents_by_term("job_id", job_id)
+        self._fingerprint ^= previous.fingerprint
+        self._pending[job_id] = None
+        return True
+
+    def commit(self) -> None:
+        """Make pending changes visible to searches."""
+        if not self._pending or self._writer is None:
+            return
+        self._writer.commit()
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        self._pending.clear()
+        self.generation += 1
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer = None
