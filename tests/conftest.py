@@ -39,7 +39,9 @@ from chalicelib.settings import get_settings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _isolate() -> Iterator[None]:
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Each test's board process unpacks snapshots into its own directory.
+    monkeypatch.setenv("BOARD_LOCAL_DIRECTORY", str(tmp_path_factory.mktemp("board")))
     yield
     deps.reset_dependencies()
     get_settings.cache_clear()
@@ -56,6 +58,11 @@ def aws() -> Iterator[None]:
         settings = get_settings()
         client.create_table(**create_table_kwargs(settings.table_name))
         client.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
+        s3 = boto3.client("s3")
+        s3.create_bucket(
+            Bucket=settings.board_snapshot_bucket,
+            CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_DEFAULT_REGION"]},  # type: ignore[typeddict-item]
+        )
         yield
 
 

@@ -141,7 +141,5 @@ def update_posting(posting: Posting, at: datetime | None = None, **changes: Any)
 
 @pytest.fixture(autouse=True)
 def board_refreshes_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Import into a test module: the board refreshes every shard on every request (no waiting)."""
+    """Import into a test module: the board reads every shard's change feed on every request (no waiting)."""
     monkeypatch.setenv("BOARD_REFRESH_SECONDS", "0")
-    monkeypatch.setenv("BOARD_REFRESH_QUERIES_PER_REQUEST", "4")
-    monkeypatch.setenv("BOARD_FREEZE_GC", "false")

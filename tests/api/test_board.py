@@ -273,7 +273,25 @@ def test_warm_list_requests_cost_no_dynamodb_request_when_fresh(client: Any, mon
     )
     get(client, "/jobs")
     cold = list(calls)
-    assert cold == ["Query"] * 4  # one per live-index shard
+    assert cold == ["GetItem"] + ["Query"] * 4  # the snapshot pointer, then one change-feed page per shard
     for query in ("", "?q=engineer", "?remote=true", "?limit=1"):
         get(client, f"/jobs{query}")
     assert calls == cold
+
+
+def test_a_cold_process_serves_the_published_snapshot_from_s3(client: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("BOARD_REFRESH_SECONDS", "3600")
+    get_settings.cache_clear()
+    first, second = put_postings(make_posting("Snapshot Engineer"), make_posting("Other Engineer"))
+    report = deps.get_snapshot_builder().build()
+    assert report.published and report.manifest is not None and report.manifest.postings == 2
+    calls: list[str] = []
+    deps.get_table().meta.client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+    body = get(client, "/jobs?q=engineers").json_body
+    assert {j["job_id"] for j in body["data"]} == {first.job_id, second.job_id}
+    assert "Query" in calls and calls.count("Query") == 4  # the feed after the snapshot, never the live index
+    service = deps.get_board_service()
+    assert service.snapshot is not None and service.snapshot.version == report.manifest.version
+    assert service.stats.applied_changes == 0  # everything came from the snapshot
