@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.aws.table_schema import LIVE_INDEX
+
 # Chalice function name -> logical id in the packaged template.
 FUNCTIONS = {
     "api_handler": "APIHandler",
     "employer_authorizer": "EmployerAuthorizer",
     "sync_all": "SyncAll",
     "sync_account": "SyncAccount",
+    "build_board_snapshot": "BuildBoardSnapshot",
+    "board_snapshot_requested": "BoardSnapshotRequested",
 }
 # Chalice function name -> the suffix of its deployed name (`<stack name>-<suffix>`).
 FUNCTION_NAME_SUFFIXES = {
@@ -17,6 +21,8 @@ FUNCTION_NAME_SUFFIXES = {
     "employer_authorizer": "employer-authorizer",
     "sync_all": "sync-all",
     "sync_account": "sync-account",
+    "build_board_snapshot": "snapshot-build",
+    "board_snapshot_requested": "snapshot-requested",
 }
 
 
@@ -37,8 +43,10 @@ def classify_resource(template: dict[str, Any], resource: Any, function: str) ->
     known: dict[str, Any] = {
         "table": {"Fn::GetAtt": ["BoardTable", "Arn"]},
         "table-indexes": {"Fn::Sub": "${BoardTable.Arn}/index/*"},
+        "live-index": {"Fn::Sub": f"${{BoardTable.Arn}}/index/{LIVE_INDEX}"},
         "idempotency-table": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
         "sync-queue": {"Fn::GetAtt": ["SyncQueue", "Arn"]},
+        "snapshot-queue": {"Fn::GetAtt": ["SnapshotQueue", "Arn"]},
         "stackone-key-secret": {"Ref": "StackOneApiKeySecret"},
         "webhook-secret": {"Ref": "WebhookSecret"},
     }
@@ -54,6 +62,11 @@ def classify_resource(template: dict[str, Any], resource: Any, function: str) ->
     if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), list):
         pattern, variables = resource["Fn::Sub"]
         prefix = resolve(template, variables.get("Prefix"))
+        snapshot_prefix = template["Mappings"]["Board"]["Names"]["SnapshotPrefix"]
+        # Objects under the snapshot prefix only: never the bucket itself, never another prefix.
+        if pattern == "${SnapshotBucket.Arn}/${Prefix}*" and prefix == snapshot_prefix:
+            assert prefix.endswith("/"), f"{function}: snapshot prefix {prefix!r} is not a directory"
+            return "snapshot-objects"
         embloy_prefix = template["Mappings"]["Board"]["Names"]["EmbloySecretPrefix"]
         if (
             pattern

@@ -6,15 +6,28 @@ from typing import Any
 
 import pytest
 
+from chalicelib.aws.board_snapshots import POINTER_KEY
 from tests.deploy.conftest import PackagedStage
 from tests.deploy.template_helpers import FUNCTIONS, as_list, classify_resource
 
 _TABLE = ("table", "table-indexes")
 _LOGS = {("logs:CreateLogStream", "own-log-group"), ("logs:PutLogEvents", "own-log-group")}
+SNAPSHOT_BUILDERS = ("build_board_snapshot", "board_snapshot_requested")
 
 
 def _grants(actions: list[str], resources: tuple[str, ...]) -> set[tuple[str, str]]:
     return {(action, resource) for action in actions for resource in resources}
+
+
+# The builder: reads the live index (every shard, paginated), reads and conditionally replaces the pointer
+# item (limited to its partition, see below), uploads the snapshot's files (PutObject covers
+# CreateMultipartUpload/UploadPart/CompleteMultipartUpload; s3transfer aborts a failed multipart upload).
+_SNAPSHOT_BUILDER = (
+    _LOGS
+    | _grants(["dynamodb:Query"], ("live-index",))
+    | _grants(["dynamodb:GetItem", "dynamodb:PutItem"], ("table",))
+    | _grants(["s3:PutObject", "s3:AbortMultipartUpload"], ("snapshot-objects",))
+)
 
 
 # What each function's code calls (checked against the handlers; see docs/deployment.md).
@@ -38,6 +51,8 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     )
     # SendMessageBatch is authorised by sqs:SendMessage.
     | _grants(["sqs:SendMessage"], ("sync-queue",))
+    # The snapshot's files (download_file: HeadObject and ranged GetObject, both authorised by GetObject).
+    | _grants(["s3:GetObject"], ("snapshot-objects",))
     | _grants(["secretsmanager:GetSecretValue"], ("stackone-key-secret", "webhook-secret", "embloy-secrets"))
     | _grants(
         [
@@ -61,6 +76,8 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
         ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
         ("sync-queue",),
     )
+    # A sync that changed postings asks for a new board snapshot.
+    | _grants(["sqs:SendMessage"], ("snapshot-queue",))
     | _grants(
         [
             "dynamodb:GetItem",
@@ -78,6 +95,10 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
         ("idempotency-table",),
     )
     | _grants(["secretsmanager:GetSecretValue"], ("stackone-key-secret",)),
+    "build_board_snapshot": _SNAPSHOT_BUILDER,
+    # The event source mapping polls with the function's role.
+    "board_snapshot_requested": _SNAPSHOT_BUILDER
+    | _grants(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ("snapshot-queue",)),
 }
 
 
@@ -155,3 +176,30 @@ def test_secrets_are_read_only_by_name_and_written_only_under_the_embloy_prefix(
                 assert resource in board_secrets, (function, resource)
             else:
                 assert resource == "embloy-secrets", (function, action, resource)
+
+
+@pytest.mark.parametrize("function", SNAPSHOT_BUILDERS)
+def test_the_builder_reaches_only_the_pointer_item(packaged: PackagedStage, function: str) -> None:
+    table_statements = [
+        statement
+        for statement in _statements(packaged, function)
+        if any(
+            classify_resource(packaged.template, resource, function) == "table"
+            for resource in as_list(statement["Resource"])
+        )
+    ]
+    (statement,) = table_statements
+    assert statement["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [POINTER_KEY["PK"]]}
+    }
+
+
+def test_only_the_builders_write_snapshots_and_only_the_api_reads_them(packaged: PackagedStage) -> None:
+    for function in FUNCTIONS:
+        s3_actions = {action for action, _ in _granted(packaged, function) if action.startswith("s3:")}
+        if function in SNAPSHOT_BUILDERS:
+            assert s3_actions == {"s3:PutObject", "s3:AbortMultipartUpload"}, function
+        elif function == "api_handler":
+            assert s3_actions == {"s3:GetObject"}
+        else:
+            assert s3_actions == set(), function

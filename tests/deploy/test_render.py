@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from deploy.render import StageConfigError, load_config, render, stage_deployment
+from deploy.render import (
+    MIN_BUILDER_OUTAGE_MINUTES,
+    StageConfigError,
+    function_logical_id,
+    load_config,
+    render,
+    stage_deployment,
+)
 
 
 def _config() -> dict[str, Any]:
@@ -25,7 +32,80 @@ def test_rendered_mapping_carries_the_stage_names_and_worker_sizing() -> None:
     assert mapping["Names"]["SyncQueue"] == "jobs-sync"
     assert mapping["Names"]["SyncDeadLetterQueue"] == "jobs-sync-dlq"
     assert mapping["Names"]["BoardTable"] == stage["environment_variables"]["BOARD_TABLE"]
-    assert mapping["Sizing"] == {"SyncQueueVisibilityTimeout": "720", "SyncWorkerConcurrency": "4"}
+    assert mapping["Sizing"]["SyncQueueVisibilityTimeout"] == "720"
+    assert mapping["Sizing"]["SyncWorkerConcurrency"] == "4"
+
+
+def test_rendered_mapping_carries_the_snapshot_queue_prefix_and_builder_sizing() -> None:
+    config = _config()
+    stage = config["stages"]["dev"]
+    stage["environment_variables"].update(
+        {"BOARD_SNAPSHOT_QUEUE_NAME": "jobs-snapshot", "BOARD_SNAPSHOT_PREFIX": "snapshots/v2/"}
+    )
+    stage["lambda_functions"]["board_snapshot_requested"]["lambda_timeout"] = 600
+
+    mapping = render(stage_deployment("dev", config))["Mappings"]["Board"]
+
+    assert mapping["Names"]["SnapshotQueue"] == "jobs-snapshot"
+    assert mapping["Names"]["SnapshotDeadLetterQueue"] == "jobs-snapshot-dlq"
+    assert mapping["Names"]["SnapshotPrefix"] == "snapshots/v2/"
+    assert mapping["Sizing"]["SnapshotQueueVisibilityTimeout"] == "3600"
+
+
+def test_ephemeral_storage_is_added_to_the_functions_that_ask_for_it() -> None:
+    config = _config()
+    functions = config["stages"]["prod"]["lambda_functions"]
+    for settings in functions.values():
+        settings.pop("ephemeral_storage_mb", None)
+    functions["api_handler"]["ephemeral_storage_mb"] = 4096
+    functions["build_board_snapshot"]["ephemeral_storage_mb"] = 1024
+
+    resources = render(stage_deployment("prod", config))["Resources"]
+
+    assert resources["APIHandler"]["Properties"]["EphemeralStorage"] == {"Size": 4096}
+    assert resources["BuildBoardSnapshot"]["Properties"]["EphemeralStorage"] == {"Size": 1024}
+    assert "EphemeralStorage" not in resources["BoardSnapshotRequested"]["Properties"]
+    assert "EphemeralStorage" not in resources["SyncAccount"]["Properties"]
+
+
+@pytest.mark.parametrize("size", [256, 10241, "2048", True])
+def test_ephemeral_storage_outside_lambdas_range_is_refused(size: object) -> None:
+    config = _config()
+    config["stages"]["dev"]["lambda_functions"]["api_handler"]["ephemeral_storage_mb"] = size
+    with pytest.raises(StageConfigError, match=r"api_handler\.ephemeral_storage_mb"):
+        stage_deployment("dev", config)
+
+
+def test_logical_ids_follow_chalice() -> None:
+    assert function_logical_id("api_handler") == "APIHandler"
+    assert function_logical_id("board_snapshot_requested") == "BoardSnapshotRequested"
+    assert function_logical_id("sync_all") == "SyncAll"
+
+
+@pytest.mark.parametrize("prefix", ["board/snapshots", "/board/snapshots/", "board/*/", ""])
+def test_snapshot_prefix_that_is_not_a_directory_of_its_own_is_refused(prefix: str) -> None:
+    config = _config()
+    config["stages"]["dev"]["environment_variables"]["BOARD_SNAPSHOT_PREFIX"] = prefix
+    with pytest.raises(StageConfigError, match="BOARD_SNAPSHOT_PREFIX"):
+        stage_deployment("dev", config)
+
+
+def test_snapshot_schedule_that_would_let_the_current_snapshot_expire_is_refused() -> None:
+    config = _config()
+    environment = config["stages"]["prod"]["environment_variables"]
+    expiry_days = 7  # deploy/resources.yaml, SnapshotBucket's lifecycle rule
+    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = str(expiry_days * 24 * 60 - MIN_BUILDER_OUTAGE_MINUTES)
+    render(stage_deployment("prod", config))
+
+    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = str(
+        expiry_days * 24 * 60 - MIN_BUILDER_OUTAGE_MINUTES + 1
+    )
+    with pytest.raises(StageConfigError, match="builder outage"):
+        render(stage_deployment("prod", config))
+
+    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = "0"
+    with pytest.raises(StageConfigError, match="BOARD_SNAPSHOT_SCHEDULE_MINUTES"):
+        stage_deployment("prod", config)
 
 
 def test_unknown_stage_is_refused() -> None:

@@ -76,6 +76,7 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
         "BOARD_TABLE": resources["BoardTable"]["Properties"]["TableName"],
         "IDEMPOTENCY_TABLE": resources["IdempotencyTable"]["Properties"]["TableName"],
         "SYNC_QUEUE_NAME": resources["SyncQueue"]["Properties"]["QueueName"],
+        "BOARD_SNAPSHOT_QUEUE_NAME": resources["SnapshotQueue"]["Properties"]["QueueName"],
         "STACKONE_API_KEY_SECRET": resources["StackOneApiKeySecret"]["Properties"]["Name"],
         "STACKONE_WEBHOOK_SECRET": resources["WebhookSecret"]["Properties"]["Name"],
     }
@@ -84,12 +85,23 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
         for variable, name in created.items():
             assert variables[variable] == resolve(packaged.template, name), (logical_id, variable)
         assert variables["APP_STAGE"] == packaged.deployment.stage
-        # The queue URL and the public URL only exist at deploy time: wired for every function.
-        assert "SYNC_QUEUE_URL" not in variables
-        assert "PUBLIC_BASE_URL" not in variables
+        # Queue URLs, the bucket's generated name and the public URL only exist at deploy time: wired
+        # for every function through the template's globals.
+        for deploy_time in (
+            "SYNC_QUEUE_URL",
+            "BOARD_SNAPSHOT_QUEUE_URL",
+            "BOARD_SNAPSHOT_BUCKET",
+            "PUBLIC_BASE_URL",
+        ):
+            assert deploy_time not in variables, (logical_id, deploy_time)
     global_variables = packaged.template["Globals"]["Function"]["Environment"]["Variables"]
     assert global_variables["SYNC_QUEUE_URL"] == {"Ref": "SyncQueue"}
+    assert global_variables["BOARD_SNAPSHOT_QUEUE_URL"] == {"Ref": "SnapshotQueue"}
+    assert global_variables["BOARD_SNAPSHOT_BUCKET"] == {"Ref": "SnapshotBucket"}
     assert global_variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    # The prefix the functions read is the one the IAM grants and the lifecycle rule are scoped to.
+    prefix = packaged.template["Mappings"]["Board"]["Names"]["SnapshotPrefix"]
+    assert prefix == _env(packaged, "BOARD_SNAPSHOT_PREFIX")
 
 
 def test_worker_consumes_the_stack_queue_one_message_at_a_time(packaged: PackagedStage) -> None:
@@ -123,6 +135,88 @@ def test_sync_queue_outlives_the_worker_timeout_and_redrives_to_a_dead_letter_qu
     assert float(_env(packaged, "SYNC_TIME_BUDGET_SECONDS")) < worker_timeout
 
 
+def test_snapshot_bucket_is_private_encrypted_unversioned_and_expires_old_snapshots(
+    packaged: PackagedStage,
+) -> None:
+    bucket = packaged.resources["SnapshotBucket"]
+    properties = bucket["Properties"]
+
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    # S3 names are global: CloudFormation names the bucket, the functions get it through `Ref`.
+    assert "BucketName" not in properties
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "VersioningConfiguration" not in properties
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert resolve(packaged.template, rule["Prefix"]) == _env(packaged, "BOARD_SNAPSHOT_PREFIX")
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # A working builder replaces the current snapshot every schedule period: far younger than the expiry.
+    schedule_minutes = int(_env(packaged, "BOARD_SNAPSHOT_SCHEDULE_MINUTES"))
+    assert rule["ExpirationInDays"] * 24 * 60 >= 24 * schedule_minutes
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+
+    policy = packaged.resources["SnapshotBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "SnapshotBucket"}
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_snapshot_builds_run_on_the_stage_schedule_and_one_at_a_time_from_the_snapshot_queue(
+    packaged: PackagedStage,
+) -> None:
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    (schedule,) = packaged.resources["BuildBoardSnapshot"]["Properties"]["Events"].values()
+    minutes = int(_env(packaged, "BOARD_SNAPSHOT_SCHEDULE_MINUTES"))
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Schedule"] == f"rate({minutes} minutes)"
+
+    requested = packaged.resources["BoardSnapshotRequested"]["Properties"]
+    (event,) = requested["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${SnapshotQueue.Arn}"}
+    (source,) = (
+        s for s in app.event_sources if isinstance(s, SQSEventConfig) and s.name == "board_snapshot_requested"
+    )
+    assert event["Properties"]["BatchSize"] == source.batch_size
+    # One build at a time; the event source cannot poll with fewer than 2, hence the redrive headroom.
+    assert requested["ReservedConcurrentExecutions"] == 1
+    assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
+
+    queue = packaged.resources["SnapshotQueue"]["Properties"]
+    assert resolve(packaged.template, queue["QueueName"]) == _env(packaged, "BOARD_SNAPSHOT_QUEUE_NAME")
+    assert int(resolve(packaged.template, queue["VisibilityTimeout"])) >= 6 * requested["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["SnapshotDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5
+    dead_letter = packaged.resources["SnapshotDeadLetterQueue"]["Properties"]
+    assert dead_letter["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    # The sync workers' delivery delay fits SQS's limit.
+    assert 0 <= int(_env(packaged, "BOARD_SNAPSHOT_DEBOUNCE_SECONDS")) <= 900
+
+
+def test_ephemeral_storage_comes_from_the_stage_config(packaged: PackagedStage) -> None:
+    for function, logical_id in FUNCTIONS.items():
+        configured = packaged.function_config(function).get("ephemeral_storage_mb")
+        properties = packaged.resources[logical_id]["Properties"]
+        if configured is None:
+            assert "EphemeralStorage" not in properties, function
+        else:
+            assert properties["EphemeralStorage"] == {"Size": configured}, function
+    # The API handler keeps a copy of the current snapshot in /tmp (and a second one while switching).
+    assert packaged.resources["APIHandler"]["Properties"]["EphemeralStorage"]["Size"] >= 1024
+
+
 def test_secrets_are_placeholders_never_values(packaged: PackagedStage) -> None:
     for logical_id, variable in (
         ("StackOneApiKeySecret", "STACKONE_API_KEY_SECRET"),
@@ -135,7 +229,7 @@ def test_secrets_are_placeholders_never_values(packaged: PackagedStage) -> None:
         assert "GenerateSecretString" in secret["Properties"]
 
 
-def test_alarms_watch_the_dead_letter_queue_and_sync_failures(packaged: PackagedStage) -> None:
+def test_alarms_watch_the_dead_letter_queues_and_sync_and_build_failures(packaged: PackagedStage) -> None:
     resources = packaged.resources
     alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
 
@@ -150,6 +244,13 @@ def test_alarms_watch_the_dead_letter_queue_and_sync_failures(packaged: Packaged
     (service,) = failed["Dimensions"]
     assert resolve(packaged.template, service["Value"]) == _env(packaged, "POWERTOOLS_SERVICE_NAME")
     assert alarms["SyncAccountErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "SyncAccount"}
+    assert alarms["SnapshotDeadLetterAlarm"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SnapshotDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarms["SnapshotBuildErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "BuildBoardSnapshot"}
+    assert alarms["SnapshotRequestedErrorsAlarm"]["Dimensions"][0]["Value"] == {
+        "Ref": "BoardSnapshotRequested"
+    }
     # The API is named after the stack, so a 5xx alarm never mixes two stages in one account.
     assert resources["RestAPI"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
     api_dimensions = {
@@ -180,6 +281,12 @@ def test_memory_and_timeouts_come_from_the_stage_config(packaged: PackagedStage)
         }
     # API Gateway gives up after 29 s; the API handler must not run longer than a caller waits.
     assert packaged.resources["APIHandler"]["Properties"]["Timeout"] <= 30
+
+
+def test_function_names_fit_lambdas_limit_with_the_documented_stack_name_length() -> None:
+    # docs/deployment.md: stack names of up to 44 characters; Lambda function names have at most 64.
+    longest = max(len(suffix) for suffix in FUNCTION_NAME_SUFFIXES.values())
+    assert 44 + len("-") + longest <= 64
 
 
 def test_every_function_logs_to_a_retained_log_group_of_its_own(packaged: PackagedStage) -> None:

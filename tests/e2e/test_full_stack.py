@@ -90,7 +90,12 @@ def stack() -> Iterator[Stack]:
         result = local_stack.bootstrap_result
         assert result is not None
         keys = {access.employer.employer_id: access.api_key for access in result.employers if access.api_key}
-        app_env = app_environment(config, sync_queue_url=result.queue_url)
+        app_env = app_environment(
+            config,
+            sync_queue_url=result.queue_url,
+            snapshot_queue_url=result.snapshot_queue_url,
+            snapshot_bucket=result.snapshot_bucket,
+        )
         stack = Stack(config.api_url, config.stackone_url, config.embloy_url, app_env, keys)
         stack.run_scheduler_once()
         wait_for("the demo postings on the board", lambda: stack.get("/jobs")["total"] > 0)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from chalicelib.aws.board_snapshots import S3SnapshotStore
 from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
+from chalicelib.services.board.snapshot import SnapshotManifest, describe_files
 from chalicelib.services.employers import EmployerService
 from local.bootstrap import (
     MAX_RECEIVE_COUNT,
@@ -40,6 +44,8 @@ def names() -> BootstrapNames:
         stackone_api_key_secret_name=f"test/{suffix}/stackone-api-key",
         webhook_secret_name=f"test/{suffix}/webhook-secret",
         embloy_secret_prefix=f"test/{suffix}/embloy/",
+        snapshot_bucket_name=f"snapshots-{suffix}",
+        snapshot_queue_name=f"snapshot-{suffix}",
     )
 
 
@@ -50,6 +56,18 @@ def _employer_service(moto_server: str, table_name: str) -> EmployerService:
 
 def _run(moto_server: str, names: BootstrapNames, **kwargs: Any) -> BootstrapResult:
     return bootstrap(moto_server, names=names, region=REGION, **kwargs)
+
+
+def _redrive(sqs: Any, queue_url: str, dead_letter_queue_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the queue's redrive policy, what it should be: to the dead-letter queue after MAX_RECEIVE_COUNT)."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    return json.loads(attributes["RedrivePolicy"]), {
+        "deadLetterTargetArn": dead_letter_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    }
 
 
 def test_bootstrap_creates_tables_queue_secrets_and_demo_employers(
@@ -69,14 +87,20 @@ def test_bootstrap_creates_tables_queue_secrets_and_demo_employers(
 
     sqs = _session().client("sqs", endpoint_url=moto_server)
     assert sqs.get_queue_url(QueueName=names.queue_name)["QueueUrl"] == result.queue_url
-    attributes = sqs.get_queue_attributes(QueueUrl=result.queue_url, AttributeNames=["All"])["Attributes"]
-    dead_letter_arn = sqs.get_queue_attributes(
-        QueueUrl=result.dead_letter_queue_url, AttributeNames=["QueueArn"]
-    )["Attributes"]["QueueArn"]
-    assert json.loads(attributes["RedrivePolicy"]) == {
-        "deadLetterTargetArn": dead_letter_arn,
-        "maxReceiveCount": MAX_RECEIVE_COUNT,
-    }
+    redrive, expected = _redrive(sqs, result.queue_url, result.dead_letter_queue_url)
+    assert redrive == expected
+
+    # The board snapshots' queue (redriven like the sync queue) and bucket.
+    assert sqs.get_queue_url(QueueName=names.snapshot_queue_name)["QueueUrl"] == result.snapshot_queue_url
+    assert (
+        sqs.get_queue_url(QueueName=names.snapshot_dead_letter_queue_name)["QueueUrl"]
+        == result.snapshot_dead_letter_queue_url
+    )
+    redrive, expected = _redrive(sqs, result.snapshot_queue_url, result.snapshot_dead_letter_queue_url)
+    assert redrive == expected
+    s3 = _session().client("s3", endpoint_url=moto_server)
+    assert result.snapshot_bucket == names.snapshot_bucket_name
+    assert s3.get_bucket_location(Bucket=names.snapshot_bucket_name)["LocationConstraint"] == REGION
 
     secretsmanager = _session().client("secretsmanager", endpoint_url=moto_server)
     stored_key = secretsmanager.get_secret_value(SecretId=names.stackone_api_key_secret_name)
@@ -120,6 +144,8 @@ def test_rerunning_bootstrap_keeps_resources_and_rotates_demo_keys(
 
     assert second.created == []
     assert second.queue_url == first.queue_url
+    assert second.snapshot_queue_url == first.snapshot_queue_url
+    assert second.snapshot_bucket == first.snapshot_bucket
     assert second.webhook_secret == first.webhook_secret
     secretsmanager = _session().client("secretsmanager", endpoint_url=moto_server)
     stored_key = secretsmanager.get_secret_value(SecretId=names.stackone_api_key_secret_name)
@@ -158,3 +184,51 @@ def test_bootstrap_names_for_the_local_stage_come_from_chalice_config() -> None:
     assert names.idempotency_table_name == local_env["IDEMPOTENCY_TABLE"]
     assert names.stackone_api_key_secret_name == local_env["STACKONE_API_KEY_SECRET"]
     assert names.webhook_secret_name == local_env["STACKONE_WEBHOOK_SECRET"]
+    # Not set by the local stage: the app's defaults, which the app reads too.
+    assert names.snapshot_bucket_name == local_settings({}).board_snapshot_bucket
+    assert names.snapshot_queue_name == local_settings({}).board_snapshot_queue_name
+
+
+def test_the_apps_snapshot_store_round_trips_through_the_bootstrapped_bucket_by_endpoint_alone(
+    moto_server: str, names: BootstrapNames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app builds its S3 client from the environment only (no endpoint code): with `AWS_ENDPOINT_URL`
+    on moto's loopback URL, botocore addresses the bucket path-style by itself; upload_file (multipart for
+    a file over 8 MB), put_object and download_file all work."""
+    result = _run(moto_server, names, stackone_api_key="sandbox-key-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    session = boto3.session.Session(region_name=REGION)  # as chalicelib.deps builds it
+    built = tmp_path / "built"
+    built.mkdir()
+    (built / "segment.bin").write_bytes(os.urandom(9 * 1024 * 1024))
+    (built / "meta.json").write_text('{"segments": 1}')
+    manifest = SnapshotManifest(
+        version="20260501T120000Z-abcdef",
+        format=1,
+        built_at="2026-05-01T12:00:00Z",
+        changes_after="2026-05-01T11:59:30Z",
+        postings=0,
+        skipped=0,
+        fingerprint=0,
+        files=describe_files(built),
+    )
+    store = S3SnapshotStore(
+        session.client("s3"),
+        session.resource("dynamodb").Table(names.table_name),
+        bucket=result.snapshot_bucket,
+        prefix="board/snapshots/",
+    )
+
+    store.upload(manifest, built)
+    assert store.publish(manifest)
+    current = store.current()
+    assert current == manifest
+    downloaded = tmp_path / "downloaded"
+    downloaded.mkdir()
+    store.download(current, downloaded)
+
+    assert describe_files(downloaded) == manifest.files
+    keys = session.client("s3").list_objects_v2(Bucket=result.snapshot_bucket)["Contents"]
+    assert sorted(item["Key"] for item in keys) == [
+        f"board/snapshots/{manifest.version}/{name}" for name in ("manifest.json", "meta.json", "segment.bin")
+    ]

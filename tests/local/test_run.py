@@ -82,6 +82,7 @@ def _pid_alive(pid: int) -> bool:
 
 def test_make_run_serves_the_api_on_local_aws_and_stops_every_process_on_sigterm() -> None:
     env = _ports()
+    board_dir = PROJECT_DIR / ".local-state" / "board" / env["LOCAL_API_PORT"]
     with _orchestrator(env) as (process, lines):
         output = _read_until(lines, READY_LINE, timeout=90)
         output += _read_until(lines, "Processes:", timeout=10)
@@ -104,11 +105,15 @@ def test_make_run_serves_the_api_on_local_aws_and_stops_every_process_on_sigterm
         )
         assert sync_now.returncode == 0, sync_now.stderr
         assert "message(s) handled, 0 failed" in sync_now.stderr
+        # ... and builds a board snapshot into moto's S3, under the run's own directory (not /tmp).
+        assert "`build_board_snapshot` fired" in sync_now.stderr
+        assert board_dir.is_dir()
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
 
     assert not any(_pid_alive(pid) for pid in pids)
+    assert not board_dir.exists()  # nothing of the run's snapshots is left behind
     with socket.socket() as probe:  # the API port is free again
         probe.bind(("127.0.0.1", int(env["LOCAL_API_PORT"])))
 

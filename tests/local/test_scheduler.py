@@ -1,4 +1,4 @@
-"""The local scheduler: fires the schedule handler and drains the queue into the SQS handler like Lambda."""
+"""The local scheduler: fires schedule handlers and drains the queues into the SQS handlers like Lambda."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from chalice.app import CloudWatchEvent, SQSEvent
 from local.scheduler import LambdaLimits, LocalScheduler
 
 QUEUE = "toy-sync"
+SNAPSHOT_QUEUE = "toy-snapshot"
 FIXED_NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -24,16 +25,41 @@ class Recorder:
     records: list[dict[str, Any]] = field(default_factory=list)
     remaining_ms: list[float] = field(default_factory=list)
     fail_bodies: set[str] = field(default_factory=set)
+    calls: list[str] = field(default_factory=list)  # handler names, in the order they ran
+    build_events: list[dict[str, Any]] = field(default_factory=list)
+    snapshot_batches: list[list[str]] = field(default_factory=list)
 
 
-def _toy_app(recorder: Recorder, *, with_handlers: bool = True, bodies: tuple[str, ...] = ()) -> Chalice:
-    """An app shaped like the real one: `sync_all` enqueues, `sync_account` (batch size 1) handles."""
+def _toy_app(
+    recorder: Recorder,
+    *,
+    with_handlers: bool = True,
+    bodies: tuple[str, ...] = (),
+    with_snapshots: bool = False,
+) -> Chalice:
+    """An app shaped like the real one: `sync_all` enqueues, `sync_account` (batch size 1) handles; with
+    snapshots also `build_board_snapshot` (schedule) and `board_snapshot_requested` (batch size 10)."""
     app = Chalice(app_name="toy")
     if not with_handlers:
         return app
 
+    if with_snapshots:
+
+        @app.schedule("rate(60 minutes)")
+        def build_board_snapshot(event: CloudWatchEvent) -> None:
+            recorder.calls.append("build_board_snapshot")
+            recorder.build_events.append(event.to_dict())
+
+        @app.on_sqs_message(queue=SNAPSHOT_QUEUE, batch_size=10)
+        def board_snapshot_requested(event: SQSEvent) -> None:
+            recorder.calls.append("board_snapshot_requested")
+            batch = [record.to_dict() for record in event]
+            recorder.snapshot_batches.append([record["body"] for record in batch])
+            assert all(record["eventSourceARN"].endswith(f":{SNAPSHOT_QUEUE}") for record in batch)
+
     @app.schedule("rate(15 minutes)")
     def sync_all(event: CloudWatchEvent) -> None:
+        recorder.calls.append("sync_all")
         recorder.schedule_events.append(event.to_dict())
         sqs = boto3.client("sqs")
         url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
@@ -42,6 +68,7 @@ def _toy_app(recorder: Recorder, *, with_handlers: bool = True, bodies: tuple[st
 
     @app.on_sqs_message(queue=QUEUE, batch_size=1)
     def sync_account(event: SQSEvent) -> None:
+        recorder.calls.append("sync_account")
         recorder.remaining_ms.append(event.context.get_remaining_time_in_millis())
         for record in event:
             recorder.records.append(record.to_dict())
@@ -56,14 +83,28 @@ def queue_url(aws: None) -> str:
     return str(boto3.client("sqs").create_queue(QueueName=QUEUE)["QueueUrl"])
 
 
-def _scheduler(app: Chalice, queue_url: str, config: dict[str, Any] | None = None) -> LocalScheduler:
+@pytest.fixture
+def snapshot_queue_url(aws: None) -> str:
+    return str(boto3.client("sqs").create_queue(QueueName=SNAPSHOT_QUEUE)["QueueUrl"])
+
+
+def _scheduler(
+    app: Chalice,
+    queue_url: str,
+    config: dict[str, Any] | None = None,
+    *,
+    snapshot_queue_url: str | None = None,
+    monotonic: Any = None,
+) -> LocalScheduler:
     return LocalScheduler(
         app,
         boto3.client("sqs"),
         queue_url=queue_url,
+        snapshot_queue_url=snapshot_queue_url,
         region="eu-central-1",
         limits=LambdaLimits("local", config or {}),
         now=lambda: FIXED_NOW,
+        **({"monotonic": monotonic} if monotonic else {}),
     )
 
 
@@ -171,3 +212,102 @@ def test_run_forever_fires_at_once_and_stops_when_asked(queue_url: str) -> None:
 
     assert len(recorder.schedule_events) == 1
     assert [record["body"] for record in recorder.records] == ["first"]
+
+
+def test_the_snapshot_build_fires_after_the_sync_drain_and_requests_drain_in_the_apps_batch_size(
+    queue_url: str, snapshot_queue_url: str
+) -> None:
+    recorder = Recorder()
+    app = _toy_app(recorder, bodies=("a1",), with_snapshots=True)
+    sqs = boto3.client("sqs")
+    for index in range(12):
+        sqs.send_message(QueueUrl=snapshot_queue_url, MessageBody=f"request-{index}")
+
+    result = _scheduler(app, queue_url, snapshot_queue_url=snapshot_queue_url).tick(
+        fire_schedule=True, build_snapshot=True
+    )
+
+    assert result.ok and result.schedule_fired and result.snapshot_built
+    assert result.handled == 13
+    # The build covers what the syncs just wrote; the requests are drained after it.
+    assert recorder.calls[:3] == ["sync_all", "sync_account", "build_board_snapshot"]
+    assert set(recorder.calls[3:]) == {"board_snapshot_requested"}
+    assert all(len(batch) <= 10 for batch in recorder.snapshot_batches)
+    assert len(recorder.snapshot_batches) >= 2
+    assert sorted(body for batch in recorder.snapshot_batches for body in batch) == sorted(
+        f"request-{index}" for index in range(12)
+    )
+    [build_event] = recorder.build_events
+    assert build_event["resources"][0].endswith(":rule/build_board_snapshot")
+    assert _queue_counts(snapshot_queue_url) == (0, 0)
+
+
+def test_a_failing_snapshot_build_is_reported_and_the_tick_goes_on(
+    queue_url: str, snapshot_queue_url: str
+) -> None:
+    recorder = Recorder()
+    app = _toy_app(recorder, with_snapshots=True)
+
+    def failing_build(event: dict[str, Any], context: Any) -> Any:
+        raise RuntimeError("out of disk")
+
+    app.handler_map["build_board_snapshot"] = failing_build
+    boto3.client("sqs").send_message(QueueUrl=snapshot_queue_url, MessageBody="request")
+
+    result = _scheduler(app, queue_url, snapshot_queue_url=snapshot_queue_url).tick(
+        fire_schedule=False, build_snapshot=True
+    )
+
+    assert not result.ok and not result.snapshot_built
+    assert result.failed_schedules == ["build_board_snapshot"]
+    assert recorder.snapshot_batches == [["request"]]
+
+
+def test_without_a_snapshot_queue_only_the_sync_queue_is_drained(
+    queue_url: str, snapshot_queue_url: str
+) -> None:
+    recorder = Recorder()
+    app = _toy_app(recorder, with_snapshots=True)
+    boto3.client("sqs").send_message(QueueUrl=snapshot_queue_url, MessageBody="request")
+
+    result = _scheduler(app, queue_url).tick(fire_schedule=False)
+
+    assert result.ok and result.handled == 0
+    assert _queue_counts(snapshot_queue_url) == (1, 0)
+
+
+class _FakeStop(threading.Event):
+    """Stops the loop after `ticks` waits; each wait moves the fake clock on by the wait's timeout."""
+
+    def __init__(self, clock: list[float], ticks: int) -> None:
+        super().__init__()
+        self._clock = clock
+        self._ticks = ticks
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._clock[0] += timeout or 0.0
+        self._ticks -= 1
+        if self._ticks <= 0:
+            self.set()
+        return self.is_set()
+
+
+def test_run_forever_builds_a_snapshot_right_after_the_first_sync_and_then_on_its_interval(
+    queue_url: str, snapshot_queue_url: str
+) -> None:
+    recorder = Recorder()
+    app = _toy_app(recorder, bodies=("first",), with_snapshots=True)
+    clock = [0.0]
+    scheduler = _scheduler(app, queue_url, snapshot_queue_url=snapshot_queue_url, monotonic=lambda: clock[0])
+
+    # Ticks at t = 0, 10, ..., 60: the sync schedule once (every 100 s), the build at 0, 30 and 60.
+    scheduler.run_forever(
+        _FakeStop(clock, ticks=7),
+        sync_interval_seconds=100,
+        drain_interval_seconds=10,
+        snapshot_interval_seconds=30,
+    )
+
+    assert recorder.calls[:3] == ["sync_all", "sync_account", "build_board_snapshot"]
+    assert recorder.calls.count("sync_all") == 1
+    assert recorder.calls.count("build_board_snapshot") == 3

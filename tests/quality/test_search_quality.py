@@ -20,23 +20,22 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from chalicelib.clock import isoformat
-from chalicelib.models.posting import Posting
+from chalicelib.models.posting import Location, Posting, make_job_id
 from chalicelib.services.board.engine import BoardEngine, board_document
 from chalicelib.services.board.query import BoardQuery
-from tests.api.board_factories import BASE_TIME, make_posting
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "search_corpus.json"
 JUDGED = HERE / "judged_queries.json"
 MIN_RECALL = 0.95  # macro average over queries
 MIN_PRECISION = 0.9
+BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -96,16 +95,26 @@ class Outcome:
 def load_postings() -> list[Posting]:
     postings = []
     for entry in json.loads(CORPUS.read_text(encoding="utf-8"))["postings"]:
+        posted = BASE_TIME - timedelta(days=entry["posted_days_ago"])
         postings.append(
-            make_posting(
-                entry["title"],
+            Posting(
+                job_id=make_job_id("acc_quality", entry["id"]),
+                account_id="acc_quality",
                 posting_id=entry["id"],
+                employer_id="emp_quality",
                 company=entry["company"],
+                provider="greenhouse",
+                title=entry["title"],
                 department=entry["department"],
-                locations=tuple(entry["locations"]),
-                remote=entry.get("remote", False),
-                content=entry["content"],
-                posted_days_ago=entry["posted_days_ago"],
+                locations=[Location(name=name) for name in entry["locations"]],
+                remote=entry["remote"],
+                employment_type="permanent",
+                content_html=f"<p>{entry['content']}</p>",
+                content_plain=entry["content"],
+                created_at=posted,
+                updated_at=posted,
+                first_seen_at=posted,
+                changed_at=posted,
             )
         )
     return postings
@@ -138,14 +147,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoardEngine]:
     directory = tmp_path_factory.mktemp("search_quality") / "index"
     documents = []
     for posting in load_postings():
-        changed = posting.changed_at or BASE_TIME - timedelta(days=1)
-        documents.append(
-            board_document(
-                posting,
-                content_hash=f"hash-{posting.posting_id}",
-                changed_key=f"{isoformat(changed)}#{posting.job_id}",
-            )
-        )
+        changed = posting.changed_at or BASE_TIME
+        changed_key = f"{isoformat(changed)}#{posting.job_id}"
+        documents.append(board_document(posting, content_hash=posting.posting_id, changed_key=changed_key))
     fingerprint = BoardEngine.create(directory, documents)
     board = BoardEngine(directory, fingerprint=fingerprint)
     yield board
@@ -206,8 +210,7 @@ def test_search_quality(engine: BoardEngine, capsys: pytest.CaptureFixture[str])
     assert len(judgments) >= 40
     outcomes = run(engine, judgments, ids)
     summary = report(outcomes)
-    print(summary)
-    with capsys.disabled():
+    with capsys.disabled():  # shown with and without -s (and again in the failure message)
         print(f"\n\nsearch quality ({len(postings)} postings, {len(outcomes)} judged queries)\n{summary}\n")
 
     recall = _mean([o.recall for o in outcomes])
@@ -247,5 +250,3 @@ def test_judged_set_is_sound() -> None:
     assert len({judgment.q for judgment in judgments}) == len(judgments), "a query is judged twice"
     assert sum(len(judgment.ranked_above) for judgment in judgments) >= 3
     assert all(judgment.must or judgment.must_not for judgment in judgments)
-
-

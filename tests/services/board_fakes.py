@@ -51,7 +51,9 @@ class InMemoryBoardSource:
         def undecodable() -> Posting:
             raise ValueError("not a posting")
 
-        self.broken[job_id] = PostingRecord(job_id, "live", f"{isoformat(changed_at)}#{job_id}", "x", undecodable)
+        self.broken[job_id] = PostingRecord(
+            job_id, "live", f"{isoformat(changed_at)}#{job_id}", "x", undecodable
+        )
 
     def _records(self) -> list[PostingRecord]:
         return [record_of(p) for p in self.items.values()] + list(self.broken.values())

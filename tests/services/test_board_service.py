@@ -34,7 +34,9 @@ def store(tmp_path: Path) -> DirectorySnapshotStore:
 
 
 @pytest.fixture
-def builder(source: InMemoryBoardSource, store: DirectorySnapshotStore, tmp_path: Path, fake_time: FakeTime) -> Any:
+def builder(
+    source: InMemoryBoardSource, store: DirectorySnapshotStore, tmp_path: Path, fake_time: FakeTime
+) -> Any:
     return SnapshotBuilder(source, store, work_directory=tmp_path / "build", clock=fake_time.clock)
 
 
@@ -66,7 +68,11 @@ def job_ids(service: BoardService, **params: str) -> list[str]:
 
 
 def test_a_cold_process_opens_the_snapshot_and_reads_only_the_feed_after_it(
-    source: InMemoryBoardSource, store: DirectorySnapshotStore, builder: Any, fake_time: FakeTime, make_service: Any
+    source: InMemoryBoardSource,
+    store: DirectorySnapshotStore,
+    builder: Any,
+    fake_time: FakeTime,
+    make_service: Any,
 ) -> None:
     old = [source.put(make_posting(f"Engineer {n}", posted_days_ago=n)) for n in range(3)]
     builder.build()
@@ -228,7 +234,11 @@ def test_an_undecodable_stored_posting_is_skipped_and_counted(
 
 
 def test_a_process_moves_to_a_newer_snapshot_once_enough_changed(
-    source: InMemoryBoardSource, store: DirectorySnapshotStore, builder: Any, fake_time: FakeTime, make_service: Any
+    source: InMemoryBoardSource,
+    store: DirectorySnapshotStore,
+    builder: Any,
+    fake_time: FakeTime,
+    make_service: Any,
 ) -> None:
     source.put(make_posting("First"))
     builder.build()
@@ -275,7 +285,12 @@ def test_the_builder_skips_requests_the_current_snapshot_covers_and_never_goes_b
     ],
 )
 def test_apply_options_follow_provider_token_and_account_flags(
-    source: InMemoryBoardSource, make_service: Any, provider: str, flags: ApplyFlags, embloy: bool, native: bool
+    source: InMemoryBoardSource,
+    make_service: Any,
+    provider: str,
+    flags: ApplyFlags,
+    embloy: bool,
+    native: bool,
 ) -> None:
     posting = source.put(make_posting(provider=provider, external_apply_url=None))
     source.flags[(posting.employer_id, posting.account_id)] = flags
@@ -292,7 +307,9 @@ def test_cursor_from_another_query_is_refused(source: InMemoryBoardSource, make_
         source.put(make_posting(f"Engineer {n}", posted_days_ago=n))
     service = make_service()
     first = service.list_jobs(BoardQuery.from_params({"limit": ["1"]})).body
-    other_query = BoardQuery.from_params({"limit": ["1"], "q": ["engineer"], "cursor": [first["next_cursor"]]})
+    other_query = BoardQuery.from_params(
+        {"limit": ["1"], "q": ["engineer"], "cursor": [first["next_cursor"]]}
+    )
     with pytest.raises(InvalidRequestError) as raised:
         service.list_jobs(other_query)
     assert raised.value.code == "invalid_cursor"

@@ -1,13 +1,13 @@
 """The board's search engine: a tantivy index of the live board, on local disk, one per process.
 
-Why tantivy: BM25 ranking, stemming, prefix and fuzzy term queries, and term aggregations (facet counts)
+Why tantivy: BM25 ranking, analyzers, a term dictionary (prefixes, typos), and term aggregations (facet counts)
 run in Rust over immutable segment files, which a builder can compile off the request path and a process
 can open in milliseconds (see docs/board.md). Python only builds queries and shapes the page it returns.
 
 Fields (one document per live posting):
-- `title`, `body` (company, department, locations, content): stemmed words with frequencies (BM25);
-- `words`: unstemmed words of all of it, for prefix matching of the last query word and typo tolerance;
-- `compounds`: adjacent word pairs joined and stemmed, so `frontend` finds "front-end" and "front end";
+- `title`, `body` (title, company, department, locations, content): folded words with frequencies (BM25;
+  the body's term dictionary also answers prefixes and typos);
+- `compounds`: adjacent words joined, so `frontend` finds "front-end" and "front end";
 - `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), exact terms;
 - `{dimension}`: display values, columnar ("fast") for facet counts;
 - `sort_key`: newest first (posted second << 31 | 31 bits of the job id's hash), unique in practice;
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -31,7 +30,7 @@ import orjson
 
 from chalicelib.clock import isoformat
 from chalicelib.models.posting import Posting
-from chalicelib.services.board import shaping
+from chalicelib.services.board import analysis, shaping
 from chalicelib.services.board.text import key
 
 if TYPE_CHECKING:
@@ -41,9 +40,9 @@ FORMAT_VERSION = 1  # bump when fields or analyzers change: older snapshots are 
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
 
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
-EXACT_BONUS = 4.0  # a word found as written (after stemming) ranks above prefix and typo matches
-LOOSE_SCORE = 1.0  # constant score of a prefix or one-typo match of a word: below an exact match's bonus
-KNOWN_WORD_DOCS = 3  # a word in this many postings is taken as meant, not as a typo
+MATCH_SCORE = 0.01  # every matching word scores this; only a word found as written adds its BM25
+COMPOUND_BOOST = 2.0  # "front end" written as one word or hyphenated is strong evidence
+TYPO_FREQUENCY_RATIO = 10  # typo candidates at least a tenth as frequent as the most frequent one
 FACET_CACHE_SIZE = 256  # queries whose total and facet counts a process keeps (per board generation)
 MAX_EXPANSIONS = 30  # most index terms a prefix or a typo stands for (the most frequent win)
 PREFIX_MIN_LENGTH = 3  # the last word also matches as a prefix from this many letters ("pyth")
@@ -52,43 +51,10 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
-_WORD, _STEM, _COMPOUND = "board_word", "board_stem", "board_compound"
-_WORD_PATTERN = r"[^\W_]+"
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
 # posting's place in "newest first", seen how many results precede it and it (a hint for the next page).
 Position = tuple[float, int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Analyzers:
-    word: tantivy.TextAnalyzer  # folded words, as typed
-    stem: tantivy.TextAnalyzer  # folded, English-stemmed words
-    compound: tantivy.TextAnalyzer  # stems whitespace-separated joined pairs
-
-    def register(self, index: tantivy.Index) -> None:
-        index.register_tokenizer(_WORD, self.word)
-        index.register_tokenizer(_STEM, self.stem)
-        index.register_tokenizer(_COMPOUND, self.compound)
-
-
-@functools.cache
-def analyzers() -> Analyzers:
-    import tantivy
-
-    def build(tokenizer: tantivy.Tokenizer, *, stem: bool) -> tantivy.TextAnalyzer:
-        builder = tantivy.TextAnalyzerBuilder(tokenizer).filter(tantivy.Filter.lowercase())
-        builder = builder.filter(tantivy.Filter.ascii_fold())
-        if stem:
-            builder = builder.filter(tantivy.Filter.stemmer("english"))
-        return builder.build()
-
-    return Analyzers(
-        word=build(tantivy.Tokenizer.regex(_WORD_PATTERN), stem=False),
-        stem=build(tantivy.Tokenizer.regex(_WORD_PATTERN), stem=True),
-        compound=build(tantivy.Tokenizer.whitespace(), stem=True),
-    )
 
 
 @functools.cache
@@ -96,10 +62,9 @@ def schema() -> tantivy.Schema:
     import tantivy
 
     builder = tantivy.SchemaBuilder()
-    builder.add_text_field("title", tokenizer_name=_STEM, index_option="freq")
-    builder.add_text_field("body", tokenizer_name=_STEM, index_option="freq")
-    builder.add_text_field("words", tokenizer_name=_WORD, index_option="basic")
-    builder.add_text_field("compounds", tokenizer_name=_COMPOUND, index_option="freq")
+    builder.add_text_field("title", tokenizer_name=analysis.WORD_TOKENIZER, index_option="freq")
+    builder.add_text_field("body", tokenizer_name=analysis.WORD_TOKENIZER, index_option="freq")
+    builder.add_text_field("compounds", tokenizer_name=analysis.PAIR_TOKENIZER, index_option="freq")
     builder.add_text_field("job_id", tokenizer_name="raw", index_option="basic")
     for dim in DIMENSIONS:
         builder.add_text_field(f"f_{dim}", tokenizer_name="raw", index_option="basic")
@@ -142,11 +107,6 @@ def _excerpt(posting: Posting, locations: list[str]) -> str:
     return f"{head}. {plain}" if plain else head
 
 
-def _pairs(text: str) -> str:
-    words = analyzers().word.analyze(text)
-    return " ".join(first + second for first, second in itertools.pairwise(words))
-
-
 @dataclass(frozen=True, slots=True)
 class BoardDocument:
     """A posting as the engine stores it; `fingerprint` is its share of the board's fingerprint."""
@@ -173,12 +133,12 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     meta = [posting.company, posting.department or "", *locations]
     document = tantivy.Document()
     document.add_text("title", posting.title)
+    document.add_text("body", posting.title)
     document.add_text("body", "\n".join(meta))
     document.add_text("body", posting.content_plain)
     for text in (posting.title, *meta, posting.content_plain):
         if text:
-            document.add_text("words", text)
-            document.add_text("compounds", _pairs(text))
+            document.add_text("compounds", analysis.joined_pairs(text))
     document.add_text("job_id", posting.job_id)
     displays: dict[str, list[str]] = {
         "company": [posting.company] if posting.company else [],
@@ -220,27 +180,6 @@ class Plan:
     prefix_last: bool = True  # the last word is still being typed (no space after it): match prefixes
 
 
-def _stemmed(word: str) -> str:
-    tokens = analyzers().stem.analyze(word)
-    return str(tokens[0]) if tokens else word
-
-
-def _one_edit(word: str) -> set[str]:
-    """Every string one deletion, transposition, substitution or insertion away from `word`."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    edits = {left + right[1:] for left, right in splits if right}
-    edits.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
-    edits.update(left + char + right[1:] for left, right in splits if right for char in _ALPHABET)
-    edits.update(left + char + right for left, right in splits for char in _ALPHABET)
-    edits.discard(word)
-    return edits
-
-
-def query_words(text: str) -> list[str]:
-    """The folded words of a query, as the index's `words` field holds them."""
-    return list(dict.fromkeys(analyzers().word.analyze(text))) if text else []
-
-
 @dataclass(slots=True)
 class Hit:
     job_id: str
@@ -278,7 +217,7 @@ class BoardEngine:
         self.directory = directory
         self._tantivy = tantivy
         self._index = tantivy.Index.open(str(directory))
-        analyzers().register(self._index)
+        analysis.register(self._index)
         self._schema = schema()
         self._searcher = self._index.searcher()
         self._writer: tantivy.IndexWriter | None = None
@@ -299,7 +238,7 @@ class BoardEngine:
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
         index = tantivy.Index(schema(), path=str(directory))
-        analyzers().register(index)
+        analysis.register(index)
         writer = index.writer(heap_size=heap_bytes, num_threads=1)
         fingerprint = 0
         for document in documents:
@@ -378,64 +317,83 @@ class BoardEngine:
         return self._tantivy.Query.boolean_query([(must, q) for q in present])
 
     def _text_query(self, words: tuple[str, ...], *, prefix_last: bool = True) -> tantivy.Query | None:
-        """Every word must match, in one of these ways (best first):
-        - as written, after stemming: BM25 with the title boosted, plus a constant bonus;
-        - as a compound: `frontend` finds "front-end"/"front end", and "front end" finds "frontend";
-        - loosely: the last word as a prefix ("pyth"), and a word of 5+ letters that the board does not
-          know with one typo ("pyhton"). Loose words are rewritten into the index's own terms (its term
-          dictionary, most frequent first) and score a constant below the exact bonus.
-        Equal scores are ordered newest first by the recency weight (see `RECENCY_WEIGHT`).
+        """Every word must match, in one of these ways:
+        - as written or in its other number ("engineers" = "engineer"), in the title or the body;
+        - as a compound: `frontend` finds "front-end"/"front end" (joined pairs), and "front end"
+          finds "frontend" (each word is satisfied by the word it forms with its neighbour);
+        - loosely: the last word as a prefix ("pyth", the most frequent completions), or, for a word
+          of 5+ letters found nowhere on the board, one typo away ("pyhton": the index's own words one
+          edit away that are at least a tenth as frequent as the most frequent of them).
+        Matching scores a constant (`MATCH_SCORE`) per word; on top, BM25 of the word's forms (title
+        boosted) and of its compounds, so a loose match ranks below an exact one. Equal scores are
+        ordered newest first by the recency weight (see `RECENCY_WEIGHT`).
         """
         if not words:
             return None
         query, should, must = self._tantivy.Query, self._tantivy.Occur.Should, self._tantivy.Occur.Must
-        clauses: list[tantivy.Query] = []
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for position, word in enumerate(words):
-            stem = _stemmed(word)
-            title = query.term_query(self._schema, "title", stem)
-            body = query.term_query(self._schema, "body", stem)
-            either = query.boolean_query([(should, title), (should, body)])
-            options = [
-                query.boost_query(title, TITLE_BOOST),
-                body,
-                query.const_score_query(either, EXACT_BONUS),
+            exact = analysis.forms(word)
+            pairs = sorted(
+                {
+                    form
+                    for n in (position - 1, position + 1)
+                    if 0 <= n < len(words)
+                    for form in analysis.forms(words[n] + word if n < position else word + words[n])
+                }
+                - set(exact)
+            )
+            matches = [
+                query.term_set_query(self._schema, "body", [*exact, *pairs]),
+                query.term_set_query(self._schema, "compounds", exact),
             ]
-            joined = {stem}
-            for neighbour in (position - 1, position + 1):
-                if 0 <= neighbour < len(words):
-                    pair = (words[neighbour] + word) if neighbour < position else (word + words[neighbour])
-                    joined.add(_stemmed(pair))
-            compounds = query.term_set_query(self._schema, "compounds", sorted(joined))
-            options.append(query.const_score_query(compounds, EXACT_BONUS))
-            joined.discard(stem)
-            for field_name in ("title", "body") if joined else ():
-                pairs = query.term_set_query(self._schema, field_name, sorted(joined))
-                options.append(query.const_score_query(pairs, EXACT_BONUS))
             loose = set(self._prefix_terms(word) if prefix_last and position == len(words) - 1 else ())
-            loose.update(self._typo_terms(word))
-            loose.discard(word)
+            if not self._known(exact):
+                loose.update(self._typo_terms(word))
+            loose.difference_update(exact)
             if loose:
-                expanded = query.term_set_query(self._schema, "words", sorted(loose))
-                options.append(query.const_score_query(expanded, LOOSE_SCORE))
-            clauses.append(query.boolean_query([(should, option) for option in options]))
-        if len(clauses) == 1:
-            return clauses[0]
-        return query.boolean_query([(must, clause) for clause in clauses])
+                matches.append(query.term_set_query(self._schema, "body", sorted(loose)))
+            either = query.boolean_query([(should, match) for match in matches])
+            clauses.append((must, query.const_score_query(either, MATCH_SCORE)))
+            for term in exact:
+                clauses.append(
+                    (should, query.boost_query(query.term_query(self._schema, "title", term), TITLE_BOOST))
+                )
+                clauses.append((should, query.term_query(self._schema, "body", term)))
+                clauses.append(
+                    (
+                        should,
+                        query.boost_query(query.term_query(self._schema, "compounds", term), COMPOUND_BOOST),
+                    )
+                )
+            for pair in pairs:
+                clauses.append(
+                    (should, query.boost_query(query.term_query(self._schema, "title", pair), TITLE_BOOST))
+                )
+                clauses.append((should, query.term_query(self._schema, "body", pair)))
+        return query.boolean_query(clauses)
+
+    def _known(self, terms: list[str]) -> bool:
+        frequency = self._searcher.doc_freq
+        return any(frequency("body", term) or frequency("compounds", term) for term in terms)
 
     def _prefix_terms(self, word: str) -> list[str]:
         if len(word) < PREFIX_MIN_LENGTH:
             return []
-        found = self._searcher.terms_with_prefix("words", word, limit=MAX_EXPANSIONS)
+        found = self._searcher.terms_with_prefix("body", word, limit=MAX_EXPANSIONS)
         return [str(term) for term, _ in found]
 
     def _typo_terms(self, word: str) -> list[str]:
         if len(word) < FUZZY_MIN_LENGTH or not word.isascii():
             return []
         frequency = self._searcher.doc_freq
-        if frequency("words", word) >= KNOWN_WORD_DOCS:
-            return []  # a word the board knows is not a typo ("react" must not also find "reach")
-        found = [(frequency("words", candidate), candidate) for candidate in _one_edit(word)]
+        found = [(frequency("body", candidate), candidate) for candidate in analysis.one_edit(word)]
         found = [pair for pair in found if pair[0] > 0]
+        if not found:
+            return []
+        best = max(count for count, _ in found)
+        # The likeliest corrections only: "enginer" means "engineer", not also the rarer "engine".
+        found = [pair for pair in found if pair[0] * TYPO_FREQUENCY_RATIO >= best]
         found.sort(key=lambda pair: (-pair[0], pair[1]))
         return [candidate for _, candidate in found[:MAX_EXPANSIONS]]
 

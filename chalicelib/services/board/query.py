@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.errors import InvalidRequestError
-from chalicelib.services.board.engine import Plan, query_words
+from chalicelib.services.board.analysis import query_words
+from chalicelib.services.board.engine import Plan
 from chalicelib.services.board.text import key
 
 MAX_QUERY_LENGTH = 200
