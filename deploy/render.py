@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,22 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
 TEMPLATE_PATH = Path(__file__).resolve().parent / "resources.yaml"
 WORKER_FUNCTION = "sync_account"
+SNAPSHOT_REQUESTED_FUNCTION = "board_snapshot_requested"
 # AWS's recommendation for SQS event sources: visibility timeout = 6 x the function's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
 _CHALICE_DEFAULT_TIMEOUT = 60
+# Per-function /tmp size. Chalice 1.34 has no setting for it, so it is a key of ours in the function's
+# block of .chalice/config.json (Chalice ignores keys it does not know) that this script turns into the
+# function's `EphemeralStorage`. Lambda allows 512 to 10240 MB.
+EPHEMERAL_STORAGE_KEY = "ephemeral_storage_mb"
+EPHEMERAL_STORAGE_RANGE = (512, 10240)
+# Chalice's logical id for a function is its CamelCased name, except for the API handler.
+_LOGICAL_ID_EXCEPTIONS = {"api_handler": "APIHandler"}
+# The snapshot bucket's lifecycle rule (deploy/resources.yaml) expires every object, the current snapshot's
+# too, by age. A working builder replaces the current one every BOARD_SNAPSHOT_SCHEDULE_MINUTES at most; the
+# expiry must leave at least this long on top, for the builder to be fixed before cold starts find no files.
+SNAPSHOT_LIFECYCLE_RULE = "ExpireOldSnapshots"
+MIN_BUILDER_OUTAGE_MINUTES = 3 * 24 * 60
 
 
 class StageConfigError(ValueError):
@@ -38,10 +51,21 @@ class StageDeployment:
     environment: dict[str, str]
     worker_timeout_seconds: int
     worker_concurrency: int
+    snapshot_requested_timeout_seconds: int = _CHALICE_DEFAULT_TIMEOUT
+    # Chalice function name -> MB of /tmp (only the functions that set `ephemeral_storage_mb`).
+    ephemeral_storage: dict[str, int] = field(default_factory=dict)
 
     @property
     def sync_queue_visibility_timeout(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.worker_timeout_seconds
+
+    @property
+    def snapshot_queue_visibility_timeout(self) -> int:
+        return VISIBILITY_TIMEOUT_FACTOR * self.snapshot_requested_timeout_seconds
+
+    @property
+    def snapshot_schedule_minutes(self) -> int:
+        return int(self.environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"])
 
 
 REQUIRED_VARIABLES = (
@@ -50,6 +74,9 @@ REQUIRED_VARIABLES = (
     "BOARD_TABLE",
     "IDEMPOTENCY_TABLE",
     "SYNC_QUEUE_NAME",
+    "BOARD_SNAPSHOT_QUEUE_NAME",
+    "BOARD_SNAPSHOT_PREFIX",
+    "BOARD_SNAPSHOT_SCHEDULE_MINUTES",
     "STACKONE_API_KEY_SECRET",
     "STACKONE_WEBHOOK_SECRET",
     "EMBLOY_SECRET_PREFIX",
@@ -72,22 +99,65 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
     missing = [name for name in REQUIRED_VARIABLES if not environment.get(name)]
     if missing:
         raise StageConfigError(f"Stage {stage!r} lacks environment variables: {', '.join(missing)}.")
-    worker = stage_config.get("lambda_functions", {}).get(WORKER_FUNCTION, {})
+    functions = stage_config.get("lambda_functions", {})
+    worker = functions.get(WORKER_FUNCTION, {})
     concurrency = worker.get("reserved_concurrency")
     # SQS event sources accept a maximum concurrency of 2 to 1000.
     if not isinstance(concurrency, int) or not 2 <= concurrency <= 1000:
         raise StageConfigError(f"Stage {stage!r}: {WORKER_FUNCTION}.reserved_concurrency must be 2..1000.")
-    timeout = worker.get(
-        "lambda_timeout",
-        stage_config.get("lambda_timeout", config.get("lambda_timeout", _CHALICE_DEFAULT_TIMEOUT)),
-    )
+    _check_snapshot_settings(stage, environment)
     return StageDeployment(
         stage=stage,
         api_gateway_stage=stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api")),
         environment=environment,
-        worker_timeout_seconds=int(timeout),
+        worker_timeout_seconds=_timeout(config, stage_config, WORKER_FUNCTION),
         worker_concurrency=concurrency,
+        snapshot_requested_timeout_seconds=_timeout(config, stage_config, SNAPSHOT_REQUESTED_FUNCTION),
+        ephemeral_storage=_ephemeral_storage(stage, functions),
     )
+
+
+def _timeout(config: dict[str, Any], stage_config: dict[str, Any], function: str) -> int:
+    """The function's lambda_timeout as Chalice resolves it (function, then stage, then top level)."""
+    configured = stage_config.get("lambda_functions", {}).get(function, {})
+    return int(
+        configured.get(
+            "lambda_timeout",
+            stage_config.get("lambda_timeout", config.get("lambda_timeout", _CHALICE_DEFAULT_TIMEOUT)),
+        )
+    )
+
+
+def _check_snapshot_settings(stage: str, environment: dict[str, str]) -> None:
+    prefix = environment["BOARD_SNAPSHOT_PREFIX"]
+    # The prefix scopes IAM grants and the lifecycle rule: it must name a "directory" of its own.
+    if not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
+        raise StageConfigError(
+            f"Stage {stage!r}: BOARD_SNAPSHOT_PREFIX must end with '/' and not start with '/' or hold '*'."
+        )
+    minutes = environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"]
+    if not minutes.isdigit() or int(minutes) < 1:
+        raise StageConfigError(f"Stage {stage!r}: BOARD_SNAPSHOT_SCHEDULE_MINUTES must be a number ≥ 1.")
+
+
+def _ephemeral_storage(stage: str, functions: dict[str, Any]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    low, high = EPHEMERAL_STORAGE_RANGE
+    for name, settings in functions.items():
+        if EPHEMERAL_STORAGE_KEY not in settings:
+            continue
+        size = settings[EPHEMERAL_STORAGE_KEY]
+        if not isinstance(size, int) or isinstance(size, bool) or not low <= size <= high:
+            raise StageConfigError(f"Stage {stage!r}: {name}.{EPHEMERAL_STORAGE_KEY} must be {low}..{high}.")
+        sizes[name] = size
+    return sizes
+
+
+def function_logical_id(function: str) -> str:
+    """The function's logical id in Chalice's packaged template."""
+    if function in _LOGICAL_ID_EXCEPTIONS:
+        return _LOGICAL_ID_EXCEPTIONS[function]
+    return "".join(word[:1].upper() + word[1:] for word in function.replace("-", "_").split("_") if word)
 
 
 def render(deployment: StageDeployment, template_text: str | None = None) -> dict[str, Any]:
@@ -108,14 +178,39 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
             "StackOneApiKeySecret": env["STACKONE_API_KEY_SECRET"],
             "WebhookSecret": env["STACKONE_WEBHOOK_SECRET"],
             "EmbloySecretPrefix": env["EMBLOY_SECRET_PREFIX"],
+            "SnapshotQueue": env["BOARD_SNAPSHOT_QUEUE_NAME"],
+            "SnapshotDeadLetterQueue": f"{env['BOARD_SNAPSHOT_QUEUE_NAME']}-dlq",
+            "SnapshotPrefix": env["BOARD_SNAPSHOT_PREFIX"],
         },
         "Sizing": {
             "SyncQueueVisibilityTimeout": str(deployment.sync_queue_visibility_timeout),
             "SyncWorkerConcurrency": str(deployment.worker_concurrency),
+            "SnapshotQueueVisibilityTimeout": str(deployment.snapshot_queue_visibility_timeout),
         },
     }
+    _check_snapshot_expiry(template, deployment)
+    _set_ephemeral_storage(template, deployment.ephemeral_storage)
     _allow_cors_on_gateway_responses(template, env.get("CORS_ORIGINS", ""))
     return template
+
+
+def _check_snapshot_expiry(template: dict[str, Any], deployment: StageDeployment) -> None:
+    """The current snapshot must outlive a builder outage of MIN_BUILDER_OUTAGE_MINUTES."""
+    rules = template["Resources"]["SnapshotBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (rule,) = (rule for rule in rules if rule.get("Id") == SNAPSHOT_LIFECYCLE_RULE)
+    days = int(rule["ExpirationInDays"])
+    if days * 24 * 60 - deployment.snapshot_schedule_minutes < MIN_BUILDER_OUTAGE_MINUTES:
+        raise StageConfigError(
+            f"Stage {deployment.stage!r}: snapshots expire after {days} day(s); with "
+            f"BOARD_SNAPSHOT_SCHEDULE_MINUTES={deployment.snapshot_schedule_minutes} a builder outage of "
+            f"{MIN_BUILDER_OUTAGE_MINUTES // 1440} days would leave the board without a snapshot."
+        )
+
+
+def _set_ephemeral_storage(template: dict[str, Any], sizes: dict[str, int]) -> None:
+    for function, size in sizes.items():
+        resource = template["Resources"].setdefault(function_logical_id(function), {})
+        resource.setdefault("Properties", {})["EphemeralStorage"] = {"Size": size}
 
 
 def _allow_cors_on_gateway_responses(template: dict[str, Any], cors_origins: str) -> None:

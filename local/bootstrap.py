@@ -1,4 +1,5 @@
-"""Creates what the app needs in a (local) AWS endpoint: tables, the sync queue, secrets, demo employers.
+"""Creates what the app needs in a (local) AWS endpoint: tables, the sync and snapshot queues, the snapshot
+bucket, secrets, demo employers.
 
 Idempotent: re-running keeps what exists (the webhook secret keeps its value; queue attributes are
 re-applied) and, because API keys are only ever shown once, rotates the demo employers' keys so a
@@ -37,6 +38,7 @@ from sandbox.embloy import demo_client_token
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
@@ -61,10 +63,16 @@ class BootstrapNames:
     stackone_api_key_secret_name: str
     webhook_secret_name: str
     embloy_secret_prefix: str
+    snapshot_bucket_name: str
+    snapshot_queue_name: str
 
     @property
     def dead_letter_queue_name(self) -> str:
         return f"{self.queue_name}-dlq"
+
+    @property
+    def snapshot_dead_letter_queue_name(self) -> str:
+        return f"{self.snapshot_queue_name}-dlq"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BootstrapNames:
@@ -75,6 +83,8 @@ class BootstrapNames:
             stackone_api_key_secret_name=settings.stackone_api_key_secret_name,
             webhook_secret_name=settings.webhook_secret_name,
             embloy_secret_prefix=settings.embloy_secret_prefix,
+            snapshot_bucket_name=settings.board_snapshot_bucket,
+            snapshot_queue_name=settings.board_snapshot_queue_name,
         )
 
 
@@ -94,6 +104,9 @@ class BootstrapResult:
     dead_letter_queue_url: str
     webhook_secret: str
     employers: list[DemoEmployerAccess]
+    snapshot_bucket: str
+    snapshot_queue_url: str
+    snapshot_dead_letter_queue_url: str
     created: list[str] = field(default_factory=list)  # resources this run created (empty on a re-run)
 
 
@@ -134,6 +147,45 @@ def _ensure_queue(sqs: SQSClient, name: str, attributes: dict[str, str], created
         return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
     sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)  # type: ignore[arg-type]
     return url
+
+
+def _ensure_queue_with_dead_letter_queue(
+    sqs: SQSClient, name: str, dead_letter_name: str, visibility_timeout_seconds: int, created: list[str]
+) -> tuple[str, str]:
+    """(queue URL, dead-letter queue URL): a failing message moves on after MAX_RECEIVE_COUNT receives."""
+    dead_letter_url = _ensure_queue(
+        sqs, dead_letter_name, {"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS)}, created
+    )
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+    queue_url = _ensure_queue(
+        sqs,
+        name,
+        {"VisibilityTimeout": str(visibility_timeout_seconds), "RedrivePolicy": json.dumps(redrive)},
+        created,
+    )
+    return queue_url, dead_letter_url
+
+
+def _ensure_bucket(s3: S3Client, name: str, region: str, created: list[str]) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=name)
+        return
+    except ClientError as exc:
+        if _client_error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    if region == "us-east-1":  # the one region S3 refuses a LocationConstraint for
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+        )
+    created.append(f"bucket {name}")
 
 
 def _ensure_secret(
@@ -213,6 +265,7 @@ def bootstrap(
     )
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
+    s3 = session.client("s3", endpoint_url=endpoint_url)
     secretsmanager = session.client("secretsmanager", endpoint_url=endpoint_url)
     created: list[str] = []
 
@@ -224,22 +277,17 @@ def bootstrap(
         created,
     )
 
-    dead_letter_url = _ensure_queue(
+    queue_url, dead_letter_url = _ensure_queue_with_dead_letter_queue(
+        sqs, names.queue_name, names.dead_letter_queue_name, visibility_timeout_seconds, created
+    )
+    snapshot_queue_url, snapshot_dead_letter_url = _ensure_queue_with_dead_letter_queue(
         sqs,
-        names.dead_letter_queue_name,
-        {"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS)},
+        names.snapshot_queue_name,
+        names.snapshot_dead_letter_queue_name,
+        visibility_timeout_seconds,
         created,
     )
-    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
-    queue_url = _ensure_queue(
-        sqs,
-        names.queue_name,
-        {"VisibilityTimeout": str(visibility_timeout_seconds), "RedrivePolicy": json.dumps(redrive)},
-        created,
-    )
+    _ensure_bucket(s3, names.snapshot_bucket_name, region, created)
 
     _ensure_secret(secretsmanager, names.stackone_api_key_secret_name, stackone_api_key, created)
     webhook_secret = _ensure_secret(secretsmanager, names.webhook_secret_name, None, created)
@@ -258,6 +306,9 @@ def bootstrap(
         dead_letter_queue_url=dead_letter_url,
         webhook_secret=webhook_secret,
         employers=access,
+        snapshot_bucket=names.snapshot_bucket_name,
+        snapshot_queue_url=snapshot_queue_url,
+        snapshot_dead_letter_queue_url=snapshot_dead_letter_url,
         created=created,
     )
 
@@ -281,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = LocalStackConfig.from_env()
     parser = argparse.ArgumentParser(
         prog="python -m local.bootstrap",
-        description="Create the local tables, queue, secrets and demo employers (idempotent).",
+        description="Create the local tables, queues, bucket, secrets and demo employers (idempotent).",
     )
     parser.add_argument(
         "--endpoint-url",
@@ -307,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     created = ", ".join(result.created) or "nothing (all existed)"
     print(f"bootstrap against {args.endpoint_url}: created {created}")
     print(f"sync queue: {result.queue_url}")
+    print(f"snapshot queue: {result.snapshot_queue_url}")
+    print(f"snapshot bucket: {result.snapshot_bucket}")
     print("demo employers (API keys are shown once):")
     print(format_employers(result.employers))
     return 0

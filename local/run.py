@@ -1,19 +1,24 @@
 """`make run`: the whole board on loopback, on an embedded default (no AWS account, no keys, no network).
 
 Starts, each by its own binary in its own process group and in this order, waiting for each to answer:
-moto's server (DynamoDB, SQS, Secrets Manager), the StackOne sandbox, the Embloy sandbox; then bootstraps
-tables, queue, secrets and demo employers; then `chalice local --stage local --no-autoreload` and the
-local scheduler. Prints the URLs and the demo employers' API keys, and on Ctrl-C / SIGTERM (or when any
-piece dies) stops every process it started, by process-group id.
+moto's server (DynamoDB, SQS, Secrets Manager, S3), the StackOne sandbox, the Embloy sandbox; then
+bootstraps tables, queues, the snapshot bucket, secrets and demo employers; then `chalice local --stage
+local --no-autoreload` and the local scheduler. Prints the URLs and the demo employers' API keys, and on
+Ctrl-C / SIGTERM (or when any piece dies) stops every process it started, by process-group id.
+
+Board snapshots are built and unpacked under `.local-state/board/<LOCAL_API_PORT>/` (Lambda's /tmp),
+emptied when the run starts and removed when it stops.
 
 Ports and intervals: LOCAL_API_PORT (8000), LOCAL_STACKONE_PORT (4010), LOCAL_EMBLOY_PORT (4020),
-LOCAL_MOTO_PORT (5001), LOCAL_SYNC_INTERVAL_SECONDS (60), LOCAL_DRAIN_INTERVAL_SECONDS (5);
-LOCAL_STACKONE_API_KEY fixes the sandbox key (random by default), LOCAL_CORS_ORIGINS the allowed origins.
+LOCAL_MOTO_PORT (5001), LOCAL_SYNC_INTERVAL_SECONDS (60), LOCAL_DRAIN_INTERVAL_SECONDS (5),
+LOCAL_SNAPSHOT_INTERVAL_SECONDS (300); LOCAL_STACKONE_API_KEY fixes the sandbox key (random by default),
+LOCAL_CORS_ORIGINS the allowed origins.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import signal
 import sys
 import threading
@@ -60,6 +65,9 @@ class LocalStack:
     def start(self) -> None:
         self.check_ports()
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        # Snapshots of an earlier run must not survive into this one (moto's state does not either).
+        shutil.rmtree(self.config.board_dir, ignore_errors=True)
+        self.config.board_dir.mkdir(parents=True)
         base_env = app_environment(self.config, sync_queue_url="")
 
         moto = self._spawn(
@@ -103,7 +111,12 @@ class LocalStack:
             region=self.config.region,
         )
 
-        app_env = app_environment(self.config, sync_queue_url=self.bootstrap_result.queue_url)
+        app_env = app_environment(
+            self.config,
+            sync_queue_url=self.bootstrap_result.queue_url,
+            snapshot_queue_url=self.bootstrap_result.snapshot_queue_url,
+            snapshot_bucket=self.bootstrap_result.snapshot_bucket,
+        )
         api = self._spawn(
             "chalice local",
             [
@@ -140,6 +153,7 @@ class LocalStack:
             _say(f"stopping {process.name} (pid {process.pid})")
             process.stop()
         self.processes.clear()
+        shutil.rmtree(self.config.board_dir, ignore_errors=True)
 
     def summary(self) -> str:
         config = self.config
@@ -150,9 +164,12 @@ class LocalStack:
             f"  Board API         {config.api_url}   (GET /health, GET /jobs)",
             f"  StackOne sandbox  {config.stackone_url}   (sandbox API key: {config.stackone_api_key})",
             f"  Embloy sandbox    {config.embloy_url}",
-            f"  Local AWS (moto)  {config.moto_url}   (DynamoDB, SQS, Secrets Manager; dashboard /moto-api/)",
-            f"  Scheduler         sync every {config.sync_interval_seconds} s, "
-            f"queue drained every {config.drain_interval_seconds} s",
+            f"  Local AWS (moto)  {config.moto_url}   "
+            "(DynamoDB, SQS, Secrets Manager, S3; dashboard /moto-api/)",
+            f"  Scheduler         sync every {config.sync_interval_seconds} s, board snapshot every "
+            f"{config.snapshot_interval_seconds} s (first after the first sync), "
+            f"queues drained every {config.drain_interval_seconds} s",
+            f"  Board snapshots   {config.board_dir.relative_to(PROJECT_DIR)}/ (removed on stop)",
             f"  Logs              {config.log_dir.relative_to(PROJECT_DIR)}/ (moto, sandboxes)",
         ]
         lines.extend(f"  NOT STARTED       {name}" for name in self.skipped)

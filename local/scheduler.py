@@ -1,17 +1,20 @@
-"""The local stand-in for EventBridge and the SQS event source mapping, in-process.
+"""The local stand-in for EventBridge and the SQS event source mappings, in-process.
 
 Every ``LOCAL_SYNC_INTERVAL_SECONDS`` (default 60) it fires the app's ``sync_all`` schedule handler, and
-every ``LOCAL_DRAIN_INTERVAL_SECONDS`` (default 5) it drains the sync queue into the app's
-``sync_account`` SQS handler, one Lambda-shaped event per batch (distinct message ids), deleting
-messages only after the handler returned (failed ones come back after the visibility timeout and end
-in the dead-letter queue, as in AWS).
+every ``LOCAL_SNAPSHOT_INTERVAL_SECONDS`` (default 300) the ``build_board_snapshot`` one (the first time
+right after the first sync has been drained, so the board has a snapshot soon after the start). Every
+``LOCAL_DRAIN_INTERVAL_SECONDS`` (default 5) it drains the sync queue into the app's ``sync_account``
+SQS handler and the snapshot queue into ``board_snapshot_requested``: one Lambda-shaped event per batch
+(the batch size of the app's event source, distinct message ids), deleting messages only after the
+handler returned (failed ones come back after the visibility timeout and end in the dead-letter queue,
+as in AWS).
 
     python -m local.scheduler            # loop (started by `make run`)
-    python -m local.scheduler --once     # fire the schedule, drain the queue, exit (1 on any failure)
+    python -m local.scheduler --once     # fire both schedules, drain both queues, exit (1 on any failure)
     python -m local.scheduler --once --no-schedule   # only drain ("sync now" after a POST .../sync)
 
-The environment is the app's (``AWS_ENDPOINT_URL``, ``SYNC_QUEUE_URL``, ...); the ``local`` stage's
-variables from ``.chalice/config.json`` are applied on top, as ``chalice local`` does.
+The environment is the app's (``AWS_ENDPOINT_URL``, ``SYNC_QUEUE_URL``, ``BOARD_SNAPSHOT_QUEUE_URL``, ...);
+the ``local`` stage's variables from ``.chalice/config.json`` are applied on top, as ``chalice local`` does.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
 
 SCHEDULE_HANDLER = "sync_all"
 QUEUE_HANDLER = "sync_account"
+SNAPSHOT_SCHEDULE_HANDLER = "build_board_snapshot"
+SNAPSHOT_QUEUE_HANDLER = "board_snapshot_requested"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 _MAX_SQS_BATCH = 10
 
@@ -55,16 +60,39 @@ log = logging.getLogger("local.scheduler")
 
 @dataclass
 class TickResult:
-    """What one tick did: whether the schedule ran, and how many queue messages were handled/failed."""
+    """What one tick did: which schedule handlers ran (and failed), how many queue messages were
+    handled and which failed."""
 
-    schedule_fired: bool = False
-    schedule_failed: bool = False
+    fired: list[str] = field(default_factory=list)
+    failed_schedules: list[str] = field(default_factory=list)
     handled: int = 0
     failed_message_ids: list[str] = field(default_factory=list)
 
     @property
+    def schedule_fired(self) -> bool:
+        return SCHEDULE_HANDLER in self.fired
+
+    @property
+    def schedule_failed(self) -> bool:
+        return SCHEDULE_HANDLER in self.failed_schedules
+
+    @property
+    def snapshot_built(self) -> bool:
+        name = SNAPSHOT_SCHEDULE_HANDLER
+        return name in self.fired and name not in self.failed_schedules
+
+    @property
     def ok(self) -> bool:
-        return not self.schedule_failed and not self.failed_message_ids
+        return not self.failed_schedules and not self.failed_message_ids
+
+    def summary(self) -> str:
+        schedules = ", ".join(
+            f"`{name}` {'failed' if name in self.failed_schedules else 'fired'}" for name in self.fired
+        )
+        return (
+            f"{schedules or 'no schedule due'}; "
+            f"{self.handled} message(s) handled, {len(self.failed_message_ids)} failed"
+        )
 
 
 class LambdaLimits:
@@ -95,7 +123,7 @@ class LambdaLimits:
 
 
 class LocalScheduler:
-    """Invokes the app's schedule and queue handlers like Lambda would, against the (local) queue."""
+    """Invokes the app's schedule and queue handlers like Lambda would, against the (local) queues."""
 
     def __init__(
         self,
@@ -105,22 +133,76 @@ class LocalScheduler:
         queue_url: str,
         region: str,
         limits: LambdaLimits,
+        snapshot_queue_url: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._app = app
         self._sqs = sqs
         self._queue_url = queue_url
+        self._snapshot_queue_url = snapshot_queue_url
         self._region = region
         self._limits = limits
         self._now = now
         self._monotonic = monotonic
-        self._queue_arn: str | None = None
+        self._queue_arns: dict[str, str] = {}
         self._reported_missing: set[str] = set()
 
     def fire_schedule(self, result: TickResult) -> None:
         """Invoke `sync_all` with an EventBridge-shaped scheduled event (skipped if the app has none)."""
-        handler = self._handler(SCHEDULE_HANDLER, "skipping the schedule")
+        self._fire(SCHEDULE_HANDLER, result)
+
+    def fire_snapshot_build(self, result: TickResult) -> None:
+        """Invoke `build_board_snapshot` like its EventBridge rule would (skipped if the app has none)."""
+        self._fire(SNAPSHOT_SCHEDULE_HANDLER, result)
+
+    def drain(self, result: TickResult, *, max_messages: int = 1000) -> None:
+        """Drain the sync queue, then the snapshot queue (when there is one), into their SQS handlers."""
+        self._drain(QUEUE_HANDLER, self._queue_url, result, max_messages)
+        if self._snapshot_queue_url:
+            self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, max_messages)
+
+    def tick(self, *, fire_schedule: bool, build_snapshot: bool = False) -> TickResult:
+        """Optionally fire the sync schedule; drain the sync queue; optionally fire the snapshot build
+        (after the drain, so it covers what the syncs wrote); drain the snapshot queue. Never raises for
+        a handler's failure."""
+        result = TickResult()
+        if fire_schedule:
+            self.fire_schedule(result)
+        self._drain(QUEUE_HANDLER, self._queue_url, result, 1000)
+        if build_snapshot:
+            self.fire_snapshot_build(result)
+        if self._snapshot_queue_url:
+            self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, 1000)
+        return result
+
+    def run_forever(
+        self,
+        stop: threading.Event,
+        *,
+        sync_interval_seconds: float,
+        drain_interval_seconds: float,
+        snapshot_interval_seconds: float | None = None,
+    ) -> None:
+        """Fire the sync schedule at once and then every `sync_interval_seconds`, the snapshot build right
+        after the first sync's drain and then every `snapshot_interval_seconds` (None: never); drain in
+        between."""
+        next_schedule = next_snapshot = self._monotonic()
+        while not stop.is_set():
+            started = self._monotonic()
+            due = started >= next_schedule
+            build = snapshot_interval_seconds is not None and started >= next_snapshot
+            result = self.tick(fire_schedule=due, build_snapshot=build)
+            if due:
+                next_schedule = started + sync_interval_seconds
+            if build and snapshot_interval_seconds is not None:
+                next_snapshot = started + snapshot_interval_seconds
+            if result.handled or result.failed_message_ids or result.fired:
+                log.info("%s", result.summary())
+            stop.wait(drain_interval_seconds)
+
+    def _fire(self, name: str, result: TickResult) -> None:
+        handler = self._handler(name, "skipping its schedule")
         if handler is None:
             return
         event = {
@@ -131,26 +213,27 @@ class LocalScheduler:
             "account": LOCAL_ACCOUNT_ID,
             "time": self._now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": self._region,
-            "resources": [f"arn:aws:events:{self._region}:{LOCAL_ACCOUNT_ID}:rule/{SCHEDULE_HANDLER}"],
+            "resources": [f"arn:aws:events:{self._region}:{LOCAL_ACCOUNT_ID}:rule/{name}"],
             "detail": {},
         }
-        result.schedule_fired = True
+        result.fired.append(name)
         try:
-            handler(event, self._limits.context(SCHEDULE_HANDLER))
+            handler(event, self._limits.context(name))
         except Exception:
-            result.schedule_failed = True
-            log.exception("`%s` failed", SCHEDULE_HANDLER)
+            result.failed_schedules.append(name)
+            log.exception("`%s` failed", name)
 
-    def drain(self, result: TickResult, *, max_messages: int = 1000) -> None:
-        """Hand queued messages to the SQS handler until the queue has nothing visible (or `max_messages`)."""
-        handler = self._handler(QUEUE_HANDLER, "leaving the queue alone")
+    def _drain(self, name: str, queue_url: str, result: TickResult, max_messages: int) -> None:
+        """Hand queued messages to the SQS handler `name` until the queue has nothing visible (or
+        `max_messages`)."""
+        handler = self._handler(name, "leaving its queue alone")
         if handler is None:
             return
-        batch_size = min(self._batch_size(), _MAX_SQS_BATCH)
+        batch_size = min(self._batch_size(name), _MAX_SQS_BATCH)
         seen = 0
         while seen < max_messages:
             messages = self._sqs.receive_message(
-                QueueUrl=self._queue_url,
+                QueueUrl=queue_url,
                 MaxNumberOfMessages=batch_size,
                 WaitTimeSeconds=0,
                 MessageSystemAttributeNames=["All"],
@@ -158,17 +241,17 @@ class LocalScheduler:
             if not messages:
                 return
             seen += len(messages)
-            event = {"Records": [self._record(message) for message in messages]}
+            event = {"Records": [self._record(queue_url, message) for message in messages]}
             ids = [str(message["MessageId"]) for message in messages]
             try:
-                handler(event, self._limits.context(QUEUE_HANDLER))
+                handler(event, self._limits.context(name))
             except Exception:
                 # Left in the queue: visible again after the visibility timeout, then the dead-letter queue.
                 result.failed_message_ids.extend(ids)
-                log.exception("`%s` failed for message(s) %s; left for redelivery", QUEUE_HANDLER, ids)
+                log.exception("`%s` failed for message(s) %s; left for redelivery", name, ids)
                 continue
             self._sqs.delete_message_batch(
-                QueueUrl=self._queue_url,
+                QueueUrl=queue_url,
                 Entries=[
                     {"Id": str(index), "ReceiptHandle": str(message["ReceiptHandle"])}
                     for index, message in enumerate(messages)
@@ -176,49 +259,21 @@ class LocalScheduler:
             )
             result.handled += len(messages)
 
-    def tick(self, *, fire_schedule: bool) -> TickResult:
-        """Optionally fire the schedule, then drain the queue; never raises for a handler's failure."""
-        result = TickResult()
-        if fire_schedule:
-            self.fire_schedule(result)
-        self.drain(result)
-        return result
-
-    def run_forever(
-        self, stop: threading.Event, *, sync_interval_seconds: float, drain_interval_seconds: float
-    ) -> None:
-        """Fire the schedule at once and then every `sync_interval_seconds`; drain in between."""
-        next_schedule = self._monotonic()
-        while not stop.is_set():
-            started = self._monotonic()
-            due = started >= next_schedule
-            result = self.tick(fire_schedule=due)
-            if due:
-                next_schedule = started + sync_interval_seconds
-            if result.handled or result.failed_message_ids or result.schedule_fired:
-                log.info(
-                    "schedule %s, %d message(s) handled, %d failed",
-                    "fired" if result.schedule_fired else "not due",
-                    result.handled,
-                    len(result.failed_message_ids),
-                )
-            stop.wait(drain_interval_seconds)
-
     def _handler(self, name: str, consequence: str) -> Callable[..., Any] | None:
         handler = self._app.handler_map.get(name)
         if handler is None and name not in self._reported_missing:
-            # Said once, not every tick: the sync handlers may simply not be written yet.
+            # Said once, not every tick: the handlers may simply not be written yet.
             log.info("the app has no `%s` handler yet; %s", name, consequence)
             self._reported_missing.add(name)
         return handler
 
-    def _batch_size(self) -> int:
+    def _batch_size(self, name: str) -> int:
         for source in self._app.event_sources:
-            if source.name == QUEUE_HANDLER:
+            if source.name == name:
                 return int(getattr(source, "batch_size", 1) or 1)
         return 1
 
-    def _record(self, message: Any) -> dict[str, Any]:
+    def _record(self, queue_url: str, message: Any) -> dict[str, Any]:
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
@@ -227,15 +282,15 @@ class LocalScheduler:
             "messageAttributes": message.get("MessageAttributes", {}),
             "md5OfBody": message.get("MD5OfBody", ""),
             "eventSource": "aws:sqs",
-            "eventSourceARN": self._arn(),
+            "eventSourceARN": self._arn(queue_url),
             "awsRegion": self._region,
         }
 
-    def _arn(self) -> str:
-        if self._queue_arn is None:
-            attributes = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])
-            self._queue_arn = attributes["Attributes"]["QueueArn"]
-        return self._queue_arn
+    def _arn(self, queue_url: str) -> str:
+        if queue_url not in self._queue_arns:
+            attributes = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+            self._queue_arns[queue_url] = attributes["Attributes"]["QueueArn"]
+        return self._queue_arns[queue_url]
 
 
 def prepare_environment(stage: str = LOCAL_STAGE) -> None:
@@ -248,11 +303,26 @@ def prepare_environment(stage: str = LOCAL_STAGE) -> None:
         os.environ.update(app_environment(LocalStackConfig.from_env(), sync_queue_url=""))
     # As `chalice local --stage ...` does before it imports the app.
     os.environ.update(stage_environment(stage))
-    if not os.environ.get("SYNC_QUEUE_URL"):
+    if not os.environ.get("SYNC_QUEUE_URL") or not os.environ.get("BOARD_SNAPSHOT_QUEUE_URL"):
         import boto3
 
-        queue_name = local_settings().sync_queue_name
-        os.environ["SYNC_QUEUE_URL"] = boto3.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+        sqs = boto3.client("sqs")
+        settings = local_settings()
+        if not os.environ.get("SYNC_QUEUE_URL"):
+            os.environ["SYNC_QUEUE_URL"] = sqs.get_queue_url(QueueName=settings.sync_queue_name)["QueueUrl"]
+        if not os.environ.get("BOARD_SNAPSHOT_QUEUE_URL"):
+            os.environ["BOARD_SNAPSHOT_QUEUE_URL"] = _queue_url(sqs, settings.board_snapshot_queue_name) or ""
+
+
+def _queue_url(sqs: SQSClient, name: str) -> str | None:
+    """The queue's URL, or None (said once) when a stack bootstrapped before it existed lacks it."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except ClientError:
+        log.info("no queue %s (re-run `make bootstrap`); leaving it out", name)
+        return None
 
 
 def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
@@ -264,16 +334,28 @@ def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
     settings = get_settings()
     sqs = deps.get_sqs_client()
     queue_url = settings.sync_queue_url or sqs.get_queue_url(QueueName=settings.sync_queue_name)["QueueUrl"]
+    snapshot_queue_url = settings.board_snapshot_queue_url or _queue_url(
+        sqs, settings.board_snapshot_queue_name
+    )
     region = sqs.meta.region_name
     return LocalScheduler(
-        app, sqs, queue_url=queue_url, region=region, limits=LambdaLimits.from_project(stage)
+        app,
+        sqs,
+        queue_url=queue_url,
+        snapshot_queue_url=snapshot_queue_url,
+        region=region,
+        limits=LambdaLimits.from_project(stage),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.scheduler", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--once", action="store_true", help="one tick, then exit (1 if anything failed)")
-    parser.add_argument("--no-schedule", action="store_true", help="with --once: only drain the queue")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="one tick (both schedules, both queues), then exit (1 if anything failed)",
+    )
+    parser.add_argument("--no-schedule", action="store_true", help="with --once: only drain the queues")
     parser.add_argument("--stage", default=LOCAL_STAGE, help="chalice stage whose variables apply")
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
@@ -287,13 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     scheduler = build_scheduler(args.stage)
 
     if args.once:
-        result = scheduler.tick(fire_schedule=not args.no_schedule)
-        log.info(
-            "schedule %s, %d message(s) handled, %d failed",
-            "fired" if result.schedule_fired else "skipped",
-            result.handled,
-            len(result.failed_message_ids),
-        )
+        result = scheduler.tick(fire_schedule=not args.no_schedule, build_snapshot=not args.no_schedule)
+        log.info("%s", result.summary())
         return 0 if result.ok else 1
 
     stop = threading.Event()
@@ -305,15 +382,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     config = LocalStackConfig.from_env()
     log.info(
-        "firing `%s` every %d s, draining the sync queue every %d s",
+        "firing `%s` every %d s and `%s` every %d s (first right after the first sync), "
+        "draining the sync and snapshot queues every %d s",
         SCHEDULE_HANDLER,
         config.sync_interval_seconds,
+        SNAPSHOT_SCHEDULE_HANDLER,
+        config.snapshot_interval_seconds,
         config.drain_interval_seconds,
     )
     scheduler.run_forever(
         stop,
         sync_interval_seconds=config.sync_interval_seconds,
         drain_interval_seconds=config.drain_interval_seconds,
+        snapshot_interval_seconds=config.snapshot_interval_seconds,
     )
     return 0
 

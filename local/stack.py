@@ -21,6 +21,9 @@ HOST = "127.0.0.1"
 # Fake, inert credentials: moto accepts anything, and they can never reach a real account.
 FAKE_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 DEFAULT_REGION = "eu-central-1"
+# Sync workers ask for a board snapshot with this delivery delay (60 s deployed): short, so a local sync
+# shows up in a snapshot within a drain interval or two.
+LOCAL_SNAPSHOT_DEBOUNCE_SECONDS = 2
 
 # name -> (environment variable, default) for every port, so error messages can name the variable.
 PORT_VARIABLES = {
@@ -57,6 +60,7 @@ class LocalStackConfig:
     region: str = DEFAULT_REGION
     sync_interval_seconds: int = 60
     drain_interval_seconds: int = 5
+    snapshot_interval_seconds: int = 300
     # The StackOne sandbox's API key; the bootstrap stores it where the app reads the real one.
     stackone_api_key: str = field(default_factory=new_sandbox_key)
     cors_origins: str = ""
@@ -76,6 +80,7 @@ class LocalStackConfig:
             region=environ.get("LOCAL_AWS_REGION", "").strip() or DEFAULT_REGION,
             sync_interval_seconds=_int_from_env(environ, "LOCAL_SYNC_INTERVAL_SECONDS", 60),
             drain_interval_seconds=_int_from_env(environ, "LOCAL_DRAIN_INTERVAL_SECONDS", 5),
+            snapshot_interval_seconds=_int_from_env(environ, "LOCAL_SNAPSHOT_INTERVAL_SECONDS", 300),
             cors_origins=environ.get("LOCAL_CORS_ORIGINS", "").strip(),
             stackone_api_key=environ.get("LOCAL_STACKONE_API_KEY", "").strip() or new_sandbox_key(),
         )
@@ -99,6 +104,12 @@ class LocalStackConfig:
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    @property
+    def board_dir(self) -> Path:
+        """BOARD_LOCAL_DIRECTORY of the API and the scheduler (Lambda's /tmp): one per run, by API port,
+        so a second stack on other ports never wipes this one's."""
+        return self.state_dir / "board" / str(self.api_port)
 
     def ports(self) -> dict[str, tuple[int, str]]:
         """name -> (port, the environment variable that sets it)."""
@@ -127,6 +138,9 @@ def aws_environment(config: LocalStackConfig) -> dict[str, str]:
     """boto3 pointed at moto's server with fake credentials: no profile, no real account."""
     return {
         **FAKE_AWS_CREDENTIALS,
+        # Every service, S3 included: against an endpoint URL like this botocore addresses buckets
+        # path-style (`http://127.0.0.1:5001/<bucket>/<key>`) by itself, so S3 needs no setting of its own
+        # (tests/local/test_bootstrap.py checks the app's upload and download through it).
         "AWS_ENDPOINT_URL": config.moto_url,
         "AWS_DEFAULT_REGION": config.region,
         "AWS_REGION": config.region,
@@ -137,9 +151,18 @@ def aws_environment(config: LocalStackConfig) -> dict[str, str]:
 
 
 def app_environment(
-    config: LocalStackConfig, *, sync_queue_url: str, base: Mapping[str, str] = os.environ
+    config: LocalStackConfig,
+    *,
+    sync_queue_url: str,
+    snapshot_queue_url: str = "",
+    snapshot_bucket: str = "",
+    base: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
-    """The environment of `chalice local` and the local scheduler (the same for both)."""
+    """The environment of `chalice local` and the local scheduler (the same for both).
+
+    `snapshot_bucket` empty leaves BOARD_SNAPSHOT_BUCKET to the app's settings (the name the bootstrap
+    creates by default); `snapshot_queue_url` empty means sync workers request no snapshots.
+    """
     environment = {
         name: value
         for name, value in base.items()
@@ -158,14 +181,21 @@ def app_environment(
             # The reference frontend serves job pages at {api}/board/jobs/{job_id}.
             "PUBLIC_BASE_URL": f"{config.api_url}/board",
             "SYNC_QUEUE_URL": sync_queue_url,
+            "BOARD_SNAPSHOT_QUEUE_URL": snapshot_queue_url,
+            "BOARD_SNAPSHOT_DEBOUNCE_SECONDS": str(LOCAL_SNAPSHOT_DEBOUNCE_SECONDS),
+            # Snapshots are downloaded (API) and built (scheduler) here, not in /tmp.
+            "BOARD_LOCAL_DIRECTORY": str(config.board_dir),
             "CORS_ORIGINS": config.cors_origins or f"{config.api_url},http://localhost:{config.api_port}",
             "LOCAL_SYNC_INTERVAL_SECONDS": str(config.sync_interval_seconds),
             "LOCAL_DRAIN_INTERVAL_SECONDS": str(config.drain_interval_seconds),
+            "LOCAL_SNAPSHOT_INTERVAL_SECONDS": str(config.snapshot_interval_seconds),
             "PYTHONUNBUFFERED": "1",
             # Metrics are disabled in the local stage; Powertools still warns on every invocation.
             "PYTHONWARNINGS": "ignore:No application metrics to publish:UserWarning",
         }
     )
+    if snapshot_bucket:
+        environment["BOARD_SNAPSHOT_BUCKET"] = snapshot_bucket
     # Loopback calls (app -> sandboxes, boto3 -> moto) must never go through a configured HTTP proxy.
     for variable in ("NO_PROXY", "no_proxy"):
         existing = [item for item in environment.get(variable, "").split(",") if item.strip()]

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the board's storage: the table's live index and change feed, and a snapshot store."""
+"""In-memory stand-ins for the board's storage: the live index and change feed, and a snapshot store."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The board's search engine: a tantivy index of the live board, on local disk, one per process.
 
-Why tantivy: BM25 ranking, analyzers, a term dictionary (prefixes, typos), and term aggregations (facet counts)
+Why tantivy: BM25 ranking, analyzers, a term dictionary (prefixes, typos) and term aggregations (facets)
 run in Rust over immutable segment files, which a builder can compile off the request path and a process
 can open in milliseconds (see docs/board.md). Python only builds queries and shapes the page it returns.
 
