@@ -295,3 +295,20 @@ def test_a_cold_process_serves_the_published_snapshot_from_s3(client: Any, monke
     service = deps.get_board_service()
     assert service.snapshot is not None and service.snapshot.version == report.manifest.version
     assert service.stats.applied_changes == 0  # everything came from the snapshot
+
+
+def test_a_stored_posting_that_cannot_be_decoded_is_skipped_not_an_error(client: Any) -> None:
+    from chalicelib.aws.posting_items import posting_to_item
+
+    good, bad = make_posting("Good Engineer"), make_posting("Poisoned Engineer")
+    put_postings(good)
+    poisoned = {**posting_to_item(bad), "doc": '{"title": "\\ud800", "job_id": 7}'}  # not a Posting
+    deps.get_table().put_item(Item=poisoned)
+    assert deps.get_snapshot_builder().build().manifest.skipped == 1  # type: ignore[union-attr]
+    for path in ("/jobs", "/jobs?q=engineer", "/feed.xml", "/sitemap.xml"):
+        assert get(client, path).status_code == 200, path
+    body = get(client, "/jobs?q=engineer").json_body
+    assert [j["job_id"] for j in body["data"]] == [good.job_id]
+    assert get(client, f"/jobs/{bad.job_id}").status_code == 404
+    assert get(client, f"/jobs/{good.job_id}").status_code == 200
+    assert deps.get_board_service().stats.bad_records >= 1

@@ -91,3 +91,16 @@ def test_storage_errors_become_a_typed_503(aws: None) -> None:
     with pytest.raises(UpstreamUnavailableError) as raised:
         list(repository.load_live())
     assert raised.value.code == "board_unavailable"
+
+
+def test_posting_reads_one_item_by_the_key_in_the_job_id(aws: None) -> None:
+    live, closed = put_postings(make_posting("Live"), make_posting("Closed"))
+    close_posting(closed, BASE_TIME)
+    repository = DynamoDBBoardRepository(deps.get_table())
+    calls = record_calls()
+    record = repository.posting(live.job_id)
+    assert record is not None and record.status == "live" and record.load() == live
+    closed_record = repository.posting(closed.job_id)
+    assert closed_record is not None and closed_record.status == "closed"
+    assert repository.posting(make_posting("Never stored").job_id) is None
+    assert calls == ["GetItem"] * 3
