@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import zipfile
 from typing import Any
 
 from chalicelib.aws.table_schema import (
@@ -333,3 +334,34 @@ def test_nothing_is_hard_coded_to_an_account_or_region(packaged: PackagedStage) 
     assert not _ACCOUNT_ID.findall(text)
     assert not _REGION.findall(text)
     assert ":aws:" not in text  # partitions come from ${AWS::Partition}
+
+
+# Lambda's python3.11 runtime (Amazon Linux 2) has glibc 2.26 on x86_64.
+_LAMBDA_GLIBC = (2, 26)
+_ELF_MACHINE_X86_64 = 62
+
+
+def test_the_deployment_zip_carries_tantivy_built_for_lambdas_python_and_glibc(
+    packaged: PackagedStage,
+) -> None:
+    with zipfile.ZipFile(packaged.template_path.parent / "deployment.zip") as bundle:
+        names = bundle.namelist()
+        (wheel_file,) = [n for n in names if re.fullmatch(r"tantivy-[^/]+\.dist-info/WHEEL", n)]
+        lines = bundle.read(wheel_file).decode().splitlines()
+        (library,) = [n for n in names if n.startswith("tantivy/") and n.endswith(".so")]
+        header = bundle.read(library)[:20]
+    tags = [line.removeprefix("Tag:").strip() for line in lines if line.startswith("Tag:")]
+
+    def fits_lambda(tag: str) -> bool:
+        interpreter, abi, platform = tag.split("-")
+        python = interpreter == "cp311" and abi == "cp311"
+        # The stable ABI of any CPython 3 up to 3.11 loads in 3.11.
+        stable = (
+            abi == "abi3" and re.fullmatch(r"cp3\d+", interpreter) is not None and int(interpreter[3:]) <= 11
+        )
+        glibc = re.fullmatch(r"manylinux_(\d+)_(\d+)_x86_64", platform)
+        return (python or stable) and glibc is not None and (int(glibc[1]), int(glibc[2])) <= _LAMBDA_GLIBC
+
+    assert any(fits_lambda(tag) for tag in tags), tags
+    assert header[:4] == b"\x7fELF"
+    assert int.from_bytes(header[18:20], "little") == _ELF_MACHINE_X86_64
