@@ -347,3 +347,20 @@ def test_a_writer_clock_far_ahead_does_not_hide_later_changes(
     source.put(normal)
     fake_time.advance(6)
     assert set(job_ids(service)) == {ahead.job_id, normal.job_id}
+
+
+def test_copies_left_by_processes_that_are_gone_are_removed(
+    source: InMemoryBoardSource, builder: Any, make_service: Any, tmp_path: Path
+) -> None:
+    import os
+
+    source.put(make_posting())
+    builder.build()
+    leftover = tmp_path / "process" / "board-999999999-1"  # no such process
+    ours_before = tmp_path / "process" / f"board-{os.getpid()}-0"
+    leftover.mkdir(parents=True)
+    ours_before.mkdir()
+    service = make_service()
+    job_ids(service)
+    assert not leftover.exists() and ours_before.exists()
+    assert (tmp_path / "process" / f"board-{os.getpid()}-1").is_dir()

@@ -45,6 +45,16 @@ _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop m
 _BEGINNING = "0000"  # sorts before every change-feed key: "everything"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class BoardSource(Protocol):
     """The board's reads from the table (DynamoDB in production)."""
 
@@ -176,6 +186,8 @@ class BoardService:
 
     def _open(self, manifest: SnapshotManifest | None) -> None:
         """Open `manifest`'s snapshot (or an empty board when there is none yet) in a fresh directory."""
+        if not self._opened:
+            self._remove_leftovers()
         self._opened += 1
         directory = self._local / f"board-{os.getpid()}-{self._opened}"
         started = time.perf_counter()
@@ -187,7 +199,11 @@ class BoardService:
         else:
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
-            self._snapshots.download(manifest, directory)
+            try:
+                self._snapshots.download(manifest, directory)
+            except BaseException:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
             fingerprint = manifest.fingerprint
         downloaded = time.perf_counter()
         engine = BoardEngine(directory, fingerprint=fingerprint, facet_limit=self._facet_limit)
@@ -202,6 +218,13 @@ class BoardService:
         self._changes_since_open = 0
         self._checked_at = self._monotonic()
         self.stats.extra.update(download_seconds=downloaded - started, open_seconds=opened - downloaded)
+
+    def _remove_leftovers(self) -> None:
+        """Snapshot copies of processes that are gone (a reused Lambda sandbox keeps /tmp)."""
+        for path in self._local.glob("board-*-*"):
+            pid = path.name.split("-")[1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
 
     def _maybe_switch(self) -> None:
         """Move to a newer snapshot once enough changes piled up on top of ours (or we had none)."""
