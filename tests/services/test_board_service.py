@@ -74,7 +74,7 @@ def test_a_cold_process_opens_the_snapshot_and_reads_only_the_feed_after_it(
     fake_time: FakeTime,
     make_service: Any,
 ) -> None:
-    old = [source.put(make_posting(f"Engineer {n}", posted_days_ago=n)) for n in range(3)]
+    old = [source.put(make_posting(f"Engineer {n}", posted_days_ago=n + 1)) for n in range(3)]
     builder.build()
     assert source.live_loads == 1
     fake_time.advance(120)

@@ -198,6 +198,12 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class TextQuery:
+    matched: tantivy.Query  # which postings match (every word, one way or another)
+    scored: tantivy.Query  # the same postings, scored for relevance
+
+
+@dataclass(frozen=True, slots=True)
 class Version:
     """What the engine holds of one posting: enough to decide whether a change is news."""
 
@@ -297,14 +303,14 @@ class BoardEngine:
         filters = {
             dim: query.term_set_query(self._schema, f"f_{dim}", list(keys)) for dim, keys in plan.filters
         }
-        full = self._all_of([text, *filters.values()])
         if plan.relevance and text is not None:
-            hits, has_more = self._by_relevance(full, after, limit)
+            hits, has_more = self._by_relevance(self._all_of([text.scored, *filters.values()]), after, limit)
         else:
-            hits, has_more = self._by_newest(full, after, limit)
+            matched = self._all_of([text.matched if text else None, *filters.values()])
+            hits, has_more = self._by_newest(matched, after, limit)
         if not facets:
             return Page(hits=hits, has_more=has_more, total=-1)
-        total, counts = self._facets(plan, text, filters)
+        total, counts = self._facets(plan, text.matched if text else None, filters)
         return Page(hits=hits, has_more=has_more, total=total, facets=counts)
 
     def _all_of(self, queries: list[tantivy.Query | None]) -> tantivy.Query:
@@ -316,7 +322,7 @@ class BoardEngine:
         must = self._tantivy.Occur.Must
         return self._tantivy.Query.boolean_query([(must, q) for q in present])
 
-    def _text_query(self, words: tuple[str, ...], *, prefix_last: bool = True) -> tantivy.Query | None:
+    def _text_query(self, words: tuple[str, ...], *, prefix_last: bool = True) -> TextQuery | None:
         """Every word must match, in one of these ways:
         - as written or in its other number ("engineers" = "engineer"), in the title or the body;
         - as a compound: `frontend` finds "front-end"/"front end" (joined pairs), and "front end"
@@ -326,11 +332,13 @@ class BoardEngine:
           edit away that are at least a tenth as frequent as the most frequent of them).
         Matching scores a constant (`MATCH_SCORE`) per word; on top, BM25 of the word's forms (title
         boosted) and of its compounds, so a loose match ranks below an exact one. Equal scores are
-        ordered newest first by the recency weight (see `RECENCY_WEIGHT`).
+        ordered newest first by the recency weight (see `RECENCY_WEIGHT`). Counting (totals, facets,
+        the newest order) uses the matching part alone, which skips the scoring clauses' postings.
         """
         if not words:
             return None
         query, should, must = self._tantivy.Query, self._tantivy.Occur.Should, self._tantivy.Occur.Must
+        required: list[tuple[tantivy.Occur, tantivy.Query]] = []
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for position, word in enumerate(words):
             exact = analysis.forms(word)
@@ -354,7 +362,7 @@ class BoardEngine:
             if loose:
                 matches.append(query.term_set_query(self._schema, "body", sorted(loose)))
             either = query.boolean_query([(should, match) for match in matches])
-            clauses.append((must, query.const_score_query(either, MATCH_SCORE)))
+            required.append((must, query.const_score_query(either, MATCH_SCORE)))
             for term in exact:
                 clauses.append(
                     (should, query.boost_query(query.term_query(self._schema, "title", term), TITLE_BOOST))
@@ -371,7 +379,8 @@ class BoardEngine:
                     (should, query.boost_query(query.term_query(self._schema, "title", pair), TITLE_BOOST))
                 )
                 clauses.append((should, query.term_query(self._schema, "body", pair)))
-        return query.boolean_query(clauses)
+        matched = required[0][1] if len(required) == 1 else query.boolean_query(required)
+        return TextQuery(matched=matched, scored=query.boolean_query(required + clauses))
 
     def _known(self, terms: list[str]) -> bool:
         frequency = self._searcher.doc_freq
