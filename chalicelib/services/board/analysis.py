@@ -51,9 +51,8 @@ def words(text: str) -> list[str]:
     return [str(word) for word in word_analyzer().analyze(text)] if text else []
 
 
-def joined_pairs(text: str) -> str:
-    """Adjacent words joined ("front-end role" -> "frontend endrole"), so compounds find each other."""
-    found = words(text)
+def joined(found: list[str]) -> str:
+    """Adjacent words joined ("front end role" -> "frontend endrole"), so compounds find each other."""
     return " ".join(first + second for first, second in itertools.pairwise(found))
 
 

@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from pyroaring import BitMap
 
 from chalicelib.clock import isoformat
 from chalicelib.models.posting import Posting
 from chalicelib.services.board import analysis, shaping
+from chalicelib.services.board.bitmaps import BitmapWriter, BoardBitmaps
 from chalicelib.services.board.text import key
 
 if TYPE_CHECKING:
@@ -68,8 +70,8 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("job_id", tokenizer_name="raw", index_option="basic")
     for dim in DIMENSIONS:
         builder.add_text_field(f"f_{dim}", tokenizer_name="raw", index_option="basic")
-        builder.add_text_field(dim, tokenizer_name="raw", index_option="basic", fast=True)
-    builder.add_unsigned_field("sort_key", indexed=True, fast=True)
+    builder.add_unsigned_field("slot", indexed=True, fast=True)
+    builder.add_unsigned_field("sort_key", fast=True)
     builder.add_float_field("recency", fast=True)
     builder.add_integer_field("changed_ms", fast=True)
     builder.add_unsigned_field("fp", fast=True)
@@ -115,6 +117,10 @@ class BoardDocument:
     document: tantivy.Document
     fingerprint: int
     changed_ms: int
+    sort_key: int
+    words: frozenset[str]  # every word of title, company, department, locations and content
+    facets: dict[str, tuple[str, ...]]  # dimension -> display values
+    filter_keys: dict[str, tuple[str, ...]]  # dimension -> keys a filter selects it by
 
 
 def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> BoardDocument:
@@ -136,9 +142,12 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     document.add_text("body", posting.title)
     document.add_text("body", "\n".join(meta))
     document.add_text("body", posting.content_plain)
+    words: set[str] = set()
     for text in (posting.title, *meta, posting.content_plain):
-        if text:
-            document.add_text("compounds", analysis.joined_pairs(text))
+        found = analysis.words(text)
+        words.update(found)
+        if len(found) > 1:
+            document.add_text("compounds", analysis.joined(found))
     document.add_text("job_id", posting.job_id)
     displays: dict[str, list[str]] = {
         "company": [posting.company] if posting.company else [],
@@ -148,16 +157,16 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         "provider": [posting.provider.lower()] if posting.provider else [],
         "department": [posting.department] if posting.department else [],
     }
+    filter_keys: dict[str, tuple[str, ...]] = {}
     for dim, values in displays.items():
         keys = dict.fromkeys(key(value) for value in values)
         if dim == "location":  # "Berlin, Germany" is also found by "Berlin" and "Germany"
             for value in values:
                 keys.update(dict.fromkeys(key(part) for part in value.split(",")))
-        for value in values:
-            document.add_text(dim, value)
+        keys.pop("", None)
+        filter_keys[dim] = tuple(keys)
         for filter_key in keys:
-            if filter_key:
-                document.add_text(f"f_{dim}", filter_key)
+            document.add_text(f"f_{dim}", filter_key)
     fingerprint = fingerprint_of(posting.job_id, content_hash)
     changed_ms = changed_ms_of(changed_key)
     sort_key = sort_key_of(posting)
@@ -166,7 +175,16 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     document.add_integer("changed_ms", changed_ms)
     document.add_unsigned("fp", fingerprint)
     document.add_bytes("record", orjson.dumps(record))
-    return BoardDocument(posting.job_id, document, fingerprint, changed_ms)
+    return BoardDocument(
+        job_id=posting.job_id,
+        document=document,
+        fingerprint=fingerprint,
+        changed_ms=changed_ms,
+        sort_key=sort_key,
+        words=frozenset(words),
+        facets={dim: tuple(values) for dim, values in displays.items()},
+        filter_keys=filter_keys,
+    )
 
 
 # ---- queries ---------------------------------------------------------------------------------------
@@ -198,8 +216,16 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class WordMatch:
+    """Where one query word can be found: index words (as written, compounds, loose) and compounds."""
+
+    body: tuple[str, ...]
+    compounds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TextQuery:
-    matched: tantivy.Query  # which postings match (every word, one way or another)
+    words: tuple[WordMatch, ...]  # every one must match
     scored: tantivy.Query  # the same postings, scored for relevance
 
 
@@ -209,10 +235,13 @@ class Version:
 
     changed_ms: int
     fingerprint: int
+    slot: int
 
 
 class BoardEngine:
-    """Search over one tantivy index directory, plus in-place updates from the change feed.
+    """The live board of one process, over one snapshot directory plus the changes applied on top:
+    tantivy for relevance, stored summaries and the term dictionary; roaring bitmaps for matching,
+    filters, totals, facet counts and the newest-first order.
 
     Not thread-safe: the caller serialises access (one request at a time in Lambda).
     """
@@ -226,101 +255,111 @@ class BoardEngine:
         analysis.register(self._index)
         self._schema = schema()
         self._searcher = self._index.searcher()
+        self._bitmaps = BoardBitmaps(directory)
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
-        self._facet_cache: OrderedDict[Any, tuple[int, int, dict[str, dict[str, int]]]] = OrderedDict()
+        self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
         self.generation = 0
 
     @classmethod
     def create(
         cls, directory: Path, documents: Iterable[BoardDocument] = (), *, heap_bytes: int = 64_000_000
     ) -> int:
-        """Write a new index of `documents` into an empty `directory`; returns the board fingerprint."""
+        """Write a new snapshot of `documents` into an empty `directory`; returns the board fingerprint.
+
+        Documents must come newest first (a list is sorted here): their position is their slot.
+        """
         import tantivy
 
+        if isinstance(documents, list):
+            documents = sorted(documents, key=lambda document: document.sort_key, reverse=True)
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
         index = tantivy.Index(schema(), path=str(directory))
         analysis.register(index)
         writer = index.writer(heap_size=heap_bytes, num_threads=1)
+        bitmaps = BitmapWriter()
         fingerprint = 0
-        for document in documents:
+        for slot, document in enumerate(documents):
+            bitmaps.add(slot, document)
+            document.document.add_unsigned("slot", slot)
             writer.add_document(document.document)
             fingerprint ^= document.fingerprint
         writer.commit()
         writer.wait_merging_threads()
+        bitmaps.write(directory)
         return fingerprint
 
     # ---- reads --------------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return int(self._searcher.num_docs)
+        return len(self._bitmaps.live)
 
     @property
     def fingerprint(self) -> str:
         """Content fingerprint of the whole board (same board, same value, in every process)."""
         return f"{self._fingerprint:016x}{len(self):x}"
 
-    def _find(self, job_id: str) -> Any | None:
-        result = self._searcher.search(
-            self._tantivy.Query.term_query(self._schema, "job_id", job_id), 1, count=False
-        )
-        return result.hits[0][1] if result.hits else None
-
     def version(self, job_id: str) -> Version | None:
         if job_id in self._pending:
             return self._pending[job_id]
-        address = self._find(job_id)
-        if address is None:
+        found = self._searcher.search(
+            self._tantivy.Query.term_query(self._schema, "job_id", job_id), 1, count=False
+        ).hits
+        if not found:
             return None
-        changed = self._searcher.fast_field_values("changed_ms", [address])[0]
-        fingerprint = self._searcher.fast_field_values("fp", [address])[0]
-        return Version(changed_ms=int(changed or 0), fingerprint=int(fingerprint or 0))
-
-    def contains(self, job_id: str) -> bool:
-        return self._find(job_id) is not None
-
-    def _record(self, address: Any) -> dict[str, Any]:
-        record: dict[str, Any] = orjson.loads(self._searcher.doc(address).get_first("record") or b"{}")
-        return record
+        address = [found[0][1]]
+        fast = self._searcher.fast_field_values
+        changed, fingerprint, slot = (fast(name, address)[0] for name in ("changed_ms", "fp", "slot"))
+        return Version(changed_ms=int(changed or 0), fingerprint=int(fingerprint or 0), slot=int(slot or 0))
 
     def _hit(self, address: Any, position: Position) -> Hit:
-        record = self._record(address)
+        stored = self._searcher.doc(address).get_first("record") or b"{}"
+        record: dict[str, Any] = orjson.loads(stored)
         summary = record["summary"]
         return Hit(summary["job_id"], summary, record["excerpt"], record["lastmod"], position)
 
     def newest(self, limit: int) -> Iterator[Hit]:
         """Up to `limit` live postings, newest first (the sitemap)."""
-        page = self.search(Plan(), after=None, limit=limit, facets=False)
-        return iter(page.hits)
+        return iter(self.search(Plan(), after=None, limit=limit, facets=False).hits)
 
     def search(self, plan: Plan, *, after: Position | None, limit: int, facets: bool = True) -> Page:
         """The page after `after` (exclusive) of the plan's results, its total and facet counts."""
-        query = self._tantivy.Query
         text = self._text_query(plan.terms, prefix_last=plan.prefix_last)
-        filters = {
-            dim: query.term_set_query(self._schema, f"f_{dim}", list(keys)) for dim, keys in plan.filters
-        }
+        bitmaps = self._bitmaps
+        selected = {dim: bitmaps.any_filter(dim, keys) for dim, keys in plan.filters}
+        matched = bitmaps.live
+        for word in text.words if text else ():
+            matched = matched & (bitmaps.any_term(word.body) | self._compounds(word.compounds))
+        results = BitMap.intersection(matched, *selected.values()) if selected else matched
         if plan.relevance and text is not None:
-            hits, has_more = self._by_relevance(self._all_of([text.scored, *filters.values()]), after, limit)
+            query = self._tantivy.Query
+            filters = [
+                query.term_set_query(self._schema, f"f_{dim}", list(keys)) for dim, keys in plan.filters
+            ]
+            scored = text.scored if not filters else self._all_of([text.scored, *filters])
+            hits, has_more = self._by_relevance(scored, after, limit, len(results))
         else:
-            matched = self._all_of([text.matched if text else None, *filters.values()])
-            hits, has_more = self._by_newest(matched, after, limit)
-        if not facets:
-            return Page(hits=hits, has_more=has_more, total=-1)
-        total, counts = self._facets(plan, text.matched if text else None, filters)
-        return Page(hits=hits, has_more=has_more, total=total, facets=counts)
+            hits, has_more = self._by_newest(results, after, limit)
+        page = Page(hits=hits, has_more=has_more, total=len(results))
+        if facets:
+            page.facets = self._facets(plan, matched, selected)
+        return page
 
-    def _all_of(self, queries: list[tantivy.Query | None]) -> tantivy.Query:
-        present = [q for q in queries if q is not None]
-        if not present:
-            return self._tantivy.Query.all_query()
-        if len(present) == 1:
-            return present[0]
+    def _all_of(self, queries: list[tantivy.Query]) -> tantivy.Query:
         must = self._tantivy.Occur.Must
-        return self._tantivy.Query.boolean_query([(must, q) for q in present])
+        return self._tantivy.Query.boolean_query([(must, q) for q in queries])
+
+    def _compounds(self, terms: tuple[str, ...]) -> BitMap:
+        """Slots whose text holds one of `terms` as two adjacent words (rare; read from tantivy)."""
+        expected = sum(self._searcher.doc_freq("compounds", term) for term in terms)
+        if not expected:
+            return BitMap()
+        query = self._tantivy.Query.term_set_query(self._schema, "compounds", list(terms))
+        found = self._searcher.search(query, expected, count=False, order_by_field="slot").hits
+        return BitMap(int(slot) for slot, _ in found)
 
     def _text_query(self, words: tuple[str, ...], *, prefix_last: bool = True) -> TextQuery | None:
         """Every word must match, in one of these ways:
@@ -340,6 +379,7 @@ class BoardEngine:
         query, should, must = self._tantivy.Query, self._tantivy.Occur.Should, self._tantivy.Occur.Must
         required: list[tuple[tantivy.Occur, tantivy.Query]] = []
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        matches_by_word: list[WordMatch] = []
         for position, word in enumerate(words):
             exact = analysis.forms(word)
             pairs = sorted(
@@ -351,16 +391,16 @@ class BoardEngine:
                 }
                 - set(exact)
             )
-            matches = [
-                query.term_set_query(self._schema, "body", [*exact, *pairs]),
-                query.term_set_query(self._schema, "compounds", exact),
-            ]
             loose = set(self._prefix_terms(word) if prefix_last and position == len(words) - 1 else ())
             if not self._known(exact):
                 loose.update(self._typo_terms(word))
             loose.difference_update(exact)
-            if loose:
-                matches.append(query.term_set_query(self._schema, "body", sorted(loose)))
+            body_terms = (*exact, *pairs, *sorted(loose))
+            matches_by_word.append(WordMatch(body=body_terms, compounds=tuple(exact)))
+            matches = [
+                query.term_set_query(self._schema, "body", list(body_terms)),
+                query.term_set_query(self._schema, "compounds", exact),
+            ]
             either = query.boolean_query([(should, match) for match in matches])
             required.append((must, query.const_score_query(either, MATCH_SCORE)))
             for term in exact:
@@ -379,8 +419,7 @@ class BoardEngine:
                     (should, query.boost_query(query.term_query(self._schema, "title", pair), TITLE_BOOST))
                 )
                 clauses.append((should, query.term_query(self._schema, "body", pair)))
-        matched = required[0][1] if len(required) == 1 else query.boolean_query(required)
-        return TextQuery(matched=matched, scored=query.boolean_query(required + clauses))
+        return TextQuery(words=tuple(matches_by_word), scored=query.boolean_query(required + clauses))
 
     def _known(self, terms: list[str]) -> bool:
         frequency = self._searcher.doc_freq
@@ -406,28 +445,23 @@ class BoardEngine:
         found.sort(key=lambda pair: (-pair[0], pair[1]))
         return [candidate for _, candidate in found[:MAX_EXPANSIONS]]
 
-    def _by_newest(self, full: tantivy.Query, after: Position | None, limit: int) -> tuple[list[Hit], bool]:
-        query = full
-        if after is not None:
-            below = self._tantivy.Query.range_query(
-                self._schema,
-                "sort_key",
-                self._tantivy.FieldType.Unsigned,
-                None,
-                after[1],
-                include_upper=False,
-            )
-            query = self._all_of([full, below])
-        result = self._searcher.search(query, limit + 1, count=False, order_by_field="sort_key")
+    def _by_newest(self, results: BitMap, after: Position | None, limit: int) -> tuple[list[Hit], bool]:
+        chosen = self._bitmaps.newest(results, before=after[1] if after else None, count=limit + 1)
         seen = after[2] if after else 0
+        slots = [slot for _, slot in chosen[:limit]]
+        addresses: dict[int, Any] = {}
+        if slots:
+            query = self._tantivy.Query.term_set_query(self._schema, "slot", slots)
+            found = self._searcher.search(query, len(slots), count=False, order_by_field="slot").hits
+            addresses = {int(slot): address for slot, address in found}
         hits = [
-            self._hit(address, (0.0, int(sort_key), seen + number + 1))
-            for number, (sort_key, address) in enumerate(result.hits[:limit])
+            self._hit(addresses[slot], (0.0, sort_key, seen + number + 1))
+            for number, (sort_key, slot) in enumerate(chosen[:limit])
         ]
-        return hits, len(result.hits) > limit
+        return hits, len(chosen) > limit
 
     def _by_relevance(
-        self, full: tantivy.Query, after: Position | None, limit: int
+        self, full: tantivy.Query, after: Position | None, limit: int, total: int
     ) -> tuple[list[Hit], bool]:
         """Score order, newest first among equal scores. tantivy returns the top N by score; unless N
         covers every match, the N-th score is left out (it may continue beyond N), so a page never splits
@@ -444,7 +478,7 @@ class BoardEngine:
                 ),
                 key=lambda item: (-item[0], -item[1]),
             )
-            complete = len(ranked) < fetch
+            complete = len(ranked) < fetch or len(ranked) >= total
             if not complete:
                 boundary = ranked[-1][0]
                 ranked = [item for item in ranked if item[0] > boundary]
@@ -464,10 +498,8 @@ class BoardEngine:
         ]
         return hits, len(ranked) - start > limit
 
-    def _facets(
-        self, plan: Plan, text: tantivy.Query | None, filters: dict[str, tantivy.Query]
-    ) -> tuple[int, dict[str, dict[str, int]]]:
-        """The total, and counts per value of each dimension with the *other* dimensions' filters applied.
+    def _facets(self, plan: Plan, matched: BitMap, selected: dict[str, BitMap]) -> dict[str, dict[str, int]]:
+        """Counts per value of each dimension for the query with the *other* dimensions' filters applied.
 
         Cached per board generation and query (words and filters, not the page): the next pages of a
         query and a popular query's repeats cost only their page.
@@ -476,57 +508,51 @@ class BoardEngine:
         cached = self._facet_cache.get(cache_key)
         if cached is not None and cached[0] == self.generation:
             self._facet_cache.move_to_end(cache_key)
-            return cached[1], cached[2]
+            return cached[1]
         counts: dict[str, dict[str, int]] = {}
-        shared = [dim for dim in DIMENSIONS if dim not in filters]
-        total = self._aggregate(self._all_of([text, *filters.values()]), shared, counts)
-        for dim in filters:
-            others = [bits for other, bits in filters.items() if other != dim]
-            self._aggregate(self._all_of([text, *others]), [dim], counts)
-        ordered = {dim: counts[dim] for dim in DIMENSIONS}
-        self._facet_cache[cache_key] = (self.generation, total, ordered)
+        everything = BitMap.intersection(matched, *selected.values()) if selected else matched
+        for dim in DIMENSIONS:
+            others = [bits for other, bits in selected.items() if other != dim]
+            base = (
+                everything
+                if dim not in selected
+                else BitMap.intersection(matched, *others)
+                if others
+                else matched
+            )
+            counts[dim] = self._bitmaps.facet_counts(base, dim, self._facet_limit)
+        self._facet_cache[cache_key] = (self.generation, counts)
         if len(self._facet_cache) > FACET_CACHE_SIZE:
             self._facet_cache.popitem(last=False)
-        return total, ordered
+        return counts
 
-    def _aggregate(self, query: tantivy.Query, dims: list[str], into: dict[str, dict[str, int]]) -> int:
-        """Adds the value counts of `dims` over `query`'s matches to `into`; returns how many match."""
-        spec: dict[str, Any] = {
-            dim: {"terms": {"field": dim, "size": self._facet_limit, "segment_size": 1_000_000}}
-            for dim in dims
-        }
-        spec["_total"] = {"value_count": {"field": "sort_key"}}
-        result = self._searcher.aggregate(query, spec)
-        for dim in dims:
-            buckets = sorted(
-                ((int(b["doc_count"]), str(b["key"])) for b in result[dim]["buckets"]),
-                key=lambda pair: (-pair[0], pair[1]),
-            )
-            into[dim] = {value: count for count, value in buckets if count > 0}
-        return int(result["_total"]["value"] or 0)
-
+    # ---- changes ------------------------------------------------------------------------------------
     def _open_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
             self._writer = self._index.writer(heap_size=16_000_000, num_threads=1)
         return self._writer
 
     def upsert(self, document: BoardDocument) -> None:
-        """Put a posting on the board or replace its version (visible after `commit`)."""
+        """Put a posting on the board or replace its version (searches see it after `commit`)."""
         previous = self.version(document.job_id)
         writer = self._open_writer()
         if previous is not None:
             writer.delete_documents_by_term("job_id", document.job_id)
+            self._bitmaps.discard(previous.slot)
             self._fingerprint ^= previous.fingerprint
+        slot = self._bitmaps.add(document)
+        document.document.add_unsigned("slot", slot)
         writer.add_document(document.document)
         self._fingerprint ^= document.fingerprint
-        self._pending[document.job_id] = Version(document.changed_ms, document.fingerprint)
+        self._pending[document.job_id] = Version(document.changed_ms, document.fingerprint, slot)
 
     def remove(self, job_id: str) -> bool:
-        """Take a posting off the board (visible after `commit`); False if it was not on it."""
+        """Take a posting off the board (searches see it after `commit`); False if it was not on it."""
         previous = self.version(job_id)
         if previous is None:
             return False
         self._open_writer().delete_documents_by_term("job_id", job_id)
+        self._bitmaps.discard(previous.slot)
         self._fingerprint ^= previous.fingerprint
         self._pending[job_id] = None
         return True

@@ -311,7 +311,7 @@ class BoardService:
             document = board_document(
                 record.load(), content_hash=record.content_hash, changed_key=record.changed_key
             )
-        except Exception:
+        except Exception:  # one bad stored posting must not take the board down
             self.stats.bad_records += 1
             logger.warning("skipping an undecodable posting", extra={"job_id": record.job_id})
             return
@@ -357,7 +357,7 @@ class BoardService:
             raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
         try:
             posting = record.load()
-        except Exception as exc:
+        except Exception as exc:  # an undecodable item is not on the board
             self.stats.bad_records += 1
             logger.warning("skipping an undecodable posting", extra={"job_id": job_id})
             raise NotFoundError("No such job, or it is no longer open.", code="job_not_found") from exc

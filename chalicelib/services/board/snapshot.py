@@ -21,7 +21,13 @@ from typing import Any, Protocol
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.observability import logger
-from chalicelib.services.board.engine import FORMAT_VERSION, BoardDocument, BoardEngine, board_document
+from chalicelib.services.board.engine import (
+    FORMAT_VERSION,
+    BoardDocument,
+    BoardEngine,
+    board_document,
+    sort_key_of,
+)
 from chalicelib.services.board.records import PostingRecord
 
 
@@ -165,20 +171,24 @@ class SnapshotBuilder:
         count = 0
 
         def documents() -> Iterator[BoardDocument]:
+            # Newest first (a posting's position is its slot): sort keys first, then decode again in that
+            # order, so only one decoded posting is held at a time.
             nonlocal skipped, count
-            for record in self._source.load_live():
-                if record.status != "live":
-                    continue
+            records = [record for record in self._source.load_live() if record.status == "live"]
+            order: list[tuple[int, int]] = []
+            for number, record in enumerate(records):
                 try:
-                    document = board_document(
-                        record.load(), content_hash=record.content_hash, changed_key=record.changed_key
-                    )
-                except Exception:
+                    order.append((sort_key_of(record.load()), number))
+                except Exception:  # one bad stored posting must not stop the board
                     skipped += 1
                     logger.warning("skipping an undecodable posting", extra={"job_id": record.job_id})
-                    continue
+            order.sort(reverse=True)
+            for _, number in order:
+                record = records[number]
                 count += 1
-                yield document
+                yield board_document(
+                    record.load(), content_hash=record.content_hash, changed_key=record.changed_key
+                )
 
         try:
             fingerprint = BoardEngine.create(directory, documents(), heap_bytes=self._heap_bytes)
