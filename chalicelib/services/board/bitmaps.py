@@ -167,12 +167,10 @@ class BoardBitmaps:
 
     def facet_counts(self, base: BitMap, dim: str, limit: int) -> dict[str, int]:
         """Postings of `base` per value of `dim`: values with any, most first, at most `limit`."""
-        found = [
-            (base.intersection_cardinality(bits), value) for value, bits in self.facets.get(dim, {}).items()
-        ]
-        found = [pair for pair in found if pair[0]]
-        top = heapq.nsmallest(limit, found, key=lambda pair: (-pair[0], pair[1]))
-        return {value: count for count, value in top}
+        counted = base.intersection_cardinality
+        found = [(-counted(bits), value) for value, bits in self.facets.get(dim, {}).items()]
+        found.sort()  # most first, then by value
+        return {value: -negative for negative, value in found[:limit] if negative}
 
     # ---- changes ------------------------------------------------------------------------------------
     def add(self, document: BoardDocument) -> int:
