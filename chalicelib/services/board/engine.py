@@ -1,16 +1,19 @@
-"""The board's search engine: a tantivy index of the live board, on local disk, one per process.
+"""The board's search engine, one per process, over a snapshot directory on local disk.
 
-Why tantivy: BM25 ranking, analyzers, a term dictionary (prefixes, typos) and term aggregations (facets)
-run in Rust over immutable segment files, which a builder can compile off the request path and a process
-can open in milliseconds (see docs/board.md). Python only builds queries and shapes the page it returns.
+Two structures, each doing what it is best at:
+- tantivy (Rust): BM25 ranking of the top N, the analyzer and the term dictionary (prefixes, typos), and
+  the stored summaries; immutable segment files that a builder compiles off the request path and a
+  process opens in milliseconds;
+- roaring bitmaps (`bitmaps.py`): matching, filters, totals, facet counts and the newest-first order,
+  as set operations that cost microseconds at 100,000 postings.
 
-Fields (one document per live posting):
+Fields of the tantivy index (one document per live posting):
 - `title`, `body` (title, company, department, locations, content): folded words with frequencies (BM25;
   the body's term dictionary also answers prefixes and typos);
 - `compounds`: adjacent words joined, so `frontend` finds "front-end" and "front end";
-- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), exact terms;
-- `{dimension}`: display values, columnar ("fast") for facet counts;
-- `sort_key`: newest first (posted second << 31 | 31 bits of the job id's hash), unique in practice;
+- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), for ranked queries;
+- `slot`: the posting's number in the bitmaps; `sort_key`: newest first (posted second << 31 | 31 bits
+  of the job id's hash), unique in practice; `recency`: the tie-breaking weight;
 - `changed_ms`, `fp`: the version on the board and its share of the board's content fingerprint;
 - `record`: the stored list summary, feed excerpt and sitemap date (orjson), never the full content.
 """
