@@ -75,9 +75,10 @@ package: venv
 		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
+# Board read path (bench/board.py): 10k and 100k postings, several minutes; BENCH_BOARD_ARGS=--quick smoke-tests it.
 .PHONY: bench-board
 bench-board: venv
-	$(BIN)/python -m bench.board
+	$(BIN)/python -m bench.board $(BENCH_BOARD_ARGS)
 
 # Concurrent board reads while a sync writes (in-process: moto + the StackOne sandbox).
 .PHONY: bench-load

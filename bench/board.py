@@ -49,6 +49,7 @@ run one at a time. Prints the figures, then ONE JSON line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -135,6 +136,43 @@ class TimedStore:
             self._timed("publish", started)
 
 
+class DocumentTimer:
+    """Times the builder's `board_document` calls (the item is decoded before the call, not in it)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        from chalicelib.services.board import snapshot
+
+        original = snapshot.board_document
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        snapshot.board_document = timed
+        try:
+            yield
+        finally:
+            snapshot.board_document = original
+
+
+def code_version() -> dict[str, Any]:
+    """The commit the figures were taken on, and whether the board's code differs from it."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "chalicelib/services/board", "chalicelib/aws")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "board_code_uncommitted": changed.splitlines()}
+
+
 # ---- steps ----------------------------------------------------------------------------------------------
 def say(text: str) -> None:
     print(text, flush=True)
@@ -186,6 +224,7 @@ def build_snapshot(size: int, items: list[dict[str, Any]], work: Path) -> tuple[
     settings = get_settings()
     timer = DecodeTimer()
     source = MemoryLiveSource(timer.records(items))
+    documents = DocumentTimer()
     gc.collect()
     gc.freeze()  # the held items are not the builder's: keep the cyclic GC off them while it runs
     snapshot_dir = work / f"snapshot-{size}"
@@ -206,7 +245,8 @@ def build_snapshot(size: int, items: list[dict[str, Any]], work: Path) -> tuple[
                 )
             )
             builder = SnapshotBuilder(source, store, work_directory=work / f"build-{size}")
-            report = builder.build()
+            with documents.installed():
+                report = builder.build()
             assert report.published and report.manifest is not None, report
             manifest = store.current()
             assert manifest is not None and manifest.version == report.manifest.version
@@ -219,6 +259,8 @@ def build_snapshot(size: int, items: list[dict[str, Any]], work: Path) -> tuple[
     figures = {
         "build_seconds": round(index_seconds, 2),
         "build_decode_seconds": round(timer.seconds, 2),
+        "build_decode_calls": timer.calls,
+        "build_documents_seconds": round(documents.seconds, 2),
         "snapshot_bytes": manifest.size,
         "snapshot_files": len(manifest.files),
         "hash_seconds": round(report.stats["upload_seconds"] - store.seconds["upload"], 3),
@@ -229,8 +271,10 @@ def build_snapshot(size: int, items: list[dict[str, Any]], work: Path) -> tuple[
         "postings": manifest.postings,
     }
     say(
-        f"1. snapshot build: {index_seconds:.1f}s for {manifest.postings:,} postings (of which decoding "
-        f"the items {timer.seconds:.1f}s; the rest documents + tantivy), {manifest.size / 1e6:.1f} MB in "
+        f"1. snapshot build: {index_seconds:.1f}s for {manifest.postings:,} postings (decoding items "
+        f"{timer.seconds:.1f}s in {timer.calls:,} record.load calls, making documents (board_document, "
+        f"Python) {figures['build_documents_seconds']:.1f}s, the rest indexing and writing), "
+        f"{manifest.size / 1e6:.1f} MB in "
         f"{len(manifest.files)} files; SHA-256 {figures['hash_seconds']:.2f}s; upload "
         f"{figures['upload_seconds']:.2f}s, publish {figures['publish_seconds'] * 1000:.1f} ms, pointer read "
         f"{figures['pointer_read_seconds'] * 1000:.1f} ms, download {figures['download_seconds']:.2f}s "
@@ -296,11 +340,16 @@ def pooled(kinds: dict[str, KindSamples], which: str) -> dict[str, float]:
 
 
 def ratio(ours: float, theirs: float) -> float | None:
-    return round(ours / theirs, 3) if theirs > 0 else None
+    """ours / theirs to three significant digits (None when theirs is 0)."""
+    return float(f"{ours / theirs:.3g}") if theirs > 0 else None
 
 
 def fmt_ratio(value: float | None) -> str:
-    return "  n/a " if value is None else f"{value:6.3f}"
+    if value is None:
+        return "  n/a "
+    if value >= 0.01 or value <= 0:
+        return f"{value:6.3f}"
+    return f"{value:.3g} (1/{1 / value:,.0f})"
 
 
 def warm_table(title: str, kinds: dict[str, KindSamples]) -> dict[str, Any]:
@@ -339,6 +388,77 @@ def warm_table(title: str, kinds: dict[str, KindSamples]) -> dict[str, Any]:
     return {"kinds": table, "all_first": first, "all_repeated": repeated}
 
 
+PROFILE_COLUMNS = (
+    ("request", "request"),
+    ("handler_rest", "handler"),
+    ("service_rest", "service"),
+    ("text_query", "text q"),
+    ("prefix_terms", "prefix"),
+    ("typo_terms", "typo"),
+    ("compounds", "compounds"),
+    ("bitmaps.terms", "bm.terms"),
+    ("bitmaps.filters", "bm.filter"),
+    ("rank", "rank"),
+    ("hits", "hits"),
+    ("bitmaps.newest", "bm.newest"),
+    ("facets", "facets"),
+    ("bitmaps.facet_counts", "bm.facets"),
+    ("tantivy.search", "tv.search"),
+    ("tantivy.aggregate", "tv.aggr"),
+    ("tantivy.doc", "tv.doc"),
+)
+
+
+def print_profile(ours: dict[str, Any]) -> None:
+    """Where the time of a first-time request goes, per kind (bench.board_profile)."""
+    say(
+        "   where the time goes (first-time requests, ms, mean / p99 per step, see bench/board_profile.py; "
+        "steps nest: text q includes prefix and typo expansion, rank includes hits (stored records) and "
+        "bm.newest, facets includes bm.facets (or tantivy aggregations, aggr n per request); tv.* = inside "
+        "tantivy, whichever step called it):"
+    )
+    columns = [
+        (label, title)
+        for label, title in PROFILE_COLUMNS
+        if any(label in s for s in ours["profile"].values())
+    ]
+    aggregations = any(s["aggregate_calls"]["mean"] for s in ours["profile"].values())
+    say(
+        f"   {'kind':<19}"
+        + "".join(f"{title:>13}" for _, title in columns)
+        + (f"{'aggr n':>8}" if aggregations else "")
+        + f"{'search n (max)':>16}"
+    )
+    for kind, steps in ours["profile"].items():
+        cells = []
+        for label, _ in columns:
+            step = steps.get(label)
+            cells.append(f"{step['mean_ms']:5.2f}/{step['p99_ms']:<6.2f}" if step else f"{'-':>12}")
+        searches = steps.get("search_calls", {"mean": 0, "max": 0})
+        say(
+            f"   {kind:<19}"
+            + "".join(f"{cell:>13}" for cell in cells)
+            + (f"{steps['aggregate_calls']['mean']:>8}" if aggregations else "")
+            + f"{searches['mean']:>10} ({searches['max']:.0f})"
+        )
+    for kind, steps in ours["profile"].items():
+        slowest = steps["slowest"]
+        parts = ", ".join(f"{title} {slowest[label]:.2f}" for label, title in columns if label in slowest)
+        say(f"   slowest {kind} {steps.get('slowest_params', {})}: {parts}")
+    if ours.get("profile_missing"):
+        say(f"   (not found, so not timed: {', '.join(ours['profile_missing'])})")
+    catch = ours["catch_up"]
+    if catch.get("profile_ms"):
+        parts = ", ".join(
+            f"{label.removeprefix('catch_up.')} {ms:.1f} ms x{catch['profile_calls'].get(label, 0)}"
+            for label, ms in catch["profile_ms"].items()
+        )
+        say(
+            f"   catch-up of {catch['changes']} changes, steps (inclusive; an upsert includes a version "
+            f"lookup): {parts}"
+        )
+
+
 def run_size(
     size: int, items_path: Path, work: Path, mix_path: Path, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -362,6 +482,7 @@ def run_size(
         *ours_args,
         *("--queries", str(args.queries), "--deep-queries", str(args.deep_queries)),
         *("--repeats", str(args.repeats)),
+        *(["--profile"] if args.profile else []),
     )
     cold = ours["cold"]
     peak = max(ours["peak_rss_mb_first_request"], ours["peak_rss_mb_warm"])
@@ -412,6 +533,11 @@ def run_size(
         f"{catch['request_with_catch_up_seconds'] * 1000:.1f} ms, the next "
         f"(new generation, facets recomputed) {catch['next_request_seconds'] * 1000:.1f} ms"
     )
+
+    if "profile" in ours:
+        result["profile"] = ours["profile"]
+        result["catch_up_profile_ms"] = catch.get("profile_ms", {})
+        print_profile(ours)
 
     # ---- baselines -------------------------------------------------------------------------------------
     head = args.baseline_queries
@@ -568,8 +694,9 @@ def run_size(
     }
     result["budgets"] = budgets
     say("   budgets: " + ", ".join(f"{name}: {'ok' if ok else 'FAIL'}" for name, ok in budgets.items()))
-    shutil.rmtree(snapshot_dir, ignore_errors=True)
-    shutil.rmtree(work / "api", ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
+        shutil.rmtree(work / "api", ignore_errors=True)
     return result
 
 
@@ -585,7 +712,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bench_environment()
     sizes = list(QUICK_SIZES) if args.quick else sorted({int(s) for s in args.sizes.split(",") if s})
     work = Path(tempfile.mkdtemp(prefix="bench-board-", dir=args.work))
+    code = code_version()
+    say(
+        f"code: commit {code['commit']}; uncommitted board changes: "
+        f"{code['board_code_uncommitted'] or 'none'}"
+    )
     results: dict[str, Any] = {
+        "code": code,
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": round(os.getloadavg()[0], 2)},
         "quick": args.quick,
         "settings": {
@@ -627,6 +760,7 @@ def main() -> None:
     parser.add_argument("--baseline-deep-queries", type=int, default=10)
     parser.add_argument("--baseline-repeats", type=int, default=1)
     parser.add_argument("--changes", type=int, default=200, help="changed postings for the catch-up figure")
+    parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the step timing")
     parser.add_argument("--skip-legacy", action="store_true")
     parser.add_argument("--skip-fts5", action="store_true")
     parser.add_argument("--work", default=None, help="parent directory of the scratch directory")

@@ -274,3 +274,24 @@ def test_hyphenated_joined_and_separate_compounds_are_the_same(index_of: Any) ->
         assert expected <= found, q
         assert found - expected <= {"Back Office Clerk"}, q
     assert "Back Office Clerk" not in titles(search(index, q="frontend"))
+
+
+def test_relevance_pages_cross_from_exact_to_loose_matches_without_gaps(index_of: Any) -> None:
+    postings = [make_posting(f"Data Analyst {n}", posted_days_ago=n) for n in range(5)]
+    postings += [make_posting(f"Database Admin {n}", posted_days_ago=n + 0.5) for n in range(4)]
+    index = index_of(*postings)
+    plan = BoardQuery.from_params({"q": ["data"]}).plan()
+    everything = titles(index.search(plan, after=None, limit=100))
+    assert everything[:5] == [f"Data Analyst {n}" for n in range(5)]  # BM25; equal scores newest first
+    assert everything[5:] == [f"Database Admin {n}" for n in range(4)]  # then prefix matches, newest first
+    for size in (1, 2, 4):
+        seen: list[str] = []
+        after = None
+        while True:
+            page = index.search(plan, after=after, limit=size)
+            seen += titles(page)
+            assert page.total == 9
+            if not page.has_more:
+                break
+            after = page.hits[-1].position
+        assert seen == everything, size

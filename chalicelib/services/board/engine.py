@@ -45,7 +45,6 @@ FORMAT_VERSION = 1  # bump when fields or analyzers change: older snapshots are 
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
 
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
-MATCH_SCORE = 0.01  # every matching word scores this; only a word found as written adds its BM25
 COMPOUND_BOOST = 2.0  # "front end" written as one word or hyphenated is strong evidence
 TYPO_FREQUENCY_RATIO = 10  # typo candidates at least a tenth as frequent as the most frequent one
 FACET_CACHE_SIZE = 256  # queries whose total and facet counts a process keeps (per board generation)
@@ -220,16 +219,18 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class WordMatch:
-    """Where one query word can be found: index words (as written, compounds, loose) and compounds."""
+    """Where one query word is found: index words as written (its forms, and the compounds it makes with
+    a neighbour), loosely (prefix completions, typo corrections), and as a compound of two words."""
 
-    body: tuple[str, ...]
+    exact: tuple[str, ...]
+    loose: tuple[str, ...]
     compounds: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class TextQuery:
     words: tuple[WordMatch, ...]  # every one must match
-    scored: tantivy.Query  # the same postings, scored for relevance
+    scored: tantivy.Query  # BM25 of the words as written (title boosted) and of their compounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,8 +335,11 @@ class BoardEngine:
         bitmaps = self._bitmaps
         selected = {dim: bitmaps.any_filter(dim, keys) for dim, keys in plan.filters}
         matched = bitmaps.live
+        exact = BitMap()  # postings with at least one word as written: the ones BM25 scores
         for word in text.words if text else ():
-            matched = matched & (bitmaps.any_term(word.body) | self._compounds(word.compounds))
+            written = bitmaps.any_term(word.exact) | self._compounds(word.compounds)
+            exact |= written
+            matched = matched & (written | bitmaps.any_term(word.loose))
         results = BitMap.intersection(matched, *selected.values()) if selected else matched
         if plan.relevance and text is not None:
             query = self._tantivy.Query
@@ -343,7 +347,7 @@ class BoardEngine:
                 query.term_set_query(self._schema, f"f_{dim}", list(keys)) for dim, keys in plan.filters
             ]
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
-            hits, has_more = self._by_relevance(scored, after, limit, len(results))
+            hits, has_more = self._by_relevance(scored, results, results & exact, after, limit)
         else:
             hits, has_more = self._by_newest(results, after, limit)
         page = Page(hits=hits, has_more=has_more, total=len(results))
@@ -372,15 +376,12 @@ class BoardEngine:
         - loosely: the last word as a prefix ("pyth", the most frequent completions), or, for a word
           of 5+ letters found nowhere on the board, one typo away ("pyhton": the index's own words one
           edit away that are at least a tenth as frequent as the most frequent of them).
-        Matching scores a constant (`MATCH_SCORE`) per word; on top, BM25 of the word's forms (title
-        boosted) and of its compounds, so a loose match ranks below an exact one. Equal scores are
-        ordered newest first by the recency weight (see `RECENCY_WEIGHT`). Counting (totals, facets,
-        the newest order) uses the matching part alone, which skips the scoring clauses' postings.
+        Matching runs on the bitmaps (`WordMatch`); tantivy scores BM25 of the words as written (title
+        boosted) and of their compounds, for the postings that have any (see `_by_relevance`).
         """
         if not words:
             return None
-        query, should, must = self._tantivy.Query, self._tantivy.Occur.Should, self._tantivy.Occur.Must
-        required: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        query, should = self._tantivy.Query, self._tantivy.Occur.Should
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         matches_by_word: list[WordMatch] = []
         for position, word in enumerate(words):
@@ -398,14 +399,9 @@ class BoardEngine:
             if not self._known(exact):
                 loose.update(self._typo_terms(word))
             loose.difference_update(exact)
-            body_terms = (*exact, *pairs, *sorted(loose))
-            matches_by_word.append(WordMatch(body=body_terms, compounds=tuple(exact)))
-            matches = [
-                query.term_set_query(self._schema, "body", list(body_terms)),
-                query.term_set_query(self._schema, "compounds", exact),
-            ]
-            either = query.boolean_query([(should, match) for match in matches])
-            required.append((must, query.const_score_query(either, MATCH_SCORE)))
+            matches_by_word.append(
+                WordMatch(exact=(*exact, *pairs), loose=tuple(sorted(loose)), compounds=tuple(exact))
+            )
             for term in exact:
                 clauses.append(
                     (should, query.boost_query(query.term_query(self._schema, "title", term), TITLE_BOOST))
@@ -422,7 +418,7 @@ class BoardEngine:
                     (should, query.boost_query(query.term_query(self._schema, "title", pair), TITLE_BOOST))
                 )
                 clauses.append((should, query.term_query(self._schema, "body", pair)))
-        return TextQuery(words=tuple(matches_by_word), scored=query.boolean_query(required + clauses))
+        return TextQuery(words=tuple(matches_by_word), scored=query.boolean_query(clauses))
 
     def _known(self, terms: list[str]) -> bool:
         frequency = self._searcher.doc_freq
@@ -448,58 +444,79 @@ class BoardEngine:
         found.sort(key=lambda pair: (-pair[0], pair[1]))
         return [candidate for _, candidate in found[:MAX_EXPANSIONS]]
 
-    def _by_newest(self, results: BitMap, after: Position | None, limit: int) -> tuple[list[Hit], bool]:
-        chosen = self._bitmaps.newest(results, before=after[1] if after else None, count=limit + 1)
-        seen = after[2] if after else 0
-        slots = [slot for _, slot in chosen[:limit]]
+    def _hits_for_slots(self, chosen: list[tuple[int, int]], seen: int) -> list[Hit]:
+        """Hits for (sort key, slot) pairs in that order, their summaries read from tantivy."""
+        slots = [slot for _, slot in chosen]
         addresses: dict[int, Any] = {}
         if slots:
             query = self._tantivy.Query.term_set_query(self._schema, "slot", slots)
             found = self._searcher.search(query, len(slots), count=False, order_by_field="slot").hits
             addresses = {int(slot): address for slot, address in found}
-        hits = [
+        return [
             self._hit(addresses[slot], (0.0, sort_key, seen + number + 1))
-            for number, (sort_key, slot) in enumerate(chosen[:limit])
+            for number, (sort_key, slot) in enumerate(chosen)
         ]
-        return hits, len(chosen) > limit
+
+    def _by_newest(self, results: BitMap, after: Position | None, limit: int) -> tuple[list[Hit], bool]:
+        chosen = self._bitmaps.newest(results, before=after[1] if after else None, count=limit + 1)
+        return self._hits_for_slots(chosen[:limit], after[2] if after else 0), len(chosen) > limit
 
     def _by_relevance(
-        self, full: tantivy.Query, after: Position | None, limit: int, total: int
+        self, scored: tantivy.Query, results: BitMap, exact: BitMap, after: Position | None, limit: int
     ) -> tuple[list[Hit], bool]:
-        """Score order, newest first among equal scores. tantivy returns the top N by score; unless N
-        covers every match, the N-th score is left out (it may continue beyond N), so a page never splits
-        equal scores wrongly. `after` names the last posting shown; its `seen` sizes the first fetch."""
-        fetch = (after[2] if after else 0) + limit + 33
-        while True:
-            result = self._searcher.search(full, fetch, count=False, weight_by_field="recency")
-            addresses = [address for _, address in result.hits]
-            sort_keys = self._searcher.fast_field_values("sort_key", addresses)
-            ranked = sorted(
-                (
-                    (float(score), int(sort_key or 0), address)
-                    for (score, address), sort_key in zip(result.hits, sort_keys, strict=True)
-                ),
-                key=lambda item: (-item[0], -item[1]),
-            )
-            complete = len(ranked) < fetch or len(ranked) >= total
-            if not complete:
-                boundary = ranked[-1][0]
-                ranked = [item for item in ranked if item[0] > boundary]
-            start = 0
-            if after is not None:
-                start = next(
-                    (n for n, (score, key, _) in enumerate(ranked) if (score, key) < (after[0], after[1])),
-                    len(ranked),
+        """First the postings with a word as written, by BM25 (weighted by recency, which also orders
+        equal scores newest first); then those found only loosely (prefix, typo), newest first.
+
+        tantivy ranks the top N of `scored`, which also finds postings that miss a word: those are
+        dropped by their slot. Unless N covers every scored posting, the N-th score is left out (it may
+        continue beyond N), so equal scores never split wrongly; N grows until the page is full.
+        """
+        hits: list[Hit] = []
+        in_loose_part = after is not None and after[0] == 0.0
+        if exact and not in_loose_part:
+            fetch = (after[2] if after else 0) + limit + 33
+            while True:
+                found = self._searcher.search(scored, fetch, count=False, weight_by_field="recency").hits
+                addresses = [address for _, address in found]
+                slots = self._searcher.fast_field_values("slot", addresses)
+                keys = self._searcher.fast_field_values("sort_key", addresses)
+                ranked = sorted(
+                    (
+                        (float(score), int(key or 0), address)
+                        for (score, address), slot, key in zip(found, slots, keys, strict=True)
+                        if slot is not None and int(slot) in exact
+                    ),
+                    key=lambda item: (-item[0], -item[1]),
                 )
-            if complete or len(ranked) - start > limit:
-                break
-            fetch *= 4
-        chosen = ranked[start : start + limit]
-        hits = [
-            self._hit(address, (score, sort_key, start + number + 1))
-            for number, (score, sort_key, address) in enumerate(chosen)
-        ]
-        return hits, len(ranked) - start > limit
+                complete = len(found) < fetch or len(ranked) >= len(exact)
+                if not complete:
+                    boundary = float(found[-1][0])
+                    ranked = [item for item in ranked if item[0] > boundary]
+                start = 0
+                if after is not None:
+                    start = next(
+                        (
+                            n
+                            for n, (score, key, _) in enumerate(ranked)
+                            if (score, key) < (after[0], after[1])
+                        ),
+                        len(ranked),
+                    )
+                if complete or len(ranked) - start > limit:
+                    break
+                fetch *= 4
+            hits = [
+                self._hit(address, (score, key, start + number + 1))
+                for number, (score, key, address) in enumerate(ranked[start : start + limit + 1])
+            ]
+            if len(hits) > limit or not complete:
+                return hits[:limit], True
+        # Then the loose part, newest first.
+        before = after[1] if in_loose_part and after is not None else None
+        seen = after[2] if in_loose_part and after is not None else len(exact)
+        chosen = self._bitmaps.newest(results - exact, before=before, count=limit + 1 - len(hits))
+        hits += self._hits_for_slots(chosen, seen)
+        return hits[:limit], len(hits) > limit
 
     def _facets(self, plan: Plan, matched: BitMap, selected: dict[str, BitMap]) -> dict[str, dict[str, int]]:
         """Counts per value of each dimension for the query with the *other* dimensions' filters applied.
