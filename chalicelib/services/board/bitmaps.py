@@ -116,6 +116,9 @@ class BoardBitmaps:
         self.live = BitMap(range(self.snapshot_slots))
         self._added_keys: dict[int, int] = {}  # slot -> sort key of postings added in this process
         self._next_slot = self.snapshot_slots
+        self._version = 0  # bumped by every change, so board-wide facet counts are recomputed
+        self._totals_version = -1
+        self._totals_by_dim: dict[str, dict[str, int]] = {}
 
     def _read(self, span: list[int]) -> BitMap:
         assert self._blob is not None
@@ -165,12 +168,39 @@ class BoardBitmaps:
         added.sort(reverse=True)
         return list(heapq.merge(head, added, reverse=True))[:count]
 
+    def knows(self, word: str) -> bool:
+        """Whether any posting (live or not) holds `word`."""
+        return word in self._term_index or word in self._added_terms
+
     def facet_counts(self, base: BitMap, dim: str, limit: int) -> dict[str, int]:
-        """Postings of `base` per value of `dim`: values with any, most first, at most `limit`."""
-        counted = base.intersection_cardinality
-        found = [(-counted(bits), value) for value, bits in self.facets.get(dim, {}).items()]
+        """Postings of `base` (live ones) per value of `dim`: values with any, most first, at most `limit`.
+
+        A base covering most of the board is counted by its complement: the board-wide counts (kept
+        until the board changes) minus the few postings left out.
+        """
+        table = self.facets.get(dim, {})
+        if len(base) * 2 > len(self.live):
+            totals = self._totals(dim)
+            rest = self.live - base
+            counted = rest.intersection_cardinality
+            found = [(counted(bits) - totals[value], value) for value, bits in table.items()]
+        else:
+            counted = base.intersection_cardinality
+            found = [(-counted(bits), value) for value, bits in table.items()]
         found.sort()  # most first, then by value
         return {value: -negative for negative, value in found[:limit] if negative}
+
+    def _totals(self, dim: str) -> dict[str, int]:
+        if self._totals_version != self._version:
+            self._totals_by_dim = {}
+            self._totals_version = self._version
+        totals = self._totals_by_dim.get(dim)
+        if totals is None:
+            counted = self.live.intersection_cardinality
+            totals = self._totals_by_dim[dim] = {
+                value: counted(bits) for value, bits in self.facets[dim].items()
+            }
+        return totals
 
     # ---- changes ------------------------------------------------------------------------------------
     def add(self, document: BoardDocument) -> int:
@@ -186,10 +216,12 @@ class BoardBitmaps:
                 for value in values:
                     table.setdefault(value, BitMap()).add(slot)
         self.live.add(slot)
+        self._version += 1
         return slot
 
     def discard(self, slot: int) -> None:
         self.live.discard(slot)
+        self._version += 1
 
     def slots(self) -> Iterator[int]:
         return iter(self.live)

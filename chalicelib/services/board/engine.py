@@ -47,6 +47,7 @@ DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
 COMPOUND_BOOST = 2.0  # "front end" written as one word or hyphenated is strong evidence
 TYPO_FREQUENCY_RATIO = 10  # typo candidates at least a tenth as frequent as the most frequent one
+SMALL_SET = 32  # up to this many values, a query ORs term queries instead of using a term set
 FACET_CACHE_SIZE = 256  # queries whose total and facet counts a process keeps (per board generation)
 MAX_EXPANSIONS = 30  # most index terms a prefix or a typo stands for (the most frequent win)
 PREFIX_MIN_LENGTH = 3  # the last word also matches as a prefix from this many letters ("pyth")
@@ -342,10 +343,7 @@ class BoardEngine:
             matched = matched & (written | bitmaps.any_term(word.loose))
         results = BitMap.intersection(matched, *selected.values()) if selected else matched
         if plan.relevance and text is not None:
-            query = self._tantivy.Query
-            filters = [
-                query.term_set_query(self._schema, f"f_{dim}", list(keys)) for dim, keys in plan.filters
-            ]
+            filters = [self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters]
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
             hits, has_more = self._by_relevance(scored, results, results & exact, after, limit)
         else:
@@ -354,6 +352,15 @@ class BoardEngine:
         if facets:
             page.facets = self._facets(plan, matched, selected)
         return page
+
+    def _any_of(self, field_name: str, values: list[Any]) -> tantivy.Query:
+        """Postings whose field holds any of `values`. A few term queries cost less than a term set,
+        whose fixed cost is about 0.15 ms."""
+        query = self._tantivy.Query
+        if len(values) > SMALL_SET:
+            return query.term_set_query(self._schema, field_name, values)
+        should = self._tantivy.Occur.Should
+        return query.boolean_query([(should, query.term_query(self._schema, field_name, v)) for v in values])
 
     def _all_of(self, queries: list[tantivy.Query]) -> tantivy.Query:
         must = self._tantivy.Occur.Must
@@ -364,7 +371,7 @@ class BoardEngine:
         expected = sum(self._searcher.doc_freq("compounds", term) for term in terms)
         if not expected:
             return BitMap()
-        query = self._tantivy.Query.term_set_query(self._schema, "compounds", list(terms))
+        query = self._any_of("compounds", list(terms))
         found = self._searcher.search(query, expected, count=False, order_by_field="slot").hits
         return BitMap(int(slot) for slot, _ in found)
 
@@ -434,7 +441,8 @@ class BoardEngine:
         if len(word) < FUZZY_MIN_LENGTH or not word.isascii():
             return []
         frequency = self._searcher.doc_freq
-        found = [(frequency("body", candidate), candidate) for candidate in analysis.one_edit(word)]
+        known = [candidate for candidate in analysis.one_edit(word) if self._bitmaps.knows(candidate)]
+        found = [(frequency("body", candidate), candidate) for candidate in known]
         found = [pair for pair in found if pair[0] > 0]
         if not found:
             return []
@@ -449,7 +457,7 @@ class BoardEngine:
         slots = [slot for _, slot in chosen]
         addresses: dict[int, Any] = {}
         if slots:
-            query = self._tantivy.Query.term_set_query(self._schema, "slot", slots)
+            query = self._any_of("slot", slots)
             found = self._searcher.search(query, len(slots), count=False, order_by_field="slot").hits
             addresses = {int(slot): address for slot, address in found}
         return [
