@@ -425,6 +425,16 @@ class BoardEngine:
                     (should, query.boost_query(query.term_query(self._schema, "title", pair), TITLE_BOOST))
                 )
                 clauses.append((should, query.term_query(self._schema, "body", pair)))
+        if len(matches_by_word) > 1:
+            # Several words: tantivy ranks only postings with every word (scoring nothing for it), or
+            # its top N would fill with postings that have one word many times and miss another.
+            for match in matches_by_word:
+                every = self._any_of("body", [*match.exact, *match.loose])
+                if match.compounds:
+                    every = query.boolean_query(
+                        [(should, every), (should, self._any_of("compounds", list(match.compounds)))]
+                    )
+                clauses.append((self._tantivy.Occur.Must, query.const_score_query(every, 0.0)))
         return TextQuery(words=tuple(matches_by_word), scored=query.boolean_query(clauses))
 
     def _known(self, terms: list[str]) -> bool:
@@ -475,9 +485,9 @@ class BoardEngine:
         """First the postings with a word as written, by BM25 (weighted by recency, which also orders
         equal scores newest first); then those found only loosely (prefix, typo), newest first.
 
-        tantivy ranks the top N of `scored`, which also finds postings that miss a word: those are
-        dropped by their slot. Unless N covers every scored posting, the N-th score is left out (it may
-        continue beyond N), so equal scores never split wrongly; N grows until the page is full.
+        tantivy ranks the top N of `scored`; postings outside the result (filtered out, or found only
+        loosely) are dropped by their slot. Unless N covers every scored posting, the N-th score is left
+        out (it may continue beyond N), so equal scores never split wrongly; N grows until the page is full.
         """
         hits: list[Hit] = []
         in_loose_part = after is not None and after[0] == 0.0
