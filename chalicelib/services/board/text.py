@@ -1,4 +1,4 @@
-"""Text normalisation shared by indexing and querying: case- and accent-insensitive word tokens."""
+"""Canonical filter values: case- and accent-insensitive, whitespace-normalised (`key`)."""
 
 from __future__ import annotations
 
@@ -30,15 +30,6 @@ def tokens(text: str) -> list[str]:
     if not text:
         return []
     return _words(fold(text))
-
-
-def token_set(*texts: str | None) -> frozenset[str]:
-    """Distinct word tokens of several texts."""
-    found: set[str] = set()
-    for text in texts:
-        if text:
-            found.update(_words(fold(text)))
-    return frozenset(found)
 
 
 def key(value: str) -> str:
