@@ -295,3 +295,12 @@ def test_relevance_pages_cross_from_exact_to_loose_matches_without_gaps(index_of
                 break
             after = page.hits[-1].position
         assert seen == everything, size
+
+
+def test_a_dimension_no_posting_has_counts_nothing(index_of: Any) -> None:
+    index = index_of(*[make_posting(f"Job {n}", department=None, employment_type=None) for n in range(3)])
+    page = search(index)
+    assert page.total == 3
+    assert page.facets["department"] == {} and page.facets["employment_type"] == {}
+    assert search(index, q="job").facets["department"] == {}
+    assert search(index, department="Sales").total == 0

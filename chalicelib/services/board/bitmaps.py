@@ -198,7 +198,7 @@ class BoardBitmaps:
         if totals is None:
             counted = self.live.intersection_cardinality
             totals = self._totals_by_dim[dim] = {
-                value: counted(bits) for value, bits in self.facets[dim].items()
+                value: counted(bits) for value, bits in self.facets.get(dim, {}).items()
             }
         return totals
 
