@@ -1,4 +1,4 @@
-"""GET /jobs and GET /jobs/{job_id}: the public board, served from the per-process in-memory copy."""
+"""GET /jobs and GET /jobs/{job_id}: the public board, served from the process's search snapshot."""
 
 from __future__ import annotations
 

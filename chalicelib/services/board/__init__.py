@@ -1,1 +1,1 @@
-"""The board read side: an in-memory index of the live board, search, cursors, JSON-LD and feeds."""
+"""The board read side: a search snapshot (tantivy + roaring bitmaps) per process, cursors, JSON-LD, feeds."""
