@@ -8,6 +8,8 @@ import subprocess
 import zipfile
 from typing import Any
 
+import pytest
+
 from chalicelib.aws.table_schema import (
     TTL_ATTRIBUTE,
     create_idempotency_table_kwargs,
@@ -341,14 +343,17 @@ _LAMBDA_GLIBC = (2, 26)
 _ELF_MACHINE_X86_64 = 62
 
 
-def test_the_deployment_zip_carries_tantivy_built_for_lambdas_python_and_glibc(
-    packaged: PackagedStage,
+@pytest.mark.parametrize(
+    ("package", "library_prefix"), [("tantivy", "tantivy/"), ("pyroaring", "pyroaring.")]
+)
+def test_the_deployment_zip_carries_the_board_engines_binaries_built_for_lambda(
+    packaged: PackagedStage, package: str, library_prefix: str
 ) -> None:
     with zipfile.ZipFile(packaged.template_path.parent / "deployment.zip") as bundle:
         names = bundle.namelist()
-        (wheel_file,) = [n for n in names if re.fullmatch(r"tantivy-[^/]+\.dist-info/WHEEL", n)]
+        (wheel_file,) = [n for n in names if re.fullmatch(rf"{package}-[^/]+\.dist-info/WHEEL", n)]
         lines = bundle.read(wheel_file).decode().splitlines()
-        (library,) = [n for n in names if n.startswith("tantivy/") and n.endswith(".so")]
+        (library,) = [n for n in names if n.startswith(library_prefix) and n.endswith(".so")]
         header = bundle.read(library)[:20]
     tags = [line.removeprefix("Tag:").strip() for line in lines if line.startswith("Tag:")]
 

@@ -196,7 +196,11 @@ def test_a_failing_refresh_keeps_serving_the_board(
 
 
 def test_a_cold_open_failure_is_a_503_and_is_retried(
-    source: InMemoryBoardSource, store: DirectorySnapshotStore, builder: Any, make_service: Any
+    source: InMemoryBoardSource,
+    store: DirectorySnapshotStore,
+    builder: Any,
+    make_service: Any,
+    tmp_path: Path,
 ) -> None:
     posting = source.put(make_posting())
     builder.build()
@@ -210,6 +214,8 @@ def test_a_cold_open_failure_is_a_503_and_is_retried(
         job_ids(service)
     source.fail = False
     assert job_ids(service) == [posting.job_id]
+    copies = [path.name for path in (tmp_path / "process").iterdir()]
+    assert len(copies) == 1  # the copy of the failed open was removed
 
 
 def test_an_undecodable_stored_posting_is_skipped_and_counted(

@@ -251,6 +251,9 @@ class BoardService:
             pages = self._read_feeds()
         except AppError as exc:
             if strict:
+                if self._engine is not None:  # the next request opens a fresh copy
+                    self._engine.close()
+                    shutil.rmtree(self._engine.directory, ignore_errors=True)
                 self._engine = None
                 raise
             self.stats.refresh_failures += 1
