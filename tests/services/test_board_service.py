@@ -362,11 +362,11 @@ def test_copies_left_by_processes_that_are_gone_are_removed(
 
     source.put(make_posting())
     builder.build()
-    leftover = tmp_path / "process" / "board-999999999-1"  # no such process
-    ours_before = tmp_path / "process" / f"board-{os.getpid()}-0"
+    leftover = tmp_path / "process" / "board-999999999-ab12cd34-1"  # no such process
+    ours_before = tmp_path / "process" / f"board-{os.getpid()}-ab12cd34-1"
     leftover.mkdir(parents=True)
     ours_before.mkdir()
     service = make_service()
     job_ids(service)
     assert not leftover.exists() and ours_before.exists()
-    assert (tmp_path / "process" / f"board-{os.getpid()}-1").is_dir()
+    assert len(list((tmp_path / "process").glob(f"board-{os.getpid()}-*-1"))) == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import threading
 import time
@@ -159,6 +160,7 @@ class BoardService:
         self._checked_at = 0.0
         self._behind = False
         self._opened = 0
+        self._instance = secrets.token_hex(4)  # several services may share a process (benchmarks, tests)
         self._pool: ThreadPoolExecutor | None = None
         self._apply_cache: dict[tuple[str, str], tuple[float, ApplyFlags]] = {}
         self._sitemap: tuple[str, str] | None = None
@@ -189,7 +191,7 @@ class BoardService:
         if not self._opened:
             self._remove_leftovers()
         self._opened += 1
-        directory = self._local / f"board-{os.getpid()}-{self._opened}"
+        directory = self._local / f"board-{os.getpid()}-{self._instance}-{self._opened}"
         started = time.perf_counter()
         if manifest is not None and manifest.format != FORMAT_VERSION:
             logger.warning("ignoring a snapshot of another format", extra={"version": manifest.version})
@@ -221,7 +223,7 @@ class BoardService:
 
     def _remove_leftovers(self) -> None:
         """Snapshot copies of processes that are gone (a reused Lambda sandbox keeps /tmp)."""
-        for path in self._local.glob("board-*-*"):
+        for path in self._local.glob("board-*-*-*"):
             pid = path.name.split("-")[1]
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
