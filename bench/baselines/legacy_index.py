@@ -3,7 +3,7 @@
 The board's read path before the tantivy snapshot engine (commit fc7c2db, `git show
 fc7c2db:chalicelib/services/board/index.py`, `text.py`, `cursor.py` and `service.py`): every cold API
 process read all live postings from DynamoDB (GSI1), decoded them and built this in-memory int-bitset
-index; warm requests then ran on it. Vendored verbatim where possible (the index, the text folding, the
+index; warm requests then ran on it. Vendored verbatim where possible (the index, the
 cursor codec); from the old service only what its cold load, change application and `list_jobs` did.
 Not maintained: do not import it from `chalicelib`.
 
@@ -24,9 +24,7 @@ import hashlib
 import heapq
 import hmac
 import json
-import re
 import time
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.errors import InvalidRequestError
 from chalicelib.models.posting import Posting
 from chalicelib.services.board import shaping
+from chalicelib.services.board.text import key, tokens
 
 if TYPE_CHECKING:
     from chalicelib.services.board.query import BoardQuery
@@ -42,46 +41,13 @@ if TYPE_CHECKING:
     from chalicelib.services.board.service import BoardResponse
 
 
-# ---- old text.py (verbatim) -------------------------------------------------------------------------
-_WORD = re.compile(r"[^\W_]+")
-# ASCII fast path (most postings): every ASCII character that is not a letter or digit splits words.
-_ASCII_SPLIT = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
-
-
-def fold(text: str) -> str:
-    """Casefolded text without accents ("Zürich" -> "zurich", "STRASSE" == "straße")."""
-    folded = text.casefold()
-    if folded.isascii():
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _words(folded: str) -> list[str]:
-    if folded.isascii():
-        return folded.translate(_ASCII_SPLIT).split()
-    return _WORD.findall(folded)
-
-
-def tokens(text: str) -> list[str]:
-    """Word tokens of a text, folded, in order (duplicates kept)."""
-    if not text:
-        return []
-    return _words(fold(text))
-
-
+# ---- old text.py: fold, tokens and key are unchanged in chalicelib (imported above) ---------------------
 def token_set(*texts: str | None) -> frozenset[str]:
     """Distinct word tokens of several texts."""
     found: set[str] = set()
     for text in texts:
-        if text:
-            found.update(_words(fold(text)))
+        found.update(tokens(text or ""))
     return frozenset(found)
-
-
-def key(value: str) -> str:
-    """Canonical filter value: folded words joined by single spaces ("São  Paulo" -> "sao paulo")."""
-    return " ".join(tokens(value))
 
 
 # ---- old index.py (verbatim) ------------------------------------------------------------------------

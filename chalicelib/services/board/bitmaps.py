@@ -21,7 +21,7 @@ import mmap
 import sys
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,9 +145,6 @@ class BoardBitmaps:
         table = self.filters.get(dim, {})
         return BitMap.union(BitMap(), *(table[key] for key in keys if key in table))
 
-    def sort_key(self, slot: int) -> int:
-        return self._snapshot_keys[slot] if slot < self.snapshot_slots else self._added_keys[slot]
-
     def newest(self, bits: BitMap, *, before: int | None, count: int) -> list[tuple[int, int]]:
         """Up to `count` (sort key, slot) of `bits`, newest first, with sort keys below `before`."""
         start = 0
@@ -222,6 +219,3 @@ class BoardBitmaps:
     def discard(self, slot: int) -> None:
         self.live.discard(slot)
         self._version += 1
-
-    def slots(self) -> Iterator[int]:
-        return iter(self.live)

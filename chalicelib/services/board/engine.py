@@ -350,7 +350,7 @@ class BoardEngine:
             hits, has_more = self._by_newest(results, after, limit)
         page = Page(hits=hits, has_more=has_more, total=len(results))
         if facets:
-            page.facets = self._facets(plan, matched, selected)
+            page.facets = self._facets(plan, matched, results, selected)
         return page
 
     def _any_of(self, field_name: str, values: list[Any]) -> tantivy.Query:
@@ -536,7 +536,9 @@ class BoardEngine:
         hits += self._hits_for_slots(chosen, seen)
         return hits[:limit], len(hits) > limit
 
-    def _facets(self, plan: Plan, matched: BitMap, selected: dict[str, BitMap]) -> dict[str, dict[str, int]]:
+    def _facets(
+        self, plan: Plan, matched: BitMap, results: BitMap, selected: dict[str, BitMap]
+    ) -> dict[str, dict[str, int]]:
         """Counts per value of each dimension for the query with the *other* dimensions' filters applied.
 
         Cached per board generation and query (words and filters, not the page): the next pages of a
@@ -548,11 +550,10 @@ class BoardEngine:
             self._facet_cache.move_to_end(cache_key)
             return cached[1]
         counts: dict[str, dict[str, int]] = {}
-        everything = BitMap.intersection(matched, *selected.values()) if selected else matched
         for dim in DIMENSIONS:
             others = [bits for other, bits in selected.items() if other != dim]
             base = (
-                everything
+                results
                 if dim not in selected
                 else BitMap.intersection(matched, *others)
                 if others
