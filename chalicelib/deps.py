@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency
     from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
+    from chalicelib.aws.resume_uploads import S3ResumeUploads
     from chalicelib.aws.secret_store import SecretStore
     from chalicelib.aws.snapshot_requests import SqsSnapshotRequests
     from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.resume_uploads import ResumeUploadService
     from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
     from chalicelib.services.webhooks import WebhookService
 
@@ -69,6 +71,15 @@ def get_secrets_provider() -> Any:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     return SecretsProvider(boto3_client=get_boto3_session().client("secretsmanager"))
+
+
+def cursor_key(purpose: str) -> bytes:
+    """A per-purpose cursor signing key derived from the deployment's cursor secret (Secrets Manager)."""
+    import hashlib
+    import hmac
+
+    secret = get_secret_store().get(get_settings().cursor_secret_name)
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 @functools.cache
@@ -212,6 +223,19 @@ def get_snapshot_store() -> S3SnapshotStore:
 
 
 @functools.cache
+def get_resume_uploads() -> S3ResumeUploads:
+    from chalicelib.aws.resume_uploads import S3ResumeUploads
+
+    settings = get_settings()
+    return S3ResumeUploads(
+        get_s3_client(),
+        settings.require("resume_upload_bucket"),
+        max_bytes=settings.resume_upload_max_bytes,
+        expires_seconds=settings.resume_upload_expires_seconds,
+    )
+
+
+@functools.cache
 def get_board_service() -> BoardService:
     """The per-process board: opened from the newest snapshot, kept fresh from the change feed."""
     from pathlib import Path
@@ -226,8 +250,8 @@ def get_board_service() -> BoardService:
         public_base_url=settings.public_base_url,
         board_name=settings.board_name,
         # Cursors are self-validating (see services/board/cursor.py); every process of a deployment
-        # derives the same key so a cursor works on any instance.
-        cursor_key=f"{settings.table_name}\n{settings.public_base_url}".encode(),
+        # derives the same key from the stack's secret, so a cursor works on any instance.
+        cursor_key=cursor_key("board-cursor"),
         embloy_providers=settings.embloy_supported_providers,
         refresh_seconds=settings.board_refresh_seconds,
         pages_per_refresh=settings.board_refresh_pages_per_shard,
@@ -423,10 +447,21 @@ def get_native_apply_service() -> NativeApplyService:
         NativeApplyPolicy(
             board_name=settings.board_name,
             resume_max_bytes=settings.resume_max_bytes,
+            resume_upload_max_bytes=settings.resume_upload_max_bytes,
             duplicate_window_seconds=settings.duplicate_window_seconds,
             record_policy=get_record_policy(),
         ),
+        uploads=get_resume_uploads() if settings.resume_upload_bucket else None,
     )
+
+
+@functools.cache
+def get_resume_upload_service() -> ResumeUploadService:
+    from chalicelib.services.apply import load_live_posting
+    from chalicelib.services.resume_uploads import ResumeUploadService
+
+    postings = get_apply_postings()
+    return ResumeUploadService(lambda job_id: load_live_posting(postings, job_id), get_resume_uploads())
 
 
 @functools.cache
@@ -451,14 +486,13 @@ def get_accounts_service() -> AccountsService:
 
 @functools.cache
 def get_applications_service() -> ApplicationsService:
-    import hashlib
-
     from chalicelib.services.applications import ApplicationsService, CursorCodec
 
     # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
-    # keyed on the authenticated employer. A per-table key keeps cursors from moving between deployments.
-    key = hashlib.sha256(f"applications-cursor:{get_settings().table_name}".encode()).digest()
-    return ApplicationsService(get_application_records(), get_stackone_client(), CursorCodec(key))
+    # keyed on the authenticated employer.
+    return ApplicationsService(
+        get_application_records(), get_stackone_client(), CursorCodec(cursor_key("applications-cursor"))
+    )
 
 
 @functools.cache

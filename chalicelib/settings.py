@@ -5,8 +5,52 @@ from __future__ import annotations
 import functools
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOCAL_STAGE = "local"
+# Defaults that hold only in the `local` stage (`make run`, moto, the sandboxes). Every other stage must
+# name its resources, secrets and public URLs explicitly: a deployed function never guesses them.
+LOCAL_DEFAULTS: dict[str, str] = {
+    "table_name": "job-board",
+    "idempotency_table_name": "job-board-idempotency",
+    "sync_queue_name": "job-board-sync",
+    "board_snapshot_queue_name": "job-board-snapshot",
+    "stackone_api_key_secret_name": "job-board/stackone-api-key",
+    "webhook_secret_name": "job-board/stackone-webhook-secret",
+    "cursor_secret_name": "job-board/cursor-signing-key",
+    "embloy_secret_prefix": "job-board/embloy/",
+    "board_snapshot_bucket": "job-board-snapshots",
+    "resume_upload_bucket": "job-board-resume-uploads",
+    "public_base_url": "http://127.0.0.1:8000/board",
+    "embloy_api_url": "http://127.0.0.1:4020",
+    "embloy_portal_url": "http://127.0.0.1:4020",
+}
+# Known when the app is packaged (`.chalice/config.json` stage variables): required in every non-local stage.
+REQUIRED_NAMES = (
+    "table_name",
+    "idempotency_table_name",
+    "sync_queue_name",
+    "board_snapshot_queue_name",
+    "stackone_api_key_secret_name",
+    "webhook_secret_name",
+    "cursor_secret_name",
+    "embloy_secret_prefix",
+)
+# Handed to the functions by the stack (resource references and parameters), so only known inside Lambda:
+# required there, in every non-local stage.
+REQUIRED_AT_RUNTIME = (
+    "sync_queue_url",
+    "board_snapshot_bucket",
+    "resume_upload_bucket",
+    "public_base_url",
+    "embloy_api_url",
+    "embloy_portal_url",
+)
+
+
+class SettingsError(ValueError):
+    """A required setting is missing; the message names the environment variables to set."""
 
 
 def _split_csv(value: object) -> object:
@@ -20,23 +64,28 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    stage: str = Field("local", alias="APP_STAGE")
+    # No default: a process that does not know its stage refuses to start rather than run as `local`.
+    stage: str = Field(alias="APP_STAGE", min_length=1)
+    # Set by Lambda itself: the runtime-provided names above are required there.
+    lambda_function_name: str = Field("", alias="AWS_LAMBDA_FUNCTION_NAME")
     board_name: str = Field("Unified Job Board", alias="BOARD_NAME")
     # Public URL of the board's frontend: job pages, feeds and Embloy success/cancel URLs derive from it.
-    public_base_url: str = Field("http://127.0.0.1:8000/board", alias="PUBLIC_BASE_URL")
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="CORS_ORIGINS")
 
     # AWS resources (names only; endpoints come from boto3's AWS_ENDPOINT_URL* variables).
-    table_name: str = Field("job-board", alias="BOARD_TABLE")
-    idempotency_table_name: str = Field("job-board-idempotency", alias="IDEMPOTENCY_TABLE")
+    table_name: str = Field("", alias="BOARD_TABLE")
+    idempotency_table_name: str = Field("", alias="IDEMPOTENCY_TABLE")
     sync_queue_url: str = Field("", alias="SYNC_QUEUE_URL")
     # Read when the app module is imported (decorators need them at deploy time): `chalice package`
     # imports the app with the stage's environment variables.
-    sync_queue_name: str = Field("job-board-sync", alias="SYNC_QUEUE_NAME")
+    sync_queue_name: str = Field("", alias="SYNC_QUEUE_NAME")
     sync_schedule_minutes: int = Field(15, alias="SYNC_SCHEDULE_MINUTES")
-    stackone_api_key_secret_name: str = Field("job-board/stackone-api-key", alias="STACKONE_API_KEY_SECRET")
-    webhook_secret_name: str = Field("job-board/stackone-webhook-secret", alias="STACKONE_WEBHOOK_SECRET")
-    embloy_secret_prefix: str = Field("job-board/embloy/", alias="EMBLOY_SECRET_PREFIX")
+    stackone_api_key_secret_name: str = Field("", alias="STACKONE_API_KEY_SECRET")
+    webhook_secret_name: str = Field("", alias="STACKONE_WEBHOOK_SECRET")
+    # Signs the board's and the applications API's page cursors (integrity, not secrecy of the data).
+    cursor_secret_name: str = Field("", alias="CURSOR_SIGNING_SECRET")
+    embloy_secret_prefix: str = Field("", alias="EMBLOY_SECRET_PREFIX")
     secrets_max_age_seconds: int = Field(300, alias="SECRETS_MAX_AGE_SECONDS")
 
     # StackOne.
@@ -79,7 +128,7 @@ class Settings(BaseSettings):
     board_refresh_pages_per_shard: int = Field(5, ge=1, alias="BOARD_REFRESH_PAGES_PER_SHARD")
     # Snapshots: the bucket and key prefix of their files, where a process unpacks one, how often it
     # looks for a newer one and how many changes of its own it applies before moving to it.
-    board_snapshot_bucket: str = Field("job-board-snapshots", alias="BOARD_SNAPSHOT_BUCKET")
+    board_snapshot_bucket: str = Field("", alias="BOARD_SNAPSHOT_BUCKET")
     board_snapshot_prefix: str = Field("board/snapshots/", alias="BOARD_SNAPSHOT_PREFIX")
     # Lambda's only writable disk is /tmp (sized by the function's ephemeral storage).
     board_local_directory: str = Field("/tmp/job-board", alias="BOARD_LOCAL_DIRECTORY")  # noqa: S108
@@ -88,7 +137,7 @@ class Settings(BaseSettings):
     # The builder: on a schedule, and after sync runs that changed postings (through a queue whose
     # delivery delay debounces a burst of syncs into one build).
     board_snapshot_schedule_minutes: int = Field(60, ge=1, alias="BOARD_SNAPSHOT_SCHEDULE_MINUTES")
-    board_snapshot_queue_name: str = Field("job-board-snapshot", alias="BOARD_SNAPSHOT_QUEUE_NAME")
+    board_snapshot_queue_name: str = Field("", alias="BOARD_SNAPSHOT_QUEUE_NAME")
     board_snapshot_queue_url: str = Field("", alias="BOARD_SNAPSHOT_QUEUE_URL")
     board_snapshot_debounce_seconds: int = Field(60, ge=0, le=900, alias="BOARD_SNAPSHOT_DEBOUNCE_SECONDS")
     # Re-read window on the change feed, tolerating writers whose clocks lag the newest change seen.
@@ -103,15 +152,23 @@ class Settings(BaseSettings):
         default_factory=lambda: ["lever", "ashby", "softgarden"], alias="EMBLOY_SUPPORTED_PROVIDERS"
     )
 
-    # Embloy (hosted Embloy announced the end of its API in June 2025: both URLs are configuration).
-    embloy_api_url: str = Field("https://api.embloy.com", alias="EMBLOY_API_URL")
-    embloy_portal_url: str = Field("https://embloy.com", alias="EMBLOY_PORTAL_URL")
+    # Embloy (hosted Embloy announced the end of its API in June 2025: both URLs are configuration, stack
+    # parameters when deployed, with no default pointing at a hosted service).
+    embloy_api_url: str = Field("", alias="EMBLOY_API_URL")
+    embloy_portal_url: str = Field("", alias="EMBLOY_PORTAL_URL")
     embloy_timeout_seconds: float = Field(10.0, alias="EMBLOY_TIMEOUT_SECONDS")
 
     # Native applications and the employer's record of them.
-    # Whole request body (base64 resume + JSON); API Gateway itself stops at 10 MB.
-    application_max_body_bytes: int = Field(7 * 1024 * 1024, alias="APPLICATION_MAX_BODY_BYTES")
-    resume_max_bytes: int = Field(5 * 1024 * 1024, alias="RESUME_MAX_BYTES")  # decoded size
+    # Whole JSON request body. Lambda takes at most 6,291,456 bytes of synchronous event (the body plus
+    # API Gateway's envelope): a larger body fails at the gateway, outside the API's error shape.
+    application_max_body_bytes: int = Field(6_000_000, le=6_000_000, alias="APPLICATION_MAX_BODY_BYTES")
+    # A file sent inline as base64 (resume or attachment answer), decoded: 4 MiB is 5,592,408 base64 bytes.
+    resume_max_bytes: int = Field(4 * 1024 * 1024, le=4 * 1024 * 1024, alias="RESUME_MAX_BYTES")
+    # A resume uploaded to S3 through a presigned POST (POST /jobs/{job_id}/resume-uploads).
+    resume_upload_bucket: str = Field("", alias="RESUME_UPLOAD_BUCKET")
+    resume_upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1, alias="RESUME_UPLOAD_MAX_BYTES")
+    # How long the presigned POST may be used; the bucket's lifecycle rule deletes uploads after a day.
+    resume_upload_expires_seconds: int = Field(900, ge=60, le=3600, alias="RESUME_UPLOAD_EXPIRES_SECONDS")
     # Same email + same posting within this window (no Idempotency-Key) -> 409 duplicate_application.
     duplicate_window_seconds: int = Field(86400, alias="APPLICATION_DUPLICATE_WINDOW_SECONDS")
     idempotency_expires_seconds: int = Field(86400, alias="IDEMPOTENCY_EXPIRES_SECONDS")
@@ -123,12 +180,58 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @model_validator(mode="after")
+    def _fail_closed(self) -> Settings:
+        if self.stage == LOCAL_STAGE:
+            for name, value in LOCAL_DEFAULTS.items():
+                if not getattr(self, name):
+                    setattr(self, name, value)
+            return self
+        required = REQUIRED_NAMES + (REQUIRED_AT_RUNTIME if self.lambda_function_name else ())
+        missing = [name for name in required if not str(getattr(self, name)).strip()]
+        if missing:
+            raise SettingsError(
+                f"stage {self.stage!r} needs {', '.join(setting_variable(name) for name in missing)} "
+                "(only the local stage has defaults)"
+            )
+        return self
+
     @property
     def is_local(self) -> bool:
-        return self.stage == "local"
+        """Debug output and local defaults: only when the stage is literally `local`."""
+        return self.stage == LOCAL_STAGE
+
+    def require(self, name: str) -> str:
+        """A setting that this code path cannot work without; SettingsError names its variable."""
+        value = str(getattr(self, name)).strip()
+        if not value:
+            raise SettingsError(f"{setting_variable(name)} is not set")
+        return value
+
+
+def setting_variable(name: str) -> str:
+    """The environment variable of a Settings field."""
+    alias = Settings.model_fields[name].alias
+    return alias or name.upper()
+
+
+def describe_settings_error(exc: Exception) -> str:
+    """One line naming the missing or invalid settings (for the CLI and startup logs), no traceback."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        problems = []
+        for error in exc.errors():
+            location = error.get("loc") or ()
+            if location:
+                problems.append(f"{location[0]}: {'is not set' if error['type'] == 'missing' else error['msg']}")
+            else:
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+        return "; ".join(problems)
+    return str(exc)
 
 
 @functools.cache
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment on first use."""
-    return Settings()
+    return Settings()  # type: ignore[call-arg]  # every field comes from the environment

@@ -24,8 +24,20 @@ os.environ.update(
         "EMBLOY_API_URL": "https://api.embloy.test",
         "EMBLOY_PORTAL_URL": "https://embloy.test",
         "PUBLIC_BASE_URL": "https://board.test",
+        # Outside the local stage every name is required (settings fail closed).
+        "BOARD_TABLE": "job-board",
+        "IDEMPOTENCY_TABLE": "job-board-idempotency",
+        "SYNC_QUEUE_NAME": "job-board-sync",
+        "BOARD_SNAPSHOT_QUEUE_NAME": "job-board-snapshot",
+        "STACKONE_API_KEY_SECRET": "job-board/stackone-api-key",
+        "STACKONE_WEBHOOK_SECRET": "job-board/stackone-webhook-secret",
+        "CURSOR_SIGNING_SECRET": "job-board/cursor-signing-key",
+        "EMBLOY_SECRET_PREFIX": "job-board/embloy/",
+        "BOARD_SNAPSHOT_BUCKET": "job-board-snapshots",
+        "RESUME_UPLOAD_BUCKET": "job-board-resume-uploads",
     }
 )
+os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 for _name in list(os.environ):
     if _name.startswith("AWS_ENDPOINT_URL"):
         del os.environ[_name]
@@ -36,6 +48,9 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import deps  # noqa: E402
 from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
+
+
+CURSOR_SIGNING_KEY = "test-cursor-signing-key"
 
 
 @pytest.fixture(autouse=True)
@@ -59,9 +74,13 @@ def aws() -> Iterator[None]:
         client.create_table(**create_table_kwargs(settings.table_name))
         client.create_table(**create_idempotency_table_kwargs(settings.idempotency_table_name))
         s3 = boto3.client("s3")
-        s3.create_bucket(
-            Bucket=settings.board_snapshot_bucket,
-            CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_DEFAULT_REGION"]},  # type: ignore[typeddict-item]
+        for bucket in (settings.board_snapshot_bucket, settings.resume_upload_bucket):
+            s3.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_DEFAULT_REGION"]},  # type: ignore[typeddict-item]
+            )
+        boto3.client("secretsmanager").create_secret(
+            Name=settings.cursor_secret_name, SecretString=CURSOR_SIGNING_KEY
         )
         yield
 

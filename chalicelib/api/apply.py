@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 from chalicelib import deps
 from chalicelib.api.http_errors import JSON_HEADERS, handle_errors
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
-from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest
+from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest, ResumeUploadRequest
 from chalicelib.settings import get_settings
 
 apply_blueprint = Blueprint(__name__)
@@ -33,6 +33,19 @@ def apply_with_embloy_url(job_id: str) -> Response:
     url = deps.get_embloy_apply_service().portal_url(job_id)
     body = EmbloyRedirectResponse(url=url).model_dump(mode="json")
     return Response(body=body, status_code=200, headers={**JSON_HEADERS, **_PRIVATE})
+
+
+@apply_blueprint.route("/jobs/{job_id}/resume-uploads", methods=["POST"])
+@handle_errors
+def create_resume_upload(job_id: str) -> Response:
+    request = ResumeUploadRequest.model_validate(apply_blueprint.current_request.json_body or {})
+    upload = deps.get_resume_upload_service().create(job_id, request)
+    # The presigned form is a short-lived credential for one object: never cached.
+    return Response(
+        body=upload.model_dump(mode="json"),
+        status_code=201,
+        headers={**JSON_HEADERS, "Cache-Control": "no-store"},
+    )
 
 
 @apply_blueprint.route("/jobs/{job_id}/applications", methods=["POST"])

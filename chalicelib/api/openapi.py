@@ -248,6 +248,27 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST",
+        "/jobs/{job_id}/resume-uploads",
+        "createResumeUpload",
+        "Presigned S3 POST for a resume (files too large to send inline)",
+        "apply",
+        {
+            201: Reply(
+                "Post `fields`, then the file as `file`, in one multipart form to `url` before `expires_in` "
+                "seconds pass; then send the application with `resume: {filename, upload_id}`.",
+                f"{APPLY}:ResumeUploadResponse",
+            )
+        },
+        errors=(400, 404, 413, 415, 422, *UPSTREAM),
+        body=f"{APPLY}:ResumeUploadRequest",
+        body_required=True,
+        body_example={"filename": "cv.pdf"},
+        path_params=JOB_ID,
+        description="422 `unsupported_file_type` for an extension other than pdf, doc, docx, odt, rtf, txt. "
+        "S3 refuses a file larger than `max_bytes` or with another Content-Type.",
+    ),
+    Operation(
+        "POST",
         "/jobs/{job_id}/applications",
         "submitApplication",
         "Native application, forwarded to the employer's ATS",

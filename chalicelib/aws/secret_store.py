@@ -50,7 +50,9 @@ class SecretStore:
             raise UpstreamUnavailableError(
                 "A required secret could not be read.", code="secret_unavailable"
             ) from exc
-        return str(value)
+        # `put-secret-value --secret-string file://key.txt` keeps the file's trailing newline; no key,
+        # token or signing secret of ours has surrounding whitespace, and StackOne would answer 401.
+        return str(value).strip()
 
     def forget(self, name: str) -> None:
         """Drop a cached value so the next read fetches it (after this process changed the secret)."""

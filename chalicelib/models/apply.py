@@ -19,6 +19,13 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def plain_file_name(value: str) -> str:
+    """A file name without directories (it becomes the document's name in the ATS)."""
+    if any(char in value for char in "/\\\x00") or value in (".", ".."):
+        raise ValueError("must be a plain file name")
+    return value
+
+
 class DocumentIn(_Request):
     """A file sent inline: name plus standard base64 content (size and type are checked by content)."""
 
@@ -28,9 +35,44 @@ class DocumentIn(_Request):
     @field_validator("filename")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if any(char in value for char in "/\\\x00") or value in (".", ".."):
-            raise ValueError("must be a plain file name")
-        return value
+        return plain_file_name(value)
+
+
+_UPLOAD_ID = r"^[0-9a-f]{32}$"
+
+
+class UploadedDocumentIn(_Request):
+    """A resume already uploaded to S3 through POST /jobs/{job_id}/resume-uploads (for files of any
+    allowed size; inline base64 is limited by Lambda's 6 MB request payload)."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    upload_id: str = Field(pattern=_UPLOAD_ID)
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return plain_file_name(value)
+
+
+class ResumeUploadRequest(_Request):
+    """Body of POST /jobs/{job_id}/resume-uploads: the file's name (its extension picks the type)."""
+
+    filename: str = Field(min_length=1, max_length=255)
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return plain_file_name(value)
+
+
+class ResumeUploadResponse(BaseModel):
+    """A presigned POST: send `fields` then the file as `file` in one multipart form to `url`."""
+
+    upload_id: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_in: int
 
 
 class LinkIn(_Request):
@@ -81,11 +123,12 @@ class NativeApplicationRequest(_Request):
     `answers` is either `{question_id: value}` or `[{"questionnaire_id"?, "question_id", "value"}]`.
     Values: text/url/date as strings, number as a number, boolean as true/false, single_select as an
     option id, multi_select as a list of option ids, attachment as `{filename, content_base64}`.
+    `resume` is either inline (`{filename, content_base64}`) or an upload (`{filename, upload_id}`).
     """
 
     candidate: CandidateIn
     answers: dict[str, Any] | list[AnswerIn] = Field(default_factory=dict)
-    resume: DocumentIn
+    resume: DocumentIn | UploadedDocumentIn
 
     @field_validator("answers")
     @classmethod

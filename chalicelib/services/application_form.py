@@ -83,15 +83,50 @@ class CheckedDocument:
     size: int
 
 
-def check_document(document: DocumentIn, field: str, *, max_bytes: int) -> CheckedDocument:
-    """Decode and check one file: allowed extension, size limit, and content matching the extension."""
-    extension = document.filename.rsplit(".", 1)[-1].lower() if "." in document.filename else ""
+# The Content-Type an upload of each format is bound to (the POST policy requires exactly this value).
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "rtf": "application/rtf",
+    "txt": "text/plain",
+}
+
+
+def file_extension(filename: str, field: str) -> str:
+    """The file's allowed extension (lower case), or UnprocessableError(unsupported_file_type)."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in ALLOWED_FORMATS:
         raise _unprocessable(
             f"{field}.filename",
             f"must end in one of: {', '.join('.' + f for f in ALLOWED_FORMATS)}",
             code="unsupported_file_type",
         )
+    return extension
+
+
+def check_content(filename: str, content: bytes, field: str, *, max_bytes: int) -> CheckedDocument:
+    """Check a file's bytes (an upload): allowed extension, size limit, content matching the extension."""
+    extension = file_extension(filename, field)
+    if not content:
+        raise _unprocessable(field, "must not be empty")
+    if len(content) > max_bytes:
+        raise _too_large(field, max_bytes)
+    _check_format(content, extension, field)
+    return CheckedDocument(filename, extension, base64.b64encode(content).decode("ascii"), len(content))
+
+
+def _check_format(content: bytes, extension: str, field: str) -> None:
+    detected = _detect_format(content)
+    if detected != extension:
+        found = f"a {detected.upper()} file" if detected else "not a PDF, DOC, DOCX, ODT, RTF or TXT file"
+        raise _unprocessable(field, f"content is {found}, not .{extension}", code="unsupported_file_type")
+
+
+def check_document(document: DocumentIn, field: str, *, max_bytes: int) -> CheckedDocument:
+    """Decode and check one file: allowed extension, size limit, and content matching the extension."""
+    extension = file_extension(document.filename, field)
     encoded = "".join(document.content_base64.split())
     if len(encoded) > 4 * math.ceil(max_bytes / 3):
         raise _too_large(f"{field}.content_base64", max_bytes)
@@ -103,13 +138,8 @@ def check_document(document: DocumentIn, field: str, *, max_bytes: int) -> Check
         raise _unprocessable(f"{field}.content_base64", "must not be empty")
     if len(content) > max_bytes:
         raise _too_large(f"{field}.content_base64", max_bytes)
-    detected = _detect_format(content)
-    if detected != extension:
-        found = f"a {detected.upper()} file" if detected else "not a PDF, DOC, DOCX, ODT, RTF or TXT file"
-        raise _unprocessable(
-            f"{field}.content_base64", f"content is {found}, not .{extension}", code="unsupported_file_type"
-        )
-    return CheckedDocument(document.filename, detected, encoded, len(content))
+    _check_format(content, extension, f"{field}.content_base64")
+    return CheckedDocument(document.filename, extension, encoded, len(content))
 
 
 @dataclass(frozen=True)

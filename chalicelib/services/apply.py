@@ -14,17 +14,26 @@ from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, po
 from chalicelib.clients.stackone.errors import StackOneError, StackOneTimeoutError, StackOneUnsupportedError
 from chalicelib.clients.stackone.models import CreatedApplication
 from chalicelib.clock import Clock, utcnow
-from chalicelib.errors import AppError, ConflictError, NotFoundError
+from chalicelib.errors import AppError, ConflictError, NotFoundError, UnprocessableError, UpstreamUnavailableError
 from chalicelib.models.applications import ApplicationRecord, Outcome
 from chalicelib.models.apply import (
     ApplicationCreatedResponse,
     ApplicationPendingResponse,
+    DocumentIn,
     NativeApplicationRequest,
+    UploadedDocumentIn,
 )
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
-from chalicelib.services.application_form import check_answers, check_document, questionnaires_body
+from chalicelib.services.application_form import (
+    CheckedDocument,
+    check_answers,
+    check_content,
+    check_document,
+    questionnaires_body,
+)
 from chalicelib.services.embloy_tokens import EmbloyTokenRepository
+from chalicelib.services.resume_uploads import ResumeUploadStore, upload_key
 
 
 class PostingSource(Protocol):
@@ -190,9 +199,10 @@ class SubmitResult:
 @dataclass(frozen=True)
 class NativeApplyPolicy:
     board_name: str
-    resume_max_bytes: int
+    resume_max_bytes: int  # inline (base64) files
     duplicate_window_seconds: int
     record_policy: RecordPolicy
+    resume_upload_max_bytes: int = 10 * 1024 * 1024  # resumes uploaded to S3
 
 
 def email_fingerprint(email: str) -> str:
@@ -215,9 +225,11 @@ class NativeApplyService:
         idempotency: Idempotency,
         policy: NativeApplyPolicy,
         *,
+        uploads: ResumeUploadStore | None = None,
         now: Clock = utcnow,
     ) -> None:
         self._postings = postings
+        self._uploads = uploads
         self._capabilities = capabilities
         self._stackone = stackone
         self._records = records
@@ -251,11 +263,37 @@ class NativeApplyService:
                 action=deliver,
                 lambda_context=lambda_context,
             )
-        return SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
+        result = SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
+        if result.status_code == 201 and isinstance(request.resume, UploadedDocumentIn):
+            self._forget_upload(posting, request.resume)
+        return result
+
+    def _resume(self, posting: Posting, resume: DocumentIn | UploadedDocumentIn) -> CheckedDocument:
+        if isinstance(resume, DocumentIn):
+            return check_document(resume, "resume", max_bytes=self._policy.resume_max_bytes)
+        if self._uploads is None:
+            raise UpstreamUnavailableError("Resume uploads are not configured.", code="uploads_not_configured")
+        limit = self._policy.resume_upload_max_bytes
+        content = self._uploads.read(upload_key(posting.job_id, resume.upload_id), max_bytes=limit)
+        if content is None:
+            message = "names no upload for this job (it may have expired); upload the file again"
+            raise UnprocessableError(
+                f"resume.upload_id: {message}", code="upload_not_found", fields={"resume.upload_id": message}
+            )
+        return check_content(resume.filename, content, "resume", max_bytes=limit)
+
+    def _forget_upload(self, posting: Posting, resume: UploadedDocumentIn) -> None:
+        """The ATS has the file now: delete our copy (the bucket's lifecycle rule is the fallback)."""
+        if self._uploads is None:
+            return
+        try:
+            self._uploads.delete(upload_key(posting.job_id, resume.upload_id))
+        except AppError as exc:
+            logger.warning("uploaded resume not deleted", extra={"error_code": exc.code, "job_id": posting.job_id})
 
     def stackone_body(self, posting: Posting, request: NativeApplicationRequest) -> dict[str, Any]:
         """StackOne's AtsCreateApplicationRequestDto for this application (validated first)."""
-        resume = check_document(request.resume, "resume", max_bytes=self._policy.resume_max_bytes)
+        resume = self._resume(posting, request.resume)
         answers = check_answers(request, posting, max_file_bytes=self._policy.resume_max_bytes)
         candidate = request.candidate
         candidate_body: dict[str, Any] = {
