@@ -16,11 +16,19 @@ from chalicelib.api.health import health_blueprint
 from chalicelib.api.http_errors import framework_errors_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
-from chalicelib.jobs.board_snapshot import board_snapshot_blueprint
-from chalicelib.jobs.sync_schedule import sync_schedule_blueprint
-from chalicelib.jobs.sync_worker import sync_worker_blueprint
+from chalicelib.jobs.board_snapshot import (
+    board_snapshot_blueprint,
+    board_snapshot_requested,
+    build_board_snapshot,
+)
+from chalicelib.jobs.sync_schedule import sync_all, sync_schedule_blueprint
+from chalicelib.jobs.sync_worker import sync_account, sync_worker_blueprint
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
+
+# Each event function's handler string is `app.<function>` (the job blueprints register under the name
+# "app"): Lambda imports this module, so the middleware below wraps them too, and finds them here.
+__all__ = ["app", "board_snapshot_requested", "build_board_snapshot", "sync_account", "sync_all"]
 
 app = Chalice(app_name="job-board")
 app.debug = get_settings().is_local

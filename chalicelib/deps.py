@@ -452,6 +452,7 @@ def get_native_apply_service() -> NativeApplyService:
             record_policy=get_record_policy(),
         ),
         uploads=get_resume_uploads() if settings.resume_upload_bucket else None,
+        metrics=get_metrics_sink(),
     )
 
 

@@ -6,6 +6,22 @@ from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
 metrics = Metrics()
+# The module Lambda imports for every function (`app.py`): the event blueprints register under this name.
+APP_MODULE = "app"
+
+
+def count(name: str, value: float = 1) -> None:
+    """Add a Count metric to this invocation's EMF line (flushed by the metrics middleware)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def milliseconds(name: str, value: float) -> None:
+    """Add a Milliseconds metric to this invocation's EMF line."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
 
 
 class PowertoolsMetricsSink:

@@ -224,7 +224,8 @@ def describe_settings_error(exc: Exception) -> str:
         for error in exc.errors():
             location = error.get("loc") or ()
             if location:
-                problems.append(f"{location[0]}: {'is not set' if error['type'] == 'missing' else error['msg']}")
+                problem = "is not set" if error["type"] == "missing" else error["msg"]
+                problems.append(f"{location[0]}: {problem}")
             else:
                 problems.append(str(error["msg"]).removeprefix("Value error, "))
         return "; ".join(problems)
@@ -234,4 +235,4 @@ def describe_settings_error(exc: Exception) -> str:
 @functools.cache
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment on first use."""
-    return Settings()  # type: ignore[call-arg]  # every field comes from the environment
+    return Settings()

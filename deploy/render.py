@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,12 @@ SNAPSHOT_LIFECYCLE_RULE = "ExpireOldSnapshots"
 MIN_BUILDER_OUTAGE_MINUTES = 3 * 24 * 60
 
 
+# The Lambda runtime every function is pinned to. `chalice package` picks the runtime, and the native wheels
+# of the deployment zip, from the Python that runs it: packaging under any other version is refused.
+LAMBDA_RUNTIME = "python3.11"
+LAMBDA_PYTHON = (3, 11)
+
+
 class StageConfigError(ValueError):
     """The stage in `.chalice/config.json` lacks something the deployment needs."""
 
@@ -54,6 +61,8 @@ class StageDeployment:
     snapshot_requested_timeout_seconds: int = _CHALICE_DEFAULT_TIMEOUT
     # Chalice function name -> MB of /tmp (only the functions that set `ephemeral_storage_mb`).
     ephemeral_storage: dict[str, int] = field(default_factory=dict)
+    # Every function of the stage's `lambda_functions` (each gets the pinned runtime).
+    functions: tuple[str, ...] = ()
 
     @property
     def sync_queue_visibility_timeout(self) -> int:
@@ -79,6 +88,7 @@ REQUIRED_VARIABLES = (
     "BOARD_SNAPSHOT_SCHEDULE_MINUTES",
     "STACKONE_API_KEY_SECRET",
     "STACKONE_WEBHOOK_SECRET",
+    "CURSOR_SIGNING_SECRET",
     "EMBLOY_SECRET_PREFIX",
 )
 
@@ -114,6 +124,7 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
         worker_concurrency=concurrency,
         snapshot_requested_timeout_seconds=_timeout(config, stage_config, SNAPSHOT_REQUESTED_FUNCTION),
         ephemeral_storage=_ephemeral_storage(stage, functions),
+        functions=tuple(functions),
     )
 
 
@@ -160,6 +171,17 @@ def function_logical_id(function: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in function.replace("-", "_").split("_") if word)
 
 
+def check_python(version: tuple[int, int] | None = None) -> None:
+    """Refuse to package with a Python other than the pinned Lambda runtime's."""
+    running = version or (sys.version_info.major, sys.version_info.minor)
+    if tuple(running) != LAMBDA_PYTHON:
+        wanted, found = ".".join(map(str, LAMBDA_PYTHON)), ".".join(map(str, running))
+        raise StageConfigError(
+            f"Package with Python {wanted} (the functions run on {LAMBDA_RUNTIME}); this is Python "
+            f"{found}: its wheels would not load on Lambda."
+        )
+
+
 def render(deployment: StageDeployment, template_text: str | None = None) -> dict[str, Any]:
     """The merge template with the `Board` mapping filled in for `deployment`."""
     template: dict[str, Any] = yaml.safe_load(
@@ -177,6 +199,7 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
             "SyncDeadLetterQueue": f"{env['SYNC_QUEUE_NAME']}-dlq",
             "StackOneApiKeySecret": env["STACKONE_API_KEY_SECRET"],
             "WebhookSecret": env["STACKONE_WEBHOOK_SECRET"],
+            "CursorSigningSecret": env["CURSOR_SIGNING_SECRET"],
             "EmbloySecretPrefix": env["EMBLOY_SECRET_PREFIX"],
             "SnapshotQueue": env["BOARD_SNAPSHOT_QUEUE_NAME"],
             "SnapshotDeadLetterQueue": f"{env['BOARD_SNAPSHOT_QUEUE_NAME']}-dlq",
@@ -190,6 +213,7 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
     }
     _check_snapshot_expiry(template, deployment)
     _set_ephemeral_storage(template, deployment.ephemeral_storage)
+    _pin_runtime(template, deployment.functions)
     _allow_cors_on_gateway_responses(template, env.get("CORS_ORIGINS", ""))
     return template
 
@@ -213,6 +237,12 @@ def _set_ephemeral_storage(template: dict[str, Any], sizes: dict[str, int]) -> N
         resource.setdefault("Properties", {})["EphemeralStorage"] = {"Size": size}
 
 
+def _pin_runtime(template: dict[str, Any], functions: tuple[str, ...]) -> None:
+    for function in functions:
+        resource = template["Resources"].setdefault(function_logical_id(function), {})
+        resource.setdefault("Properties", {})["Runtime"] = LAMBDA_RUNTIME
+
+
 def _allow_cors_on_gateway_responses(template: dict[str, Any], cors_origins: str) -> None:
     """Gateway errors (401, 429, ...) carry the routes' allowed origin, so a browser can read them."""
     origins = [origin.strip() for origin in cors_origins.split(",") if origin.strip()]
@@ -230,7 +260,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
-    rendered = render(stage_deployment(args.stage))
+    try:
+        check_python()
+        rendered = render(stage_deployment(args.stage))
+    except StageConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rendered, indent=2) + "\n")
 

@@ -49,7 +49,6 @@ from chalicelib import deps  # noqa: E402
 from chalicelib.aws.table_schema import create_idempotency_table_kwargs, create_table_kwargs  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 
-
 CURSOR_SIGNING_KEY = "test-cursor-signing-key"
 
 

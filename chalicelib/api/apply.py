@@ -11,6 +11,7 @@ from chalicelib import deps
 from chalicelib.api.http_errors import JSON_HEADERS, handle_errors
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
 from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest, ResumeUploadRequest
+from chalicelib.observability import count
 from chalicelib.settings import get_settings
 
 apply_blueprint = Blueprint(__name__)
@@ -24,6 +25,7 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 @handle_errors
 def apply_with_embloy_redirect(job_id: str) -> Response:
     url = deps.get_embloy_apply_service().portal_url(job_id)
+    count("EmbloyRedirects")
     return Response(body="", status_code=302, headers={"Location": url, **_PRIVATE})
 
 
@@ -31,6 +33,7 @@ def apply_with_embloy_redirect(job_id: str) -> Response:
 @handle_errors
 def apply_with_embloy_url(job_id: str) -> Response:
     url = deps.get_embloy_apply_service().portal_url(job_id)
+    count("EmbloyRedirects")
     body = EmbloyRedirectResponse(url=url).model_dump(mode="json")
     return Response(body=body, status_code=200, headers={**JSON_HEADERS, **_PRIVATE})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from chalice.app import Request
 from chalicelib import deps
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.observability import milliseconds
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
@@ -58,7 +60,10 @@ def list_jobs_response(params: Mapping[str, Sequence[str]], if_none_match: str |
 @handle_errors
 def list_jobs() -> Any:
     request = board_blueprint.current_request
-    return list_jobs_response(query_params(request), request.headers.get("if-none-match"))
+    started = time.perf_counter()
+    response = list_jobs_response(query_params(request), request.headers.get("if-none-match"))
+    milliseconds("BoardSearchLatency", (time.perf_counter() - started) * 1000)  # the dashboard's latency
+    return response
 
 
 @board_blueprint.route("/jobs/{job_id}", methods=["GET"], cors=cors_config())

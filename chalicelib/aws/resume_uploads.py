@@ -47,7 +47,8 @@ class S3ResumeUploads:
             )
         except (BotoCoreError, ClientError) as exc:
             raise _unavailable() from exc
-        return PresignedUpload(url=str(post["url"]), fields={str(k): str(v) for k, v in post["fields"].items()})
+        fields = {str(name): str(value) for name, value in post["fields"].items()}
+        return PresignedUpload(url=str(post["url"]), fields=fields)
 
     def read(self, key: str, *, max_bytes: int) -> bytes | None:
         """The object's bytes, at most `max_bytes + 1` of them (so the caller sees an oversized file);

@@ -11,11 +11,14 @@ from pydantic import ValidationError
 
 from chalicelib.deps import get_snapshot_builder
 from chalicelib.models.messages import SnapshotRequested
-from chalicelib.observability import logger
+from chalicelib.observability import APP_MODULE, count, logger
 from chalicelib.services.board.snapshot import BuildReport
 from chalicelib.settings import get_settings
 
-board_snapshot_blueprint = Blueprint(__name__)
+# Registered under the import name "app": Chalice names each function's handler `<import name>.<function>`,
+# so Lambda imports app.py, which registers the logging and metrics middleware, and finds the handler there
+# (with this module's name, Lambda would import only this module and run the handler without middleware).
+board_snapshot_blueprint = Blueprint(APP_MODULE)
 
 # Read at import: the rate and the queue name are part of the deployed rule and event source mapping.
 SNAPSHOT_RATE_MINUTES = get_settings().board_snapshot_schedule_minutes
@@ -24,6 +27,10 @@ SNAPSHOT_QUEUE_NAME = get_settings().board_snapshot_queue_name
 
 def _summary(report: BuildReport) -> dict[str, Any]:
     manifest = report.manifest
+    count("SnapshotsPublished", 1 if report.published else 0)
+    if manifest is not None:
+        # The dashboard's "postings live" (Maximum): every posting of the newest build.
+        count("BoardPostingsLive", manifest.postings)
     return {
         "version": manifest.version if manifest else None,
         "postings": manifest.postings if manifest else 0,

@@ -10,10 +10,13 @@ from chalicelib.clock import isoformat, utcnow
 from chalicelib.deps import get_snapshot_requests, get_sync_idempotency
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.messages import SnapshotRequested, SyncRequested
-from chalicelib.observability import logger
+from chalicelib.observability import APP_MODULE, logger
 from chalicelib.settings import get_settings
 
-sync_worker_blueprint = Blueprint(__name__)
+# Registered under the import name "app": Chalice names each function's handler `<import name>.<function>`,
+# so Lambda imports app.py, which registers the logging and metrics middleware, and finds the handler there
+# (with this module's name, Lambda would import only this module and run the handler without middleware).
+sync_worker_blueprint = Blueprint(APP_MODULE)
 
 # Read at import: the queue name is part of the deployed event source mapping.
 SYNC_QUEUE_NAME = get_settings().sync_queue_name

@@ -14,7 +14,13 @@ from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, po
 from chalicelib.clients.stackone.errors import StackOneError, StackOneTimeoutError, StackOneUnsupportedError
 from chalicelib.clients.stackone.models import CreatedApplication
 from chalicelib.clock import Clock, utcnow
-from chalicelib.errors import AppError, ConflictError, NotFoundError, UnprocessableError, UpstreamUnavailableError
+from chalicelib.errors import (
+    AppError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableError,
+    UpstreamUnavailableError,
+)
 from chalicelib.models.applications import ApplicationRecord, Outcome
 from chalicelib.models.apply import (
     ApplicationCreatedResponse,
@@ -34,6 +40,20 @@ from chalicelib.services.application_form import (
 )
 from chalicelib.services.embloy_tokens import EmbloyTokenRepository
 from chalicelib.services.resume_uploads import ResumeUploadStore, upload_key
+
+
+class MetricsSink(Protocol):
+    def count(self, name: str, value: int) -> None: ...
+
+
+# The dashboard's apply results: one Count metric per native application outcome.
+APPLY_OUTCOME_METRICS: dict[str, str] = {
+    "submitted": "ApplicationsSubmitted",
+    "pending_confirmation": "ApplicationsPending",
+    "duplicate": "ApplicationsDuplicate",
+    "failed": "ApplicationsFailed",
+    "redirected": "EmbloyRedirects",
+}
 
 
 class PostingSource(Protocol):
@@ -226,10 +246,12 @@ class NativeApplyService:
         policy: NativeApplyPolicy,
         *,
         uploads: ResumeUploadStore | None = None,
+        metrics: MetricsSink | None = None,
         now: Clock = utcnow,
     ) -> None:
         self._postings = postings
         self._uploads = uploads
+        self._metrics = metrics
         self._capabilities = capabilities
         self._stackone = stackone
         self._records = records
@@ -272,7 +294,9 @@ class NativeApplyService:
         if isinstance(resume, DocumentIn):
             return check_document(resume, "resume", max_bytes=self._policy.resume_max_bytes)
         if self._uploads is None:
-            raise UpstreamUnavailableError("Resume uploads are not configured.", code="uploads_not_configured")
+            raise UpstreamUnavailableError(
+                "Resume uploads are not configured.", code="uploads_not_configured"
+            )
         limit = self._policy.resume_upload_max_bytes
         content = self._uploads.read(upload_key(posting.job_id, resume.upload_id), max_bytes=limit)
         if content is None:
@@ -289,7 +313,9 @@ class NativeApplyService:
         try:
             self._uploads.delete(upload_key(posting.job_id, resume.upload_id))
         except AppError as exc:
-            logger.warning("uploaded resume not deleted", extra={"error_code": exc.code, "job_id": posting.job_id})
+            logger.warning(
+                "uploaded resume not deleted", extra={"error_code": exc.code, "job_id": posting.job_id}
+            )
 
     def stackone_body(self, posting: Posting, request: NativeApplicationRequest) -> dict[str, Any]:
         """StackOne's AtsCreateApplicationRequestDto for this application (validated first)."""
@@ -353,6 +379,8 @@ class NativeApplyService:
         def record(outcome: Outcome, **fields: Any) -> str:
             entry = _record(posting, policy, now, channel="native", outcome=outcome, **person, **fields)
             _store_record(self._records, entry)
+            if self._metrics is not None:
+                self._metrics.count(APPLY_OUTCOME_METRICS[outcome], 1)
             return entry.record_id
 
         if not self._records.claim_guard(

@@ -553,6 +553,8 @@ class SyncService:
         self._metrics.count("PostingsClosed", report.closed)
         if report.outcome in ("failed", "needs_attention"):
             self._metrics.count("AccountsFailed", 1)
+        elif report.outcome == "succeeded":
+            self._metrics.count("AccountsSucceeded", 1)
         log = self._log.info if report.outcome == "succeeded" else self._log.warning
         log("account sync finished", extra={**report.as_dict()})
 

@@ -49,6 +49,8 @@ def classify_resource(template: dict[str, Any], resource: Any, function: str) ->
         "snapshot-queue": {"Fn::GetAtt": ["SnapshotQueue", "Arn"]},
         "stackone-key-secret": {"Ref": "StackOneApiKeySecret"},
         "webhook-secret": {"Ref": "WebhookSecret"},
+        "cursor-secret": {"Ref": "CursorSigningSecret"},
+        "resume-uploads": {"Fn::Sub": "${ResumeUploadBucket.Arn}/resumes/*"},
     }
     for name, expected in known.items():
         if resource == expected:

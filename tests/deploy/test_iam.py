@@ -53,7 +53,13 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     | _grants(["sqs:SendMessage"], ("sync-queue",))
     # The snapshot's files (download_file: HeadObject and ranged GetObject, both authorised by GetObject).
     | _grants(["s3:GetObject"], ("snapshot-objects",))
-    | _grants(["secretsmanager:GetSecretValue"], ("stackone-key-secret", "webhook-secret", "embloy-secrets"))
+    | _grants(
+        ["secretsmanager:GetSecretValue"],
+        ("stackone-key-secret", "webhook-secret", "cursor-secret", "embloy-secrets"),
+    )
+    # Resume uploads: the presigned POST is signed with the function's credentials (PutObject), the
+    # apply path reads the upload and deletes it once the ATS has it.
+    | _grants(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], ("resume-uploads",))
     | _grants(
         [
             "secretsmanager:CreateSecret",
