@@ -1,5 +1,5 @@
 """Creates what the app needs in a (local) AWS endpoint: tables, the sync and snapshot queues, the snapshot
-bucket, secrets, demo employers.
+and resume upload buckets, secrets (the cursor signing key too), demo employers.
 
 Idempotent: re-running keeps what exists (the webhook secret keeps its value; queue attributes are
 re-applied) and, because API keys are only ever shown once, rotates the demo employers' keys so a
@@ -65,6 +65,8 @@ class BootstrapNames:
     embloy_secret_prefix: str
     snapshot_bucket_name: str
     snapshot_queue_name: str
+    resume_upload_bucket_name: str = "job-board-resume-uploads"
+    cursor_secret_name: str = "job-board/cursor-signing-key"
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -85,6 +87,8 @@ class BootstrapNames:
             embloy_secret_prefix=settings.embloy_secret_prefix,
             snapshot_bucket_name=settings.board_snapshot_bucket,
             snapshot_queue_name=settings.board_snapshot_queue_name,
+            resume_upload_bucket_name=settings.resume_upload_bucket,
+            cursor_secret_name=settings.cursor_secret_name,
         )
 
 
@@ -107,6 +111,7 @@ class BootstrapResult:
     snapshot_bucket: str
     snapshot_queue_url: str
     snapshot_dead_letter_queue_url: str
+    resume_upload_bucket: str = ""
     created: list[str] = field(default_factory=list)  # resources this run created (empty on a re-run)
 
 
@@ -288,9 +293,12 @@ def bootstrap(
         created,
     )
     _ensure_bucket(s3, names.snapshot_bucket_name, region, created)
+    # Candidates' browsers post resumes here (presigned POSTs; moto's server answers them with CORS).
+    _ensure_bucket(s3, names.resume_upload_bucket_name, region, created)
 
     _ensure_secret(secretsmanager, names.stackone_api_key_secret_name, stackone_api_key, created)
     webhook_secret = _ensure_secret(secretsmanager, names.webhook_secret_name, None, created)
+    _ensure_secret(secretsmanager, names.cursor_secret_name, None, created)
 
     table = session.resource("dynamodb", endpoint_url=endpoint_url).Table(names.table_name)
     employers = EmployerService(DynamoDBEmployersRepository(table))
@@ -307,6 +315,7 @@ def bootstrap(
         webhook_secret=webhook_secret,
         employers=access,
         snapshot_bucket=names.snapshot_bucket_name,
+        resume_upload_bucket=names.resume_upload_bucket_name,
         snapshot_queue_url=snapshot_queue_url,
         snapshot_dead_letter_queue_url=snapshot_dead_letter_url,
         created=created,
@@ -360,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"sync queue: {result.queue_url}")
     print(f"snapshot queue: {result.snapshot_queue_url}")
     print(f"snapshot bucket: {result.snapshot_bucket}")
+    print(f"resume upload bucket: {result.resume_upload_bucket}")
     print("demo employers (API keys are shown once):")
     print(format_employers(result.employers))
     return 0

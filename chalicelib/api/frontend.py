@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from chalicelib import deps
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.errors import NotFoundError
 
@@ -146,6 +147,10 @@ def render_page(page: str, base: str, *, with_hub: bool = False) -> StaticFile:
     template = template.replace(HUB_PLACEHOLDER, hub_script if with_hub else "")
     body = template.replace(BASE_PLACEHOLDER, html.escape(base, quote=True)).encode()
     policy = HUB_CONTENT_SECURITY_POLICY if with_hub else CONTENT_SECURITY_POLICY
+    if page == "job":
+        # The application form posts the resume straight to the upload bucket.
+        origin = deps.get_resume_uploads().origin()
+        policy = policy.replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)
     return StaticFile(
         body=body, content_type="text/html; charset=utf-8", etag=_etag(body), content_security_policy=policy
     )

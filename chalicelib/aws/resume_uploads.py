@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import UpstreamUnavailableError
-from chalicelib.services.resume_uploads import PresignedUpload
+from chalicelib.services.resume_uploads import UPLOAD_PREFIX, PresignedUpload
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -49,6 +49,13 @@ class S3ResumeUploads:
             raise _unavailable() from exc
         fields = {str(name): str(value) for name, value in post["fields"].items()}
         return PresignedUpload(url=str(post["url"]), fields=fields)
+
+    def origin(self) -> str:
+        """The scheme://host the browser posts to (for the job page's connect-src); computed locally."""
+        from urllib.parse import urlsplit
+
+        url = urlsplit(self.presign(f"{UPLOAD_PREFIX}origin-probe", "text/plain").url)
+        return f"{url.scheme}://{url.netloc}"
 
     def read(self, key: str, *, max_bytes: int) -> bytes | None:
         """The object's bytes, at most `max_bytes + 1` of them (so the caller sees an oversized file);

@@ -46,6 +46,8 @@ def names() -> BootstrapNames:
         embloy_secret_prefix=f"test/{suffix}/embloy/",
         snapshot_bucket_name=f"snapshots-{suffix}",
         snapshot_queue_name=f"snapshot-{suffix}",
+        resume_upload_bucket_name=f"uploads-{suffix}",
+        cursor_secret_name=f"test/{suffix}/cursor-signing-key",
     )
 
 

@@ -1,6 +1,6 @@
 // The job page: posting details, sandboxed description, JSON-LD, Apply with Embloy, native application.
 import { ApiError, BASE, api, h, humanize, locationNames, payText, shortDate } from "./api.js";
-import { DOCUMENT_ACCEPT, fieldWrapper, readFile, renderQuestionnaires } from "./questions.js";
+import { DOCUMENT_ACCEPT, fieldWrapper, renderQuestionnaires } from "./questions.js";
 
 const statusLine = document.getElementById("status");
 const article = document.getElementById("job");
@@ -117,10 +117,10 @@ function buildApplicationForm(job) {
     candidateField("email", "Email", "email", { required: true, autocomplete: "email", paths: ["candidate.emails"] }),
     candidateField("phone", "Phone", "tel", { autocomplete: "tel", paths: ["candidate.phone_number"] }),
     fieldWrapper({
-      label: "Resume (PDF, DOC, DOCX, ODT, RTF or TXT, up to 5 MB)",
+      label: "Resume (PDF, DOC, DOCX, ODT, RTF or TXT, up to 10 MB)",
       required: true,
       control: resume,
-      paths: ["resume", "resume.content_base64", "resume.filename", "documents", "documents.0", "document"],
+      paths: ["resume", "resume.upload_id", "resume.content_base64", "resume.filename", "documents", "documents.0", "document"],
       extraClass: "wide",
     }),
   );
@@ -189,8 +189,36 @@ async function buildBody() {
   const body = { candidate, answers: await questionnaireForm.collect() };
   sentAnswers = body.answers;
   const file = form.elements.resume.files[0];
-  if (file) body.resume = await readFile(file);
+  if (file) body.resume = await uploadResume(file);
   return body;
+}
+
+// The resume goes straight to storage through a presigned POST (a file's base64 in the JSON body would
+// outgrow the API's request limit); the application then names the upload. A retry of the same file
+// reuses its upload, so the retried body (and its Idempotency-Key) stays the same.
+const MAX_RESUME_BYTES = 10 * 1024 * 1024;
+let lastUpload = null;
+
+async function uploadResume(file) {
+  if (lastUpload && lastUpload.file === file) return lastUpload.resume;
+  if (file.size > MAX_RESUME_BYTES) throw new RangeError(`${file.name} is larger than 10 MB.`);
+  const upload = await api(`/jobs/${encodeURIComponent(jobId)}/resume-uploads`, { method: "POST", body: { filename: file.name } });
+  const data = new FormData();
+  for (const [name, value] of Object.entries(upload.fields || {})) data.append(name, value);
+  data.append("file", file);
+  let response;
+  try {
+    response = await fetch(upload.url, { method: "POST", body: data, credentials: "omit" });
+  } catch {
+    throw new ApiError(0, { error: { code: "network_error", message: "Could not upload the resume. Check your connection and try again." } });
+  }
+  if (!response.ok) {
+    const message = "The resume could not be uploaded. Check that it is a PDF, DOC, DOCX, ODT, RTF or TXT file of at most 10 MB.";
+    throw new ApiError(response.status, { error: { code: "upload_failed", message, fields: { resume: message } } });
+  }
+  const resume = { filename: file.name, upload_id: upload.upload_id };
+  lastUpload = { file, resume };
+  return resume;
 }
 
 async function clientProblems() {
@@ -228,6 +256,7 @@ async function onSubmit(event) {
     try {
       body = await buildBody();
     } catch (exc) {
+      if (exc instanceof ApiError) throw exc;
       showErrors(exc instanceof RangeError ? exc.message : "Could not read the attached file.", {});
       return;
     }

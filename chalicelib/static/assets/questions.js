@@ -1,7 +1,8 @@
 // Builds the native application form from a posting's questionnaires and reads the answers back.
 import { h } from "./api.js";
 
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+// Attachment answers travel inline as base64 in the JSON body (4 MB); the resume goes to storage first.
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const DOCUMENT_ACCEPT = ".pdf,.doc,.docx,.odt,.rtf,.txt,application/pdf,application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.oasis.opendocument.text,application/rtf,text/plain";
 
 let uid = 0;
@@ -209,7 +210,7 @@ export function renderQuestionnaires(container, questionnaires) {
 /** A File as {filename, content_base64} (standard base64); rejects files over MAX_FILE_BYTES. */
 export function readFile(file) {
   if (file.size > MAX_FILE_BYTES) {
-    return Promise.reject(new RangeError(`${file.name} is larger than 5 MB.`));
+    return Promise.reject(new RangeError(`${file.name} is larger than 4 MB.`));
   }
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
