@@ -1,0 +1,187 @@
+"""POST /jobs/{job_id}/resume-uploads and applications that name an upload (moto S3, respx StackOne).
+
+The browser's multipart POST to the presigned form is exercised against moto's server in
+tests/e2e/test_full_stack.py; here the upload lands with `put_object` under the key the form names.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import respx
+
+from chalicelib.settings import get_settings
+from tests.api.apply_factories import (
+    PDF,
+    application_body,
+    json_headers,
+    make_posting,
+    store_posting,
+    store_stackone_key,
+)
+
+APPLICATIONS = "/unified/ats/applications"
+CREATED = {"statusCode": 201, "message": "Record created successfully.", "data": {"id": "app-9"}}
+
+
+@pytest.fixture
+def stackone_api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def apply_client(client: Any) -> Any:
+    store_stackone_key()
+    return client
+
+
+def create_upload(client: Any, job_id: str, filename: str = "cv.pdf") -> Any:
+    return client.http.post(
+        f"/jobs/{job_id}/resume-uploads", body=json.dumps({"filename": filename}), headers=json_headers()
+    )
+
+
+def upload(client: Any, job_id: str, content: bytes, filename: str = "cv.pdf") -> str:
+    """Create a presigned POST and store `content` where it points (what the browser's POST does)."""
+    response = create_upload(client, job_id, filename)
+    assert response.status_code == 201, response.json_body
+    form = response.json_body
+    s3 = boto3.client("s3")
+    s3.put_object(
+        Bucket=get_settings().resume_upload_bucket,
+        Key=form["fields"]["key"],
+        Body=content,
+        ContentType=form["fields"]["Content-Type"],
+    )
+    return str(form["upload_id"])
+
+
+def uploaded_keys() -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=get_settings().resume_upload_bucket)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def test_upload_form_is_bound_to_one_key_one_type_and_the_size_limit(apply_client: Any) -> None:
+    posting = store_posting(make_posting())
+
+    response = create_upload(apply_client, posting.job_id, "Ada CV.docx")
+
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    form = response.json_body
+    assert len(form["upload_id"]) == 32
+    assert form["max_bytes"] == get_settings().resume_upload_max_bytes
+    assert form["expires_in"] == get_settings().resume_upload_expires_seconds
+    fields = form["fields"]
+    assert fields["key"].startswith("resumes/") and fields["key"].endswith(form["upload_id"])
+    assert fields["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    conditions = policy["conditions"]
+    assert ["content-length-range", 1, get_settings().resume_upload_max_bytes] in conditions
+    assert {"Content-Type": fields["Content-Type"]} in conditions
+    assert {"key": fields["key"]} in conditions
+    assert get_settings().resume_upload_bucket in form["url"]
+
+
+def test_upload_for_a_closed_job_or_a_bad_extension_is_refused(apply_client: Any) -> None:
+    closed = store_posting(make_posting(status="closed"))
+    live = store_posting(make_posting(posting_id="post-2"))
+
+    assert create_upload(apply_client, closed.job_id).status_code == 404
+    bad = create_upload(apply_client, live.job_id, "cv.exe")
+    assert bad.status_code == 422
+    assert bad.json_body["error"]["code"] == "unsupported_file_type"
+    assert create_upload(apply_client, live.job_id, "../cv.pdf").status_code == 400
+    assert uploaded_keys() == []
+
+
+def test_application_naming_an_upload_forwards_the_file_and_deletes_the_upload(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+    # Larger than the inline limit: only the upload path can carry it.
+    content = PDF + b"%" + b"x" * (get_settings().resume_max_bytes + 10) + b"\n%%EOF\n"
+    upload_id = upload(apply_client, posting.job_id, content)
+
+    body = application_body(resume={"filename": "cv.pdf", "upload_id": upload_id})
+    response = apply_client.http.post(
+        f"/jobs/{posting.job_id}/applications", body=json.dumps(body), headers=json_headers()
+    )
+
+    assert response.status_code == 201, response.json_body
+    (document,) = json.loads(route.calls.last.request.content)["documents"]
+    assert document["name"] == "cv.pdf"
+    assert document["category"] == {"value": "resume"}
+    assert base64.b64decode(document["content"]) == content
+    assert uploaded_keys() == []  # the ATS has it: our copy of the personal data is gone
+
+
+def test_an_upload_cannot_be_attached_to_another_job(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    first = store_posting(make_posting())
+    other = store_posting(make_posting(posting_id="post-2"))
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+    upload_id = upload(apply_client, first.job_id, PDF)
+
+    body = application_body(resume={"filename": "cv.pdf", "upload_id": upload_id})
+    response = apply_client.http.post(
+        f"/jobs/{other.job_id}/applications", body=json.dumps(body), headers=json_headers()
+    )
+
+    assert response.status_code == 422
+    assert response.json_body["error"]["code"] == "upload_not_found"
+    assert "resume.upload_id" in response.json_body["error"]["fields"]
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "code"),
+    [
+        (b"just some text, not a PDF", 422, "unsupported_file_type"),
+        (PDF + b"x" * 2048, 413, "file_too_large"),
+    ],
+)
+def test_uploaded_files_are_checked_like_inline_ones(
+    apply_client: Any,
+    stackone_api: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    status: int,
+    code: str,
+) -> None:
+    monkeypatch.setenv("RESUME_UPLOAD_MAX_BYTES", "1024")
+    get_settings.cache_clear()
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+    upload_id = upload(apply_client, posting.job_id, content)
+
+    body = application_body(resume={"filename": "cv.pdf", "upload_id": upload_id})
+    response = apply_client.http.post(
+        f"/jobs/{posting.job_id}/applications", body=json.dumps(body), headers=json_headers()
+    )
+
+    assert response.status_code == status
+    assert response.json_body["error"]["code"] == code
+    assert not route.called
+    assert len(uploaded_keys()) == 1  # kept for a corrected retry; the lifecycle rule removes it
+
+
+def test_inline_resumes_over_the_inline_limit_point_to_uploads(apply_client: Any) -> None:
+    posting = store_posting(make_posting())
+    big = PDF + b"x" * get_settings().resume_max_bytes
+    body = application_body(resume={"filename": "cv.pdf", "content_base64": base64.b64encode(big).decode()})
+
+    response = apply_client.http.post(
+        f"/jobs/{posting.job_id}/applications", body=json.dumps(body), headers=json_headers()
+    )
+
+    assert response.status_code == 413
+    assert response.json_body["error"]["code"] in ("payload_too_large", "file_too_large")
