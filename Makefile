@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser run test lint typecheck unit bench bench-cold-start bootstrap sync-now clean fuzz soak bench-load
+.PHONY: venv browser run test lint typecheck unit bench bench-cold-start bootstrap sync-now cli clean fuzz soak bench-load
 
 venv: $(STAMP)
 
@@ -51,6 +51,9 @@ bootstrap: venv  ## re-run the bootstrap; prints fresh demo employer keys
 
 sync-now: venv  ## fire the sync schedule once and drain the queue
 	$(BIN)/python -m local.scheduler --once
+
+cli: venv  ## the operator CLI against the running stack: make cli ARGS="employers list"
+	$(BIN)/python -m local.cli $(ARGS)
 
 bench: bench-cold-start bench-board bench-sync
 

@@ -25,7 +25,9 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "public_base_url": "http://127.0.0.1:8000/board",
     "embloy_api_url": "http://127.0.0.1:4020",
     "embloy_portal_url": "http://127.0.0.1:4020",
+    "stackone_base_url": "http://127.0.0.1:4010",
 }
+STACKONE_API_URL = "https://api.stackone.com"
 # Known when the app is packaged (`.chalice/config.json` stage variables): required in every non-local stage.
 REQUIRED_NAMES = (
     "table_name",
@@ -89,7 +91,8 @@ class Settings(BaseSettings):
     secrets_max_age_seconds: int = Field(300, alias="SECRETS_MAX_AGE_SECONDS")
 
     # StackOne.
-    stackone_base_url: str = Field("https://api.stackone.com", alias="STACKONE_BASE_URL")
+    # StackOne's API outside the local stage, the StackOne sandbox of `make run` in it.
+    stackone_base_url: str = Field("", alias="STACKONE_BASE_URL")
     stackone_timeout_seconds: float = Field(20.0, alias="STACKONE_TIMEOUT_SECONDS")
     allowed_providers: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["greenhouse", "ashby", "workday", "lever", "smartrecruiters", "bamboohr"],
@@ -187,6 +190,8 @@ class Settings(BaseSettings):
                 if not getattr(self, name):
                     setattr(self, name, value)
             return self
+        if not self.stackone_base_url:
+            self.stackone_base_url = STACKONE_API_URL
         required = REQUIRED_NAMES + (REQUIRED_AT_RUNTIME if self.lambda_function_name else ())
         missing = [name for name in required if not str(getattr(self, name)).strip()]
         if missing:

@@ -314,6 +314,24 @@ def prepare_environment(stage: str = LOCAL_STAGE) -> None:
             os.environ["BOARD_SNAPSHOT_QUEUE_URL"] = _queue_url(sqs, settings.board_snapshot_queue_name) or ""
 
 
+def local_stack_problem(stage: str = LOCAL_STAGE) -> str | None:
+    """`prepare_environment`, or one line saying why the local stack cannot be used (no traceback)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        prepare_environment(stage)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        return f"the local stack lacks its sync queue ({code}): run `make bootstrap` against it"
+    except BotoCoreError:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        return (
+            f"nothing answers at {endpoint} (moto): start the stack with `make run`, or set "
+            "LOCAL_MOTO_PORT (and the other LOCAL_* ports) to those of the running stack"
+        )
+    return None
+
+
 def _queue_url(sqs: SQSClient, name: str) -> str | None:
     """The queue's URL, or None (said once) when a stack bootstrapped before it existed lacks it."""
     from botocore.exceptions import ClientError
@@ -363,7 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 
-    prepare_environment(args.stage)
+    problem = local_stack_problem(args.stage)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     # Metrics are disabled in the local stage; Powertools still warns on every invocation.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     scheduler = build_scheduler(args.stage)

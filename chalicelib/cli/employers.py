@@ -1,8 +1,9 @@
 """`employers` commands: create, list, rotate-key, revoke-key.
 
-Plain boto3 configured by the environment (AWS_PROFILE / credentials, AWS_DEFAULT_REGION, BOARD_TABLE, and
-AWS_ENDPOINT_URL for a local emulator such as moto_server), so the same commands work locally and against
-a real account. A key is printed once, on stdout, and never stored or logged in plain text.
+Plain boto3 with your credentials (AWS_PROFILE or keys); the table name comes from the stage
+(`--stage`, see chalicelib/cli/__main__.py) and the region from `--region` / AWS_REGION. Locally,
+`make cli ARGS="employers list"` points it at the running `make run` stack. A key is printed once, on
+stdout, and never stored or logged in plain text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 from chalicelib import deps
 from chalicelib.clock import isoformat
-from chalicelib.errors import AppError
 
 KEY_WARNING = "Store this API key now; it is shown only once and cannot be recovered (only a hash is kept)."
 
@@ -77,29 +77,6 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn domain and AWS errors into one line on stderr and exit status 1 (no traceback)."""
-
-    def run(args: argparse.Namespace) -> int:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return handler(args)
-        except AppError as exc:
-            print(f"error: {exc.message}", file=sys.stderr)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            print(
-                f"error: AWS refused the request: {error.get('Code')}: {error.get('Message')}",
-                file=sys.stderr,
-            )
-        except BotoCoreError as exc:
-            print(f"error: AWS could not be reached: {exc}", file=sys.stderr)
-        return 1
-
-    return run
-
-
 def register(groups: Any) -> None:
     parser: argparse.ArgumentParser = groups.add_parser(
         "employers", help="manage employers and their API keys"
@@ -117,7 +94,7 @@ def register(groups: Any) -> None:
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--json", action="store_true", help="machine-readable output")
-        sub.set_defaults(handler=_guarded(handler))
+        sub.set_defaults(handler=handler)
         return sub
 
     create = command("create", "create an employer and print its first API key (once)", _create)
