@@ -173,7 +173,7 @@ def test_each_function_is_granted_exactly_what_it_uses(packaged: PackagedStage, 
 def test_secrets_are_read_only_by_name_and_written_only_under_the_embloy_prefix(
     packaged: PackagedStage,
 ) -> None:
-    board_secrets = {"stackone-key-secret", "webhook-secret", "embloy-secrets"}
+    board_secrets = {"stackone-key-secret", "webhook-secret", "cursor-secret", "embloy-secrets"}
     for function in FUNCTIONS:
         for action, resource in _granted(packaged, function):
             if not action.startswith("secretsmanager:"):
@@ -202,10 +202,15 @@ def test_the_builder_reaches_only_the_pointer_item(packaged: PackagedStage, func
 
 def test_only_the_builders_write_snapshots_and_only_the_api_reads_them(packaged: PackagedStage) -> None:
     for function in FUNCTIONS:
-        s3_actions = {action for action, _ in _granted(packaged, function) if action.startswith("s3:")}
+        s3_grants = {grant for grant in _granted(packaged, function) if grant[0].startswith("s3:")}
+        s3_actions = {action for action, resource in s3_grants if resource == "snapshot-objects"}
         if function in SNAPSHOT_BUILDERS:
             assert s3_actions == {"s3:PutObject", "s3:AbortMultipartUpload"}, function
         elif function == "api_handler":
             assert s3_actions == {"s3:GetObject"}
         else:
             assert s3_actions == set(), function
+        uploads = {action for action, resource in s3_grants if resource == "resume-uploads"}
+        # Only the API signs upload forms (PutObject), reads an upload and deletes it once delivered.
+        expected = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"} if function == "api_handler" else set()
+        assert uploads == expected, function

@@ -6,6 +6,9 @@ run on free loopback ports for this module; the browser uses only the pages and 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -342,3 +345,89 @@ def test_real_pages_fit_a_phone_screen(stack: Stack, page: Any, page_name: str) 
         page.locator("#job").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, f"stack-phone-{page_name}")
+
+
+def _api_answers(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """An answer to every question (answers to questions whose condition does not hold are dropped)."""
+    cover = base64.b64encode(b"Dear team,\nHello.\n").decode()
+    values: dict[str, Any] = {
+        "boolean": True,
+        "number": 7,
+        "date": "2027-02-01",
+        "url": "https://ada.example/portfolio",
+        "attachment": {"filename": "cover-letter.txt", "content_base64": cover},
+    }
+    answers = []
+    for questionnaire in job["questionnaires"]:
+        for question in questionnaire["questions"]:
+            options = [option["id"] for option in question.get("options", [])]
+            if question["type"] == "single_select":
+                value: Any = options[0]
+            elif question["type"] == "multi_select":
+                value = options[:1]
+            else:
+                value = values.get(question["type"], "Ada")
+            answers.append(
+                {"questionnaire_id": questionnaire["id"], "question_id": question["id"], "value": value}
+            )
+    return answers
+
+
+def test_a_nine_megabyte_resume_goes_through_s3_into_the_ats(stack: Stack) -> None:
+    """Presigned POST to moto's S3, the application naming the upload, the apply path reading it from S3
+    and forwarding it to the StackOne sandbox: far beyond what a JSON body can carry to Lambda."""
+    job = _job_with(stack, lambda job: job["apply"].get("native") is True)
+    assert job is not None, "no posting takes native applications"
+    resume = b"%PDF-1.4\n" + bytes(range(256)) * (9 * 1024 * 1024 // 256) + b"\n%%EOF\n"
+    assert len(resume) > 9 * 1024 * 1024
+
+    created = httpx.post(
+        f"{stack.api_url}/jobs/{job['job_id']}/resume-uploads", json={"filename": "ada-9mb.pdf"}, timeout=20
+    )
+    assert created.status_code == 201, created.text
+    form = created.json()
+    assert form["max_bytes"] >= len(resume)
+    # What the browser does: the policy's fields, then the file, as one multipart form straight to S3.
+    posted = httpx.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("ada-9mb.pdf", resume, form["fields"]["Content-Type"])},
+        timeout=60,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+
+    email = f"ada.9mb.{int(time.time() * 1000)}@example.com"
+    body = {
+        "candidate": {"first_name": "Ada", "last_name": "Lovelace", "email": email},
+        "answers": _api_answers(job),
+        "resume": {"filename": "ada-9mb.pdf", "upload_id": form["upload_id"]},
+    }
+    applied = httpx.post(f"{stack.api_url}/jobs/{job['job_id']}/applications", json=body, timeout=120)
+    assert applied.status_code == 201, applied.text
+    assert len(applied.content) < 1000  # the JSON request and answer stayed small
+
+    def arrived() -> Any:
+        received = httpx.get(f"{stack.stackone_url}/_sandbox/applications", timeout=60).json()
+        return [a for a in received if email in json.dumps(a)]
+
+    application = wait_for("the application in the StackOne sandbox", arrived, timeout=60)[0]
+    documents = [d for d in _find_documents(application) if d.get("name") == "ada-9mb.pdf"]
+    assert len(documents) == 1
+    assert (
+        hashlib.sha256(base64.b64decode(documents[0]["content"])).digest() == hashlib.sha256(resume).digest()
+    )
+
+
+def _find_documents(value: Any) -> list[dict[str, Any]]:
+    """Every `documents` entry anywhere in the sandbox's record of an application."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "documents" and isinstance(item, list):
+                found.extend(entry for entry in item if isinstance(entry, dict))
+            else:
+                found.extend(_find_documents(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_find_documents(item))
+    return found
