@@ -41,7 +41,9 @@ DEEP_PAGE = 20  # the deep-cursor kinds time this page (the cursor is obtained b
 
 def bench_environment() -> None:
     """The benchmark's settings; endpoint overrides removed so nothing can reach a real service."""
-    os.environ.update(BENCH_ENV)
+    from chalicelib.settings import local_names_environment
+
+    os.environ.update({**local_names_environment(), **BENCH_ENV})
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             del os.environ[name]

@@ -80,6 +80,10 @@ def _environment() -> dict[str, str]:
         for name, value in os.environ.items()
         if not name.startswith(("AWS_", "POWERTOOLS_", "APP_", "PYTHON"))
     }
+    # The dev stage's names, as `chalice package` gives them to the functions (settings require them).
+    from local.stack import stage_environment
+
+    environment.update(stage_environment("dev"))
     environment.update(_ENV)
     return environment
 

@@ -42,6 +42,9 @@ def _prepare_environment() -> None:
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             del os.environ[name]
+    from chalicelib.settings import local_names_environment
+
+    os.environ.update(local_names_environment())
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "bench",

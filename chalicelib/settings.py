@@ -220,6 +220,12 @@ def setting_variable(name: str) -> str:
     return alias or name.upper()
 
 
+def local_names_environment() -> dict[str, str]:
+    """The local stage's default names as environment variables: for in-process runs of another stage
+    (benchmarks, soak) that need names but have no `.chalice/config.json` stage of their own."""
+    return {setting_variable(name): LOCAL_DEFAULTS[name] for name in REQUIRED_NAMES}
+
+
 def describe_settings_error(exc: Exception) -> str:
     """One line naming the missing or invalid settings (for the CLI and startup logs), no traceback."""
     from pydantic import ValidationError

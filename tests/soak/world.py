@@ -63,6 +63,7 @@ def provision_aws(stackone_key: str, webhook_secret: str) -> tuple[str, str]:
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name=settings.stackone_api_key_secret_name, SecretString=stackone_key)
     secrets.create_secret(Name=settings.webhook_secret_name, SecretString=webhook_secret)
+    secrets.create_secret(Name=settings.cursor_secret_name, SecretString="soak-cursor-signing-key")
     queue_url = boto3.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
     os.environ["SYNC_QUEUE_URL"] = queue_url
     get_settings.cache_clear()
@@ -119,7 +120,9 @@ def local_world(
         for name in list(os.environ):
             if name.startswith("AWS_ENDPOINT_URL"):
                 del os.environ[name]
-        os.environ.update(FAKE_AWS_ENV)
+        from chalicelib.settings import local_names_environment
+
+        os.environ.update({**local_names_environment(), **FAKE_AWS_ENV})
         os.environ.update({"STACKONE_BASE_URL": stackone.base_url, **(extra_env or {})})
         with contextlib.ExitStack() as stack:
             if aws_server:
