@@ -226,9 +226,15 @@ def get_snapshot_store() -> S3SnapshotStore:
 def get_resume_uploads() -> S3ResumeUploads:
     from chalicelib.aws.resume_uploads import S3ResumeUploads
 
+    from botocore.config import Config
+
     settings = get_settings()
+    # Virtual-hosted addressing makes presigned forms post to the bucket's regional endpoint
+    # (`<bucket>.s3.<region>.amazonaws.com`): the global one redirects for new buckets and does not
+    # serve opt-in regions. Against a local endpoint (moto) botocore still uses path style.
+    s3 = get_boto3_session().client("s3", config=Config(s3={"addressing_style": "virtual"}))
     return S3ResumeUploads(
-        get_s3_client(),
+        s3,
         settings.require("resume_upload_bucket"),
         max_bytes=settings.resume_upload_max_bytes,
         expires_seconds=settings.resume_upload_expires_seconds,

@@ -15,6 +15,7 @@ import boto3
 import pytest
 import respx
 
+from chalicelib import deps
 from chalicelib.settings import get_settings
 from tests.api.apply_factories import (
     PDF,
@@ -185,3 +186,18 @@ def test_inline_resumes_over_the_inline_limit_point_to_uploads(apply_client: Any
 
     assert response.status_code == 413
     assert response.json_body["error"]["code"] in ("payload_too_large", "file_too_large")
+
+
+def test_forms_post_to_the_buckets_regional_endpoint_which_the_job_page_allows(client: Any) -> None:
+    # The global endpoint redirects for a new bucket and does not serve opt-in regions.
+    bucket = get_settings().resume_upload_bucket
+    origin = f"https://{bucket}.s3.eu-central-1.amazonaws.com"
+    assert deps.get_resume_uploads().origin() == origin
+
+    page = client.http.get("/board/jobs/some-job")
+
+    policy = page.headers["Content-Security-Policy"]
+    (connect,) = [part for part in policy.split(";") if part.strip().startswith("connect-src")]
+    assert connect.split()[1:] == ["'self'", origin]
+    other = client.http.get("/board")
+    assert origin not in other.headers["Content-Security-Policy"]  # only the page with the form
