@@ -224,9 +224,9 @@ def get_snapshot_store() -> S3SnapshotStore:
 
 @functools.cache
 def get_resume_uploads() -> S3ResumeUploads:
-    from chalicelib.aws.resume_uploads import S3ResumeUploads
-
     from botocore.config import Config
+
+    from chalicelib.aws.resume_uploads import S3ResumeUploads
 
     settings = get_settings()
     # Virtual-hosted addressing makes presigned forms post to the bucket's regional endpoint

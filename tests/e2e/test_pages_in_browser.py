@@ -27,6 +27,10 @@ from tests.e2e.conftest import (
 )
 
 JOB_ID = "YWNjdF8xCnBvc3RfMQ"
+# Where the local stage's presigned upload forms post (no endpoint override: the bucket's regional URL);
+# the job page's Content-Security-Policy allows exactly this origin.
+UPLOAD_ORIGIN = "https://job-board-resume-uploads.s3.eu-central-1.amazonaws.com"
+UPLOAD_ID = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +127,17 @@ class FakeApi:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.application_reply: tuple[int, dict[str, Any]] = (201, {"application_id": "app_123"})
+        self.uploads: list[bytes] = []  # multipart bodies the page posted to the upload bucket
+
+    def upload(self, route: Any) -> None:
+        self.uploads.append(route.request.post_data_buffer or b"")
+        route.fulfill(status=204, headers={"Access-Control-Allow-Origin": "*"})
 
     def matches(self, url: str) -> bool:
-        path = urlparse(url).path
-        return not path.startswith("/board") and path not in ("/", "/health")
+        parsed = urlparse(url)
+        if url.startswith(UPLOAD_ORIGIN):
+            return False
+        return not parsed.path.startswith("/board") and parsed.path not in ("/", "/health")
 
     def handle(self, route: Any) -> None:
         request = route.request
@@ -162,6 +173,18 @@ class FakeApi:
             }
         if path == f"/jobs/{JOB_ID}" and method == "GET":
             return 200, JOB
+        if path == f"/jobs/{JOB_ID}/resume-uploads" and method == "POST":
+            return 201, {
+                "upload_id": UPLOAD_ID,
+                "url": f"{UPLOAD_ORIGIN}/",
+                "fields": {
+                    "key": f"resumes/job/{UPLOAD_ID}",
+                    "Content-Type": "application/pdf",
+                    "policy": "p",
+                },
+                "max_bytes": 10485760,
+                "expires_in": 900,
+            }
         if path == f"/jobs/{JOB_ID}/applications" and method == "POST":
             return self.application_reply
         if path == "/accounts":
@@ -213,6 +236,7 @@ class FakeApi:
 def fake_api(page: Any) -> FakeApi:
     api = FakeApi()
     page.route(api.matches, api.handle)
+    page.route(f"{UPLOAD_ORIGIN}/**", api.upload)
     return api
 
 
@@ -337,7 +361,9 @@ def _fill_application(page: Any) -> None:
     page.get_by_label("Portfolio").fill("https://ada.example")
 
 
-def test_application_sends_answers_and_base64_resume(site: Server, page: Any, fake_api: FakeApi) -> None:
+def test_application_uploads_the_resume_then_sends_answers_naming_it(
+    site: Server, page: Any, fake_api: FakeApi
+) -> None:
     page.goto(f"{site.url}/board/jobs/{JOB_ID}")
     page.get_by_label("First name").wait_for()
     _fill_application(page)
@@ -350,7 +376,13 @@ def test_application_sends_answers_and_base64_resume(site: Server, page: Any, fa
     assert sent["headers"]["idempotency-key"]
     body = sent["json"]
     assert body["candidate"] == {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
-    assert body["resume"] == {"filename": "resume.pdf", "content_base64": "JVBERi0xLjQKJSByZXN1bWUK"}
+    # The resume went to the upload bucket first (form fields, then the file), and the body names it.
+    (created,) = [r for r in fake_api.requests if r["path"] == f"/jobs/{JOB_ID}/resume-uploads"]
+    assert created["json"] == {"filename": "resume.pdf"}
+    (posted,) = fake_api.uploads
+    assert posted.index(b'name="key"') < posted.index(b'name="file"')
+    assert b"%PDF-1.4\n% resume\n" in posted
+    assert body["resume"] == {"filename": "resume.pdf", "upload_id": UPLOAD_ID}
     assert {a["questionnaire_id"] for a in body["answers"]} == {"qn_1"}
     answers = {a["question_id"]: a["value"] for a in body["answers"]}
     assert answers == {
