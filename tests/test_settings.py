@@ -26,7 +26,8 @@ RUNTIME_VARIABLES = [setting_variable(name) for name in REQUIRED_AT_RUNTIME]
 @pytest.fixture
 def bare_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No app variable set (the test suite's own names removed)."""
-    for name in [*REQUIRED_VARIABLES, *RUNTIME_VARIABLES, "APP_STAGE", "AWS_LAMBDA_FUNCTION_NAME"]:
+    local = [setting_variable(name) for name in LOCAL_DEFAULTS]
+    for name in [*REQUIRED_VARIABLES, *RUNTIME_VARIABLES, *local, "APP_STAGE", "AWS_LAMBDA_FUNCTION_NAME"]:
         monkeypatch.delenv(name, raising=False)
     yield
 
@@ -78,6 +79,7 @@ def test_only_the_stage_literally_named_local_is_local(bare_environment: None, s
     assert configured.is_local is False
     assert configured.public_base_url == ""  # no default leaks into a deployed stage
     assert configured.embloy_api_url == ""
+    assert configured.stackone_base_url == "https://api.stackone.com"  # the sandbox only locally
     with pytest.raises(ValidationError):
         settings(APP_STAGE=stage)
 
