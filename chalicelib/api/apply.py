@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.http_errors import JSON_HEADERS, handle_errors
+from chalicelib.api.request_body import parse_json_body
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
 from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest
 from chalicelib.settings import get_settings
@@ -42,7 +43,7 @@ def submit_application(job_id: str) -> Response:
     limit = get_settings().application_max_body_bytes
     if len(request.raw_body or b"") > limit:
         raise PayloadTooLargeError(f"The request body must be at most {limit // (1024 * 1024)} MB.")
-    application = NativeApplicationRequest.model_validate(request.json_body or {})
+    application = parse_json_body(request, NativeApplicationRequest, max_bytes=limit)
     key = request.headers.get("idempotency-key")
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         raise InvalidRequestError(
