@@ -220,3 +220,16 @@ def test_unknown_question_ids_are_refused() -> None:
     with pytest.raises(InvalidRequestError) as caught:
         answers_for({**VALID, "q_other": "x"})
     assert "answers.q_other" in caught.value.fields
+
+
+def test_every_bad_answer_is_reported_at_once() -> None:
+    with pytest.raises(UnprocessableError) as caught:
+        answers_for({"q_bool": "maybe", "q_num": "many", "q_nope": "x"})
+    assert caught.value.fields == {
+        "answers.q_nope": "is not a question of this job",
+        "answers.q_text": "is required",
+        "answers.q_num": "must be a number",
+        "answers.q_bool": "must be true or false",
+    }
+    assert caught.value.code == "invalid_application"
+    assert caught.value.message.startswith("4 answers need attention")
