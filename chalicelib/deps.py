@@ -458,7 +458,9 @@ def get_applications_service() -> ApplicationsService:
     # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
     # keyed on the authenticated employer. A per-table key keeps cursors from moving between deployments.
     key = hashlib.sha256(f"applications-cursor:{get_settings().table_name}".encode()).digest()
-    return ApplicationsService(get_application_records(), get_stackone_client(), CursorCodec(key))
+    return ApplicationsService(
+        get_application_records(), get_stackone_client(), CursorCodec(key), postings=get_apply_postings()
+    )
 
 
 @functools.cache
