@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.rate_limits import PublicWriteLimiter
     from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
     from chalicelib.services.webhooks import WebhookService
 
@@ -426,6 +427,20 @@ def get_native_apply_service() -> NativeApplyService:
             duplicate_window_seconds=settings.duplicate_window_seconds,
             record_policy=get_record_policy(),
         ),
+    )
+
+
+@functools.cache
+def get_public_write_limiter() -> PublicWriteLimiter:
+    from chalicelib.aws.rate_counters import DynamoDBRateCounters
+    from chalicelib.services.rate_limits import PublicWriteLimiter
+
+    settings = get_settings()
+    return PublicWriteLimiter(
+        DynamoDBRateCounters(get_table()),
+        limit=settings.apply_rate_limit,
+        window_seconds=settings.apply_rate_window_seconds,
+        salt=f"rate:{settings.table_name}",
     )
 
 

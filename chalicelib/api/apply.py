@@ -1,17 +1,25 @@
-"""Candidate apply routes: Apply with Embloy (redirect or JSON) and native applications."""
+"""Candidate apply routes: Apply with Embloy (a confirmation page, then a POST) and native applications.
+
+A GET never writes or calls Embloy: link prefetchers, crawlers and chat previews follow GET links, and
+each Embloy redirect records a click in the employer's counts and spends a request token. The GET answers
+a small page whose button POSTs; the POST (form or JSON) does the work, rate-limited per client and job.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib import deps
 from chalicelib.api.http_errors import JSON_HEADERS, handle_errors
 from chalicelib.api.request_body import parse_json_body
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
 from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest
+from chalicelib.models.posting import parse_job_id
 from chalicelib.settings import get_settings
 
 apply_blueprint = Blueprint(__name__)
@@ -19,19 +27,58 @@ apply_blueprint = Blueprint(__name__)
 # The portal URL carries a replayable request token: keep it out of caches and Referer headers.
 _PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_FORM = "application/x-www-form-urlencoded"
+_PAGE_HEADERS: dict[str, str | list[str]] = {
+    **_PRIVATE,
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+}
+_CONFIRM_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow"><title>Apply with Embloy</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem}}
+button{{font:inherit;padding:.6rem 1.2rem;cursor:pointer}}</style></head>
+<body><main><h1>Apply with Embloy</h1>
+<p>You will continue to Embloy to complete your application.</p>
+<form method="post"><button type="submit">Continue to Embloy</button></form>
+<p><a href="{job_page}">Back to the job</a></p></main></body></html>
+"""
+
+
+def client_address(request: Request) -> str:
+    """The caller's source IP as API Gateway (or `chalice local`) saw it."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def _limit(request: Request, scope: str, job_id: str) -> None:
+    deps.get_public_write_limiter().check(scope, client_address(request), job_id)
 
 
 @apply_blueprint.route("/jobs/{job_id}/apply/embloy", methods=["GET"])
 @handle_errors
-def apply_with_embloy_redirect(job_id: str) -> Response:
-    url = deps.get_embloy_apply_service().portal_url(job_id)
-    return Response(body="", status_code=302, headers={"Location": url, **_PRIVATE})
+def apply_with_embloy_page(job_id: str) -> Response:
+    parse_job_id(job_id)  # 404 for what cannot be a board id; no read, no write, no upstream call
+    job_page = f"{get_settings().public_base_url.rstrip('/')}/jobs/{job_id}"
+    body = _CONFIRM_PAGE.format(job_page=html.escape(job_page, quote=True))
+    return Response(body=body, status_code=200, headers=_PAGE_HEADERS)
 
 
-@apply_blueprint.route("/jobs/{job_id}/apply/embloy", methods=["POST"])
+@apply_blueprint.route(
+    "/jobs/{job_id}/apply/embloy", methods=["POST"], content_types=["application/json", _FORM, "text/plain"]
+)
 @handle_errors
-def apply_with_embloy_url(job_id: str) -> Response:
+def apply_with_embloy(job_id: str) -> Response:
+    request = apply_blueprint.current_request
+    parse_job_id(job_id)
+    _limit(request, "embloy", job_id)
     url = deps.get_embloy_apply_service().portal_url(job_id)
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == _FORM:  # the confirmation page's button: send the browser on to Embloy
+        return Response(body="", status_code=303, headers={"Location": url, **_PRIVATE})
     body = EmbloyRedirectResponse(url=url).model_dump(mode="json")
     return Response(body=body, status_code=200, headers={**JSON_HEADERS, **_PRIVATE})
 
@@ -50,6 +97,8 @@ def submit_application(job_id: str) -> Response:
             "Idempotency-Key must be 1-255 visible ASCII characters.",
             fields={"Idempotency-Key": "must be 1-255 visible ASCII characters"},
         )
+    parse_job_id(job_id)
+    _limit(request, "apply", job_id)
     result = deps.get_native_apply_service().submit(
         job_id,
         application,

@@ -108,7 +108,9 @@ def handle_errors(view: View) -> View:
             return response_for(exc)
         except ValidationError as exc:
             fields = validation_fields(exc)
-            return error_response(400, "invalid_request", validation_message(fields), extra={"fields": fields})
+            return error_response(
+                400, "invalid_request", validation_message(fields), extra={"fields": fields}
+            )
         except ChaliceViewError as exc:
             # Chalice's own errors reshaped into ours; its only 400 is a body that is not JSON.
             status = getattr(exc, "STATUS_CODE", 500)

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.errors import NotFoundError
 
-
 # Whitespace, controls and characters browsers treat specially in an href; real URLs percent-encode them.
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\\<>\"`]")
 

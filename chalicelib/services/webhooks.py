@@ -133,7 +133,7 @@ class WebhookService:
 
     @staticmethod
     def _timestamp(event: WebhookEvent) -> datetime:
-        """`sent_at`, else `event_date`: required and with a time zone, or the freshness check means nothing."""
+        """`sent_at`, else `event_date`: required, with a time zone (else freshness means nothing)."""
         moment = event.sent_at or event.event_date
         if moment is None:
             raise InvalidRequestError(

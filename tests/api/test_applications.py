@@ -94,7 +94,14 @@ def test_native_and_embloy_applications_are_recorded_for_the_employer(
     )
     with respx.mock(base_url="https://api.embloy.test") as embloy_api:
         embloy_api.post("/api/v0/sdk/request/auth/token").respond(200, json={"request_token": "rt"})
-        assert client.http.get(f"/jobs/{posting.job_id}/apply/embloy").status_code == 302
+        assert (
+            client.http.post(
+                f"/jobs/{posting.job_id}/apply/embloy",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                body=b"",
+            ).status_code
+            == 303
+        )
 
     response = list_applications(client, api_key)
 

@@ -70,7 +70,10 @@ def test_non_http_urls_are_dropped(url: str) -> None:
 
 
 def test_http_urls_are_kept() -> None:
-    assert make_posting(external_url="https://jobs.example/1?a=b#c").external_url == "https://jobs.example/1?a=b#c"
+    assert (
+        make_posting(external_url="https://jobs.example/1?a=b#c").external_url
+        == "https://jobs.example/1?a=b#c"
+    )
 
 
 def test_markup_helpers_drop_lone_surrogates_too() -> None:
