@@ -407,6 +407,7 @@ def get_embloy_apply_service() -> EmbloyApplyService:
         public_base_url=settings.public_base_url,
         portal_base_url=settings.embloy_portal_url,
         record_policy=get_record_policy(),
+        limiter=get_public_write_limiter(),
     )
 
 
@@ -427,6 +428,7 @@ def get_native_apply_service() -> NativeApplyService:
             duplicate_window_seconds=settings.duplicate_window_seconds,
             record_policy=get_record_policy(),
         ),
+        limiter=get_public_write_limiter(),
     )
 
 

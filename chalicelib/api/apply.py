@@ -2,7 +2,8 @@
 
 A GET never writes or calls Embloy: link prefetchers, crawlers and chat previews follow GET links, and
 each Embloy redirect records a click in the employer's counts and spends a request token. The GET answers
-a small page whose button POSTs; the POST (form or JSON) does the work, rate-limited per client and job.
+a small page whose button POSTs; the POST (form or JSON) does the work. Valid applications and clicks
+are rate-limited per client (source IP) and job (`APPLY_RATE_LIMIT` per `APPLY_RATE_WINDOW_SECONDS`).
 """
 
 from __future__ import annotations
@@ -54,10 +55,6 @@ def client_address(request: Request) -> str:
     return str(identity.get("sourceIp") or "unknown")
 
 
-def _limit(request: Request, scope: str, job_id: str) -> None:
-    deps.get_public_write_limiter().check(scope, client_address(request), job_id)
-
-
 @apply_blueprint.route("/jobs/{job_id}/apply/embloy", methods=["GET"])
 @handle_errors
 def apply_with_embloy_page(job_id: str) -> Response:
@@ -73,9 +70,7 @@ def apply_with_embloy_page(job_id: str) -> Response:
 @handle_errors
 def apply_with_embloy(job_id: str) -> Response:
     request = apply_blueprint.current_request
-    parse_job_id(job_id)
-    _limit(request, "embloy", job_id)
-    url = deps.get_embloy_apply_service().portal_url(job_id)
+    url = deps.get_embloy_apply_service().portal_url(job_id, client=client_address(request))
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == _FORM:  # the confirmation page's button: send the browser on to Embloy
         return Response(body="", status_code=303, headers={"Location": url, **_PRIVATE})
@@ -97,13 +92,12 @@ def submit_application(job_id: str) -> Response:
             "Idempotency-Key must be 1-255 visible ASCII characters.",
             fields={"Idempotency-Key": "must be 1-255 visible ASCII characters"},
         )
-    parse_job_id(job_id)
-    _limit(request, "apply", job_id)
     result = deps.get_native_apply_service().submit(
         job_id,
         application,
         idempotency_key=key,
         payload_hash=hashlib.sha256(application.model_dump_json().encode()).hexdigest(),
         lambda_context=apply_blueprint.lambda_context,
+        client=client_address(request),
     )
     return Response(body=result.body, status_code=result.status_code, headers={**JSON_HEADERS})

@@ -49,6 +49,17 @@ class RecordStore(Protocol):
     def release_guard(self, job_id: str, email_hash: str) -> None: ...
 
 
+class WriteLimiter(Protocol):
+    def check(self, scope: str, client: str, job_id: str) -> None:
+        """Count one write by `client` on `job_id`; ThrottledError when over the limit."""
+        ...
+
+
+class _NoLimit:
+    def check(self, scope: str, client: str, job_id: str) -> None:
+        return None
+
+
 class Idempotency(Protocol):
     def run(
         self,
@@ -131,9 +142,11 @@ class EmbloyApplyService:
         public_base_url: str,
         portal_base_url: str,
         record_policy: RecordPolicy,
+        limiter: WriteLimiter | None = None,
         now: Clock = utcnow,
     ) -> None:
         self._postings = postings
+        self._limiter = limiter or _NoLimit()
         self._tokens = tokens
         self._embloy = embloy
         self._records = records
@@ -160,8 +173,12 @@ class EmbloyApplyService:
             }
         )
 
-    def portal_url(self, job_id: str) -> str:
-        """The Embloy portal URL (with a fresh 30-minute request token) for one candidate click."""
+    def portal_url(self, job_id: str, *, client: str = "unknown") -> str:
+        """The Embloy portal URL (with a fresh 30-minute request token) for one candidate click.
+
+        The click counts against `client`'s limit for this job only once everything is checked, right
+        before the Embloy call: a refused click (404, 409) writes nothing.
+        """
         posting = load_live_posting(self._postings, job_id)
         session = self.session_for(posting)
         token = self._tokens.get_token(posting.employer_id)
@@ -169,6 +186,7 @@ class EmbloyApplyService:
             raise ConflictError(
                 "The employer has not set up Embloy; use another way to apply.", code="embloy_not_configured"
             )
+        self._limiter.check("embloy", client, posting.job_id)
         try:
             request_token = self._embloy.request_token(token, session)
         except EmbloyTokenRejectedError:
@@ -215,9 +233,11 @@ class NativeApplyService:
         idempotency: Idempotency,
         policy: NativeApplyPolicy,
         *,
+        limiter: WriteLimiter | None = None,
         now: Clock = utcnow,
     ) -> None:
         self._postings = postings
+        self._limiter = limiter or _NoLimit()
         self._capabilities = capabilities
         self._stackone = stackone
         self._records = records
@@ -233,9 +253,12 @@ class NativeApplyService:
         idempotency_key: str | None = None,
         payload_hash: str = "",
         lambda_context: Any = None,
+        client: str = "unknown",
     ) -> SubmitResult:
         posting = load_live_posting(self._postings, job_id)
         body = self.stackone_body(posting, request)  # every validation failure happens before delivery
+        # Only a valid application counts against the client's limit (a refused one writes nothing).
+        self._limiter.check("apply", client, posting.job_id)
 
         def deliver() -> dict[str, Any]:
             result = self._deliver(posting, request, body)
