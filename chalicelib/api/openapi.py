@@ -392,9 +392,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "Application outcome counts for one job",
         "employers",
         {200: Reply("Counts.", f"{DOCS}:JobApplicationCounts")},
-        errors=UPSTREAM,
+        errors=(404, *UPSTREAM),
         auth=True,
         path_params=JOB_ID,
+        description="404 `job_not_found` for a job that does not exist or belongs to another employer.",
     ),
     # ---- frontend (HTML pages and their assets) ---------------------------------------------------
     Operation(
