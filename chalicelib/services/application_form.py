@@ -35,7 +35,7 @@ def _unprocessable(field: str, message: str, code: str = "invalid_application") 
     return UnprocessableError(f"{field}: {message}", code=code, fields={field: message})
 
 
-class _Problems:
+class Problems:
     """Every field error of one application, so the candidate sees them all at once (one 422)."""
 
     def __init__(self) -> None:
@@ -145,7 +145,7 @@ class CheckedAnswer:
 
 
 def _answers_by_question(
-    request: NativeApplicationRequest, posting: Posting, problems: _Problems
+    request: NativeApplicationRequest, posting: Posting, problems: Problems
 ) -> dict[tuple[str, str], Any]:
     """Answers keyed by (questionnaire id, question id); unknown or ambiguous ids are problems."""
     owners: dict[str, list[str]] = {}
@@ -259,15 +259,20 @@ def _check_value(question: Question, value: Any, field: str, max_file_bytes: int
 
 
 def check_answers(
-    request: NativeApplicationRequest, posting: Posting, *, max_file_bytes: int
+    request: NativeApplicationRequest,
+    posting: Posting,
+    *,
+    max_file_bytes: int,
+    problems: Problems | None = None,
 ) -> list[CheckedAnswer]:
     """Answers validated against the posting's questionnaires, in questionnaire order.
 
     A conditional question counts (and must be answered when required) only when its condition holds;
     answers to questions whose condition does not hold are dropped, not forwarded. Every problem is
-    reported in one UnprocessableError (`fields` has one entry per bad answer).
+    reported in one UnprocessableError (`fields` has one entry per bad answer), together with any already
+    in `problems` (e.g. the resume's).
     """
-    problems = _Problems()
+    problems = problems if problems is not None else Problems()
     answers = _answers_by_question(request, posting, problems)
     # Question id -> the option ids chosen for it, so conditions hold whatever the question order.
     chosen: dict[str, list[str]] = {}

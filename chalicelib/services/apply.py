@@ -14,7 +14,7 @@ from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, po
 from chalicelib.clients.stackone.errors import StackOneError, StackOneTimeoutError, StackOneUnsupportedError
 from chalicelib.clients.stackone.models import CreatedApplication
 from chalicelib.clock import Clock, utcnow
-from chalicelib.errors import AppError, ConflictError, NotFoundError
+from chalicelib.errors import AppError, ConflictError, NotFoundError, UnprocessableError
 from chalicelib.models.applications import ApplicationRecord, Outcome
 from chalicelib.models.apply import (
     ApplicationCreatedResponse,
@@ -23,7 +23,13 @@ from chalicelib.models.apply import (
 )
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
-from chalicelib.services.application_form import check_answers, check_document, questionnaires_body
+from chalicelib.services.application_form import (
+    CheckedDocument,
+    Problems,
+    check_answers,
+    check_document,
+    questionnaires_body,
+)
 from chalicelib.services.embloy_tokens import EmbloyTokenRepository
 
 
@@ -278,8 +284,18 @@ class NativeApplyService:
 
     def stackone_body(self, posting: Posting, request: NativeApplicationRequest) -> dict[str, Any]:
         """StackOne's AtsCreateApplicationRequestDto for this application (validated first)."""
-        resume = check_document(request.resume, "resume", max_bytes=self._policy.resume_max_bytes)
-        answers = check_answers(request, posting, max_file_bytes=self._policy.resume_max_bytes)
+        problems = Problems()  # the resume's and the answers' problems are reported together
+        try:
+            resume: CheckedDocument | None = check_document(
+                request.resume, "resume", max_bytes=self._policy.resume_max_bytes
+            )
+        except UnprocessableError as exc:
+            problems.add(exc)
+            resume = None
+        answers = check_answers(
+            request, posting, max_file_bytes=self._policy.resume_max_bytes, problems=problems
+        )
+        assert resume is not None  # check_answers raised every problem, the resume's included
         candidate = request.candidate
         candidate_body: dict[str, Any] = {
             "first_name": candidate.first_name,

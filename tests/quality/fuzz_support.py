@@ -47,12 +47,14 @@ HOSTILE_TEXT = st.sampled_from(
         "x" * 5000,
     ]
 )
-TEXT = st.text(max_size=20) | st.text(alphabet=st.characters(exclude_categories=()), max_size=8) | HOSTILE_TEXT
+TEXT = (
+    st.text(max_size=20) | st.text(alphabet=st.characters(exclude_categories=()), max_size=8) | HOSTILE_TEXT
+)
 # Numbers past int64, float and the decoder's 4300-digit limit (as Python values; raw tokens below).
 HUGE_NUMBERS = st.sampled_from([2**63, -(2**63) - 1, 10**30, 1.7976931348623157e308, -5e-324, 10**4200])
 JSON_TEXT = st.recursive(
     st.none() | st.booleans() | st.integers() | HUGE_NUMBERS | st.floats(allow_nan=False) | TEXT,
-    lambda children: (st.lists(children, max_size=5) | st.dictionaries(TEXT, children, max_size=5)),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(TEXT, children, max_size=5),
     max_leaves=40,
 )
 # Raw bodies no JSON encoder produces: deep nesting (RecursionError in a recursive parser), number tokens
