@@ -23,7 +23,7 @@ def test_the_depth_limit_is_inclusive() -> None:
 
 def test_brackets_inside_strings_do_not_count() -> None:
     text = '[[[{{{"\\"]]]' * 20
-    raw = json.dumps({"a": text, "b": ["x\\\"[[[[", {"c": "]]]]{{{{"}]}).encode()
+    raw = json.dumps({"a": text, "b": ['x\\"[[[[', {"c": "]]]]{{{{"}]}).encode()
     assert nesting_depth(raw) == 3  # 120+ brackets in strings force the scan; the structure is 3 deep
     assert load_json_object(raw, max_bytes=10_000)["a"] == text
 
