@@ -31,7 +31,7 @@ unit: venv browser
 test: lint typecheck unit
 
 # Long API fuzz run over every documented operation (the short one is part of `make test`).
-FUZZ_EXAMPLES ?= 60
+FUZZ_EXAMPLES ?= 100
 fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_FULL_SNAPSHOT=1 $(BIN)/pytest -q tests/quality/test_fuzz.py
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.rate_limits import PublicWriteLimiter
     from chalicelib.services.resume_uploads import ResumeUploadService
     from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
     from chalicelib.services.webhooks import WebhookService
@@ -436,6 +437,7 @@ def get_embloy_apply_service() -> EmbloyApplyService:
         public_base_url=settings.public_base_url,
         portal_base_url=settings.embloy_portal_url,
         record_policy=get_record_policy(),
+        limiter=get_public_write_limiter(),
     )
 
 
@@ -459,6 +461,21 @@ def get_native_apply_service() -> NativeApplyService:
         ),
         uploads=get_resume_uploads() if settings.resume_upload_bucket else None,
         metrics=get_metrics_sink(),
+        limiter=get_public_write_limiter(),
+    )
+
+
+@functools.cache
+def get_public_write_limiter() -> PublicWriteLimiter:
+    from chalicelib.aws.rate_counters import DynamoDBRateCounters
+    from chalicelib.services.rate_limits import PublicWriteLimiter
+
+    settings = get_settings()
+    return PublicWriteLimiter(
+        DynamoDBRateCounters(get_table()),
+        limit=settings.apply_rate_limit,
+        window_seconds=settings.apply_rate_window_seconds,
+        salt=cursor_key("public-write-rate").hex(),
     )
 
 
@@ -498,7 +515,10 @@ def get_applications_service() -> ApplicationsService:
     # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
     # keyed on the authenticated employer.
     return ApplicationsService(
-        get_application_records(), get_stackone_client(), CursorCodec(cursor_key("applications-cursor"))
+        get_application_records(),
+        get_stackone_client(),
+        CursorCodec(cursor_key("applications-cursor")),
+        postings=get_apply_postings(),
     )
 
 

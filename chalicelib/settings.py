@@ -177,6 +177,10 @@ class Settings(BaseSettings):
     idempotency_expires_seconds: int = Field(86400, alias="IDEMPOTENCY_EXPIRES_SECONDS")
     # Personal data in application records is deleted by DynamoDB TTL after this many days.
     application_retention_days: int = Field(180, alias="APPLICATION_RETENTION_DAYS")
+    # Candidate-facing writes (native applications, Embloy redirects): at most this many per client
+    # (source IP) and job per window; more answer 429 with Retry-After.
+    apply_rate_limit: int = Field(10, ge=1, alias="APPLY_RATE_LIMIT")
+    apply_rate_window_seconds: int = Field(600, ge=1, alias="APPLY_RATE_WINDOW_SECONDS")
 
     @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod

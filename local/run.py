@@ -117,14 +117,15 @@ class LocalStack:
             snapshot_queue_url=self.bootstrap_result.snapshot_queue_url,
             snapshot_bucket=self.bootstrap_result.snapshot_bucket,
         )
+        # `chalice local`, answering unknown paths and missing keys as the deployed gateway does.
         api = self._spawn(
             "chalice local",
             [
-                str(VENV_BIN / "chalice"),
-                "local",
+                sys.executable,
+                "-m",
+                "local.api_server",
                 "--stage",
                 LOCAL_STAGE,
-                "--no-autoreload",
                 "--host",
                 HOST,
                 "--port",

@@ -4,8 +4,8 @@ The authorizer never denies: it resolves the key to an employer id, or to `ANONY
 view calls `current_employer_id()`, which raises UnauthenticatedError for anonymous callers. That keeps
 401s in the API's error shape and identical under `chalice local` and API Gateway (a Deny would be a 403
 in a gateway-specific shape). A request with no Authorization header at all is rejected by the gateway
-itself with 401 before the authorizer runs (`{"message": "Unauthorized"}` locally; in AWS the deployment
-configures the UNAUTHORIZED gateway response to use the API's error shape).
+itself with 401 before the authorizer runs; the deployment's UNAUTHORIZED gateway response (and
+`local.api_server` under `make run`, from the same template) puts it in the API's error shape.
 
 Revocation: API Gateway caches the authorizer's answer per header value for `AUTHORIZER_TTL_SECONDS`, and
 each process trusts a verified key for `API_KEY_CACHE_SECONDS` (settings), so a revoked or rotated-out key

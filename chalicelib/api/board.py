@@ -30,17 +30,24 @@ def query_params(request: Request) -> dict[str, list[str]]:
     return {name: list(params.getlist(name)) for name in params}
 
 
-def http_response(result: BoardResponse) -> Response:
-    """A 200 with the body, or a 304 when the client's ETag is current; cache headers on both."""
+def http_response(result: BoardResponse, *, script_safe: bool = False) -> Response:
+    """A 200 with the body, or a 304 when the client's ETag is current; cache headers on both.
+
+    `script_safe` serialises a JSON body with `<`, `>` and `&` as \\u escapes (the same JSON value), so
+    a page that embeds it, or its JSON-LD, in a <script> element cannot be broken out of.
+    """
     headers: dict[str, str | list[str]] = {
         "ETag": result.etag,
         "Cache-Control": f"public, max-age={get_settings().board_cache_max_age_seconds}",
     }
     if result.not_modified:
         return Response(body="", status_code=304, headers=headers)
-    return Response(
-        body=result.body, status_code=200, headers={**headers, "Content-Type": result.content_type}
-    )
+    body = result.body
+    if script_safe and isinstance(body, dict):
+        from chalicelib.services.board.markup import script_json
+
+        body = script_json(body)
+    return Response(body=body, status_code=200, headers={**headers, "Content-Type": result.content_type})
 
 
 def parse_query(params: Mapping[str, Sequence[str]]) -> BoardQuery:
@@ -70,4 +77,6 @@ def list_jobs() -> Any:
 @handle_errors
 def get_job(job_id: str) -> Any:
     if_none_match = board_blueprint.current_request.headers.get("if-none-match")
-    return http_response(deps.get_board_service().get_job(job_id, if_none_match=if_none_match))
+    return http_response(
+        deps.get_board_service().get_job(job_id, if_none_match=if_none_match), script_safe=True
+    )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import deps
 from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.api.request_body import parse_json_body
 
 embloy_token_blueprint = Blueprint(__name__)
 
@@ -25,7 +26,7 @@ class EmbloyTokenUpload(BaseModel):
 def put_embloy_token() -> Response:
     request = embloy_token_blueprint.current_request
     employer_id = current_employer_id(request)
-    upload = EmbloyTokenUpload.model_validate(request.json_body or {})
+    upload = parse_json_body(request, EmbloyTokenUpload)
     deps.get_embloy_token_service().upload(employer_id, upload.client_token)
     return Response(body="", status_code=204)
 

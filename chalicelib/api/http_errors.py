@@ -70,13 +70,29 @@ def response_for(error: errors.AppError) -> Response:
     return error_response(status_for(error), error.code, error.message, headers=headers, extra=extra)
 
 
+def _plain(item: Any) -> str:
+    """pydantic's message without its "Value error, " / "Assertion failed, " prefix."""
+    error = (item.get("ctx") or {}).get("error")
+    if item["type"] in ("value_error", "assertion_error") and error is not None and str(error):
+        return str(error)
+    return str(item["msg"])
+
+
 def validation_fields(exc: ValidationError) -> dict[str, str]:
-    """Field path -> message for a pydantic error, without echoing the (possibly secret) input."""
+    """Field path -> message for every invalid field, without echoing the (possibly secret) input."""
     fields: dict[str, str] = {}
     for item in exc.errors(include_input=False, include_url=False):
-        path = ".".join(str(part) for part in item["loc"]) or "body"
-        fields.setdefault(path, item["msg"])
+        # Union members appear in pydantic's path under their class name; the wire has no such level.
+        parts = [str(part) for part in item["loc"] if not str(part)[:1].isupper()]
+        path = ".".join(parts) or "body"
+        fields.setdefault(path, _plain(item))
     return fields
+
+
+def validation_message(fields: dict[str, str]) -> str:
+    """One sentence naming every invalid field."""
+    listed = "; ".join(f"{path}: {message}" for path, message in fields.items()) or "body: invalid"
+    return listed if len(fields) <= 1 else f"{len(fields)} fields are invalid: {listed}"
 
 
 def handle_errors(view: View) -> View:
@@ -94,12 +110,13 @@ def handle_errors(view: View) -> View:
             return response_for(exc)
         except ValidationError as exc:
             fields = validation_fields(exc)
-            first = next(iter(fields.items()), ("body", "invalid"))
-            return error_response(400, "invalid_request", f"{first[0]}: {first[1]}", extra={"fields": fields})
+            return error_response(
+                400, "invalid_request", validation_message(fields), extra={"fields": fields}
+            )
         except ChaliceViewError as exc:
-            # Chalice's own errors (e.g. a body that is not JSON) reshaped into ours.
+            # Chalice's own errors reshaped into ours; its only 400 is a body that is not JSON.
             status = getattr(exc, "STATUS_CODE", 500)
-            code = "invalid_request" if status == 400 else type(exc).__name__
+            code = "invalid_json" if status == 400 else type(exc).__name__
             return error_response(status, code, str(exc).split(": ", 1)[-1])
         except Exception:
             logger.exception("unhandled error")

@@ -222,29 +222,34 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/jobs/{job_id}/apply/embloy",
-        "applyWithEmbloyRedirect",
-        "Apply with Embloy (redirect)",
+        "applyWithEmbloyPage",
+        "Apply with Embloy (confirmation page)",
         "apply",
-        {302: Reply("To the Embloy apply portal.", media_type=None, headers=("Location",))},
-        errors=(404, 409, *UPSTREAM),
+        {200: Reply("A small page whose button POSTs to this URL.", media_type="text/html")},
+        errors=(404,),
         path_params=JOB_ID,
-        description="409 `embloy_unsupported` / `embloy_not_configured` when the posting cannot use Embloy.",
+        description="Never writes or calls Embloy (link prefetchers and crawlers follow GET links).",
     ),
     Operation(
         "POST",
         "/jobs/{job_id}/apply/embloy",
-        "applyWithEmbloyUrl",
-        "Apply with Embloy (URL for a frontend that redirects itself)",
+        "applyWithEmbloy",
+        "Apply with Embloy: 303 to the portal for a form post, else the portal URL as JSON",
         "apply",
         {
             200: Reply(
                 "The Embloy portal URL.",
                 f"{APPLY}:EmbloyRedirectResponse",
                 example={"url": "https://embloy.com/sdk/apply?request_token=eyJ..."},
-            )
+            ),
+            303: Reply("To the Embloy apply portal (form posts).", media_type=None, headers=("Location",)),
         },
-        errors=(404, 409, 415, *UPSTREAM),
+        errors=(404, 409, 415, 429, *UPSTREAM),
         path_params=JOB_ID,
+        description=(
+            "409 `embloy_unsupported` / `embloy_not_configured` when the posting cannot use Embloy; 429 "
+            "`rate_limited` past `APPLY_RATE_LIMIT` clicks per client and job in `APPLY_RATE_WINDOW_SECONDS`."
+        ),
     ),
     Operation(
         "POST",
@@ -408,9 +413,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "Application outcome counts for one job",
         "employers",
         {200: Reply("Counts.", f"{DOCS}:JobApplicationCounts")},
-        errors=UPSTREAM,
+        errors=(404, *UPSTREAM),
         auth=True,
         path_params=JOB_ID,
+        description="404 `job_not_found` for a job that does not exist or belongs to another employer.",
     ),
     # ---- frontend (HTML pages and their assets) ---------------------------------------------------
     Operation(

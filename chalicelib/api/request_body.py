@@ -6,13 +6,13 @@ itself (its 415 is in Chalice's own error shape); `parse_json_body` rejects it i
 
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 
 from chalice.app import Request
 from pydantic import BaseModel
 
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
+from chalicelib.json_input import load_json_object
 
 # Every employer request body is a handful of short fields; anything near this is not a real client.
 MAX_BODY_BYTES = 16 * 1024
@@ -25,12 +25,13 @@ def parse_json_body(request: Request, model: type[Model], *, max_bytes: int = MA
     """The body validated into `model`; an empty body counts as `{}`.
 
     Raises PayloadTooLargeError (413) above `max_bytes`, InvalidRequestError (400) for a non-JSON media
-    type, invalid JSON or a JSON value that is not an object, and pydantic ValidationError (400 via
-    `handle_errors`) for invalid fields.
+    type, and with code `invalid_json` for anything `load_json_object` refuses (bad JSON, too deep, not an
+    object), and pydantic ValidationError (400 via `handle_errors`) for invalid fields. Size and depth are
+    checked before the body is parsed.
     """
     raw = request.raw_body or b""
     if isinstance(raw, str):
-        raw = raw.encode()
+        raw = raw.encode("utf-8", "surrogatepass")
     if len(raw) > max_bytes:
         raise PayloadTooLargeError(f"The request body exceeds {max_bytes} bytes.")
     if not raw.strip():
@@ -40,10 +41,4 @@ def parse_json_body(request: Request, model: type[Model], *, max_bytes: int = MA
         raise InvalidRequestError(
             "The request body must be JSON (Content-Type: application/json).", code="unsupported_media_type"
         )
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError("The request body is not valid JSON.", code="invalid_json") from exc
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
-    return model.model_validate(body)
+    return model.model_validate(load_json_object(raw, max_bytes=max_bytes))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 # Pragmatic address check (RFC 5321 lengths, one @, a dotted domain); deliverability is the ATS's business.
 _EMAIL = re.compile(
@@ -117,6 +117,12 @@ class AnswerIn(_Request):
     value: Any = None
 
 
+def _resume_kind(value: Any) -> str:
+    """Which resume shape was sent, so a bad resume is reported against that shape alone."""
+    uploaded = (isinstance(value, dict) and "upload_id" in value) or isinstance(value, UploadedDocumentIn)
+    return "UploadedDocumentIn" if uploaded else "DocumentIn"
+
+
 class NativeApplicationRequest(_Request):
     """Body of POST /jobs/{job_id}/applications.
 
@@ -128,7 +134,10 @@ class NativeApplicationRequest(_Request):
 
     candidate: CandidateIn
     answers: dict[str, Any] | list[AnswerIn] = Field(default_factory=dict)
-    resume: DocumentIn | UploadedDocumentIn
+    resume: Annotated[
+        Annotated[DocumentIn, Tag("DocumentIn")] | Annotated[UploadedDocumentIn, Tag("UploadedDocumentIn")],
+        Discriminator(_resume_kind),
+    ]
 
     @field_validator("answers")
     @classmethod

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.errors import NotFoundError
+
+# Whitespace, controls and characters browsers treat specially in an href; real URLs percent-encode them.
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\\<>\"`]")
+
+
+def http_url_or_none(value: str | None) -> str | None:
+    """`value` when it is an absolute http(s) URL, else None: `javascript:`, `data:` and relative or
+    malformed URLs never leave the API (they would run or mislead as a link's href)."""
+    if not value:
+        return None
+    candidate = value.strip()
+    if len(candidate) > 2000 or _UNSAFE_IN_URL.search(candidate):
+        return None
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return candidate
 
 
 class _Model(BaseModel):
@@ -94,6 +116,11 @@ class Posting(_Model):
     last_seen_at: datetime | None = None
     changed_at: datetime | None = None
     closed_at: datetime | None = None
+
+    @field_validator("external_url", "external_apply_url", mode="after")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        return http_url_or_none(value)
 
 
 def make_job_id(account_id: str, posting_id: str) -> str:

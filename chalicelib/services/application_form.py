@@ -35,6 +35,30 @@ def _unprocessable(field: str, message: str, code: str = "invalid_application") 
     return UnprocessableError(f"{field}: {message}", code=code, fields={field: message})
 
 
+class Problems:
+    """Every field error of one application, so the candidate sees them all at once (one 422)."""
+
+    def __init__(self) -> None:
+        self.errors: list[UnprocessableError] = []
+
+    def add(self, error: UnprocessableError) -> None:
+        self.errors.append(error)
+
+    def raise_if_any(self) -> None:
+        if not self.errors:
+            return
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        fields: dict[str, str] = {}
+        for error in self.errors:
+            for field, message in error.fields.items():
+                fields.setdefault(field, message)
+        codes = {error.code for error in self.errors}
+        code = codes.pop() if len(codes) == 1 else "invalid_application"
+        listed = "; ".join(f"{field}: {message}" for field, message in fields.items())
+        raise UnprocessableError(f"{len(fields)} answers need attention: {listed}", code=code, fields=fields)
+
+
 def _too_large(field: str, limit: int) -> PayloadTooLargeError:
     size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
     message = f"must be at most {size}"
@@ -150,8 +174,10 @@ class CheckedAnswer:
     attachment: CheckedDocument | None = None
 
 
-def _answers_by_question(request: NativeApplicationRequest, posting: Posting) -> dict[tuple[str, str], Any]:
-    """Answers keyed by (questionnaire id, question id); unknown or ambiguous ids are rejected."""
+def _answers_by_question(
+    request: NativeApplicationRequest, posting: Posting, problems: Problems
+) -> dict[tuple[str, str], Any]:
+    """Answers keyed by (questionnaire id, question id); unknown or ambiguous ids are problems."""
     owners: dict[str, list[str]] = {}
     for questionnaire in posting.questionnaires:
         for question in questionnaire.questions:
@@ -168,13 +194,13 @@ def _answers_by_question(request: NativeApplicationRequest, posting: Posting) ->
         if item.questionnaire_id is not None:
             candidates = [q for q in candidates if q == item.questionnaire_id]
         if not candidates:
-            raise _unprocessable(field, "is not a question of this job", code="unknown_question")
-        if len(candidates) > 1:
-            raise _unprocessable(field, "appears in several questionnaires; give questionnaire_id")
-        key = (candidates[0], item.question_id)
-        if key in answers:
-            raise _unprocessable(field, "is answered twice")
-        answers[key] = item.value
+            problems.add(_unprocessable(field, "is not a question of this job", code="unknown_question"))
+        elif len(candidates) > 1:
+            problems.add(_unprocessable(field, "appears in several questionnaires; give questionnaire_id"))
+        elif (candidates[0], item.question_id) in answers:
+            problems.add(_unprocessable(field, "is answered twice"))
+        else:
+            answers[(candidates[0], item.question_id)] = item.value
     return answers
 
 
@@ -263,14 +289,21 @@ def _check_value(question: Question, value: Any, field: str, max_file_bytes: int
 
 
 def check_answers(
-    request: NativeApplicationRequest, posting: Posting, *, max_file_bytes: int
+    request: NativeApplicationRequest,
+    posting: Posting,
+    *,
+    max_file_bytes: int,
+    problems: Problems | None = None,
 ) -> list[CheckedAnswer]:
     """Answers validated against the posting's questionnaires, in questionnaire order.
 
     A conditional question counts (and must be answered when required) only when its condition holds;
-    answers to questions whose condition does not hold are dropped, not forwarded.
+    answers to questions whose condition does not hold are dropped, not forwarded. Every problem is
+    reported in one UnprocessableError (`fields` has one entry per bad answer), together with any already
+    in `problems` (e.g. the resume's).
     """
-    answers = _answers_by_question(request, posting)
+    problems = problems if problems is not None else Problems()
+    answers = _answers_by_question(request, posting, problems)
     # Question id -> the option ids chosen for it, so conditions hold whatever the question order.
     chosen: dict[str, list[str]] = {}
     for (_, question_id), value in answers.items():
@@ -286,10 +319,15 @@ def check_answers(
             value = answers.get((questionnaire.id, question.id))
             if _is_blank(value):
                 if question.required:
-                    raise _unprocessable(field, "is required", code="answer_required")
+                    problems.add(_unprocessable(field, "is required", code="answer_required"))
                 continue
-            answer = _check_value(question, value, field, max_file_bytes)
+            try:
+                answer = _check_value(question, value, field, max_file_bytes)
+            except UnprocessableError as exc:
+                problems.add(exc)
+                continue
             checked.append(CheckedAnswer(questionnaire.id, question, answer.values, answer.attachment))
+    problems.raise_if_any()
     return checked
 
 

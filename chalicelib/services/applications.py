@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from chalicelib.clients.stackone.errors import StackOneError
 from chalicelib.clock import Clock, utcnow
-from chalicelib.errors import InvalidRequestError
+from chalicelib.errors import InvalidRequestError, NotFoundError
 from chalicelib.models.applications import ApplicationRecord
+from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
 
 # What "received" means for the sync-health view: delivered to the ATS, or possibly delivered.
@@ -29,6 +30,10 @@ class ApplicationRecords(Protocol):
     ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]: ...
     def update_status(self, record: ApplicationRecord) -> None: ...
     def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]: ...
+
+
+class EmployerPostings(Protocol):
+    def get_posting(self, account_id: str, posting_id: str) -> Posting | None: ...
 
 
 class ApplicationReader(Protocol):
@@ -115,6 +120,7 @@ class ApplicationsService:
         stackone: ApplicationReader,
         cursors: CursorCodec,
         *,
+        postings: EmployerPostings | None = None,
         refresh_budget_seconds: float = 5.0,
         now: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
@@ -122,6 +128,7 @@ class ApplicationsService:
         self._records = records
         self._stackone = stackone
         self._cursors = cursors
+        self._postings = postings
         self._refresh_budget = refresh_budget_seconds
         self._now = now
         self._monotonic = monotonic
@@ -171,7 +178,13 @@ class ApplicationsService:
         return frozenset(stale)
 
     def counts(self, employer_id: str, *, job_id: str | None = None) -> dict[str, Any]:
-        """Outcome counts for the employer (or one job), in total and per linked account."""
+        """Outcome counts for the employer (or one of its jobs), in total and per linked account.
+
+        A job that does not exist, or belongs to another employer, is NotFoundError (not zeros, which
+        would read as "no applications yet" and tell a typo apart from nothing).
+        """
+        if job_id is not None:
+            self._require_own_job(employer_id, job_id)
         rows = self._records.outcomes(employer_id, job_id=job_id)
 
         def summary(outcomes: Counter[str]) -> dict[str, int]:
@@ -191,3 +204,10 @@ class ApplicationsService:
             **summary(Counter(outcome for _, _, outcome in rows)),
             "accounts": {account: summary(counter) for account, counter in sorted(by_account.items())},
         }
+
+    def _require_own_job(self, employer_id: str, job_id: str) -> None:
+        if self._postings is None:
+            return
+        posting = self._postings.get_posting(*parse_job_id(job_id))  # 404 for what is not a board id
+        if posting is None or posting.employer_id != employer_id:
+            raise NotFoundError("You have no job with this id.", code="job_not_found")

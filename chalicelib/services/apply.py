@@ -33,6 +33,7 @@ from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
 from chalicelib.services.application_form import (
     CheckedDocument,
+    Problems,
     check_answers,
     check_content,
     check_document,
@@ -76,6 +77,17 @@ class RecordStore(Protocol):
     def put(self, record: ApplicationRecord) -> None: ...
     def claim_guard(self, job_id: str, email_hash: str, *, now: int, until: int) -> bool: ...
     def release_guard(self, job_id: str, email_hash: str) -> None: ...
+
+
+class WriteLimiter(Protocol):
+    def check(self, scope: str, client: str, job_id: str) -> None:
+        """Count one write by `client` on `job_id`; ThrottledError when over the limit."""
+        ...
+
+
+class _NoLimit:
+    def check(self, scope: str, client: str, job_id: str) -> None:
+        return None
 
 
 class Idempotency(Protocol):
@@ -160,9 +172,11 @@ class EmbloyApplyService:
         public_base_url: str,
         portal_base_url: str,
         record_policy: RecordPolicy,
+        limiter: WriteLimiter | None = None,
         now: Clock = utcnow,
     ) -> None:
         self._postings = postings
+        self._limiter = limiter or _NoLimit()
         self._tokens = tokens
         self._embloy = embloy
         self._records = records
@@ -189,8 +203,12 @@ class EmbloyApplyService:
             }
         )
 
-    def portal_url(self, job_id: str) -> str:
-        """The Embloy portal URL (with a fresh 30-minute request token) for one candidate click."""
+    def portal_url(self, job_id: str, *, client: str = "unknown") -> str:
+        """The Embloy portal URL (with a fresh 30-minute request token) for one candidate click.
+
+        The click counts against `client`'s limit for this job only once everything is checked, right
+        before the Embloy call: a refused click (404, 409) writes nothing.
+        """
         posting = load_live_posting(self._postings, job_id)
         session = self.session_for(posting)
         token = self._tokens.get_token(posting.employer_id)
@@ -198,6 +216,7 @@ class EmbloyApplyService:
             raise ConflictError(
                 "The employer has not set up Embloy; use another way to apply.", code="embloy_not_configured"
             )
+        self._limiter.check("embloy", client, posting.job_id)
         try:
             request_token = self._embloy.request_token(token, session)
         except EmbloyTokenRejectedError:
@@ -247,11 +266,13 @@ class NativeApplyService:
         *,
         uploads: ResumeUploadStore | None = None,
         metrics: MetricsSink | None = None,
+        limiter: WriteLimiter | None = None,
         now: Clock = utcnow,
     ) -> None:
         self._postings = postings
         self._uploads = uploads
         self._metrics = metrics
+        self._limiter = limiter or _NoLimit()
         self._capabilities = capabilities
         self._stackone = stackone
         self._records = records
@@ -267,9 +288,12 @@ class NativeApplyService:
         idempotency_key: str | None = None,
         payload_hash: str = "",
         lambda_context: Any = None,
+        client: str = "unknown",
     ) -> SubmitResult:
         posting = load_live_posting(self._postings, job_id)
         body = self.stackone_body(posting, request)  # every validation failure happens before delivery
+        # Only a valid application counts against the client's limit (a refused one writes nothing).
+        self._limiter.check("apply", client, posting.job_id)
 
         def deliver() -> dict[str, Any]:
             result = self._deliver(posting, request, body)
@@ -319,8 +343,16 @@ class NativeApplyService:
 
     def stackone_body(self, posting: Posting, request: NativeApplicationRequest) -> dict[str, Any]:
         """StackOne's AtsCreateApplicationRequestDto for this application (validated first)."""
-        resume = self._resume(posting, request.resume)
-        answers = check_answers(request, posting, max_file_bytes=self._policy.resume_max_bytes)
+        problems = Problems()  # the resume's and the answers' problems are reported together
+        try:
+            resume: CheckedDocument | None = self._resume(posting, request.resume)
+        except UnprocessableError as exc:
+            problems.add(exc)
+            resume = None
+        answers = check_answers(
+            request, posting, max_file_bytes=self._policy.resume_max_bytes, problems=problems
+        )
+        assert resume is not None  # check_answers raised every problem, the resume's included
         candidate = request.candidate
         candidate_body: dict[str, Any] = {
             "first_name": candidate.first_name,

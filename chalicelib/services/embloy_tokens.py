@@ -15,6 +15,8 @@ from chalicelib.errors import InvalidRequestError
 
 # Real client tokens are HS256 JWTs of a few hundred bytes; anything far larger is not one.
 MAX_TOKEN_LENGTH = 4096
+_MIN_EXP = 0
+_MAX_EXP = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can represent
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -66,7 +68,12 @@ def check_client_token(token: str, now: datetime) -> None:
     if not isinstance(header.get("alg"), str):
         raise bad("client_token must be a JWT with a JSON header and payload.")
     exp = payload.get("exp")
-    if isinstance(exp, int | float) and datetime.fromtimestamp(exp, UTC) <= now:
+    if exp is None:
+        return
+    # A NumericDate: seconds since the epoch. Anything datetime cannot hold (1e20, NaN) is malformed.
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not _MIN_EXP <= exp <= _MAX_EXP:
+        raise bad("client_token has an invalid exp (expiry) claim.")
+    if datetime.fromtimestamp(exp, UTC) <= now:
         raise bad("client_token has expired; create a new one in Embloy.", code="embloy_token_expired")
 
 

@@ -5,20 +5,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.clients.stackone.errors import StackOneNotFoundError
 from chalicelib.clock import Clock, utcnow
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError, UnauthenticatedError
+from chalicelib.json_input import load_json_object
+from chalicelib.models.employer_api import ACCOUNT_ID_PATTERN
 from chalicelib.services.sync import SyncService
 
 MAX_BODY_BYTES = 256 * 1024
 POSTING_REFRESH_EVENTS = {"ats_job_postings.created", "ats_job_postings.updated"}
+# StackOne record ids (UUIDs, numbers, base64url strings): they become URL path segments and item keys,
+# so anything else ("../accounts", "a/b", "?x") is refused before any use.
+RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_=.:-]{0,255}$"
+_ID_PATTERNS = {"account_id": re.compile(ACCOUNT_ID_PATTERN), "record_id": re.compile(RECORD_ID_PATTERN)}
 
 
 class ReplayGuard(Protocol):
@@ -71,17 +77,27 @@ class WebhookService:
         self._tolerance = timedelta(seconds=tolerance_seconds)
         self._clock = clock
 
+    @property
+    def replay_window(self) -> timedelta:
+        """How long a delivery's digest is remembered: past the tolerance on both sides of its timestamp.
+
+        A delivery is accepted only while |now - timestamp| <= tolerance, and its claim is taken at the
+        earliest at timestamp - tolerance, so a claim kept 2 x tolerance outlives every moment at which a
+        replay of it could still pass the freshness check.
+        """
+        return 2 * self._tolerance
+
     def handle(self, raw_body: bytes, signature: str | None) -> str:
         if len(raw_body) > MAX_BODY_BYTES:
             raise PayloadTooLargeError()
         self._verify(raw_body, signature)
         event = self._parse(raw_body)
         now = self._clock()
-        moment = event.sent_at or event.event_date
-        if moment is not None and abs(now - moment) > self._tolerance:
+        moment = self._timestamp(event)
+        if abs(now - moment) > self._tolerance:
             raise UnauthenticatedError("The webhook is too old or from the future.", code="webhook_expired")
         digest = hashlib.sha256(raw_body).hexdigest()
-        if not self._replays.claim(digest, now=now, expires_at=now + 2 * self._tolerance):
+        if not self._replays.claim(digest, now=now, expires_at=now + self.replay_window):
             return "duplicate"
         try:
             return self._dispatch(event, digest)
@@ -98,15 +114,40 @@ class WebhookService:
 
     @staticmethod
     def _parse(raw_body: bytes) -> WebhookEvent:
+        document = load_json_object(raw_body, max_bytes=MAX_BODY_BYTES)  # invalid_json (400)
         try:
-            document: Any = json.loads(raw_body)
-            if not isinstance(document, dict):
-                raise ValueError("not an object")
-            return WebhookEvent.model_validate(document)
-        except (ValueError, ValidationError) as exc:
+            event = WebhookEvent.model_validate(document)
+        except ValidationError as exc:
             raise InvalidRequestError(
                 "The webhook body is not a StackOne event.", code="malformed_webhook"
             ) from exc
+        for field, pattern in _ID_PATTERNS.items():
+            value = getattr(event, field)
+            if value is not None and not pattern.fullmatch(value):
+                raise InvalidRequestError(
+                    f"The event's {field} is not a StackOne id.",
+                    code="malformed_webhook",
+                    fields={field: "must be a StackOne id (letters, digits, '-' and '_')"},
+                )
+        return event
+
+    @staticmethod
+    def _timestamp(event: WebhookEvent) -> datetime:
+        """`sent_at`, else `event_date`: required, with a time zone (else freshness means nothing)."""
+        moment = event.sent_at or event.event_date
+        if moment is None:
+            raise InvalidRequestError(
+                "The event has no sent_at or event_date.",
+                code="webhook_timestamp_required",
+                fields={"sent_at": "required"},
+            )
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise InvalidRequestError(
+                "The event's timestamp has no time zone.",
+                code="webhook_timestamp_required",
+                fields={"sent_at": "must include a time zone (e.g. Z)"},
+            )
+        return moment
 
     def _dispatch(self, event: WebhookEvent, digest: str) -> str:
         name = event.event

@@ -105,7 +105,7 @@ def store_sync_state(account_id: str, employer_id: str = "emp-a") -> None:
     )
 
 
-def make_client_token(*, exp: int = 4102444800, sub: int = 7, marker: str = "") -> str:
+def make_client_token(*, exp: float = 4102444800, sub: int = 7, marker: str = "") -> str:
     """An Embloy-shaped client token (HS256 JWT; the signature is opaque to the board)."""
 
     def segment(value: dict[str, Any]) -> str:

@@ -94,7 +94,14 @@ def test_native_and_embloy_applications_are_recorded_for_the_employer(
     )
     with respx.mock(base_url="https://api.embloy.test") as embloy_api:
         embloy_api.post("/api/v0/sdk/request/auth/token").respond(200, json={"request_token": "rt"})
-        assert client.http.get(f"/jobs/{posting.job_id}/apply/embloy").status_code == 302
+        assert (
+            client.http.post(
+                f"/jobs/{posting.job_id}/apply/embloy",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                body=b"",
+            ).status_code
+            == 303
+        )
 
     response = list_applications(client, api_key)
 
@@ -200,8 +207,6 @@ def test_another_employers_applications_are_never_visible(client: Any, two_emplo
     assert [r["id"] for r in list_applications(client, key_a).json_body["data"]] == ["rec-01"]
     assert [r["id"] for r in list_applications(client, key_b).json_body["data"]] == ["rec-02"]
     assert list_applications(client, key_b, "?job_id=job-a").json_body["data"] == []
-    counts = client.http.get("/jobs/job-a/applications/count", headers=bearer(key_b)).json_body
-    assert counts["received"] == 0
     assert list_applications(client, "jbk_" + "x" * 43).status_code == 401
 
 
@@ -267,14 +272,15 @@ def test_rejected_and_hired_are_derived_from_the_status(
 
 def test_counts_per_account_and_per_job(client: Any, two_employers: Any) -> None:
     (employer_id, api_key), (other_id, _) = two_employers
-    make_record(employer_id, 1, job_id="job-a", account_id="acct-1")
-    make_record(employer_id, 2, job_id="job-a", account_id="acct-1", outcome="pending_confirmation")
+    job_a = store_posting(make_posting(employer_id=employer_id, account_id="acct-1")).job_id
+    make_record(employer_id, 1, job_id=job_a, account_id="acct-1")
+    make_record(employer_id, 2, job_id=job_a, account_id="acct-1", outcome="pending_confirmation")
     make_record(employer_id, 3, job_id="job-b", account_id="acct-2", outcome="failed", error_code="x")
     make_record(employer_id, 4, job_id="job-b", account_id="acct-2", channel="embloy", outcome="redirected")
-    make_record(other_id, 5, job_id="job-a", account_id="acct-1")
+    make_record(other_id, 5, job_id=job_a, account_id="acct-1")
 
     totals = client.http.get("/applications/counts", headers=bearer(api_key)).json_body
-    job_a = client.http.get("/jobs/job-a/applications/count", headers=bearer(api_key)).json_body
+    counts = client.http.get(f"/jobs/{job_a}/applications/count", headers=bearer(api_key)).json_body
 
     assert totals["received"] == 2
     assert totals["failed"] == 1
@@ -288,8 +294,20 @@ def test_counts_per_account_and_per_job(client: Any, two_employers: Any) -> None
         "failed": 1,
         "duplicate": 0,
     }
-    assert job_a["job_id"] == "job-a"
-    assert job_a["received"] == 2 and job_a["submitted"] == 1
+    assert counts["job_id"] == job_a
+    assert counts["received"] == 2 and counts["submitted"] == 1
+
+
+def test_count_of_an_unknown_or_foreign_job_is_404(client: Any, two_employers: Any) -> None:
+    (employer_a, key_a), (_, key_b) = two_employers
+    job_a = store_posting(make_posting(employer_id=employer_a, account_id="acct-1")).job_id
+    make_record(employer_a, 1, job_id=job_a, account_id="acct-1")
+    unknown = make_posting(account_id="acct-1", posting_id="never-synced").job_id
+
+    for key, job_id in ((key_b, job_a), (key_a, unknown), (key_a, "job-a"), (key_a, "%2E%2E")):
+        response = client.http.get(f"/jobs/{job_id}/applications/count", headers=bearer(key))
+        assert response.status_code == 404, (job_id, response.body)
+        assert response.json_body["error"]["code"] == "job_not_found"
 
 
 @pytest.mark.parametrize("query", ["?limit=0", "?limit=101", "?limit=x", "?refresh=maybe", "?bogus=1"])

@@ -34,11 +34,20 @@ def upload_token(client: Any, api_key: str, token: str) -> None:
     assert response.status_code == 204
 
 
+def click(client: Any, job_id: str) -> Any:
+    """The confirmation page's button: a form POST to the same URL."""
+    return client.http.post(
+        f"/jobs/{job_id}/apply/embloy",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=b"",
+    )
+
+
 def sent_form(route: respx.Route) -> dict[str, list[str]]:
     return parse_qs(route.calls.last.request.content.decode())
 
 
-def test_get_redirects_to_embloy_portal_with_the_request_token(
+def test_form_post_redirects_to_embloy_portal_with_the_request_token(
     client: Any, employer: tuple[str, str], embloy_api: respx.MockRouter
 ) -> None:
     employer_id, api_key = employer
@@ -47,9 +56,9 @@ def test_get_redirects_to_embloy_portal_with_the_request_token(
     posting = store_posting(make_posting(employer_id=employer_id))
     route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "eyJrt.payload.sig"})
 
-    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    response = click(client, posting.job_id)
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"] == "https://embloy.test/sdk/apply?request_token=eyJrt.payload.sig"
     assert response.headers["Cache-Control"] == "no-store"
     request = route.calls.last.request
@@ -114,7 +123,7 @@ def test_postings_from_atss_embloy_cannot_take_are_refused(
     posting = store_posting(make_posting(employer_id=employer_id, provider=provider))
     route = embloy_api.post(TOKEN_PATH)
 
-    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    response = click(client, posting.job_id)
 
     assert response.status_code == 409
     assert response.json_body["error"]["code"] == "embloy_unsupported"
@@ -138,7 +147,7 @@ def test_closed_and_unknown_postings_are_not_found(client: Any, employer: tuple[
     closed = store_posting(make_posting(employer_id=employer[0], status="closed"))
     missing = make_posting(posting_id="never-stored")
     for job_id in (closed.job_id, missing.job_id, "not-a-job-id!"):
-        response = client.http.get(f"/jobs/{job_id}/apply/embloy")
+        response = click(client, job_id)
         assert response.status_code == 404
         assert response.json_body["error"]["code"] == "job_not_found"
 
@@ -152,7 +161,7 @@ def test_rejected_token_gives_502_and_flags_renewal_until_a_new_upload(
     posting = store_posting(make_posting(employer_id=employer_id))
     embloy_api.post(TOKEN_PATH).respond(status, json={"token": [{"error": "ERR_INVALID"}]})
 
-    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    response = click(client, posting.job_id)
 
     assert response.status_code == 502
     assert response.json_body["error"]["code"] == "embloy_token_invalid"
@@ -171,7 +180,7 @@ def test_embloy_rate_limit_becomes_503_with_retry_after(
     posting = store_posting(make_posting(employer_id=employer_id))
     embloy_api.post(TOKEN_PATH).respond(503, text="Rate limit exceeded. Please try again later.")
 
-    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    response = click(client, posting.job_id)
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"
@@ -220,7 +229,7 @@ def test_token_and_request_token_never_reach_the_logs(
     )
 
     for _ in range(3):
-        client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+        click(client, posting.job_id)
 
     captured = capsys.readouterr()
     output = caplog.text + captured.out + captured.err
@@ -240,23 +249,23 @@ def test_warm_click_reads_no_secret_from_secrets_manager(
     events = deps.get_secrets_provider().client.meta.events
     events.register("before-call.secrets-manager.GetSecretValue", lambda **kwargs: reads.append("read"))
 
-    client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    click(client, posting.job_id)
     first = len(reads)
-    client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    click(client, posting.job_id)
     client.http.post(f"/jobs/{posting.job_id}/apply/embloy")
 
-    assert first == 1
-    assert len(reads) == 1
+    assert first == 2  # the employer's Embloy token and the deployment's key for hashing client addresses
+    assert len(reads) == first
 
 
-def test_warm_click_costs_one_posting_read_and_one_record_write(
+def test_warm_click_costs_a_rate_count_one_posting_read_and_one_record_write(
     client: Any, employer: tuple[str, str], embloy_api: respx.MockRouter
 ) -> None:
     employer_id, api_key = employer
     upload_token(client, api_key, make_client_token())
     posting = store_posting(make_posting(employer_id=employer_id))
     route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
-    client.http.get(f"/jobs/{posting.job_id}/apply/embloy")  # warm up: the secret is now cached
+    click(client, posting.job_id)  # warm up: the secret is now cached
     calls: list[str] = []
 
     def count(event_name: str, **kwargs: Any) -> None:
@@ -265,8 +274,63 @@ def test_warm_click_costs_one_posting_read_and_one_record_write(
     deps.get_table().meta.client.meta.events.register("before-call.dynamodb", count)
     deps.get_secrets_provider().client.meta.events.register("before-call.secrets-manager", count)
 
-    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    response = click(client, posting.job_id)
 
-    assert response.status_code == 302
-    assert sorted(calls) == ["GetItem", "PutItem"]  # the posting, and the employer's record of the click
+    assert response.status_code == 303
+    # The client's rate count, the posting, and the employer's record of the click.
+    assert sorted(calls) == ["GetItem", "PutItem", "UpdateItem"]
     assert route.call_count == 2  # one outbound call per click
+
+
+def test_get_is_a_confirmation_page_with_no_write_and_no_embloy_call(
+    client: Any, employer: tuple[str, str], embloy_api: respx.MockRouter
+) -> None:
+    employer_id, api_key = employer
+    upload_token(client, api_key, make_client_token())
+    posting = store_posting(make_posting(employer_id=employer_id))
+    route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
+    before = deps.get_table().scan()["Items"]
+
+    for _ in range(20):  # a link prefetcher, a crawler, a chat preview ...
+        response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+        assert response.status_code == 200
+
+    page = response.body.decode()
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert '<form method="post">' in page
+    assert f'href="https://board.test/jobs/{posting.job_id}"' in page
+    assert route.call_count == 0
+    assert deps.get_table().scan()["Items"] == before
+    records = client.http.get("/applications", headers=bearer(api_key)).json_body["data"]
+    assert records == []
+
+
+def test_get_of_what_cannot_be_a_job_id_is_404(client: Any) -> None:
+    response = client.http.get("/jobs/not-a-job-id!/apply/embloy")
+    assert response.status_code == 404
+    assert response.json_body["error"]["code"] == "job_not_found"
+
+
+def test_clicks_per_client_and_job_are_rate_limited(
+    client: Any, employer: tuple[str, str], embloy_api: respx.MockRouter
+) -> None:
+    from chalicelib.settings import get_settings
+
+    employer_id, api_key = employer
+    upload_token(client, api_key, make_client_token())
+    posting = store_posting(make_posting(employer_id=employer_id))
+    other = store_posting(make_posting(employer_id=employer_id, posting_id="post-2"))
+    route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
+    limit = get_settings().apply_rate_limit
+
+    statuses = [click(client, posting.job_id).status_code for _ in range(limit + 3)]
+
+    assert statuses == [303] * limit + [429] * 3
+    throttled = click(client, posting.job_id)
+    assert throttled.json_body["error"]["code"] == "rate_limited"
+    assert 1 <= int(throttled.headers["Retry-After"]) <= get_settings().apply_rate_window_seconds
+    assert route.call_count == limit  # no Embloy call past the limit
+    records = client.http.get("/applications", headers=bearer(api_key)).json_body["data"]
+    assert len(records) == limit
+    assert click(client, other.job_id).status_code == 303  # another job has its own budget

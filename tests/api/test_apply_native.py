@@ -342,3 +342,20 @@ def test_closed_job_is_404(apply_client: Any, stackone_api: respx.MockRouter) ->
     response = submit(apply_client, posting.job_id, application_body())
     assert response.status_code == 404
     assert response.json_body["error"]["code"] == "job_not_found"
+
+
+def test_applications_per_client_and_job_are_rate_limited(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+    limit = get_settings().apply_rate_limit
+
+    statuses = []
+    for index in range(limit + 2):
+        body = application_body()
+        body["candidate"]["email"] = f"candidate{index}@example.com"
+        statuses.append(submit(apply_client, posting.job_id, body).status_code)
+
+    assert statuses == [201] * limit + [429] * 2
+    assert route.call_count == limit

@@ -123,3 +123,22 @@ def test_token_routes_need_an_employer_key(client: Any) -> None:
     for method in ("GET", "PUT", "DELETE"):
         response = client.http.request(method, "/employer/embloy-token", headers=bearer("jbk_" + "x" * 43))
         assert response.status_code == 401
+
+
+@pytest.mark.parametrize("exp", [1e20, float("nan"), float("inf"), -1e20])
+def test_put_with_an_out_of_range_exp_is_400_not_500(
+    client: Any, employer: tuple[str, str], exp: float
+) -> None:
+    _employer_id, api_key = employer
+
+    response = put(client, api_key, {"client_token": make_client_token(exp=exp)})
+
+    assert response.status_code == 400
+    assert response.json_body["error"]["code"] == "invalid_client_token"
+    assert response.json_body["error"]["fields"] == {
+        "client_token": "client_token has an invalid exp (expiry) claim."
+    }
+    prefix = get_settings().embloy_secret_prefix
+    assert [
+        s for s in deps.get_secrets_client().list_secrets()["SecretList"] if s["Name"].startswith(prefix)
+    ] == []

@@ -123,14 +123,98 @@ def test_stale_delivery_is_rejected(client: Any, synced: StackOneStub) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
-    [b"not json", b"[1, 2]", json.dumps({"account_id": "acc1"}).encode(),
-     json.dumps({"event": "ats_job_postings.updated", "record_id": "x"}).encode()],
+    ("raw", "code"),
+    [(b"not json", "invalid_json"), (b"[1, 2]", "invalid_json"),
+     (json.dumps({"account_id": "acc1"}).encode(), "malformed_webhook"),
+     (json.dumps(event("ats_job_postings.updated", record_id="x")).encode(), "malformed_webhook")],
 )  # fmt: skip
-def test_malformed_body_with_valid_signature_is_400(client: Any, synced: StackOneStub, raw: bytes) -> None:
+def test_malformed_body_with_valid_signature_is_400(
+    client: Any, synced: StackOneStub, raw: bytes, code: str
+) -> None:
     response = post(client, raw)
     assert response.status_code == 400
-    assert json.loads(response.body)["error"]["code"] == "malformed_webhook"
+    assert json.loads(response.body)["error"]["code"] == code
+
+
+def test_deeply_nested_signed_body_is_400_invalid_json(client: Any, synced: StackOneStub) -> None:
+    raw = b'{"event": "account.deleted", "account_id": "acc1", "x": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    response = post(client, raw)
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["code"] == "invalid_json"
+    assert live_ids("acc1") == {"acc1-p0", "acc1-p1", "acc1-p2"}
+
+
+def test_signed_event_without_a_timestamp_is_400_and_changes_nothing(
+    client: Any, synced: StackOneStub
+) -> None:
+    body = event("account.deleted", account_id="acc1")
+    del body["sent_at"], body["event_date"]
+    response = post(client, body)
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["code"] == "webhook_timestamp_required"
+    assert live_ids("acc1") == {"acc1-p0", "acc1-p1", "acc1-p2"}
+
+
+def test_signed_event_with_a_naive_timestamp_is_400(client: Any, synced: StackOneStub) -> None:
+    naive = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    body = event("account.deleted", account_id="acc1", sent_at=naive, event_date=naive)
+    response = post(client, body)
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["code"] == "webhook_timestamp_required"
+    assert live_ids("acc1") == {"acc1-p0", "acc1-p1", "acc1-p2"}
+
+
+def test_only_the_event_date_is_enough(client: Any, synced: StackOneStub) -> None:
+    body = event("ats_job_postings.deleted", account_id="acc1", record_id="acc1-p1")
+    del body["sent_at"]
+    assert post(client, body).status_code == 204
+    assert live_ids("acc1") == {"acc1-p0", "acc1-p2"}
+
+
+@pytest.mark.parametrize("skew", [-1, 1])
+def test_replay_guard_outlives_the_tolerance_window(client: Any, synced: StackOneStub, skew: int) -> None:
+    from chalicelib.services.webhooks import WebhookService
+
+    tolerance = get_settings().webhook_tolerance_seconds
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    sent = now + skew * timedelta(seconds=tolerance)  # accepted at either edge of the window
+    guard = _RecordingGuard()
+    service = WebhookService(
+        lambda: SECRET, deps.get_sync_service(), guard, tolerance_seconds=tolerance, clock=lambda: now
+    )
+    raw = json.dumps(event("something.else", sent_at=sent.isoformat())).encode()
+    assert service.handle(raw, sign(SECRET, raw)) == "ignored"
+    # Until the claim expires a replay is a duplicate; after it, the timestamp is too old to pass.
+    assert guard.expires_at is not None and guard.expires_at >= sent + timedelta(seconds=tolerance)
+
+
+class _RecordingGuard:
+    expires_at: datetime | None = None
+
+    def claim(self, digest: str, *, now: datetime, expires_at: datetime) -> bool:
+        self.expires_at = expires_at
+        return True
+
+    def release(self, digest: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("account_id", "../../accounts"), ("account_id", "acc1/../acc2"), ("record_id", "../acc1-p0"),
+     ("record_id", "a?b=c"), ("account_id", "x" * 200)],
+)  # fmt: skip
+def test_ids_outside_stackones_shape_are_400_before_any_use(
+    client: Any, synced: StackOneStub, field: str, value: str
+) -> None:
+    calls = len(synced.router.calls)
+    fields = {"account_id": "acc1", "record_id": "acc1-p0", field: value}
+    for name in ("ats_job_postings.updated", "ats_job_postings.deleted", "account.deleted"):
+        response = post(client, event(name, **fields))
+        assert response.status_code == 400
+        assert json.loads(response.body)["error"]["code"] == "malformed_webhook"
+    assert len(synced.router.calls) == calls
+    assert live_ids("acc1") == {"acc1-p0", "acc1-p1", "acc1-p2"}
 
 
 def test_unknown_event_is_204_and_ignored(client: Any, synced: StackOneStub) -> None:

@@ -91,6 +91,11 @@ def test_make_run_serves_the_api_on_local_aws_and_stops_every_process_on_sigterm
 
         api = f"http://127.0.0.1:{env['LOCAL_API_PORT']}"
         assert httpx.get(f"{api}/health", timeout=5).json() == {"status": "ok"}
+        # Answers of the gateway itself come in the API's error shape, as deployed.
+        unknown = httpx.get(f"{api}/no/such/route", timeout=5)
+        assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+        keyless = httpx.get(f"{api}/accounts", timeout=5)
+        assert (keyless.status_code, keyless.json()["error"]["code"]) == (401, "unauthenticated")
         api_keys = re.findall(r"\bjbk_[A-Za-z0-9_-]+", output)
         assert len(api_keys) == 4
 

@@ -196,7 +196,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         total = FUZZ_STATS.get("examples", 0)
         by_status = {k: v for k, v in sorted(FUZZ_STATS.items()) if k.startswith("status_")}
         terminalreporter.write_line(
-            f"API fuzz: {total} requests; {by_status}; "
+            f"API fuzz: {total} requests, {FUZZ_STATS.get('rejected', 0)} rejected (4xx), "
+            f"{FUZZ_STATS.get('server_errors', 0)} 5xx; {by_status}; "
             f"rejected-unchanged checks: {FUZZ_STATS.get('rejected_checked', 0)}; "
             f"AWS writes observed: {len(AWS_WRITES)}"
         )

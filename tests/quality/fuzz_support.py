@@ -15,6 +15,7 @@ import json
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,13 +27,59 @@ from hypothesis import strategies as st
 # their status is checked here.
 GATEWAY_ERROR_HEADER = "x-amzn-ErrorType"
 
-JSON_TEXT = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=10,
+# Strings that broke something once: lone surrogates (cannot be encoded), characters XML 1.0 forbids
+# (break feeds), markup that closes a <script>, non-http URL schemes, path tricks, separators.
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "\ud800",
+        "a\udfffb",
+        "\ufffe",
+        "\uffff",
+        "\x00",
+        "\x1b[31m",
+        "\u2028\u2029",
+        "</script><script>alert(1)</script><!--",
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "../../accounts",
+        "acc1/../acc2",
+        "%2e%2e%2f",
+        "x" * 5000,
+    ]
 )
+TEXT = (
+    st.text(max_size=20) | st.text(alphabet=st.characters(exclude_categories=()), max_size=8) | HOSTILE_TEXT
+)
+# Numbers past int64, float and the decoder's 4300-digit limit (as Python values; raw tokens below).
+HUGE_NUMBERS = st.sampled_from([2**63, -(2**63) - 1, 10**30, 1.7976931348623157e308, -5e-324, 10**4200])
+JSON_TEXT = st.recursive(
+    st.none() | st.booleans() | st.integers() | HUGE_NUMBERS | st.floats(allow_nan=False) | TEXT,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(TEXT, children, max_size=5),
+    max_leaves=40,
+)
+# Raw bodies no JSON encoder produces: deep nesting (RecursionError in a recursive parser), number tokens
+# that overflow or exceed the digit limit, NaN/Infinity, invalid UTF-8, truncated documents.
+DEEP_NESTING = [b"[" * depth + b"]" * depth for depth in (33, 2000, 20000)] + [
+    b'{"a": ' + b'{"a": ' * 2000 + b"1" + b"}" * 2001,
+    b'{"candidate": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+]
+RAW_JUNK = [
+    b"{",
+    b"not json",
+    b"\xff\xfe",
+    b"[]",
+    b"null",
+    b'{"a":',
+    b'{"a": 1e999}',
+    b'{"a": -1e400}',
+    b'{"a": NaN}',
+    b'{"a": Infinity}',
+    b'{"a": ' + b"9" * 5000 + b"}",
+    b'{"a": "\\ud800"}',
+    b'{"\\udfff": 1}',
+    b'{"a": "\xed\xa0\x80"}',
+    *DEEP_NESTING,
+]
 ID_ALPHABET = string.ascii_letters + string.digits + "-_.~%:=+ /\\'\"<>{}"
 
 
@@ -104,6 +151,9 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     if kind == "number":
         return st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False, allow_infinity=False)
     if kind == "string":
+        formatted = _format_values(schema)
+        if formatted is not None:
+            return formatted
         if "pattern" in schema:
             return st.from_regex(schema["pattern"], fullmatch=True).filter(
                 lambda text: schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", 10**6)
@@ -128,14 +178,37 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return JSON_TEXT
 
 
-def _without_formats(schema: Any) -> Any:
-    # hypothesis-jsonschema generates `format` values well, but pydantic's `uri`/`date-time` are stricter
-    # in places; what matters here is well-formed JSON of the right shape.
-    if isinstance(schema, dict):
-        return {k: _without_formats(v) for k, v in schema.items() if k != "format"}
-    if isinstance(schema, list):
-        return [_without_formats(item) for item in schema]
-    return schema
+def _aware_datetime(seconds_from_now: int, offset_minutes: int) -> str:
+    zone = timezone(timedelta(minutes=offset_minutes))
+    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).astimezone(zone).isoformat()
+
+
+# Values for a string `format`: valid ones (mostly near now, so time windows such as a webhook's
+# freshness check are passed) and the malformed ones a client may send.
+FORMAT_VALUES: dict[str, st.SearchStrategy[str]] = {
+    "date-time": st.one_of(
+        st.builds(_aware_datetime, st.integers(-60, 60), st.sampled_from([0, 60, -300, 330])),
+        st.builds(_aware_datetime, st.integers(-(10**9), 10**9), st.just(0)),
+        # naive (no time zone) and malformed date-times
+        st.datetimes().map(lambda moment: moment.isoformat()),
+        st.sampled_from(
+            ["2026-13-45T25:61:00Z", "2026-02-30T00:00:00Z", "yesterday", "", "0000-00-00T00:00:00",
+             "2026-01-01T00:00:00+25:00", "9999-12-31T23:59:59-23:59", "1e20", "NaN"]
+        ),
+    ),
+    "date": st.dates().map(lambda day: day.isoformat()) | st.sampled_from(["2026-02-30", "2026/01/01", "x"]),
+    "uri": st.sampled_from(
+        ["https://example.com/a?b=c", "http://127.0.0.1:1/", "javascript:alert(1)", "/relative", "https://"]
+    ),
+    "email": st.sampled_from(["ada@example.com", "a@b", "not-an-email", "x" * 300 + "@example.com"]),
+}  # fmt: skip
+
+
+def _format_values(schema: dict[str, Any]) -> st.SearchStrategy[Any] | None:
+    strategy = FORMAT_VALUES.get(str(schema.get("format")))
+    if strategy is None or schema.get("type") not in (None, "string"):
+        return None
+    return strategy
 
 
 def path_value(name: str, world: FuzzWorld) -> st.SearchStrategy[str]:
@@ -153,7 +226,7 @@ def query_strategy(parameters: list[dict[str, Any]]) -> st.SearchStrategy[list[t
         schema = parameter["schema"]
         name = parameter["name"]
         items = schema.get("items", schema) if schema.get("type") == "array" else schema
-        scalar = _scalar_values(_without_formats(items))
+        scalar = _scalar_values(items)
         values = st.lists(scalar, min_size=1, max_size=3 if schema.get("type") == "array" else 1)
         per_parameter.append(st.one_of(st.just([]), values.map(lambda vs, n=name: [(n, v) for v in vs])))
     unknown = st.lists(
@@ -176,13 +249,25 @@ def _scalar_values(schema: dict[str, Any]) -> st.SearchStrategy[str]:
 def body_strategy(schema: dict[str, Any] | None) -> st.SearchStrategy[tuple[bytes | None, bool]]:
     """(raw body, drawn from the schema?) for an operation with or without a JSON request body."""
     junk_json = JSON_TEXT.map(lambda value: (json.dumps(value).encode(), False))
-    junk_bytes = st.sampled_from([b"{", b"not json", b"\xff\xfe", b"[]", b"null", b'{"a":']).map(
-        lambda raw: (raw, False)
-    )
+    junk_bytes = st.sampled_from(RAW_JUNK).map(lambda raw: (raw, False))
     if schema is None:
-        return st.one_of(st.just((None, False)), junk_json)
-    valid = from_schema(_without_formats(schema)).map(lambda value: (json.dumps(value).encode(), True))
-    return st.one_of(valid, valid, junk_json, junk_bytes, st.just((None, False)))
+        return st.one_of(st.just((None, False)), junk_json, junk_bytes)
+    drawn = from_schema(schema)
+    valid = drawn.map(lambda value: (json.dumps(value).encode(), True))
+    # A schema-shaped body with a hostile value (deep, huge, odd text) in one of its fields.
+    spiked = st.tuples(drawn, JSON_TEXT | st.sampled_from(DEEP_NESTING)).map(_spike)
+    return st.one_of(valid, valid, spiked, junk_json, junk_bytes, st.just((None, False)))
+
+
+def _spike(pair: tuple[Any, Any]) -> tuple[bytes, bool]:
+    value, hostile = pair
+    raw_hostile = hostile if isinstance(hostile, bytes) else json.dumps(hostile).encode()
+    if isinstance(value, dict) and value:
+        key = sorted(value)[len(raw_hostile) % len(value)]
+        rest = {k: v for k, v in value.items() if k != key}
+        prefix = json.dumps(rest).encode()[:-1] + (b", " if rest else b"")
+        return prefix + json.dumps(key).encode() + b": " + raw_hostile + b"}", False
+    return raw_hostile, False
 
 
 def case_strategy(

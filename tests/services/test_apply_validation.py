@@ -220,3 +220,35 @@ def test_unknown_question_ids_are_refused() -> None:
     with pytest.raises(InvalidRequestError) as caught:
         answers_for({**VALID, "q_other": "x"})
     assert "answers.q_other" in caught.value.fields
+
+
+def test_every_bad_answer_is_reported_at_once() -> None:
+    with pytest.raises(UnprocessableError) as caught:
+        answers_for({"q_bool": "maybe", "q_num": "many", "q_nope": "x"})
+    assert caught.value.fields == {
+        "answers.q_nope": "is not a question of this job",
+        "answers.q_text": "is required",
+        "answers.q_num": "must be a number",
+        "answers.q_bool": "must be true or false",
+    }
+    assert caught.value.code == "invalid_application"
+    assert caught.value.message.startswith("4 answers need attention")
+
+
+def test_resume_and_answer_problems_are_reported_together() -> None:
+    from chalicelib.services.apply import NativeApplyPolicy, NativeApplyService, RecordPolicy
+
+    service = NativeApplyService(
+        None,  # type: ignore[arg-type]  (stackone_body reads no collaborator)
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        NativeApplyPolicy("Board", LIMIT, 60, RecordPolicy(retention_days=1)),
+    )
+    body = application_body(answers={"q_bool": "maybe"})
+    body["resume"]["content_base64"] = "not base64!"
+    request = NativeApplicationRequest.model_validate(body)
+    with pytest.raises(UnprocessableError) as caught:
+        service.stackone_body(make_posting(questionnaires=[make_questionnaire()]), request)
+    assert set(caught.value.fields) == {"resume.content_base64", "answers.q_text", "answers.q_bool"}

@@ -9,18 +9,18 @@ from xml.sax.saxutils import escape
 
 from chalicelib.services.board import shaping
 from chalicelib.services.board.engine import Hit
+from chalicelib.services.board.markup import xml_chars
 
 SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's per-file limit
 
 
 def _text(value: str) -> str:
-    # XML 1.0 forbids most control characters even when escaped.
-    cleaned = "".join(char for char in value if char >= " " or char in "\t\n\r")
-    return escape(cleaned)
+    # XML 1.0 forbids some characters even when escaped (controls, U+FFFE/U+FFFF, lone surrogates).
+    return escape(xml_chars(value))
 
 
 def _attr(value: str) -> str:
-    return escape(value, {'"': "&quot;"})
+    return escape(xml_chars(value), {'"': "&quot;"})
 
 
 def _rfc822(moment: datetime) -> str:

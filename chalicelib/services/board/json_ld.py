@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.clock import isoformat
 from chalicelib.models.posting import Posting
 from chalicelib.services.board import shaping
+from chalicelib.services.board.markup import clean_strings, script_json
 
 # StackOne employment_type / employment_contract_type values -> Google's employmentType values.
 _EMPLOYMENT_TYPES = {
@@ -76,7 +77,7 @@ def _base_salary(posting: Posting) -> dict[str, Any] | None:
 
 
 def job_posting(posting: Posting, *, url: str, direct_apply: bool) -> dict[str, Any]:
-    """The JobPosting object for a posting's page (the frontend embeds it as application/ld+json)."""
+    """The JobPosting object for a posting's page (embed it with `script_text`, as application/ld+json)."""
     posted = shaping.posted_at(posting)
     document: dict[str, Any] = {
         "@context": "https://schema.org/",
@@ -109,4 +110,11 @@ def job_posting(posting: Posting, *, url: str, direct_apply: bool) -> dict[str, 
         document["baseSalary"] = salary
     if posting.department:
         document["occupationalCategory"] = posting.department
-    return document
+    # Every string is XML-safe; `script_text` makes the whole document safe inside a <script> element.
+    cleaned: dict[str, Any] = clean_strings(document)
+    return cleaned
+
+
+def script_text(document: dict[str, Any]) -> str:
+    """The JSON-LD as the text of a `<script type="application/ld+json">` element (cannot close it)."""
+    return script_json(document)

@@ -84,11 +84,22 @@ function renderApplyOptions(job) {
   const options = document.getElementById("apply-options");
   options.replaceChildren();
   if (apply.embloy === true) {
+    const path = `/jobs/${encodeURIComponent(job.job_id || jobId)}/apply/embloy`;
+    // The link's GET is only a confirmation page (no side effects); a click POSTs and goes straight on.
     options.append(h("a", {
       class: "button embloy",
       id: "apply-embloy",
-      href: `${BASE}/jobs/${encodeURIComponent(job.job_id || jobId)}/apply/embloy`,
+      href: `${BASE}${path}`,
       text: "Apply with Embloy",
+      onclick: (event) => {
+        event.preventDefault();
+        api(path, { method: "POST" })
+          .then((reply) => location.assign(reply.url))
+          .catch((exc) => {
+            statusLine.hidden = false;
+            statusLine.textContent = exc instanceof ApiError ? exc.message : "Could not reach Embloy. Try again.";
+          });
+      },
     }));
   }
   const external = apply.external_url || job.external_apply_url;

@@ -133,9 +133,13 @@ def test_apply_route_redirects_to_a_working_sandbox_portal_page(
     assert upload.status_code == 204
     posting = store_posting(make_posting(employer_id=employer_id, provider="lever", remote_id="bab6e549"))
 
-    response = client.http.get(f"/jobs/{posting.job_id}/apply/embloy")
+    response = client.http.post(
+        f"/jobs/{posting.job_id}/apply/embloy",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=b"",
+    )
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     location = response.headers["Location"]
     assert location.startswith(f"{embloy_sandbox.portal_url}/sdk/apply?request_token=")
     assert urlparse(location).hostname == "127.0.0.1"
