@@ -66,7 +66,7 @@ def aws_config(service: str) -> Any:
     return Config(
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
+        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
     )
 
 
