@@ -394,7 +394,8 @@ def map_posting(raw: dict[str, Any], account: AccountInfo, department: str | Non
 
 
 def department_names(jobs: list[Any], departments: list[Any]) -> dict[str, str]:
-    """StackOne job id -> the name of its (first named) department, from raw jobs and departments."""
+    """StackOne job id -> the name of its (first named) department, from raw jobs and departments
+    ("" for a job without one, so the job counts as known)."""
     names = {
         department_id: name
         for item in departments
@@ -407,6 +408,7 @@ def department_names(jobs: list[Any], departments: list[Any]) -> dict[str, str]:
         if not isinstance(job, dict) or (job_id := _text(job.get("id"))) is None:
             continue
         ids = job.get("department_ids")
+        by_job[job_id] = ""
         for department_id in ids if isinstance(ids, list) else []:
             name = names.get(_text(department_id) or "")
             if name:

@@ -520,17 +520,27 @@ class SyncService:
 
     def _load_departments(
         self, account_id: str, *, refresh: bool, started: float, report: SyncReport
-    ) -> dict[str, str]:
-        """Job id -> department name: listed from StackOne on a full sweep, else the cached map.
-
-        The map is stored only when its hash changes, so an unchanged resync writes nothing. A provider
-        without jobs or departments (or a failing listing) keeps the cached map: never fatal to the run.
-        """
+    ) -> _DepartmentMap:
+        """Job id -> department name: listed from StackOne on a full sweep, else the cached map (which
+        is refreshed once in the run if a posting names a job it does not know, e.g. a new job)."""
         if self._departments is None:
-            return {}
+            return _DepartmentMap({}, None)
         cached = self._departments.get_departments(account_id)
-        if not refresh:
-            return dict(cached.by_job) if cached else {}
+
+        def listed() -> dict[str, str]:
+            return self._refresh_departments(account_id, cached, started, report)
+
+        if refresh:
+            return _DepartmentMap(listed(), None)
+        return _DepartmentMap(dict(cached.by_job) if cached else {}, listed)
+
+    def _refresh_departments(
+        self, account_id: str, cached: DepartmentsCache | None, started: float, report: SyncReport
+    ) -> dict[str, str]:
+        """List the account's jobs and departments. The map is stored only when its hash changes, so an
+        unchanged resync writes nothing. A provider without jobs or departments (or a failing listing)
+        keeps the cached map: never fatal to the run."""
+        assert self._departments is not None
         try:
             jobs = [
                 item
@@ -639,7 +649,7 @@ class SyncService:
         index: dict[str, PostingMetaLike],
         seen: set[str],
         report: SyncReport,
-        departments: dict[str, str] | None = None,
+        departments: _DepartmentMap | None = None,
     ) -> None:
         """Write what changed on one page: unchanged postings are recognised by hash, without mapping.
 
@@ -658,8 +668,7 @@ class SyncService:
             seen.add(posting_id)
             try:
                 status = "live" if is_visible(raw) else "closed"
-                job_id = raw.get("job_id")
-                department = (departments or {}).get(job_id) if isinstance(job_id, str) else None
+                department = departments.for_job(raw.get("job_id")) if departments is not None else None
                 hash_ = source_hash(raw, info, department)
             except Exception as exc:  # e.g. a field of a type no JSON encoder takes
                 report.skip(posting_id, f"unreadable: {type(exc).__name__}", keep=keep)
@@ -890,8 +899,9 @@ class SyncService:
         if existing is not None:
             index[posting_id] = _Meta(existing.content_hash, existing.posting.status)
         report = SyncReport(account_id=account_id, run_id="webhook")
-        cached = self._departments.get_departments(account_id) if self._departments is not None else None
-        self._apply_page([raw], info, index, set(), report, cached.by_job if cached else None)
+        started = self._monotonic()
+        departments = self._load_departments(account_id, refresh=False, started=started, report=report)
+        self._apply_page([raw], info, index, set(), report, departments)
         if report.upserted:
             kind = "upserted"
         elif report.closed:
@@ -922,6 +932,22 @@ class SyncService:
             return AccountInfo(account_id, state.employer_id, state.company, state.provider)
         account = self._stackone.get_account(account_id)
         return AccountInfo(account_id, account.origin_owner_id, account.origin_owner_name, account.provider)
+
+
+class _DepartmentMap:
+    """Job id -> department name for one run; a job id the map does not know refreshes it, once."""
+
+    def __init__(self, by_job: dict[str, str], refresh: Callable[[], dict[str, str]] | None) -> None:
+        self._by_job = by_job
+        self._refresh = refresh
+
+    def for_job(self, job_id: Any) -> str | None:
+        if not isinstance(job_id, str) or not job_id:
+            return None
+        if job_id not in self._by_job and self._refresh is not None:
+            refresh, self._refresh = self._refresh, None
+            self._by_job = refresh()
+        return self._by_job.get(job_id) or None  # "": the job has no named department
 
 
 @dataclass(frozen=True)

@@ -359,3 +359,20 @@ def test_a_provider_without_jobs_keeps_syncing_postings() -> None:
 
     assert report.outcome == "succeeded"
     assert world.postings.posting("acc1", "acc1-p0").department == "Engineering"  # cached map kept
+
+
+def test_a_new_posting_of_a_job_the_cache_does_not_know_refreshes_the_departments_once() -> None:
+    world = departments_world()
+    world.service.sync_account("acc1", "run-1", "full")
+    world.stackone.jobs["acc1"].append({"id": "job-new", "department_ids": ["d-eng"]})
+    world.stackone.postings["acc1"] += [
+        {**raw("acc1-new1", updated_at="2026-03-01T12:30:00.000Z"), "job_id": "job-new"},
+        {**raw("acc1-new2", updated_at="2026-03-01T12:30:00.000Z"), "job_id": "job-unlisted"},
+    ]
+    world.stackone.requests.clear()
+
+    world.service.sync_account("acc1", "run-2", "delta")
+
+    assert world.postings.posting("acc1", "acc1-new1").department == "Engineering"
+    assert world.postings.posting("acc1", "acc1-new2").department is None
+    assert world.requests("jobs") == 1  # one refresh, even for a job StackOne does not list
