@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,12 +131,10 @@ def register_employer(employer_id: str, name: str) -> None:
 
     # Its own boto3 resource: the app's clients are built later, after tests register their hooks.
     table = boto3.resource("dynamodb").Table(get_settings().table_name)
-    try:
+    with contextlib.suppress(ConflictError):
         DynamoDBEmployersRepository(table).put_employer(
             Employer(employer_id=employer_id, name=name, created_at=datetime.now(UTC))
         )
-    except ConflictError:
-        pass
 
 
 def stackone_stub() -> Iterator[StackOneStub]:
