@@ -775,6 +775,9 @@ class SyncService:
         index = self._postings.load_index(report.account_id)
         self._close_missing(report.account_id, index, set(), report)
         state.account_status = account_status
+        # Its postings are closed although unchanged at the source: when the account comes back, only a
+        # full sweep (not a delta from the old watermark) reopens them.
+        state.watermark = None
         state.needs_attention = True
         state.attention_reason = reason or (
             "account_deleted" if account_status == "deleted" else "account_inactive"

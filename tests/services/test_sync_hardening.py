@@ -376,3 +376,19 @@ def test_a_new_posting_of_a_job_the_cache_does_not_know_refreshes_the_department
     assert world.postings.posting("acc1", "acc1-new1").department == "Engineering"
     assert world.postings.posting("acc1", "acc1-new2").department is None
     assert world.requests("jobs") == 1  # one refresh, even for a job StackOne does not list
+
+
+def test_an_account_that_comes_back_after_being_closed_gets_a_full_sweep() -> None:
+    world = World()
+    world.account("acc1", 4)
+    world.service.sync_account("acc1", "run-1", "full")
+    world.stackone.accounts["acc1"].status = "inactive"
+    world.service.sync_account("acc1", "run-2")
+    assert world.postings.live_ids("acc1") == set()
+    world.stackone.accounts["acc1"].status = "active"
+    world.clock.advance(minutes=15)
+
+    report = world.service.sync_account("acc1", "run-3")  # nothing changed at the source meanwhile
+
+    assert report.mode == "full"
+    assert len(world.postings.live_ids("acc1")) == 4

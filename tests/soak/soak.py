@@ -469,6 +469,21 @@ class Soak:
             if not cursor:
                 return job_ids
 
+    def states_of(self, keys: list[tuple[str, str]]) -> dict[str, Any]:
+        """The sync states of the accounts named in a failed check (what the last run of each did)."""
+        from chalicelib import deps
+
+        states = deps.get_sync_state_repository().get_many({account_id for account_id, _ in keys})
+        fields = (
+            "last_outcome",
+            "last_mode",
+            "last_error",
+            "attention_reason",
+            "account_status",
+            "live_postings",
+        )
+        return {account_id: {f: getattr(state, f) for f in fields} for account_id, state in states.items()}
+
     def verify(self) -> None:
         expected = self.expected_board()
         live = self.stored_live()
@@ -477,7 +492,7 @@ class Soak:
         assert not duplicates, f"duplicated on the board: {duplicates}"
         lost = sorted(set(expected) - set(keys))
         stale = sorted(set(keys) - set(expected))
-        assert not lost, f"lost (live in the sandbox, not on the board): {lost}"
+        assert not lost, f"lost (live in the sandbox, not on the board): {lost}; {self.states_of(lost)}"
         assert not stale, f"stale (on the board, not live in the sandbox): {stale}"
         outdated = [key for key, title, _ in live if expected[key] != title]
         assert not outdated, f"stale content: {outdated}"
