@@ -267,6 +267,7 @@ class Soak:
 
         for _ in range(3):
             event = self.client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+            event["id"] = str(uuid.uuid4())  # each EventBridge tick has its own id (the run id)
             try:
                 self.client.lambda_.invoke("sync_all", event)
                 break
