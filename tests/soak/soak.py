@@ -418,10 +418,12 @@ class Soak:
     def check_poison_named(self) -> None:
         """After a full sweep every poison posting of an account is named in its sync state."""
         from chalicelib import deps
+        from sandbox.stackone.seed import is_on_board
 
         named = 0
         for account_id, postings in self.state.postings.items():
-            poison = sorted(p["id"] for p in postings.values() if is_poison(p))
+            # Only visible ones: a closed posting is never mapped or stored, poison or not.
+            poison = sorted(p["id"] for p in postings.values() if is_on_board(p) and is_poison(p))
             if not poison:
                 continue
             state = deps.get_sync_state_repository().get(account_id)
