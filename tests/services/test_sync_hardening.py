@@ -392,3 +392,23 @@ def test_an_account_that_comes_back_after_being_closed_gets_a_full_sweep() -> No
 
     assert report.mode == "full"
     assert len(world.postings.live_ids("acc1")) == 4
+
+
+def test_get_accounts_shows_a_run_past_the_worker_timeout_as_failed() -> None:
+    from chalicelib.models.sync_state import AccountSyncState, SkippedPosting
+    from chalicelib.services.accounts import shown_state
+
+    clock = FakeClock()
+    state = AccountSyncState(
+        account_id="acc1",
+        last_outcome="running",
+        last_started_at=clock.now,
+        skipped_postings=[SkippedPosting(posting_id="p1", reason="unstorable: invalid_text")],
+    )
+
+    fresh = shown_state(state, clock.now + timedelta(seconds=299), timedelta(seconds=300))
+    stale = shown_state(state, clock.now + timedelta(seconds=301), timedelta(seconds=300))
+
+    assert fresh.last_outcome == "running"
+    assert stale.last_outcome == "failed" and (stale.last_error or "").startswith("run_interrupted")
+    assert stale.skipped_postings == state.skipped_postings
