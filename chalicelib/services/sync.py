@@ -107,8 +107,6 @@ class PostingsStore(Protocol):
 class SyncStateStore(Protocol):
     def get(self, account_id: str) -> AccountSyncState | None: ...
 
-    def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]: ...
-
     def put(self, state: AccountSyncState) -> None: ...
 
     def list_account_ids(self) -> list[str]: ...
@@ -333,10 +331,11 @@ class SyncService:
         # and closes their postings (once: then they are neither active nor showing postings).
         listed_ids = {a.id for a in listed}
         gone: list[str] = []
-        known = self._states.list_account_ids()
-        states = self._states.get_many(known) if known else {}
         now = self._clock()
-        for account_id, state in states.items():
+        for account_id in self._states.list_account_ids():
+            state = self._states.get(account_id)  # GetItem: the fan-out's role has no BatchGetItem
+            if state is None:
+                continue
             self._repair_stale_run(state, now)
             if account_id in active:
                 continue
