@@ -370,7 +370,7 @@ def _print_phase(title: str, phase: dict[str, Any]) -> None:
             f" {result['wall_over_stackone_time']:.3f})"
             f"  cpu {result['cpu_s']:5.2f} s  StackOne requests {result['stackone_requests']}"
             f"  write requests {result['write_requests']}"
-            + (f" (+{result['rate_budget_writes']} budget slots)" if result["rate_budget_writes"] else "")
+            + (f" (+{result['rate_budget_writes']} budget writes)" if result["rate_budget_writes"] else "")
             + f"  posting items {result['posting_items_written']}"
             f"  (upserted {result['upserted']}, unchanged {result['unchanged']}, closed {result['closed']})"
         )
