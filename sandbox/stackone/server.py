@@ -133,6 +133,7 @@ class StackOneSandbox:
         api.add("GET", "/unified/ats/jobs", self.list_jobs)
         api.add("GET", "/unified/ats/departments", self.list_departments)
         api.add("POST", "/unified/ats/applications", self.create_application)
+        api.add("GET", "/unified/ats/applications", self.list_applications)
         api.add("GET", "/unified/ats/applications/{id}", self.get_application)
         public = self.open
         public.add("GET", "/hub/link", self.hub_page)
@@ -545,6 +546,29 @@ class StackOneSandbox:
             },
         }
         return json_response(201, created)
+
+    def list_applications(self, request: Request) -> Response:
+        """The account's applications, oldest first, optionally `filter[created_after]`."""
+        account = self._linked_account(request)
+        created_after_text = request.query_value("filter[created_after]")
+        created_after = None
+        if created_after_text:
+            try:
+                created_after = parse_timestamp(created_after_text)
+            except ValueError as exc:
+                raise ApiError(400, "filter[created_after] must be an ISO-8601 date-time.") from exc
+        with self.state.lock:
+            applications = sorted(
+                (
+                    a
+                    for a in self.state.applications.values()
+                    if a.account_id == account["id"]
+                    and (created_after is None or a.created_at > created_after)
+                ),
+                key=lambda a: (a.created_at, a.id),
+            )
+            items = [render_application(a) for a in applications]
+        return self._plain_list(request, items, account["id"])
 
     def get_application(self, request: Request) -> Response:
         account = self._linked_account(request)

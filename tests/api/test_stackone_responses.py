@@ -23,6 +23,7 @@ from tests.api.apply_factories import (
 )
 from tests.api.employers_fixtures import *  # noqa: F403
 from tests.api.employers_fixtures import EmployerApi, connect_session_body
+from tests.api.test_applications import list_applications, make_record
 
 APPLICATIONS = "/unified/ats/applications"
 
@@ -130,3 +131,39 @@ def test_accounts_listed_in_an_unknown_shape_are_502(employer_api: EmployerApi) 
 
     assert response.status_code == 502
     assert response.json_body["error"]["code"] == "stackone_bad_response"
+
+
+def test_an_application_whose_id_was_unknown_is_reconciled_on_refresh(
+    client: Any, stackone_api: respx.MockRouter
+) -> None:
+    store_stackone_key()
+    employer, api_key = deps.get_employer_service().create("Employer A")
+    unknown = {"stackone_application_id": None, "error_code": "stackone_id_unknown"}
+    make_record(employer.employer_id, 1, candidate_email="Ada@Example.com", **unknown)
+    listing = stackone_api.get("/unified/ats/applications").respond(
+        200,
+        json={
+            "data": [
+                {"id": "app-other", "candidate": {"email": "someone@example.com"}},
+                {
+                    "id": "app-ada",
+                    "candidate": {"email": "ada@example.com"},
+                    "application_status": {"value": "new"},
+                },
+            ],
+            "next": None,
+        },
+    )
+    stackone_api.get("/unified/ats/applications/app-ada").respond(
+        200, json={"data": {"id": "app-ada", "application_status": {"value": "interview"}}}
+    )
+
+    first = list_applications(client, api_key, "?refresh=true").json_body["data"][0]
+    second = list_applications(client, api_key, "?refresh=true").json_body["data"][0]
+
+    assert first["stackone_application_id"] == "app-ada"
+    assert first["status"]["application_status"] == "new" and first["status"]["stale"] is False
+    # created since its submission (12:01), less five minutes of clock skew
+    assert listing.calls.last.request.url.params["filter[created_after]"] == "2026-11-22T11:56:00.000Z"
+    assert second["status"]["application_status"] == "interview"  # read back by id from then on
+    assert listing.call_count == 1

@@ -120,6 +120,15 @@ def error_from_response(response: httpx.Response, now: Clock = utcnow) -> StackO
     )
 
 
+def _emails(application: dict[str, Any]) -> set[str]:
+    candidate = application.get("candidate")
+    if not isinstance(candidate, dict):
+        return set()
+    emails = {candidate.get("email")}
+    emails.update(e.get("value") for e in candidate.get("emails") or [] if isinstance(e, dict))
+    return {e.strip().lower() for e in emails if isinstance(e, str)}
+
+
 class StackOneClient:
     """One instance per process; `http` carries base URL, Basic auth and timeouts (see deps).
 
@@ -330,6 +339,30 @@ class StackOneClient:
         if not isinstance(data, dict):
             raise StackOneBadResponseError("StackOne returned no application.", status=response.status_code)
         return data
+
+    def find_application(
+        self, account_id: str, *, email: str, created_after: str, max_pages: int = 5
+    ) -> dict[str, Any] | None:
+        """The one application created after `created_after` whose candidate has `email` (case-insensitive),
+        or None when there is none or more than one: matches a create whose 201 named no id."""
+        wanted = email.strip().lower()
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(max_pages):
+            params = {"page_size": "100", "filter[created_after]": created_after}
+            if cursor:
+                params["next"] = cursor
+            response = self._send(
+                "GET", "/unified/ats/applications", params=params, headers={"x-account-id": account_id}
+            )
+            page = _validated(ListPage, _decode(response), response.status_code)
+            found.extend(item for item in page.data if isinstance(item, dict) and wanted in _emails(item))
+            cursor = page.next.strip() if page.next and page.next.strip() else None
+            if cursor is None or cursor in seen:
+                break
+            seen.add(cursor)
+        return found[0] if len(found) == 1 else None
 
     # Transport ----------------------------------------------------------------------------------------
 
