@@ -43,6 +43,18 @@ def test_null_application_id_still_creates_the_application(
     assert created.status_code == 201, created.text
     assert created.json()["data"]["id"] is None
     assert len(admin.get("/_sandbox/applications").json()) == 1
+    listed = stackone_http.get(
+        "/unified/ats/applications",
+        headers={"x-account-id": ACME.account_id},
+        params={"filter[created_after]": "2000-01-01T00:00:00Z"},
+    ).json()
+    later = stackone_http.get(
+        "/unified/ats/applications",
+        headers={"x-account-id": ACME.account_id},
+        params={"filter[created_after]": "2999-01-01T00:00:00Z"},
+    ).json()
+    assert [a["candidate"]["email"] for a in listed["data"]] == ["ada@example.com"]  # found by email
+    assert later["data"] == []
 
 
 def test_fractional_connect_session_ids(stackone_http: httpx.Client, admin: httpx.Client) -> None:
