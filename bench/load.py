@@ -155,6 +155,10 @@ def run(
     with local_world(env, aws_server=aws_server, seed_demo_data=False) as world:
         world.stackone.state.generate_accounts(accounts, postings, prefix="load")
         from chalicelib import deps
+        from tests.sync_support import register_employer
+
+        for account in list(world.stackone.state.accounts.values()):  # only employers' accounts are synced
+            register_employer(account["origin_owner_id"], account["origin_owner_name"])
 
         deps.get_boto3_session().events.register("before-call.dynamodb", _count_dynamodb_call)
         setup = direct_sync_service(VirtualTime(), page_size=100)

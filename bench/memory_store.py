@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.models.posting import Posting
-from chalicelib.models.sync_state import AccountSyncState
+from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ class MemoryPostings:
 class MemoryStates:
     def __init__(self, latency_ms: float = 0.0) -> None:
         self._states: dict[str, str] = {}
+        self._departments: dict[str, str] = {}
+        self.department_puts = 0
         self._latency = latency_ms / 1000
         self.puts = 0
 
@@ -90,8 +92,23 @@ class MemoryStates:
         self._states[state.account_id] = state.model_dump_json()
         self.puts += 1
 
+    def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]:
+        return {i: state for i in account_ids if (state := self.get(i)) is not None}
+
     def list_account_ids(self) -> list[str]:
         return list(self._states)
+
+    def get_departments(self, account_id: str) -> DepartmentsCache | None:
+        if self._latency:
+            time.sleep(self._latency)
+        doc = self._departments.get(account_id)
+        return DepartmentsCache.model_validate_json(doc) if doc else None
+
+    def put_departments(self, account_id: str, cache: DepartmentsCache) -> None:
+        if self._latency:
+            time.sleep(self._latency)
+        self._departments[account_id] = cache.model_dump_json()
+        self.department_puts += 1
 
 
 class MemoryPublisher:

@@ -12,8 +12,11 @@ message and run `SyncService.sync_account` (pages sequential per account, accoun
 3. full resync after editing `edit-fraction` of the postings in StackOne (must write only those).
 
 The latency bound of a round is the makespan of the accounts' request chains (requests x latency) on C
-workers: what the round would take if only StackOne's latency cost time. DynamoDB write requests and
-items are counted with a botocore event hook. Prints the figures, then one JSON line.
+workers: what the round would take if only StackOne's latency cost time. Every request also takes a slot
+of the shared StackOne request budget (`STACKONE_RATE_LIMIT_PER_MINUTE`, or `--rate-per-minute`; 0 = off),
+so the limit bound is requests / rate: what the round would take if only the budget cost time. A round
+is within budget when its wall time is at most 1.2 x max(latency bound, limit bound). DynamoDB write
+requests and items are counted with a botocore event hook. Prints the figures, then one JSON line.
 """
 
 from __future__ import annotations
@@ -224,6 +227,8 @@ class DynamoWrites:
             return "posting"
         if sort_key == "SYNC":
             return "sync_state"
+        if sort_key == "WINDOW":
+            return "rate_budget"  # a slot of the shared StackOne request budget, not the sync's data
         return "idempotency" if "idempotency" in table else "other"
 
     def _on_write(self, params: dict[str, Any], model: Any, **_: Any) -> None:
@@ -243,8 +248,9 @@ class DynamoWrites:
                     self.requests["batch_write_item"] += 1
             else:
                 item = params.get("Item") or params.get("Key") or {}
-                self.items[self._kind(str(params.get("TableName")), item)] += 1
-                self.requests[model.name] += 1
+                kind = self._kind(str(params.get("TableName")), item)
+                self.items[kind] += 1
+                self.requests["rate_budget" if kind == "rate_budget" else model.name] += 1
 
     def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
         with self.lock:
@@ -281,6 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--edit-fraction", type=float, default=0.05)
     parser.add_argument("--backend", choices=["auto", "sandbox", "fake"], default="auto")
     parser.add_argument(
+        "--rate-per-minute",
+        type=int,
+        default=None,
+        help="shared StackOne request budget (default: STACKONE_RATE_LIMIT_PER_MINUTE; 0 = none)",
+    )
+    parser.add_argument(
         "--dynamodb-latency-ms",
         type=float,
         default=0.0,
@@ -295,10 +307,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = args.concurrency or settings.sync_worker_concurrency
     total = args.accounts * args.postings
     edits = math.ceil(total * args.edit_fraction)
+    if args.rate_per_minute is None:
+        args.rate_per_minute = settings.stackone_rate_limit_per_minute
     print(
         f"sync bench: {args.accounts} accounts x {args.postings} postings, "
         f"{args.latency_ms} ms StackOne latency, {workers} workers, page size {settings.sync_page_size}, "
-        f"{edits} edits ({args.edit_fraction:.0%})"
+        f"{edits} edits ({args.edit_fraction:.0%}), StackOne request budget "
+        f"{args.rate_per_minute or 'off'}/min (shared by all workers)"
     )
     timing = _phase(args, "memory", workers, edits)
     _print_phase(f"timing rounds, {workers} workers in this process (in-memory store)", timing)
@@ -330,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_ms": args.latency_ms,
         "workers": workers,
         "page_size": settings.sync_page_size,
+        "rate_per_minute": args.rate_per_minute,
         "edited": counting["edited"],
         "timing_store": f"memory (+{args.dynamodb_latency_ms} ms per request)",
         "timing_rounds": timing["rounds"],
@@ -349,11 +365,16 @@ def _print_phase(title: str, phase: dict[str, Any]) -> None:
     for result in phase["rounds"]:
         print(
             f"  {result['round']:<10} wall {result['wall_s'] * 1000:8.1f} ms"
-            f"  bound {result['latency_bound_s'] * 1000:6.1f} ms  ratio {result['wall_over_bound']:6.3f}"
+            f"  latency bound {result['latency_bound_s'] * 1000:7.1f} ms"
+            f"  limit bound {result['rate_bound_s'] * 1000:7.1f} ms"
+            f" ({result['stackone_requests']} requests at {result['rate_per_minute'] or 'no'}/min)"
+            f"  ratio to max {result['wall_over_bound']:6.3f}"
             f"  (StackOne took {result['stackone_time_bound_s'] * 1000:6.1f} ms:"
             f" {result['wall_over_stackone_time']:.3f})"
             f"  cpu {result['cpu_s']:5.2f} s  StackOne requests {result['stackone_requests']}"
-            f"  write requests {result['write_requests']}  posting items {result['posting_items_written']}"
+            f"  write requests {result['write_requests']}"
+            + (f" (+{result['rate_budget_writes']} budget writes)" if result["rate_budget_writes"] else "")
+            + f"  posting items {result['posting_items_written']}"
             f"  (upserted {result['upserted']}, unchanged {result['unchanged']}, closed {result['closed']})"
         )
 
@@ -372,6 +393,7 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
     from chalicelib.clients.http import build_http_client
     from chalicelib.clients.stackone.auth import StackOneKeyAuth
     from chalicelib.clients.stackone.client import StackOneClient
+    from chalicelib.clients.stackone.rate_budget import InMemoryWindowCounter, SharedRateBudget
     from chalicelib.models.messages import SyncRequested
     from chalicelib.services.sync import CountingMetrics, Mode, SyncService
 
@@ -399,6 +421,9 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
         secret_name = settings.stackone_api_key_secret_name
         api_key = lambda: store_secret.get(secret_name)  # noqa: E731
         moto_lock = threading.Lock()  # moto's in-process DynamoDB is not thread-safe
+        from chalicelib.aws.rate_budget import DynamoDBWindowCounter
+
+        counter: Any = _Locked(DynamoDBWindowCounter(deps.get_table(), "stackone#bench"), moto_lock)
         postings: Any = _Locked(DynamoDBPostingsRepository(deps.get_table()), moto_lock)
         states: Any = _Locked(DynamoDBSyncStateRepository(deps.get_table()), moto_lock)
         publisher: Any = SqsSyncPublisher(sqs, queue_url)
@@ -416,6 +441,7 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
     else:
         from bench.memory_store import MemoryPostings, MemoryPublisher, MemoryStates
 
+        counter = InMemoryWindowCounter()
         postings = MemoryPostings(args.dynamodb_latency_ms)
         states = MemoryStates(args.dynamodb_latency_ms)
         publisher = MemoryPublisher()
@@ -434,25 +460,34 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
         headers={"Accept": "application/json"},
         transport=transport,
     )
+    rate_budget = SharedRateBudget(counter, per_minute=args.rate_per_minute) if args.rate_per_minute else None
     service = SyncService(
-        StackOneClient(http, postings_page_size=settings.sync_page_size),
+        StackOneClient(http, postings_page_size=settings.sync_page_size, rate_budget=rate_budget),
         postings,
         states,
         publisher,
         policy=deps.sync_policy(),
         metrics=CountingMetrics(),
+        departments=states,
     )
+    per_second = rate_budget.per_minute / 60 if rate_budget is not None else None
     latency_s = args.latency_ms / 1000
 
     def counts() -> tuple[int, int, int]:
-        """(write requests, posting items, sync-state items) so far."""
+        """(write requests, posting items, sync-state items) so far; the request budget's own writes
+        (one conditional update per StackOne request) are reported apart."""
         if store == "moto":
             requests, items = writes.snapshot()
-            return sum(requests.values()), items.get("posting", 0), items.get("sync_state", 0)
+            data_requests = sum(n for name, n in requests.items() if name != "rate_budget")
+            return data_requests, items.get("posting", 0), items.get("sync_state", 0)
         return postings.write_requests + states.puts, postings.items_written, states.puts
+
+    def budget_writes() -> int:
+        return writes.snapshot()[0].get("rate_budget", 0) if store == "moto" else 0
 
     def round_(label: str, mode: Mode) -> dict[str, Any]:
         before = counts()
+        budget_before = budget_writes()
         fan_out_started = time.perf_counter()
         enqueued = service.enqueue_all(f"bench-{label}")
         messages = take_messages()
@@ -464,7 +499,11 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
             reports = list(pool.map(lambda m: service.sync_account(m.account_id, m.run_id, mode), messages))
         wall_s = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
-        bound_s = latency_bound([transport.by_account[m.account_id] for m in messages], latency_s, workers)
+        chains = [transport.by_account[m.account_id] for m in messages]
+        latency_s_bound = latency_bound(chains, latency_s, workers)
+        # The shared budget lets `per_second` requests through per second, whatever the workers do.
+        rate_bound_s = transport.total / per_second if per_second else 0.0
+        bound_s = max(latency_s_bound, rate_bound_s)
         # The same makespan with the time StackOne actually took per request (the sandbox shares this
         # machine's CPUs, so it answers slower than its injected latency): what's left is the sync's own.
         observed_s = latency_bound(
@@ -477,7 +516,10 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
             "stackone_requests": transport.total,
             "fan_out_s": round(fan_out_s, 4),
             "wall_s": round(wall_s, 4),
-            "latency_bound_s": round(bound_s, 4),
+            "latency_bound_s": round(latency_s_bound, 4),
+            "rate_bound_s": round(rate_bound_s, 4),
+            "rate_per_minute": round(rate_budget.per_minute) if rate_budget is not None else 0,
+            "bound_s": round(bound_s, 4),
             "wall_over_bound": round(wall_s / bound_s, 3) if bound_s else None,
             "stackone_time_bound_s": round(observed_s, 4),
             "wall_over_stackone_time": round(wall_s / observed_s, 3) if observed_s else None,
@@ -485,6 +527,7 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
             "write_requests": after[0] - before[0],
             "posting_items_written": after[1] - before[1],
             "sync_state_items_written": after[2] - before[2],
+            "rate_budget_writes": budget_writes() - budget_before,
             "upserted": sum(r.upserted for r in reports),
             "unchanged": sum(r.unchanged for r in reports),
             "closed": sum(r.closed for r in reports),

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
     from chalicelib.clients.embloy.client import EmbloyClient
     from chalicelib.clients.stackone.client import StackOneClient
+    from chalicelib.clients.stackone.rate_budget import SharedRateBudget
     from chalicelib.services.accounts import AccountsService
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
@@ -56,14 +57,37 @@ def get_boto3_session() -> Any:
     return boto3.session.Session()
 
 
+def aws_config(service: str) -> Any:
+    """botocore Config for every AWS client: explicit connect/read timeouts and a small standard-mode
+    retry budget, so a stalled service fails a request fast (503) instead of hanging it."""
+    from botocore.config import Config
+
+    settings = get_settings()
+    read_timeout = settings.aws_read_timeout_seconds
+    if service == "s3":
+        read_timeout = settings.aws_s3_read_timeout_seconds
+    return Config(
+        connect_timeout=settings.aws_connect_timeout_seconds,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+    )
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client of the shared session with `aws_config` (no client is built at import time)."""
+    return get_boto3_session().client(service, config=aws_config(service))
+
+
 @functools.cache
 def get_table() -> Table:
-    return get_boto3_session().resource("dynamodb").Table(get_settings().table_name)
+    resource = get_boto3_session().resource("dynamodb", config=aws_config("dynamodb"))
+    return resource.Table(get_settings().table_name)
 
 
 @functools.cache
 def get_sqs_client() -> SQSClient:
-    return get_boto3_session().client("sqs")
+    client: SQSClient = aws_client("sqs")
+    return client
 
 
 @functools.cache
@@ -71,7 +95,7 @@ def get_secrets_provider() -> Any:
     """Powertools SecretsProvider: values are cached in-process for `secrets_max_age_seconds`."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    return SecretsProvider(boto3_client=get_boto3_session().client("secretsmanager"))
+    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
 
 def cursor_key(purpose: str) -> bytes:
@@ -121,6 +145,19 @@ def get_metrics_sink() -> MetricsSink:
 
 
 @functools.cache
+def get_stackone_rate_budget() -> SharedRateBudget | None:
+    """The request budget of the StackOne key, shared by every function through one table item."""
+    from chalicelib.aws.rate_budget import DynamoDBWindowCounter
+    from chalicelib.clients.stackone.rate_budget import SharedRateBudget
+
+    settings = get_settings()
+    if settings.stackone_rate_limit_per_minute <= 0:
+        return None
+    counter = DynamoDBWindowCounter(get_table(), f"stackone#{settings.stackone_api_key_secret_name}")
+    return SharedRateBudget(counter, per_minute=settings.stackone_rate_limit_per_minute)
+
+
+@functools.cache
 def get_stackone_client() -> StackOneClient:
     from chalicelib.clients.stackone.client import StackOneClient
 
@@ -130,7 +167,10 @@ def get_stackone_client() -> StackOneClient:
         postings_page_size=settings.sync_page_size,
         retry_budget_seconds=settings.stackone_retry_budget_seconds,
         max_attempts=settings.stackone_max_attempts,
+        backoff_base_seconds=settings.stackone_backoff_base_seconds,
         on_rate_limited=lambda: get_metrics_sink().count("StackOneRateLimited", 1),
+        rate_budget=get_stackone_rate_budget(),
+        rate_wait_seconds=settings.stackone_rate_wait_seconds,
     )
 
 
@@ -152,12 +192,17 @@ def sync_policy() -> SyncPolicy:
         full_max_age_seconds=settings.sync_full_max_age_seconds,
         time_budget_seconds=settings.sync_time_budget_seconds,
         ats_providers=frozenset(settings.allowed_providers) or None,
+        max_pages=settings.sync_max_pages,
+        existence_sweep_seconds=settings.sync_existence_sweep_seconds,
+        fan_out_budget_seconds=settings.sync_fan_out_budget_seconds,
+        # The worker's Lambda timeout is the time budget plus a minute to record the outcome.
+        stale_run_seconds=settings.sync_time_budget_seconds + 60,
     )
 
 
 @functools.cache
 def get_sync_service() -> SyncService:
-    from chalicelib.services.sync import SyncService
+    from chalicelib.services.sync import RepositoryEmployerRegistry, SyncService
 
     return SyncService(
         get_stackone_client(),
@@ -166,6 +211,8 @@ def get_sync_service() -> SyncService:
         get_sync_publisher(),
         policy=sync_policy(),
         metrics=get_metrics_sink(),
+        departments=get_sync_state_repository(),
+        employers=RepositoryEmployerRegistry(get_employers_repository()),
     )
 
 
@@ -207,7 +254,8 @@ def get_board_repository() -> DynamoDBBoardRepository:
 
 @functools.cache
 def get_s3_client() -> S3Client:
-    return get_boto3_session().client("s3")
+    client: S3Client = aws_client("s3")
+    return client
 
 
 @functools.cache
@@ -340,7 +388,7 @@ def get_sync_idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     )
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table_name,
-        boto3_client=get_boto3_session().client("dynamodb"),
+        boto3_client=aws_client("dynamodb"),
     )
 
     @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config)
@@ -353,7 +401,8 @@ def get_sync_idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
 
 @functools.cache
 def get_secrets_client() -> SecretsManagerClient:
-    return get_boto3_session().client("secretsmanager")
+    client: SecretsManagerClient = aws_client("secretsmanager")
+    return client
 
 
 @functools.cache
@@ -414,7 +463,7 @@ def get_idempotency() -> PowertoolsIdempotency:
     return PowertoolsIdempotency(
         settings.idempotency_table_name,
         expires_after_seconds=settings.idempotency_expires_seconds,
-        boto3_client=get_boto3_session().client("dynamodb"),
+        boto3_client=aws_client("dynamodb"),
     )
 
 
@@ -462,6 +511,7 @@ def get_native_apply_service() -> NativeApplyService:
         uploads=get_resume_uploads() if settings.resume_upload_bucket else None,
         metrics=get_metrics_sink(),
         limiter=get_public_write_limiter(),
+        closer=get_sync_service(),
     )
 
 
@@ -505,6 +555,7 @@ def get_accounts_service() -> AccountsService:
         get_sync_publisher(),
         get_sync_now_limiter(),
         sync_now_min_interval_seconds=get_settings().sync_now_min_interval_seconds,
+        stale_run_seconds=get_settings().sync_time_budget_seconds + 60,
     )
 
 

@@ -97,3 +97,14 @@ class UpstreamTimeoutError(UpstreamError):
 
     code = "upstream_timeout"
     default_message = "An upstream service did not answer in time."
+
+
+class UnstorableItemsError(Exception):
+    """Some items of a batch could not be stored (bad text, too large); the others were written.
+
+    `rejected` maps each refused item's id to a short reason (never its content).
+    """
+
+    def __init__(self, rejected: dict[str, str]) -> None:
+        super().__init__(f"{len(rejected)} item(s) could not be stored")
+        self.rejected = rejected

@@ -122,6 +122,25 @@ class Settings(BaseSettings):
     # up after ~29 s anyway); a sync run retries within its own SYNC_TIME_BUDGET_SECONDS.
     stackone_retry_budget_seconds: float = Field(0.0, alias="STACKONE_RETRY_BUDGET_SECONDS")
     stackone_max_attempts: int = Field(6, alias="STACKONE_MAX_ATTEMPTS")
+    # One request budget per StackOne API key, shared by every function (StackOne allows 1,000/min).
+    # 0 turns the shared budget off (StackOne's 429 + Retry-After are still honoured).
+    stackone_rate_limit_per_minute: int = Field(900, ge=0, alias="STACKONE_RATE_LIMIT_PER_MINUTE")
+    # Longest a request handler waits for a slot of that budget before answering 503 with Retry-After.
+    stackone_rate_wait_seconds: float = Field(2.0, ge=0, alias="STACKONE_RATE_WAIT_SECONDS")
+    # First step of the exponential backoff between retries of 5xx/transport failures.
+    stackone_backoff_base_seconds: float = Field(0.5, gt=0, alias="STACKONE_BACKOFF_BASE_SECONDS")
+    # A listing stops as incomplete (closing nothing) after this many pages.
+    sync_max_pages: int = Field(1000, ge=1, alias="SYNC_MAX_PAGES")
+    # A delta run also sweeps for deleted postings when the last sweep is this old (ids + status only).
+    sync_existence_sweep_seconds: int = Field(1500, ge=0, alias="SYNC_EXISTENCE_SWEEP_SECONDS")
+    # How long the schedule's fan-out retries listing the linked accounts.
+    sync_fan_out_budget_seconds: float = Field(40.0, ge=0, alias="SYNC_FAN_OUT_BUDGET_SECONDS")
+    # AWS SDK clients: explicit timeouts and a small retry budget, so a stalled AWS service gives a fast
+    # 503 instead of a request hanging past API Gateway's 29 s. S3 moves whole snapshot files.
+    aws_connect_timeout_seconds: float = Field(1.0, gt=0, alias="AWS_CONNECT_TIMEOUT_SECONDS")
+    aws_read_timeout_seconds: float = Field(3.0, gt=0, alias="AWS_READ_TIMEOUT_SECONDS")
+    aws_s3_read_timeout_seconds: float = Field(20.0, gt=0, alias="AWS_S3_READ_TIMEOUT_SECONDS")
+    aws_max_attempts: int = Field(3, ge=1, alias="AWS_CLIENT_MAX_ATTEMPTS")
     # Webhooks older (or further in the future) than this are rejected as replays.
     webhook_tolerance_seconds: int = Field(300, alias="WEBHOOK_TOLERANCE_SECONDS")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ class StackOneStub:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     postings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     status_for_account: dict[str, int] = field(default_factory=dict)  # forced error status per account
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # every account's jobs (id, department_ids)
+    departments: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.router.get("/accounts").mock(side_effect=self._list_accounts)
@@ -43,10 +46,24 @@ class StackOneStub:
         self.router.get(url__regex=r"/unified/ats/job_postings/(?P<posting_id>[^/?]+)").mock(
             side_effect=self._get_posting
         )
+        self.router.get("/unified/ats/jobs").mock(
+            side_effect=lambda request: httpx.Response(200, json={"data": self.jobs, "next": None})
+        )
+        self.router.get("/unified/ats/departments").mock(
+            side_effect=lambda request: httpx.Response(200, json={"data": self.departments, "next": None})
+        )
 
     def add_account(
-        self, account_id: str, postings: int = 0, *, status: str = "active", provider: str = "greenhouse"
+        self,
+        account_id: str,
+        postings: int = 0,
+        *,
+        status: str = "active",
+        provider: str = "greenhouse",
+        register_owner: bool = True,
     ) -> None:
+        """A linked account; its owner becomes a registered employer (only those are synced) unless
+        `register_owner` is False."""
         self.accounts[account_id] = {
             "id": account_id,
             "provider": provider,
@@ -57,6 +74,8 @@ class StackOneStub:
             "updated_at": "2026-01-01T00:00:00.000Z",
         }
         self.postings[account_id] = [raw_posting(f"{account_id}-p{i}") for i in range(postings)]
+        if register_owner:
+            register_employer(f"emp-{account_id}", f"Company {account_id}")
 
     def calls(self, path_prefix: str) -> int:
         return sum(1 for call in self.router.calls if call.request.url.path.startswith(path_prefix))
@@ -99,6 +118,25 @@ class StackOneStub:
         return httpx.Response(404, json={"statusCode": 404, "message": "not found"})
 
 
+def register_employer(employer_id: str, name: str) -> None:
+    """Register an employer in the (moto) table, as `python -m chalicelib.cli employers create` does."""
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
+    from chalicelib.errors import ConflictError
+    from chalicelib.services.employers import Employer
+    from chalicelib.settings import get_settings
+
+    # Its own boto3 resource: the app's clients are built later, after tests register their hooks.
+    table = boto3.resource("dynamodb").Table(get_settings().table_name)
+    with contextlib.suppress(ConflictError):
+        DynamoDBEmployersRepository(table).put_employer(
+            Employer(employer_id=employer_id, name=name, created_at=datetime.now(UTC))
+        )
+
+
 def stackone_stub() -> Iterator[StackOneStub]:
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         yield StackOneStub(router)
@@ -110,12 +148,16 @@ class WriteCounter:
 
     requests: dict[str, int] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)
+    rate_budget_writes: int = 0
 
     def register(self, session: Any) -> None:
         for operation in ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem"):
             session.events.register(f"provide-client-params.dynamodb.{operation}", self._count)
 
     def _count(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if str((params.get("Key") or {}).get("PK", "")).startswith("RATE#"):
+            self.rate_budget_writes += 1  # the shared StackOne request budget, not the sync's data
+            return
         if model.name == "BatchWriteItem":
             for table, requests in params.get("RequestItems", {}).items():
                 self._add(table, len(requests))

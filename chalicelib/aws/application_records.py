@@ -19,7 +19,14 @@ from chalicelib.models.applications import ApplicationRecord
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-_STATUS_FIELDS = ("application_status", "application_stage", "rejected", "hired", "status_checked_at")
+_STATUS_FIELDS = (
+    "application_status",
+    "application_stage",
+    "rejected",
+    "hired",
+    "status_checked_at",
+    "stackone_application_id",  # learnt later when the create's 201 named no id
+)
 
 
 def record_key(record: ApplicationRecord) -> dict[str, str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.posting_items import item_to_posting, posting_key, posting_to_item
-from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.errors import UnstorableItemsError, UpstreamUnavailableError
 from chalicelib.models.posting import Posting
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ class PostingMeta:
 
 
 _META_PROJECTION = "SK, content_hash, #status, changed_at"
+# DynamoDB's item limit is 400 KB (names and values); what is left after this for the attribute names.
+MAX_ITEM_BYTES = 390_000
 
 
 def _stored(item: dict[str, Any]) -> StoredPosting:
@@ -133,17 +135,47 @@ class DynamoDBPostingsRepository:
         return _stored(item) if item else None
 
     def write(self, postings: Sequence[tuple[Posting, str]] | Iterable[tuple[Posting, str]]) -> int:
-        """Put (posting, content_hash) pairs with BatchWriteItem (25 per request, unprocessed retried)."""
+        """Put (posting, content_hash) pairs with BatchWriteItem (25 per request, unprocessed retried).
+
+        A posting that cannot be stored (text that is not valid Unicode, an item over DynamoDB's size
+        limit, or one DynamoDB refuses) never stops the others: they are written, then
+        UnstorableItemsError names the refused ones by posting id.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        written = 0
+        items: list[tuple[str, dict[str, Any]]] = []
+        rejected: dict[str, str] = {}
+        for posting, hash_ in postings:
+            try:
+                item = posting_to_item(posting, hash_=hash_)
+                size = sum(len(str(value).encode()) for value in item.values())
+            except (ValueError, UnicodeError):  # PydanticSerializationError is a ValueError
+                rejected[posting.posting_id] = "invalid_text"
+                continue
+            if size > MAX_ITEM_BYTES:
+                rejected[posting.posting_id] = "too_large"
+                continue
+            items.append((posting.posting_id, item))
         try:
-            with self._table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
-                for posting, hash_ in postings:
-                    batch.put_item(Item=posting_to_item(posting, hash_=hash_))
-                    written += 1
+            try:
+                with self._table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
+                    for _, item in items:
+                        batch.put_item(Item=item)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                    raise
+                # One item spoiled its batch: put them one by one (puts are idempotent) to find it.
+                for posting_id, item in items:
+                    try:
+                        self._table.put_item(Item=item)
+                    except ClientError as single:
+                        if single.response.get("Error", {}).get("Code") != "ValidationException":
+                            raise
+                        rejected[posting_id] = "rejected"
         except (BotoCoreError, ClientError) as exc:
             raise UpstreamUnavailableError(
                 "The postings table is unavailable.", code="table_unavailable"
             ) from exc
-        return written
+        if rejected:
+            raise UnstorableItemsError(rejected)
+        return len(items)

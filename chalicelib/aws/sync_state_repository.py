@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.table_schema import LIVE_INDEX
-from chalicelib.models.sync_state import AccountSyncState
+from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -64,6 +64,22 @@ class DynamoDBSyncStateRepository:
                 ":gsi1pk": _KNOWN_ACCOUNTS,
                 ":gsi1sk": state.account_id,
             },
+        )
+
+    def get_departments(self, account_id: str) -> DepartmentsCache | None:
+        """The account's cached job -> department map (PK=ACCOUNT#{id}, SK=DEPARTMENTS), if any."""
+        key = {"PK": f"ACCOUNT#{account_id}", "SK": "DEPARTMENTS"}
+        item = self._table.get_item(Key=key).get("Item")
+        return DepartmentsCache.model_validate_json(str(item["doc"])) if item else None
+
+    def put_departments(self, account_id: str, cache: DepartmentsCache) -> None:
+        self._table.put_item(
+            Item={
+                "PK": f"ACCOUNT#{account_id}",
+                "SK": "DEPARTMENTS",
+                "content_hash": cache.content_hash,
+                "doc": cache.model_dump_json(),
+            }
         )
 
     def list_account_ids(self) -> list[str]:

@@ -152,7 +152,8 @@ class EmbloyRedirectResponse(BaseModel):
 
 
 class ApplicationCreatedResponse(BaseModel):
-    application_id: str
+    # null when the ATS accepted the application but StackOne did not say its id.
+    application_id: str | None
 
 
 class ApplicationPendingResponse(BaseModel):

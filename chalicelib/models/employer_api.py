@@ -55,6 +55,11 @@ class AttentionView(BaseModel):
     action: AttentionAction
 
 
+class SkippedPostingView(BaseModel):
+    posting_id: str
+    reason: str
+
+
 class SyncView(BaseModel):
     last_run_started_at: datetime | None = None
     last_run_finished_at: datetime | None = None
@@ -62,6 +67,11 @@ class SyncView(BaseModel):
     live_postings: int = 0
     last_error: str | None = None
     consecutive_failures: int = 0
+    # Postings the last run left out (could not be mapped or stored), the first few by id.
+    skipped: int = 0
+    skipped_postings: list[SkippedPostingView] = Field(default_factory=list)
+    # Why the last listing stopped early (StackOne repeated a cursor, too many pages), if it did.
+    paging_issue: str | None = None
 
 
 class AccountView(BaseModel):

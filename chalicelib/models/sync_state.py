@@ -5,9 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 SyncOutcome = Literal["running", "succeeded", "partial", "failed", "needs_attention"]
+
+
+class SkippedPosting(BaseModel):
+    """A posting the last run could not map or store: its StackOne id and a short reason (no content)."""
+
+    posting_id: str
+    reason: str
+
+
+class DepartmentsCache(BaseModel):
+    """Job id -> department name of one account (PK=ACCOUNT#{id}, SK=DEPARTMENTS), with its hash."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    content_hash: str
+    by_job: dict[str, str] = Field(default_factory=dict)
+    refreshed_at: datetime | None = None
 
 
 class AccountSyncState(BaseModel):
@@ -38,4 +55,10 @@ class AccountSyncState(BaseModel):
     # StackOne's status of the linked account as last seen (active, inactive, ..., or "deleted").
     account_status: str | None = None
     last_mode: str | None = None  # "full", "delta" or "close" (the account's postings were closed)
-    skipped: int = 0  # postings of the last run that could not be mapped
+    skipped: int = 0  # postings of the last run that could not be mapped or stored
+    # The first few of them by id, with why (the rest of the account synced without them).
+    skipped_postings: list[SkippedPosting] = Field(default_factory=list)
+    # Why the last listing stopped early (a repeated cursor, the page cap), if it did; closes nothing.
+    paging_issue: str | None = None
+    # Start of the last complete existence sweep (or full sweep): when deletions were last looked for.
+    last_existence_sweep_at: datetime | None = None

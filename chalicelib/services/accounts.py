@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from chalicelib.clients.stackone.errors import (
@@ -12,10 +13,12 @@ from chalicelib.clients.stackone.errors import (
     StackOneNotFoundError,
 )
 from chalicelib.clients.stackone.models import LinkedAccount
+from chalicelib.clock import Clock, utcnow
 from chalicelib.errors import NotFoundError, ThrottledError, UpstreamError
 from chalicelib.models.employer_api import (
     AccountView,
     AttentionView,
+    SkippedPostingView,
     StatusReasonView,
     SyncQueuedResponse,
     SyncView,
@@ -84,6 +87,25 @@ def attention_for(account: LinkedAccount, state: AccountSyncState | None) -> Att
     return None
 
 
+INTERRUPTED = "run_interrupted: the run stopped without recording an outcome"
+
+
+def shown_state(state: AccountSyncState, now: datetime, stale_after: timedelta) -> AccountSyncState:
+    """A run still `running` past the worker's timeout died without a word: show it as failed (the
+    next fan-out records that too)."""
+    if state.last_outcome != "running" or state.last_started_at is None:
+        return state
+    if now - state.last_started_at < stale_after:
+        return state
+    return state.model_copy(
+        update={
+            "last_outcome": "failed",
+            "last_error": INTERRUPTED,
+            "consecutive_failures": state.consecutive_failures + 1,
+        }
+    )
+
+
 def account_view(account: LinkedAccount, state: AccountSyncState | None) -> AccountView:
     attention = attention_for(account, state)
     return AccountView(
@@ -103,6 +125,12 @@ def account_view(account: LinkedAccount, state: AccountSyncState | None) -> Acco
             live_postings=state.live_postings,
             last_error=state.last_error,
             consecutive_failures=state.consecutive_failures,
+            skipped=state.skipped,
+            skipped_postings=[
+                SkippedPostingView(posting_id=entry.posting_id, reason=entry.reason)
+                for entry in state.skipped_postings
+            ],
+            paging_issue=state.paging_issue,
         )
         if state
         else SyncView(),
@@ -123,7 +151,11 @@ class AccountsService:
         *,
         sync_now_min_interval_seconds: int = 60,
         run_ids: Callable[[], str] = lambda: uuid.uuid4().hex,
+        stale_run_seconds: float = 300.0,
+        now: Clock = utcnow,
     ) -> None:
+        self._stale_after = timedelta(seconds=stale_run_seconds)
+        self._now = now
         self._stackone = stackone
         self._sync_states = sync_states
         self._publisher = publisher
@@ -142,7 +174,12 @@ class AccountsService:
         states: Mapping[str, AccountSyncState] = (
             self._sync_states.get_many(a.id for a in owned) if owned else {}
         )
-        return [account_view(account, states.get(account.id)) for account in owned]
+        now = self._now()
+        return [
+            account_view(account, shown_state(state, now, self._stale_after) if state else None)
+            for account in owned
+            for state in [states.get(account.id)]
+        ]
 
     def owned_account(self, employer_id: str, account_id: str) -> LinkedAccount:
         """The linked account if it belongs to the employer; NotFoundError otherwise (never 403, so

@@ -11,10 +11,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from chalicelib.clients.stackone.errors import StackOneError
-from chalicelib.clock import Clock, utcnow
+from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import InvalidRequestError, NotFoundError
 from chalicelib.models.applications import ApplicationRecord
 from chalicelib.models.posting import Posting, parse_job_id
@@ -38,6 +39,13 @@ class EmployerPostings(Protocol):
 
 class ApplicationReader(Protocol):
     def get_application(self, account_id: str, application_id: str) -> dict[str, Any]: ...
+    def find_application(
+        self, account_id: str, *, email: str, created_after: str
+    ) -> dict[str, Any] | None: ...
+
+
+# How far before a record's submission its application may have been created (clock skew).
+_RECONCILE_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -157,25 +165,41 @@ class ApplicationsService:
         deadline = self._monotonic() + self._refresh_budget
         stale: set[str] = set()
         for index, record in enumerate(records):
-            if record.channel != "native" or not record.stackone_application_id:
+            unknown_id = record.error_code == "stackone_id_unknown" and record.outcome == "submitted"
+            if record.channel != "native" or not (record.stackone_application_id or unknown_id):
                 continue
             if self._monotonic() > deadline:
                 stale.add(record.record_id)
                 continue
             try:
-                application = self._stackone.get_application(
-                    record.account_id, record.stackone_application_id
-                )
+                application = self._read_back(record)
             except StackOneError as exc:
                 logger.warning("application status refresh failed", extra={"error_code": exc.code})
                 stale.add(record.record_id)
                 continue
-            updated = record.model_copy(
-                update={**status_fields(application), "status_checked_at": self._now()}
-            )
+            if application is None:  # not (yet) matched to one ATS application
+                stale.add(record.record_id)
+                continue
+            fields: dict[str, Any] = {**status_fields(application), "status_checked_at": self._now()}
+            if not record.stackone_application_id and isinstance(application.get("id"), str):
+                fields["stackone_application_id"] = application["id"]
+            updated = record.model_copy(update=fields)
             self._records.update_status(updated)
             records[index] = updated
         return frozenset(stale)
+
+    def _read_back(self, record: ApplicationRecord) -> dict[str, Any] | None:
+        """StackOne's application of a record; one whose create named no id is found by candidate email
+        among the account's applications created since its submission (reconciled once found)."""
+        if record.stackone_application_id:
+            return self._stackone.get_application(record.account_id, record.stackone_application_id)
+        if not record.candidate_email:
+            return None
+        return self._stackone.find_application(
+            record.account_id,
+            email=record.candidate_email,
+            created_after=isoformat(record.submitted_at - _RECONCILE_SLACK),
+        )
 
     def counts(self, employer_id: str, *, job_id: str | None = None) -> dict[str, Any]:
         """Outcome counts for the employer (or one of its jobs), in total and per linked account.

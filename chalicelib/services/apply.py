@@ -11,7 +11,12 @@ from typing import Any, Protocol
 
 from chalicelib.clients.embloy.errors import EmbloyTokenRejectedError
 from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, portal_url
-from chalicelib.clients.stackone.errors import StackOneError, StackOneTimeoutError, StackOneUnsupportedError
+from chalicelib.clients.stackone.errors import (
+    StackOneError,
+    StackOneNotFoundError,
+    StackOneTimeoutError,
+    StackOneUnsupportedError,
+)
 from chalicelib.clients.stackone.models import CreatedApplication
 from chalicelib.clock import Clock, utcnow
 from chalicelib.errors import (
@@ -63,6 +68,10 @@ class PostingSource(Protocol):
 
 class ApplyCapabilities(Protocol):
     def mark_native_apply_unsupported(self, account_id: str) -> None: ...
+
+
+class PostingCloser(Protocol):
+    def close_posting(self, account_id: str, posting_id: str) -> str: ...
 
 
 class EmbloyGateway(Protocol):
@@ -268,11 +277,13 @@ class NativeApplyService:
         metrics: MetricsSink | None = None,
         limiter: WriteLimiter | None = None,
         now: Clock = utcnow,
+        closer: PostingCloser | None = None,
     ) -> None:
         self._postings = postings
         self._uploads = uploads
         self._metrics = metrics
         self._limiter = limiter or _NoLimit()
+        self._closer = closer  # takes a posting StackOne no longer knows off the board at once
         self._capabilities = capabilities
         self._stackone = stackone
         self._records = records
@@ -434,6 +445,13 @@ class NativeApplyService:
             )
             error.details = {"external_apply_url": posting.external_apply_url}  # type: ignore[attr-defined]
             raise error from None
+        except StackOneNotFoundError:
+            # StackOne no longer knows the posting (deleted at the source): nothing was created. Close it
+            # now instead of at the next sweep, so the next candidate never gets this far.
+            self._records.release_guard(posting.job_id, fingerprint)
+            record("failed", error_code="job_closed")
+            self._close(posting)
+            raise NotFoundError("This job is no longer open.", code="job_not_found") from None
         except StackOneTimeoutError:
             # StackOne may have written it before giving up (408 / our own timeout): never re-post blindly.
             # The guard stays, so a quick resubmission is refused as a duplicate instead of doubled.
@@ -443,7 +461,20 @@ class NativeApplyService:
             self._records.release_guard(posting.job_id, fingerprint)
             record("failed", error_code=exc.code)
             raise
-        record("submitted", stackone_application_id=created.id)
+        if created.id is None:
+            # Created (2xx), but StackOne did not say its id (the spec allows `data.id: null`). It is a
+            # success for the candidate; the record says the id is unknown so it can be matched later.
+            record("submitted", error_code="stackone_id_unknown")
+        else:
+            record("submitted", stackone_application_id=created.id)
         return SubmitResult(
             201, ApplicationCreatedResponse(application_id=created.id).model_dump(mode="json")
         )
+
+    def _close(self, posting: Posting) -> None:
+        if self._closer is None:
+            return
+        try:
+            self._closer.close_posting(posting.account_id, posting.posting_id)
+        except AppError as exc:  # the candidate's answer does not depend on it; the sweep catches up
+            logger.warning("could not close a vanished posting", extra={"error_code": exc.code})

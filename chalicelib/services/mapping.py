@@ -299,17 +299,20 @@ def _content_html(content: dict[str, Any]) -> str:
     return ""
 
 
-def source_hash(raw: dict[str, Any], account: AccountInfo) -> str:
+def source_hash(raw: dict[str, Any], account: AccountInfo, department: str | None = None) -> str:
     """Hash of everything the mapping reads: equal hashes mean an equal mapped posting.
 
     Cheap next to mapping (no sanitising, no models), so an unchanged posting is recognised without
-    being mapped at all; stored as the posting item's `content_hash`.
+    being mapped at all; stored as the posting item's `content_hash`. The department (from the
+    posting's job) counts only when there is one, so postings without one keep their earlier hashes.
     """
-    document = {
+    document: dict[str, Any] = {
         "v": MAPPING_VERSION,
         "account": [account.account_id, account.employer_id, account.company, account.provider],
         "posting": {name: raw.get(name) for name in _MAPPED_FIELDS},
     }
+    if department is not None:
+        document["department"] = department
     try:
         # orjson: a sorted-key encoding about four times faster than the standard library's
         encoded = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
@@ -328,8 +331,10 @@ def is_visible(raw: dict[str, Any]) -> bool:
     return _enum_value(raw.get("status")) == "live" and not _truthy(raw.get("internal"))
 
 
-def map_posting(raw: dict[str, Any], account: AccountInfo) -> Posting:
+def map_posting(raw: dict[str, Any], account: AccountInfo, department: str | None = None) -> Posting:
     """Map one StackOne JobPosting. `status` is "live" only when it belongs on the board.
+
+    `department` is the name of the department of the posting's job (postings carry none themselves).
 
     The sync sets `first_seen_at`/`last_seen_at`/`changed_at`/`closed_at`; they are left empty here.
     Raises PostingMappingError when the posting has no id (nothing to key it on).
@@ -370,6 +375,7 @@ def map_posting(raw: dict[str, Any], account: AccountInfo) -> Posting:
         company=account.company,
         provider=account.provider,
         title=title,
+        department=_text(department),
         locations=locations,
         remote=remote,
         # Unknown (new) enum values are kept as they come, lower-cased; only `unmapped_value` is dropped.
@@ -385,3 +391,27 @@ def map_posting(raw: dict[str, Any], account: AccountInfo) -> Posting:
         updated_at=_datetime(raw.get("updated_at")),
         status="live" if is_visible(raw) else "closed",
     )
+
+
+def department_names(jobs: list[Any], departments: list[Any]) -> dict[str, str]:
+    """StackOne job id -> the name of its (first named) department, from raw jobs and departments
+    ("" for a job without one, so the job counts as known)."""
+    names = {
+        department_id: name
+        for item in departments
+        if isinstance(item, dict)
+        and (department_id := _text(item.get("id")))
+        and (name := _text(item.get("name")))
+    }
+    by_job: dict[str, str] = {}
+    for job in jobs:
+        if not isinstance(job, dict) or (job_id := _text(job.get("id"))) is None:
+            continue
+        ids = job.get("department_ids")
+        by_job[job_id] = ""
+        for department_id in ids if isinstance(ids, list) else []:
+            name = names.get(_text(department_id) or "")
+            if name:
+                by_job[job_id] = name
+                break
+    return by_job

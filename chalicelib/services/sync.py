@@ -4,12 +4,20 @@ One account per run: read the account, list its postings (a delta from the water
 map them, write only what changed, close what a *complete* full listing no longer contains, and record
 the outcome in the account's sync state. Failures stay inside the account: auth problems mark it as
 needing attention, anything else is recorded and left for the next run, with the watermark unchanged.
+
+Guards against a StackOne that misbehaves: a listing that repeats a cursor or passes the page cap stops
+(closing nothing, recorded as `paging_issue`); a posting that cannot be mapped or stored is skipped and
+named in the sync state while the rest of the account syncs; a run that crashes records `failed` before
+the error propagates, and a run that died without a word is marked failed by the next fan-out.
+Deletions reach the board within the hour through a cheap existence sweep (ids and status only).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,14 +34,15 @@ from chalicelib.clients.stackone.errors import (
     StackOneNotFoundError,
     StackOnePreconditionError,
 )
-from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount
+from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount, ListPage
 from chalicelib.clock import Clock, isoformat, utcnow
+from chalicelib.errors import AppError, UnstorableItemsError
 from chalicelib.models.messages import SyncRequested
 from chalicelib.models.posting import Posting
-from chalicelib.models.sync_state import AccountSyncState
+from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache, SkippedPosting
 from chalicelib.services.mapping import (
     AccountInfo,
-    PostingMappingError,
+    department_names,
     is_visible,
     map_posting,
     raw_posting_id,
@@ -52,8 +61,17 @@ class StackOneGateway(Protocol):
     def get_account(self, account_id: str) -> LinkedAccount: ...
 
     def list_job_postings_page(
-        self, account_id: str, *, cursor: str | None = None, updated_after: str | None = None
+        self,
+        account_id: str,
+        *,
+        cursor: str | None = None,
+        updated_after: str | None = None,
+        fields: str | None = None,
     ) -> JobPostingsPage: ...
+
+    def list_jobs_page(self, account_id: str, *, cursor: str | None = None) -> ListPage: ...
+
+    def list_departments_page(self, account_id: str, *, cursor: str | None = None) -> ListPage: ...
 
     def get_job_posting(self, account_id: str, posting_id: str) -> dict[str, Any]: ...
 
@@ -92,6 +110,39 @@ class SyncStateStore(Protocol):
     def put(self, state: AccountSyncState) -> None: ...
 
     def list_account_ids(self) -> list[str]: ...
+
+
+class DepartmentsStore(Protocol):
+    def get_departments(self, account_id: str) -> DepartmentsCache | None: ...
+
+    def put_departments(self, account_id: str, cache: DepartmentsCache) -> None: ...
+
+
+class EmployerRegistry(Protocol):
+    """Which StackOne origin owners are employers registered on the board."""
+
+    def is_registered(self, employer_id: str) -> bool: ...
+
+    def registered_ids(self) -> set[str]: ...
+
+
+class EmployerRecords(Protocol):
+    def get_employer(self, employer_id: str) -> Any: ...
+
+    def list_employers(self) -> list[Any]: ...
+
+
+class RepositoryEmployerRegistry:
+    """EmployerRegistry over the employers repository (one GetItem, or one listing for the fan-out)."""
+
+    def __init__(self, employers: EmployerRecords) -> None:
+        self._employers = employers
+
+    def is_registered(self, employer_id: str) -> bool:
+        return bool(employer_id) and self._employers.get_employer(employer_id) is not None
+
+    def registered_ids(self) -> set[str]:
+        return {employer.employer_id for employer in self._employers.list_employers()}
 
 
 class SyncPublisher(Protocol):
@@ -135,6 +186,17 @@ class SyncPolicy:
     full_max_age_seconds: int = 86400
     time_budget_seconds: float = 240.0
     ats_providers: frozenset[str] | None = None  # None: every provider counts as ATS
+    # A listing stops (as incomplete, closing nothing) after this many pages: 100,000 postings at 100.
+    max_pages: int = 1000
+    # A delta run also sweeps for deletions (ids and status only) when the last sweep is this old:
+    # with a 15-minute schedule, every other run, so a deleted posting leaves within the hour.
+    existence_sweep_seconds: int = 1500
+    # How long the fan-out may retry listing the linked accounts (the sync_all Lambda has 60 s).
+    fan_out_budget_seconds: float = 40.0
+    # A run still "running" after this long died without recording an outcome (the worker's timeout).
+    stale_run_seconds: float = 300.0
+    # How many skipped postings a sync state names (the count covers all of them).
+    skipped_names_kept: int = 20
 
 
 @dataclass
@@ -152,9 +214,17 @@ class SyncReport:
     live_postings: int = 0
     pages: int = 0
     error_code: str | None = None
+    existence_sweep: bool = False
+    skipped_postings: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def skip(self, posting_id: str | None, reason: str, *, keep: int = 20) -> None:
+        """Count a posting left out of this run, naming the first `keep` of them."""
+        self.skipped += 1
+        if posting_id is not None and len(self.skipped_postings) < keep:
+            self.skipped_postings.append({"posting_id": posting_id, "reason": reason})
 
 
 _ATTENTION_REASONS: tuple[tuple[type[StackOneError], str], ...] = (
@@ -166,6 +236,19 @@ _ATTENTION_REASONS: tuple[tuple[type[StackOneError], str], ...] = (
 
 class _BudgetExhausted(Exception):
     """The run's time budget ran out between pages."""
+
+
+class _ListingIncomplete(Exception):
+    """A listing stopped early on purpose (repeated cursor, page cap): what was read is kept, nothing
+    is closed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# The existence sweep reads only what tells whether a posting belongs on the board.
+_SWEEP_FIELDS = "id,status,internal"
 
 
 def new_run_id() -> str:
@@ -194,11 +277,15 @@ class SyncService:
         monotonic: Callable[[], float] = time.monotonic,
         metrics: MetricsSink | None = None,
         logger: SyncLogger | None = None,
+        departments: DepartmentsStore | None = None,
+        employers: EmployerRegistry | None = None,
     ) -> None:
         self._stackone = stackone
         self._postings = postings
         self._states = states
         self._publisher = publisher
+        self._departments = departments  # None: departments are not mapped
+        self._employers = employers  # None: every owner counts as registered
         self._policy = policy or SyncPolicy()
         self._clock = clock
         self._monotonic = monotonic
@@ -221,21 +308,39 @@ class SyncService:
         ]
 
     def enqueue_all(self, run_id: str) -> int:
-        """One message per active ATS account, plus known accounts that vanished (to close them)."""
-        listed = self._stackone.list_accounts()
+        """One message per active ATS account of a registered employer, plus known accounts that must
+        leave the board (vanished, inactive, or no longer a registered employer's) so they are closed.
+
+        Listing the accounts is retried (5xx, timeouts, 429) within `fan_out_budget_seconds`. Runs that
+        died without recording an outcome are marked failed here.
+        """
+        with self._stackone.time_budget(self._policy.fan_out_budget_seconds):
+            listed = self._stackone.list_accounts()
         allowed = self._policy.ats_providers
+        registered = self._employers.registered_ids() if self._employers is not None else None
         active_ids = [
-            a.id for a in listed if a.status == "active" and (allowed is None or a.provider in allowed)
+            a.id
+            for a in listed
+            if a.status == "active"
+            and (allowed is None or a.provider in allowed)
+            and (registered is None or a.origin_owner_id in registered)
         ]
-        # Accounts we still believe active but StackOne lists as inactive or not at all: the worker
-        # sees that through GET /accounts/{id} and closes their postings (once: then they're not active).
+        active = set(active_ids)
+        # Accounts we still believe active (or that still have postings on the board) but StackOne lists
+        # as inactive or not at all, or whose owner is not a registered employer: the worker sees that
+        # and closes their postings (once: then they are neither active nor showing postings).
         listed_ids = {a.id for a in listed}
         gone: list[str] = []
+        now = self._clock()
         for account_id in self._states.list_account_ids():
-            if account_id in active_ids:
+            state = self._states.get(account_id)  # GetItem: the fan-out's role has no BatchGetItem
+            if state is None:
                 continue
-            state = self._states.get(account_id)
-            if state is not None and state.account_status == "active":
+            self._repair_stale_run(state, now)
+            if account_id in active:
+                continue
+            unregistered = state.attention_reason == "employer_not_registered"
+            if state.live_postings > 0 or (state.account_status == "active" and not unregistered):
                 gone.append(account_id)
         messages = [
             SyncRequested(account_id=account_id, run_id=run_id, reason="schedule")
@@ -247,6 +352,21 @@ class SyncService:
             extra={"run_id": run_id, "enqueued": sent, "listed": len(listed_ids), "gone": len(gone)},
         )
         return sent
+
+    def _repair_stale_run(self, state: AccountSyncState, now: datetime) -> None:
+        """A run still `running` long after its worker's timeout died (killed, out of memory): say so."""
+        if state.last_outcome != "running" or state.last_started_at is None:
+            return
+        if (now - state.last_started_at).total_seconds() < self._policy.stale_run_seconds:
+            return
+        state.last_outcome = "failed"
+        state.last_finished_at = now
+        state.last_error = "run_interrupted: the run stopped without recording an outcome"
+        state.consecutive_failures += 1
+        self._states.put(state)
+        self._log.warning(
+            "sync run interrupted", extra={"account_id": state.account_id, "run_id": state.last_run_id}
+        )
 
     def request_sync(self, account_id: str, *, reason: Any = "operator", mode: Mode = "auto") -> str:
         """Enqueue a sync of one account now; returns its run id."""
@@ -267,6 +387,7 @@ class SyncService:
         log_keys = {"account_id": account_id, "run_id": run_id}
         budget = self._policy.time_budget_seconds
         index: dict[str, PostingMetaLike] | None = None
+        swept = False
         try:
             with self._stackone.time_budget(budget):
                 try:
@@ -288,6 +409,15 @@ class SyncService:
                     return self._close_account(
                         state, report, account_status=account.status, started_at=started_at
                     )
+                if self._employers is not None and not self._employers.is_registered(info.employer_id):
+                    # Never published: the owner is not an employer of this board.
+                    return self._close_account(
+                        state,
+                        report,
+                        account_status=account.status,
+                        started_at=started_at,
+                        reason="employer_not_registered",
+                    )
                 full = self._wants_full_sweep(state, mode, started_at)
                 report.mode = "full" if full else "delta"
                 state.last_run_id, state.last_started_at, state.last_outcome = run_id, started_at, "running"
@@ -299,11 +429,34 @@ class SyncService:
                     overlap = timedelta(seconds=self._policy.overlap_seconds)
                     updated_after = isoformat(state.watermark - overlap)
                 index = self._postings.load_index(account_id)
+                departments = self._load_departments(account_id, refresh=full, started=started, report=report)
                 seen: set[str] = set()
-                for raw_page in self._pages(account_id, updated_after, started, budget, report):
-                    self._apply_page(raw_page, info, index, seen, report)
+
+                def postings_page(cursor: str | None) -> ListPage:
+                    return self._stackone.list_job_postings_page(
+                        account_id, cursor=cursor, updated_after=updated_after
+                    )
+
+                for raw_page in self._pages(postings_page, started, report, what="job postings"):
+                    self._apply_page(raw_page, info, index, seen, report, departments)
                 if full:
                     self._close_missing(account_id, index, seen, report)
+                    swept = True
+                elif self._wants_existence_sweep(state, started_at):
+                    self._existence_sweep(account_id, index, started, report)
+                    swept = True
+        except _ListingIncomplete as exc:
+            # What was read stays written; nothing is closed and the watermark stays, like a timeout.
+            self._log.warning("listing stopped early", extra={**log_keys, "reason": exc.reason})
+            return self._finish(
+                state,
+                report,
+                "partial",
+                started_at,
+                error=f"paging_stopped: {exc.reason}",
+                index=index,
+                paging_issue=exc.reason,
+            )
         except (_BudgetExhausted, StackOneBudgetExceededError):
             # Work done so far stays written; the watermark doesn't move, so the next run redoes the rest.
             return self._finish(
@@ -311,7 +464,120 @@ class SyncService:
             )
         except StackOneError as exc:
             return self._fail(state, report, exc, started_at, index)
-        return self._succeed(state, report, started_at, index, full=report.mode == "full")
+        except Exception as exc:
+            # Anything else (the table unavailable, a bug): record it, then let the message be retried.
+            self._record_crash(state, report, exc, started_at, index)
+            raise
+        return self._succeed(state, report, started_at, index, full=report.mode == "full", swept=swept)
+
+    def _record_crash(
+        self,
+        state: AccountSyncState,
+        report: SyncReport,
+        exc: Exception,
+        started_at: datetime,
+        index: dict[str, PostingMetaLike] | None,
+    ) -> None:
+        code = exc.code if isinstance(exc, AppError) else "internal_error"
+        try:
+            self._finish(
+                state, report, "failed", started_at, error=f"{code}: {type(exc).__name__}", index=index
+            )
+        except Exception:  # the store itself may be what failed; the next fan-out repairs the state
+            self._log.warning(
+                "could not record a failed run",
+                extra={"account_id": report.account_id, "run_id": report.run_id},
+            )
+
+    def _wants_existence_sweep(self, state: AccountSyncState, now: datetime) -> bool:
+        last = max(
+            (moment for moment in (state.last_existence_sweep_at, state.last_full_sweep_at) if moment),
+            default=None,
+        )
+        return last is None or (now - last).total_seconds() >= self._policy.existence_sweep_seconds
+
+    def _existence_sweep(
+        self, account_id: str, index: dict[str, PostingMetaLike], started: float, report: SyncReport
+    ) -> None:
+        """List only ids and status; close live postings StackOne no longer lists as visible.
+
+        Deletions never show up in a delta, so without this a deleted posting stayed up until the next
+        full sweep (up to a day). Closes nothing unless the listing is complete.
+        """
+
+        def page(cursor: str | None) -> ListPage:
+            return self._stackone.list_job_postings_page(account_id, cursor=cursor, fields=_SWEEP_FIELDS)
+
+        visible: set[str] = set()
+        for raw_page in self._pages(page, started, report, what="existence sweep"):
+            for raw in raw_page:
+                posting_id = raw_posting_id(raw)
+                if posting_id is not None and is_visible(raw):
+                    visible.add(posting_id)
+        report.existence_sweep = True
+        self._close_missing(account_id, index, visible, report)
+
+    def _load_departments(
+        self, account_id: str, *, refresh: bool, started: float, report: SyncReport
+    ) -> _DepartmentMap:
+        """Job id -> department name: listed from StackOne on a full sweep, else the cached map (which
+        is refreshed once in the run if a posting names a job it does not know, e.g. a new job)."""
+        if self._departments is None:
+            return _DepartmentMap({}, None)
+        cached = self._departments.get_departments(account_id)
+
+        def listed() -> dict[str, str]:
+            return self._refresh_departments(account_id, cached, started, report)
+
+        if refresh:
+            return _DepartmentMap(listed(), None)
+        return _DepartmentMap(dict(cached.by_job) if cached else {}, listed)
+
+    def _refresh_departments(
+        self, account_id: str, cached: DepartmentsCache | None, started: float, report: SyncReport
+    ) -> dict[str, str]:
+        """List the account's jobs and departments. The map is stored only when its hash changes, so an
+        unchanged resync writes nothing. A provider without jobs or departments (or a failing listing)
+        keeps the cached map: never fatal to the run."""
+        assert self._departments is not None
+        try:
+            jobs = [
+                item
+                for raw_page in self._pages(
+                    lambda cursor: self._stackone.list_jobs_page(account_id, cursor=cursor),
+                    started,
+                    report,
+                    what="jobs",
+                    prefetch=False,
+                )
+                for item in raw_page
+            ]
+            departments = [
+                item
+                for raw_page in self._pages(
+                    lambda cursor: self._stackone.list_departments_page(account_id, cursor=cursor),
+                    started,
+                    report,
+                    what="departments",
+                    prefetch=False,
+                )
+                for item in raw_page
+            ]
+        except StackOneBudgetExceededError:
+            raise
+        except (StackOneError, _ListingIncomplete) as exc:
+            self._log.warning(
+                "departments not refreshed",
+                extra={"account_id": account_id, "reason": getattr(exc, "code", None) or str(exc)},
+            )
+            return dict(cached.by_job) if cached else {}
+        by_job = department_names(jobs, departments)
+        hash_ = hashlib.sha256(json.dumps(by_job, sort_keys=True).encode()).hexdigest()
+        if (cached is None and by_job) or (cached is not None and cached.content_hash != hash_):
+            self._departments.put_departments(
+                account_id, DepartmentsCache(content_hash=hash_, by_job=by_job, refreshed_at=self._clock())
+            )
+        return by_job
 
     def _wants_full_sweep(self, state: AccountSyncState, mode: Mode, now: datetime) -> bool:
         if mode == "full":
@@ -326,37 +592,54 @@ class SyncService:
 
     def _pages(
         self,
-        account_id: str,
-        updated_after: str | None,
+        fetch_page: Callable[[str | None], ListPage],
         started: float,
-        budget: float,
         report: SyncReport,
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of raw postings, following `next` until empty (short and empty pages included).
+        *,
+        what: str,
+        prefetch: bool = True,
+    ) -> Iterator[list[Any]]:
+        """Pages of raw items, following `next` until empty (short and empty pages included).
 
-        Pages stay sequential (each cursor comes from the previous page), but the next page is fetched
-        while the caller processes the current one, so hashing, mapping and writing hide behind
-        StackOne's latency instead of adding to it.
+        Pages stay sequential (each cursor comes from the previous page), but with `prefetch` the next
+        page is fetched while the caller processes the current one, so hashing, mapping and writing hide
+        behind StackOne's latency instead of adding to it. A cursor StackOne already gave, or more than
+        `max_pages` pages, ends the listing as incomplete (`_ListingIncomplete`) after the page in hand:
+        a listing that would never end costs one repeated request, not a run's whole budget.
         """
+        budget = self._policy.time_budget_seconds
+        max_pages = self._policy.max_pages
 
-        def fetch(cursor: str | None) -> JobPostingsPage:
+        def fetch(cursor: str | None) -> ListPage:
             if self._monotonic() - started >= budget:
                 raise _BudgetExhausted()
-            return self._stackone.list_job_postings_page(
-                account_id, cursor=cursor, updated_after=updated_after
-            )
+            return fetch_page(cursor)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pages-{account_id[:16]}") as prefetcher:
+        cursors: set[str] = set()
+        pages = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pages") as prefetcher:
             page = fetch(None)
             while True:
+                pages += 1
                 report.pages += 1
                 cursor = page.next.strip() if page.next and page.next.strip() else None
-                # The copied context carries the client's time budget into the prefetching thread.
-                pending = prefetcher.submit(contextvars.copy_context().run, fetch, cursor) if cursor else None
+                stop: str | None = None
+                if cursor is not None and cursor in cursors:
+                    stop = f"{what}: StackOne repeated a page cursor (page {pages})"
+                elif cursor is not None and pages >= max_pages:
+                    stop = f"{what}: more than {max_pages} pages"
+                if cursor is not None:
+                    cursors.add(cursor)
+                pending = None
+                if cursor is not None and stop is None and prefetch:
+                    # The copied context carries the client's time budget into the prefetching thread.
+                    pending = prefetcher.submit(contextvars.copy_context().run, fetch, cursor)
                 yield page.data
-                if pending is None:
+                if stop is not None:
+                    raise _ListingIncomplete(stop)
+                if cursor is None:
                     return
-                page = pending.result()
+                page = pending.result() if pending is not None else fetch(cursor)
 
     def _apply_page(
         self,
@@ -365,19 +648,30 @@ class SyncService:
         index: dict[str, PostingMetaLike],
         seen: set[str],
         report: SyncReport,
+        departments: _DepartmentMap | None = None,
     ) -> None:
-        """Write what changed on one page: unchanged postings are recognised by hash, without mapping."""
+        """Write what changed on one page: unchanged postings are recognised by hash, without mapping.
+
+        A posting that cannot be read, mapped or stored is skipped and named in the report; it never
+        fails the page or the account.
+        """
+        keep = self._policy.skipped_names_kept
         changed: list[tuple[Posting, str]] = []
         for raw in raw_page:
             posting_id = raw_posting_id(raw)
             if posting_id is None:
-                report.skipped += 1
+                report.skip(None, "no id", keep=keep)
                 continue
             if posting_id in seen:
                 continue  # some providers repeat a posting across pages: count it once
             seen.add(posting_id)
-            status = "live" if is_visible(raw) else "closed"
-            hash_ = source_hash(raw, info)
+            try:
+                status = "live" if is_visible(raw) else "closed"
+                department = departments.for_job(raw.get("job_id")) if departments is not None else None
+                hash_ = source_hash(raw, info, department)
+            except Exception as exc:  # e.g. a field of a type no JSON encoder takes
+                report.skip(posting_id, f"unreadable: {type(exc).__name__}", keep=keep)
+                continue
             existing = index.get(posting_id)
             if existing is None and status != "live":
                 continue  # never on the board: nothing to store or close
@@ -388,9 +682,9 @@ class SyncService:
                 if existing.status != "live" and status != "live":
                     continue  # closed and still closed: its content no longer matters to the board
             try:
-                mapped = map_posting(raw, info)
-            except (PostingMappingError, ValueError):
-                report.skipped += 1
+                mapped = map_posting(raw, info, department)
+            except Exception as exc:  # PostingMappingError, bad text (lone surrogates), odd shapes
+                report.skip(posting_id, f"unmappable: {type(exc).__name__}", keep=keep)
                 continue
             changed.append((mapped, hash_))
         if not changed:
@@ -408,7 +702,7 @@ class SyncService:
                 report.upserted += 1
             else:
                 report.closed += 1
-        self._write(writes, index)
+        self._write(writes, index, report)
 
     @staticmethod
     def _stamped(mapped: Posting, previous: Posting | None, now: datetime) -> Posting:
@@ -434,7 +728,7 @@ class SyncService:
         now = self._clock()
         writes = [self._closed(entry, now) for entry in self._postings.get_many(account_id, missing).values()]
         report.closed += len(writes)
-        self._write(writes, index)
+        self._write(writes, index, report)
 
     @staticmethod
     def _closed(entry: StoredPostingLike, now: datetime) -> tuple[Posting, str]:
@@ -444,23 +738,49 @@ class SyncService:
         )
         return posting, entry.content_hash  # the source hash is kept: an unchanged return reopens it
 
-    def _write(self, writes: list[tuple[Posting, str]], index: dict[str, PostingMetaLike]) -> None:
+    def _write(
+        self, writes: list[tuple[Posting, str]], index: dict[str, PostingMetaLike], report: SyncReport
+    ) -> None:
         if not writes:
             return
-        self._postings.write(writes)
+        rejected: dict[str, str] = {}
+        try:
+            self._postings.write(writes)
+        except UnstorableItemsError as exc:  # the store wrote every other posting
+            rejected = exc.rejected
         for posting, hash_ in writes:
-            index[posting.posting_id] = _Meta(hash_, posting.status)
+            reason = rejected.get(posting.posting_id)
+            if reason is None:
+                index[posting.posting_id] = _Meta(hash_, posting.status)
+                continue
+            if posting.status == "live":
+                report.upserted -= 1
+            else:
+                report.closed -= 1
+            report.skip(posting.posting_id, f"unstorable: {reason}", keep=self._policy.skipped_names_kept)
 
     def _close_account(
-        self, state: AccountSyncState, report: SyncReport, *, account_status: str, started_at: datetime
+        self,
+        state: AccountSyncState,
+        report: SyncReport,
+        *,
+        account_status: str,
+        started_at: datetime,
+        reason: str | None = None,
     ) -> SyncReport:
-        """The account is deleted or no longer active in StackOne: take its postings off the board."""
+        """The account is deleted, no longer active in StackOne, or not a registered employer's: take
+        its postings off the board."""
         report.mode = "close"
         index = self._postings.load_index(report.account_id)
         self._close_missing(report.account_id, index, set(), report)
         state.account_status = account_status
+        # Its postings are closed although unchanged at the source: when the account comes back, only a
+        # full sweep (not a delta from the old watermark) reopens them.
+        state.watermark = None
         state.needs_attention = True
-        state.attention_reason = "account_deleted" if account_status == "deleted" else "account_inactive"
+        state.attention_reason = reason or (
+            "account_deleted" if account_status == "deleted" else "account_inactive"
+        )
         self._log.info(
             "account closed",
             extra={
@@ -480,8 +800,11 @@ class SyncService:
         index: dict[str, PostingMetaLike] | None,
         *,
         full: bool,
+        swept: bool = False,
     ) -> SyncReport:
         state.watermark = started_at
+        if swept:
+            state.last_existence_sweep_at = started_at
         if full:
             state.last_full_sweep_at = started_at
             state.runs_since_full_sweep = 0
@@ -520,6 +843,7 @@ class SyncService:
         error: str | None = None,
         index: dict[str, PostingMetaLike] | None = None,
         keep_attention: bool = False,
+        paging_issue: str | None = None,
     ) -> SyncReport:
         report.outcome = outcome
         report.error_code = error.split(":", 1)[0] if error else None
@@ -534,6 +858,8 @@ class SyncService:
         state.last_mode = report.mode
         state.upserted, state.unchanged, state.closed = report.upserted, report.unchanged, report.closed
         state.skipped = report.skipped
+        state.skipped_postings = [SkippedPosting.model_validate(entry) for entry in report.skipped_postings]
+        state.paging_issue = paging_issue
         state.live_postings = report.live_postings
         state.last_error = error
         if outcome == "succeeded":
@@ -551,6 +877,8 @@ class SyncService:
         self._metrics.count("PostingsUpserted", report.upserted)
         self._metrics.count("PostingsUnchanged", report.unchanged)
         self._metrics.count("PostingsClosed", report.closed)
+        if report.skipped:
+            self._metrics.count("PostingsSkipped", report.skipped)
         if report.outcome in ("failed", "needs_attention"):
             self._metrics.count("AccountsFailed", 1)
         elif report.outcome == "succeeded":
@@ -562,6 +890,9 @@ class SyncService:
 
     def refresh_posting(self, account_id: str, posting_id: str) -> str:
         """Re-read one posting from StackOne and store it; returns "upserted", "closed" or "unchanged"."""
+        state = self._states.get(account_id)
+        if state is not None and state.attention_reason == "employer_not_registered":
+            return self.close_posting(account_id, posting_id)  # never published
         info = self._account_info(account_id)
         try:
             raw = self._stackone.get_job_posting(account_id, posting_id)
@@ -572,7 +903,9 @@ class SyncService:
         if existing is not None:
             index[posting_id] = _Meta(existing.content_hash, existing.posting.status)
         report = SyncReport(account_id=account_id, run_id="webhook")
-        self._apply_page([raw], info, index, set(), report)
+        started = self._monotonic()
+        departments = self._load_departments(account_id, refresh=False, started=started, report=report)
+        self._apply_page([raw], info, index, set(), report, departments)
         if report.upserted:
             kind = "upserted"
         elif report.closed:
@@ -603,6 +936,22 @@ class SyncService:
             return AccountInfo(account_id, state.employer_id, state.company, state.provider)
         account = self._stackone.get_account(account_id)
         return AccountInfo(account_id, account.origin_owner_id, account.origin_owner_name, account.provider)
+
+
+class _DepartmentMap:
+    """Job id -> department name for one run; a job id the map does not know refreshes it, once."""
+
+    def __init__(self, by_job: dict[str, str], refresh: Callable[[], dict[str, str]] | None) -> None:
+        self._by_job = by_job
+        self._refresh = refresh
+
+    def for_job(self, job_id: Any) -> str | None:
+        if not isinstance(job_id, str) or not job_id:
+            return None
+        if job_id not in self._by_job and self._refresh is not None:
+            refresh, self._refresh = self._refresh, None
+            self._by_job = refresh()
+        return self._by_job.get(job_id) or None  # "": the job has no named department
 
 
 @dataclass(frozen=True)

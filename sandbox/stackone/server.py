@@ -17,6 +17,7 @@ from sandbox.stackone.state import (
     DROP,
     Application,
     FailureRule,
+    Quirks,
     SandboxError,
     StackOneState,
     parse_timestamp,
@@ -129,7 +130,10 @@ class StackOneSandbox:
         api.add("POST", "/connect_sessions", self.create_connect_session)
         api.add("GET", "/unified/ats/job_postings", self.list_job_postings)
         api.add("GET", "/unified/ats/job_postings/{id}", self.get_job_posting)
+        api.add("GET", "/unified/ats/jobs", self.list_jobs)
+        api.add("GET", "/unified/ats/departments", self.list_departments)
         api.add("POST", "/unified/ats/applications", self.create_application)
+        api.add("GET", "/unified/ats/applications", self.list_applications)
         api.add("GET", "/unified/ats/applications/{id}", self.get_application)
         public = self.open
         public.add("GET", "/hub/link", self.hub_page)
@@ -149,6 +153,7 @@ class StackOneSandbox:
         public.add("POST", "/_sandbox/accounts/{account_id}/expire", self.admin_expire_account)
         public.add("POST", "/_sandbox/accounts/{account_id}/status", self.admin_account_status)
         public.add("DELETE", "/_sandbox/accounts/{account_id}", self.admin_delete_account)
+        public.add("POST", "/_sandbox/accounts/{account_id}/poison", self.admin_add_poison)
         public.add("GET", "/_sandbox/accounts/{account_id}/postings", self.admin_list_postings)
         public.add("POST", "/_sandbox/accounts/{account_id}/postings", self.admin_add_postings)
         public.add("PATCH", "/_sandbox/accounts/{account_id}/postings/{posting_id}", self.admin_edit_posting)
@@ -357,7 +362,7 @@ class StackOneSandbox:
             expires_in=float(expires_in),
         )
         payload = {
-            "id": session.id,
+            "id": session.id + 0.5 if self.state.quirks.fractional_session_ids else session.id,
             "organization_id": 1,
             "project_id": "sandbox-project",
             "categories": session.categories,
@@ -401,6 +406,12 @@ class StackOneSandbox:
                 raise ApiError(400, "filter[updated_after] must be an ISO-8601 date-time.") from exc
         items = self.state.list_postings(account["id"], updated_after, after_seq=cursor["s"])
         pagination = self.state.pagination
+        if pagination.applies_to(account["id"]) and pagination.repeat_cursor:
+            # A cursor that never changes: the same first page, forever.
+            repeated = cursor_value or encode_cursor({"a": account["id"], "s": 0, "f": updated_after_text})
+            first = [posting for _seq, posting in items[:page_size]]
+            data = [_render_posting(p, _includes(request), _fields(request)) for p in first]
+            return json_response(200, {"data": data, "next": repeated})
         if pagination.applies_to(account["id"]):
             if pagination.short_page_size:
                 page_size = min(page_size, pagination.short_page_size)
@@ -415,13 +426,17 @@ class StackOneSandbox:
         if len(items) > len(page):
             following = {"a": account["id"], "s": page[-1][0], "f": updated_after_text}
             next_cursor = encode_cursor(following)
+        junk = self.state.junk_items.get(account["id"], []) if not cursor.get("s") else []
         if fields:
-            data = [_render_posting(posting, include, fields) for _seq, posting in page]
+            data = [*junk, *(_render_posting(posting, include, fields) for _seq, posting in page)]
             return json_response(200, {"data": data, "next": next_cursor})
         # Assemble the page from cached per-posting JSON: serialising ~5 KB postings on every page
         # would otherwise dominate sync benchmarks that run the sandbox in-process.
         with_questionnaires = "questionnaires" in include
-        parts = ",".join(self._posting_json(posting, with_questionnaires) for _seq, posting in page)
+        parts = ",".join(
+            [json.dumps(item) for item in junk]
+            + [self._posting_json(posting, with_questionnaires) for _seq, posting in page]
+        )
         body = '{"data":[' + parts + '],"next":' + json.dumps(next_cursor) + "}"
         return Response(200, body.encode(), "application/json")
 
@@ -438,6 +453,32 @@ class StackOneSandbox:
             self._json_cache.clear()
         self._json_cache[key] = (version, text)
         return text
+
+    def list_jobs(self, request: Request) -> Response:
+        account = self._linked_account(request)
+        return self._plain_list(request, self.state.jobs(account["id"]), account["id"])
+
+    def list_departments(self, request: Request) -> Response:
+        account = self._linked_account(request)
+        return self._plain_list(request, self.state.departments(account["id"]), account["id"])
+
+    def _plain_list(self, request: Request, items: list[dict[str, Any]], account_id: str) -> Response:
+        """A cursor-paged unified list (jobs, departments) with `fields` support."""
+        page_size = min(_int_param(request, "page_size", DEFAULT_PAGE_SIZE, minimum=1), MAX_PAGE_SIZE)
+        cursor_value = request.query_value("next")
+        start = 0
+        if cursor_value:
+            cursor = decode_cursor(cursor_value)
+            if cursor.get("a") != account_id:
+                raise ApiError(400, "Invalid next cursor: it belongs to another account.")
+            start = int(cursor["s"])
+        page = items[start : start + page_size]
+        fields = _fields(request)
+        if fields:
+            page = [{key: value for key, value in item.items() if key in fields} for item in page]
+        following = start + page_size
+        next_cursor = encode_cursor({"a": account_id, "s": following}) if following < len(items) else None
+        return json_response(200, {"data": page, "next": next_cursor})
 
     def get_job_posting(self, request: Request) -> Response:
         account = self._linked_account(request)
@@ -499,9 +540,35 @@ class StackOneSandbox:
             "statusCode": 201,
             "message": "Record created successfully.",
             "timestamp": seed.iso(self.state.clock()),
-            "data": {"id": application.id, "remote_id": application.remote_id},
+            "data": {
+                "id": None if self.state.quirks.null_application_id else application.id,
+                "remote_id": application.remote_id,
+            },
         }
         return json_response(201, created)
+
+    def list_applications(self, request: Request) -> Response:
+        """The account's applications, oldest first, optionally `filter[created_after]`."""
+        account = self._linked_account(request)
+        created_after_text = request.query_value("filter[created_after]")
+        created_after = None
+        if created_after_text:
+            try:
+                created_after = parse_timestamp(created_after_text)
+            except ValueError as exc:
+                raise ApiError(400, "filter[created_after] must be an ISO-8601 date-time.") from exc
+        with self.state.lock:
+            applications = sorted(
+                (
+                    a
+                    for a in self.state.applications.values()
+                    if a.account_id == account["id"]
+                    and (created_after is None or a.created_at > created_after)
+                ),
+                key=lambda a: (a.created_at, a.id),
+            )
+            items = [render_application(a) for a in applications]
+        return self._plain_list(request, items, account["id"])
 
     def get_application(self, request: Request) -> Response:
         account = self._linked_account(request)
@@ -585,12 +652,18 @@ class StackOneSandbox:
 
     def _config(self) -> dict[str, Any]:
         pagination = self.state.pagination
+        quirks = self.state.quirks
         return {
             "latency_ms": self.state.latency_ms,
             "pagination": {
                 "short_page_size": pagination.short_page_size,
                 "empty_pages": pagination.empty_pages,
                 "account_id": pagination.account_id,
+                "repeat_cursor": pagination.repeat_cursor,
+            },
+            "quirks": {
+                "null_application_id": quirks.null_application_id,
+                "fractional_session_ids": quirks.fractional_session_ids,
             },
         }
 
@@ -610,8 +683,20 @@ class StackOneSandbox:
                 short_page_size=pagination.get("short_page_size"),
                 empty_pages=bool(pagination.get("empty_pages", False)),
                 account_id=pagination.get("account_id"),
+                repeat_cursor=bool(pagination.get("repeat_cursor", False)),
+            )
+        if "quirks" in body:
+            quirks = body["quirks"] or {}
+            self.state.quirks = Quirks(
+                null_application_id=bool(quirks.get("null_application_id", False)),
+                fractional_session_ids=bool(quirks.get("fractional_session_ids", False)),
             )
         return json_response(200, self._config())
+
+    def admin_add_poison(self, request: Request) -> Response:
+        body = _admin_body(request)
+        posting = self.state.add_poison_posting(request.path_params["account_id"], str(body.get("kind")))
+        return json_response(201, {"kind": body.get("kind"), "posting_id": (posting or {}).get("id")})
 
     def admin_list_failures(self, _request: Request) -> Response:
         return json_response(200, [rule.to_dict() for rule in self.state.failures])

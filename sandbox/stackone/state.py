@@ -64,14 +64,33 @@ class FailureRule:
 @dataclass
 class Pagination:
     """Early-cursor behaviour: cap pages at `short_page_size`, and/or answer an empty page (with `next`)
-    before every real page."""
+    before every real page. `repeat_cursor`: every page answers `next` = the cursor it was asked with
+    (the first page a fixed one), so a client that trusts cursors pages forever (the spec allows any
+    string)."""
 
     short_page_size: int | None = None
     empty_pages: bool = False
     account_id: str | None = None  # None: every account
+    repeat_cursor: bool = False
 
     def applies_to(self, account_id: str) -> bool:
         return self.account_id is None or self.account_id == account_id
+
+
+@dataclass
+class Quirks:
+    """Answers the spec allows but a careless client cannot read.
+
+    null_application_id: a create answers 201 with `data.id: null` (the application still exists).
+    fractional_session_ids: connect-session ids are numbers with a fraction (the spec types them `number`).
+    """
+
+    null_application_id: bool = False
+    fractional_session_ids: bool = False
+
+
+# Poison postings: real-world data that breaks naive code (see `add_poison_posting`).
+POISON_KINDS = ("lone_surrogate", "oversized", "not_an_object")
 
 
 @dataclass
@@ -131,6 +150,9 @@ class StackOneState:
     applications: dict[str, Application] = field(default_factory=dict)
     failures: list[FailureRule] = field(default_factory=list)
     pagination: Pagination = field(default_factory=Pagination)
+    quirks: Quirks = field(default_factory=Quirks)
+    # Raw list items that are not postings (e.g. `null`), served first on every page of the account.
+    junk_items: dict[str, list[Any]] = field(default_factory=dict)
     requests_total: int = 0
     requests_by_path: Counter[str] = field(default_factory=Counter)
     requests_by_account: Counter[str] = field(default_factory=Counter)
@@ -157,10 +179,12 @@ class StackOneState:
             self.sessions.clear()
             self.applications.clear()
             self._next_ids.clear()
+            self.junk_items.clear()
             if not keep_knobs:
                 self.latency_ms = 0
                 self.failures.clear()
                 self.pagination = Pagination()
+                self.quirks = Quirks()
             self.reset_counters()
             if self.seed_demo_data:
                 for position, employer in enumerate(DEMO_EMPLOYERS):
@@ -405,6 +429,59 @@ class StackOneState:
             del self.postings[account_id][posting["id"]]
             self.deleted_postings[account_id].add(posting["id"])
 
+    def add_poison_posting(self, account_id: str, kind: str) -> dict[str, Any] | None:
+        """A posting (or list item) real data has produced and naive code cannot take:
+
+        lone_surrogate: a title with a lone UTF-16 surrogate (valid JSON, not valid Unicode text);
+        oversized: a body of ~500 KB (over DynamoDB's 400 KB item limit once stored);
+        not_an_object: a `null` among the listed postings.
+        Returns the posting (None for not_an_object).
+        """
+        with self.lock:
+            if kind not in POISON_KINDS:
+                raise SandboxError(f"kind must be one of {', '.join(POISON_KINDS)}.")
+            if kind == "not_an_object":
+                self.account(account_id)
+                self.junk_items.setdefault(account_id, []).append(None)
+                return None
+            if kind == "lone_surrogate":
+                return self.add_posting(account_id, {"title": "Engineer \ud800 (poison)"})
+            body = "<p>" + "All work and no play. " * 23_000 + "</p>"
+            return self.add_posting(account_id, {"content": {"html": body, "plain": None, "sections": []}})
+
+    def jobs(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's jobs (requisitions), derived from its postings' `job_id` and department."""
+        with self.lock:
+            self.account(account_id)
+            jobs: dict[str, dict[str, Any]] = {}
+            for posting in self.postings.get(account_id, {}).values():
+                job_id = posting.get("job_id")
+                if not job_id or job_id in jobs:
+                    continue
+                name = (posting.get("unified_custom_fields") or {}).get("department")
+                jobs[job_id] = {
+                    "id": job_id,
+                    "remote_id": posting.get("remote_job_id") or posting.get("remote_job_posting_id"),
+                    "title": posting.get("title"),
+                    "department_ids": [department_id(account_id, name)] if name else [],
+                    "job_status": {"value": "open", "source_value": "Open"},
+                }
+            return list(jobs.values())
+
+    def departments(self, account_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            self.account(account_id)
+            names = sorted(
+                {
+                    name
+                    for posting in self.postings.get(account_id, {}).values()
+                    if (name := (posting.get("unified_custom_fields") or {}).get("department"))
+                }
+            )
+            return [
+                {"id": department_id(account_id, name), "remote_id": name, "name": name} for name in names
+            ]
+
     def _store_posting(self, account_id: str, posting: dict[str, Any]) -> None:
         self.postings[account_id][posting["id"]] = posting
         self.posting_seq[posting["id"]] = self._sequence("posting_seq")
@@ -578,12 +655,24 @@ class StackOneState:
             return None
 
     def set_pagination(
-        self, *, short_page_size: int | None = None, empty_pages: bool = False, account_id: str | None = None
+        self,
+        *,
+        short_page_size: int | None = None,
+        empty_pages: bool = False,
+        account_id: str | None = None,
+        repeat_cursor: bool = False,
     ) -> None:
         if short_page_size is not None and short_page_size < 1:
             raise SandboxError("short_page_size must be at least 1.")
         with self.lock:
-            self.pagination = Pagination(short_page_size, empty_pages, account_id)
+            self.pagination = Pagination(short_page_size, empty_pages, account_id, repeat_cursor)
+
+
+def department_id(account_id: str, name: str) -> str:
+    """A stable StackOne-style id for an account's department name."""
+    import hashlib
+
+    return "dep_" + hashlib.sha256(f"{account_id}\n{name}".encode()).hexdigest()[:16]
 
 
 def _parse_iso(value: str) -> datetime:

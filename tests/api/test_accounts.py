@@ -69,6 +69,9 @@ def test_lists_own_accounts_across_pages_merged_with_sync_state(employer_api: Em
         "live_postings": 12,
         "last_error": None,
         "consecutive_failures": 0,
+        "skipped": 0,
+        "skipped_postings": [],
+        "paging_issue": None,
     }
     assert data[0]["sync"]["last_outcome"] is None  # never synced yet
 

@@ -15,6 +15,8 @@ from tests.quality.fuzz_support import FuzzWorld
 STACKONE_KEY = "fuzz-stackone-key"
 WEBHOOK_SECRET = "fuzz-webhook-secret"
 FUZZ_STATS: dict[str, int] = {}
+# The shared StackOne request budget's item: every StackOne call takes a slot, rejected requests too.
+RATE_BUDGET_PREFIX = "RATE#"
 # Successful AWS write calls ("service:Operation"), recorded by boto3 event hooks on the app's session.
 AWS_WRITES: list[str] = []
 WRITE_OPERATIONS = frozenset(
@@ -34,16 +36,25 @@ WRITE_OPERATIONS = frozenset(
 )
 
 
-def record_aws_write(http_response: Any, model: Any, **_: Any) -> None:
+def record_aws_write(http_response: Any, model: Any, context: Any = None, **_: Any) -> None:
+    if (context or {}).get("stackone_request_budget"):
+        return  # a StackOne call took a slot of the shared request budget: bookkeeping, not data
     if model.name in WRITE_OPERATIONS and getattr(http_response, "status_code", 500) < 300:
         AWS_WRITES.append(f"{model.service_model.service_name}:{model.name}")
+
+
+def mark_request_budget(params: Any, context: Any, **_: Any) -> None:
+    if str((params.get("Key") or {}).get("PK", "")).startswith(RATE_BUDGET_PREFIX):
+        context["stackone_request_budget"] = True
 
 
 def watch_aws_writes() -> None:
     """Hook the app's boto3 session (rebuilt after every test's dependency reset)."""
     from chalicelib import deps
 
-    deps.get_boto3_session().events.register("after-call", record_aws_write, unique_id="fuzz-writes")
+    events = deps.get_boto3_session().events
+    events.register("provide-client-params.dynamodb.UpdateItem", mark_request_budget, unique_id="fuzz-budget")
+    events.register("after-call", record_aws_write, unique_id="fuzz-writes")
 
 
 def _plain(value: Any) -> Any:
@@ -61,7 +72,8 @@ def _scan(table: Any) -> list[Any]:
     kwargs: dict[str, Any] = {}
     while True:
         page = table.scan(**kwargs)
-        items.extend(_plain(item) for item in page["Items"])
+        budget = [item for item in page["Items"] if str(item.get("PK", "")).startswith(RATE_BUDGET_PREFIX)]
+        items.extend(_plain(item) for item in page["Items"] if item not in budget)
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.clients.stackone.errors import StackOneError, StackOneNotFoundError
-from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount
+from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount, ListPage
 from chalicelib.models.messages import SyncRequested
 from chalicelib.models.posting import Posting
-from chalicelib.models.sync_state import AccountSyncState
+from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,22 @@ class InMemoryPostings:
 class InMemoryStates:
     def __init__(self) -> None:
         self.states: dict[str, AccountSyncState] = {}
+        self.departments: dict[str, DepartmentsCache] = {}
+        self.department_puts = 0
 
     def get(self, account_id: str) -> AccountSyncState | None:
         state = self.states.get(account_id)
         return state.model_copy(deep=True) if state else None
+
+    def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]:
+        return {i: s.model_copy(deep=True) for i in account_ids if (s := self.states.get(i)) is not None}
+
+    def get_departments(self, account_id: str) -> DepartmentsCache | None:
+        return self.departments.get(account_id)
+
+    def put_departments(self, account_id: str, cache: DepartmentsCache) -> None:
+        self.department_puts += 1
+        self.departments[account_id] = cache
 
     def put(self, state: AccountSyncState) -> None:
         self.states[state.account_id] = state.model_copy(deep=True)
@@ -98,7 +110,12 @@ class FakeStackOne:
     account_errors: dict[str, StackOneError] = field(default_factory=dict)
     page_errors: dict[tuple[str, int], StackOneError] = field(default_factory=dict)  # (account, page index)
     empty_first_page: bool = False
+    repeat_cursor: bool = False  # every page (after the first) says `next` = the cursor it was asked for
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)  # (op, account, updated_after)
+    jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    departments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    jobs_error: StackOneError | None = None
+    listed_accounts_errors: list[StackOneError] = field(default_factory=list)  # raised by list_accounts
 
     def add_account(self, account_id: str, *, status: str = "active", provider: str = "greenhouse") -> None:
         self.accounts[account_id] = LinkedAccount(
@@ -111,7 +128,20 @@ class FakeStackOne:
         self.postings.setdefault(account_id, [])
 
     def list_accounts(self) -> list[LinkedAccount]:
+        self.requests.append(("list_accounts", "", None))
+        if self.listed_accounts_errors:
+            raise self.listed_accounts_errors.pop(0)
         return list(self.accounts.values())
+
+    def list_jobs_page(self, account_id: str, *, cursor: str | None = None) -> ListPage:
+        self.requests.append(("jobs", account_id, None))
+        if self.jobs_error is not None:
+            raise self.jobs_error
+        return ListPage(data=self.jobs.get(account_id, []))
+
+    def list_departments_page(self, account_id: str, *, cursor: str | None = None) -> ListPage:
+        self.requests.append(("departments", account_id, None))
+        return ListPage(data=self.departments.get(account_id, []))
 
     def get_account(self, account_id: str) -> LinkedAccount:
         self.requests.append(("get_account", account_id, None))
@@ -122,9 +152,17 @@ class FakeStackOne:
         return self.accounts[account_id]
 
     def list_job_postings_page(
-        self, account_id: str, *, cursor: str | None = None, updated_after: str | None = None
+        self,
+        account_id: str,
+        *,
+        cursor: str | None = None,
+        updated_after: str | None = None,
+        fields: str | None = None,
     ) -> JobPostingsPage:
-        self.requests.append(("page", account_id, updated_after))
+        self.requests.append(("sweep" if fields else "page", account_id, updated_after))
+        if self.repeat_cursor:
+            rows = self.postings.get(account_id, [])[: self.page_size]
+            return JobPostingsPage(data=rows, next=cursor or "again")
         index = int(cursor or 0)
         if (account_id, index) in self.page_errors:
             raise self.page_errors[(account_id, index)]

@@ -1,12 +1,20 @@
 """Fault soak: many sync rounds against the StackOne sandbox under injected faults, then an exact check.
 
-Each round mutates the sandbox (postings edited, closed, reopened, deleted, added; accounts losing and
-regaining credentials), arms random faults (429 with Retry-After, 408, 5xx, dropped connections, empty
-pages that still carry a cursor), and syncs every account: either through `SyncService` directly (with
-a no-op sleep and a virtual monotonic clock, so retries and budgets run without waiting) or through the
-real `sync_account` SQS handler, delivering each message twice with distinct message ids. Then the faults
-stop, every account regains its credentials, one clean full sync runs, and the board must equal the
-sandbox's live, non-internal postings exactly: same set, same titles, no duplicates.
+Each round mutates the sandbox (postings edited, closed, reopened, deleted, added; poison postings that
+cannot be stored; accounts losing and regaining credentials), delivers webhooks for some of those changes,
+arms random faults (429 with Retry-After, 408, 5xx, dropped connections, empty pages that still carry a
+cursor), and syncs every account: either through `SyncService` directly (with a no-op sleep and a virtual
+monotonic clock, so retries and budgets run without waiting) or through the real handlers: the
+`sync_all` schedule (its account listing fails too, and is retried) and then `sync_account` for every
+queued message, each delivered two or three times with distinct message ids, some of them concurrently.
+
+Then the faults stop, every account regains its credentials (its employer reconnects) and one ordinary
+scheduled tick runs (deltas plus the existence sweep: `SYNC_EXISTENCE_SWEEP_SECONDS=0` compresses the
+hour into one tick). The board must now equal the sandbox, field by field, for every posting: the set of
+live postings, and title, company, locations, content, compensation, employment type, remote, department,
+questionnaires, apply URLs and apply flags of each, as `GET /jobs/{job_id}` shows them. Only then does a
+forced clean full sync run, and the same comparison must hold again (it must not have been needed).
+Poison postings must be on neither side of the comparison, and named in their account's sync state.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import random
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,14 +44,24 @@ class SoakReport:
     mutations: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     board_postings: int = 0
+    concurrent_deliveries: int = 0
+    webhooks: Counter[str] = field(default_factory=Counter)
+    comparisons: dict[str, str] = field(
+        default_factory=dict
+    )  # phase -> "N postings x F fields, 0 mismatches"
+    poison_named: int = 0
 
     def line(self) -> str:
         return (
             f"soak: survived {self.rounds} rounds, {sum(self.faults.values())} injected faults "
             f"{dict(sorted(self.faults.items()))}, {sum(self.mutations.values())} mutations "
-            f"{dict(sorted(self.mutations.items()))}, {self.syncs} account syncs "
-            f"({self.sqs_deliveries} SQS deliveries, {self.duplicate_deliveries} duplicates), outcomes "
-            f"{dict(sorted(self.outcomes.items()))}; board = sandbox: {self.board_postings} live postings"
+            f"{dict(sorted(self.mutations.items()))}, webhooks {dict(sorted(self.webhooks.items()))}, "
+            f"{self.syncs} account syncs ({self.sqs_deliveries} SQS deliveries, {self.duplicate_deliveries} "
+            f"duplicates, {self.concurrent_deliveries} concurrent), "
+            f"outcomes {dict(sorted(self.outcomes.items()))}; "
+            f"board = sandbox before the forced full sync: {self.comparisons.get('before', '-')}; after it: "
+            f"{self.comparisons.get('after', '-')}; {self.poison_named} poison postings skipped and named; "
+            f"{self.board_postings} live postings"
         )
 
 
@@ -65,7 +84,7 @@ def direct_sync_service(time: VirtualTime, page_size: int = PAGE_SIZE) -> Any:
     """The production SyncService and repositories, with a StackOne client that never really sleeps."""
     from chalicelib import deps
     from chalicelib.clients.stackone.client import StackOneClient
-    from chalicelib.services.sync import SyncService
+    from chalicelib.services.sync import RepositoryEmployerRegistry, SyncService
 
     client = StackOneClient(
         deps.get_stackone_http(),
@@ -81,7 +100,17 @@ def direct_sync_service(time: VirtualTime, page_size: int = PAGE_SIZE) -> Any:
         deps.get_sync_publisher(),
         policy=deps.sync_policy(),
         monotonic=time.monotonic,
+        departments=deps.get_sync_state_repository(),
+        employers=RepositoryEmployerRegistry(deps.get_employers_repository()),
     )
+
+
+def is_poison(posting: dict[str, Any]) -> bool:
+    """Postings no board can store: text that is not valid Unicode, or over DynamoDB's item size."""
+    title = posting.get("title") or ""
+    if isinstance(title, str) and any(0xD800 <= ord(char) <= 0xDFFF for char in title):
+        return True
+    return len(json.dumps(posting)) > 390_000
 
 
 def sqs_event(world: World, body: str) -> dict[str, Any]:
@@ -121,6 +150,13 @@ class Soak:
     def add_accounts(self, count: int, postings: int) -> None:
         self.state.generate_accounts(count, postings, prefix=SOAK_ACCOUNT_PREFIX)
 
+    def register_employers(self) -> None:
+        """Every linked account's owner is an employer of the board (only those are published)."""
+        from tests.sync_support import register_employer
+
+        for account in list(self.state.accounts.values()):
+            register_employer(account["origin_owner_id"], account["origin_owner_name"])
+
     # ---- faults and mutations --------------------------------------------------------------------------
 
     def arm_faults(self, *, sqs_safe: bool) -> None:
@@ -128,7 +164,9 @@ class Soak:
         (the handler's client sleeps for real: 429/408 with Retry-After 0, and credential loss)."""
         from sandbox.stackone import FailureRule
 
-        kinds = ["429", "408"] if sqs_safe else ["429", "408", "500", "502", "503", "504", "drop"]
+        # The handlers' client really sleeps: backoff is short in the soak (STACKONE_BACKOFF_BASE_SECONDS)
+        # and Retry-After is 0 on their path.
+        kinds = ["429", "408", "500", "502", "503", "504", "drop"]
         for kind in self.rng.sample(kinds, k=self.rng.randint(1, len(kinds))):
             count = self.rng.randint(1, 4)
             rule = FailureRule(
@@ -157,18 +195,28 @@ class Soak:
 
     def mutate(self) -> None:
         state, rng = self.state, self.rng
+        actions = ["edit", "edit", "close", "reopen", "delete", "delete", "add", "credentials", "poison"]
         for _ in range(rng.randint(1, 6)):
             account_id = rng.choice(self.account_ids())
             postings = list(state.postings.get(account_id, {}).values())
-            action = rng.choice(["edit", "edit", "close", "reopen", "delete", "add", "credentials"])
+            action = rng.choice(actions)
             if action == "add" or not postings:
-                state.add_posting(account_id, None)
+                added = state.add_posting(account_id, None)
                 self.report.mutations["added"] += 1
+                self.webhook("refresh", account_id, added["id"])
+                continue
+            if action == "poison":
+                kind = rng.choice(["lone_surrogate", "oversized", "not_an_object"])
+                poison = state.add_poison_posting(account_id, kind)
+                self.report.mutations[f"poison_{kind}"] += 1
+                if poison is not None:
+                    self.webhook("refresh", account_id, poison["id"])
                 continue
             posting = rng.choice(postings)
             if action == "edit":
                 state.edit_posting(account_id, posting["id"], {"title": f"Edited {uuid.uuid4().hex[:8]}"})
                 self.report.mutations["edited"] += 1
+                self.webhook("refresh", account_id, posting["id"])
             elif action == "close":
                 state.close_posting(account_id, posting["id"])
                 self.report.mutations["closed"] += 1
@@ -178,12 +226,30 @@ class Soak:
             elif action == "delete":
                 state.delete_posting(account_id, posting["id"])
                 self.report.mutations["deleted"] += 1
+                self.webhook("deleted", account_id, posting["id"])
             elif state.accounts[account_id]["status"] == "active":
                 state.expire_account(account_id)
                 self.report.faults["credentials_lost"] += 1
             else:
                 state.set_account_status(account_id, "active")
                 self.report.mutations["credentials_regained"] += 1
+
+    def webhook(self, kind: str, account_id: str, posting_id: str) -> None:
+        """Half of the changes also arrive as StackOne webhooks (what the webhook route dispatches to);
+        a webhook that fails (StackOne down) is simply lost, as when StackOne gives up retrying."""
+        from chalicelib import deps
+        from chalicelib.errors import AppError
+
+        if self.rng.random() < 0.5:
+            return
+        try:
+            if kind == "deleted":
+                deps.get_sync_service().close_posting(account_id, posting_id)
+            else:
+                deps.get_sync_service().refresh_posting(account_id, posting_id)
+            self.report.webhooks[kind] += 1
+        except AppError:
+            self.report.webhooks[f"{kind}_failed"] += 1
 
     # ---- syncing -----------------------------------------------------------------------------------------
 
@@ -194,17 +260,58 @@ class Soak:
             self.report.syncs += 1
             self.report.outcomes[report.outcome] += 1
 
-    def sync_via_sqs(self) -> None:
-        """The real handler; each message delivered twice (SQS at-least-once), with distinct ids."""
-        from chalicelib.models.messages import SyncRequested
+    def schedule(self) -> list[str]:
+        """The `sync_all` handler (retries its account listing), then every message it queued. A tick
+        that fails outright is followed by the next tick, as EventBridge would."""
+        import boto3
 
-        for account_id in self.account_ids():
-            body = SyncRequested(account_id=account_id, run_id=uuid.uuid4().hex, reason="schedule")
-            payload = body.model_dump_json()
-            for delivery in range(self.rng.choice([2, 2, 3])):
+        for _ in range(3):
+            event = self.client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+            event["id"] = str(uuid.uuid4())  # each EventBridge tick has its own id (the run id)
+            try:
+                self.client.lambda_.invoke("sync_all", event)
+                break
+            except Exception:  # the listing failed past its retry budget: the next tick runs
+                self.report.faults["sync_all_failed"] += 1
+        sqs = boto3.client("sqs")
+        bodies: list[str] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.world.queue_url, MaxNumberOfMessages=10)
+            for message in batch.get("Messages", []):
+                bodies.append(message["Body"])
+                sqs.delete_message(QueueUrl=self.world.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if not batch.get("Messages"):
+                return bodies
+
+    def deliver(self, payload: str, copies: int, *, concurrent: bool) -> None:
+        """SQS at-least-once: `copies` deliveries with distinct ids; a delivery that raises (e.g. the
+        duplicate still in progress) comes back later, like after the visibility timeout."""
+
+        def invoke(_: int) -> bool:
+            try:
                 self.client.lambda_.invoke("sync_account", sqs_event(self.world, payload))
+                return True
+            except Exception:
+                return False
+
+        if concurrent:
+            with ThreadPoolExecutor(max_workers=copies) as pool:
+                results = list(pool.map(invoke, range(copies)))
+            self.report.concurrent_deliveries += copies
+        else:
+            results = [invoke(n) for n in range(copies)]
+        self.report.sqs_deliveries += copies
+        self.report.duplicate_deliveries += copies - 1
+        for ok in results:
+            if not ok:
+                self.report.faults["redelivered"] += 1
+                invoke(0)
                 self.report.sqs_deliveries += 1
-                self.report.duplicate_deliveries += delivery > 0
+
+    def sync_via_sqs(self) -> None:
+        """The real handlers: the schedule's fan-out, then each message two or three times."""
+        for payload in self.schedule():
+            self.deliver(payload, self.rng.choice([2, 2, 3]), concurrent=self.rng.random() < 0.3)
             self.report.syncs += 1
 
     def round(self) -> None:
@@ -221,11 +328,17 @@ class Soak:
             self.disarm_faults()
         self.report.rounds += 1
 
-    def final_clean_sync(self) -> None:
+    def settle(self) -> None:
+        """No more faults; every employer reconnects; one ordinary scheduled tick."""
         for account_id in self.account_ids():
             if self.state.accounts[account_id]["status"] != "active":
                 self.state.set_account_status(account_id, "active")
                 self.report.mutations["credentials_regained"] += 1
+        for payload in self.schedule():
+            self.deliver(payload, 1, concurrent=False)
+            self.report.syncs += 1
+
+    def final_clean_sync(self) -> None:
         service = direct_sync_service(self.time)
         for account_id in self.account_ids():
             report = service.sync_account(account_id, uuid.uuid4().hex, "full")
@@ -240,8 +353,86 @@ class Soak:
             (account_id, posting["id"]): posting["title"]
             for account_id, postings in self.state.postings.items()
             for posting in postings.values()
-            if is_on_board(posting)
+            if is_on_board(posting) and not is_poison(posting)
         }
+
+    def expected_view(self, account_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """What `GET /jobs/{job_id}` must show for a sandbox posting: the fields the board shows."""
+        from chalicelib.services.board.shaping import compensation_summary
+        from chalicelib.services.mapping import AccountInfo, map_posting
+
+        account = self.state.accounts[account_id]
+        info = AccountInfo(
+            account_id, account["origin_owner_id"], account["origin_owner_name"], account["provider"]
+        )
+        department = (raw.get("unified_custom_fields") or {}).get("department")  # the sandbox's truth
+        posting = map_posting(json.loads(json.dumps(raw)), info, department)
+        return {
+            "title": (raw.get("title") or "").strip() or "Untitled position",
+            "company": account["origin_owner_name"],
+            "department": department,
+            "locations": [loc["name"] for loc in raw.get("locations") or [] if loc.get("name")],
+            "remote": posting.remote,
+            "employment_type": posting.employment_type,
+            "contract_type": posting.contract_type,
+            "compensation": [c.model_dump(mode="json") for c in posting.compensation],
+            "compensation_summary": compensation_summary(posting),
+            "content_html": posting.content_html,
+            "content_plain": posting.content_plain,
+            "questionnaires": [q.model_dump(mode="json") for q in posting.questionnaires],
+            "external_url": raw.get("external_url"),
+            # No employer in the soak set up Embloy, and every ATS takes native applications.
+            "apply": {
+                "embloy": False,
+                "native": True,
+                "external_url": raw.get("external_apply_url") or raw.get("external_url"),
+            },
+        }
+
+    def compare_every_field(self, phase: str) -> None:
+        """The board (a cold process) against the sandbox, posting by posting and field by field."""
+        from chalicelib.models.posting import make_job_id
+
+        self.verify()  # the set: nothing lost, nothing stale, nothing duplicated
+        mismatches: list[str] = []
+        compared = 0
+        fields = 0
+        for (account_id, posting_id), _title in sorted(self.expected_board().items()):
+            raw = self.state.postings[account_id][posting_id]
+            expected = self.expected_view(account_id, raw)
+            response = self.client.http.get(f"/jobs/{make_job_id(account_id, posting_id)}")
+            assert response.status_code == 200, (phase, account_id, posting_id, response.status_code)
+            shown = json.loads(response.body)
+            compared += 1
+            for name, value in expected.items():
+                fields += 1
+                if shown.get(name) != value:
+                    mismatches.append(
+                        f"{account_id}/{posting_id}.{name}: board {shown.get(name)!r} != {value!r}"
+                    )
+        assert not mismatches, f"{phase}: {len(mismatches)} stale fields, e.g. {mismatches[:5]}"
+        self.report.comparisons[phase] = (
+            f"{compared} postings x {fields // max(compared, 1)} fields, 0 mismatches"
+        )
+
+    def check_poison_named(self) -> None:
+        """After a full sweep every poison posting of an account is named in its sync state."""
+        from chalicelib import deps
+        from sandbox.stackone.seed import is_on_board
+
+        named = 0
+        for account_id, postings in self.state.postings.items():
+            # Only visible ones: a closed posting is never mapped or stored, poison or not.
+            poison = sorted(p["id"] for p in postings.values() if is_on_board(p) and is_poison(p))
+            if not poison:
+                continue
+            state = deps.get_sync_state_repository().get(account_id)
+            assert state is not None
+            listed = {entry.posting_id for entry in state.skipped_postings}
+            assert set(poison[:20]) <= listed or len(listed) == 20, (account_id, poison, listed)
+            assert state.skipped >= len(poison)
+            named += len(poison)
+        self.report.poison_named = named
 
     def stored_live(self) -> list[tuple[tuple[str, str], str, str]]:
         from chalicelib import deps
@@ -281,6 +472,21 @@ class Soak:
             if not cursor:
                 return job_ids
 
+    def states_of(self, keys: list[tuple[str, str]]) -> dict[str, Any]:
+        """The sync states of the accounts named in a failed check (what the last run of each did)."""
+        from chalicelib import deps
+
+        states = deps.get_sync_state_repository().get_many({account_id for account_id, _ in keys})
+        fields = (
+            "last_outcome",
+            "last_mode",
+            "last_error",
+            "attention_reason",
+            "account_status",
+            "live_postings",
+        )
+        return {account_id: {f: getattr(state, f) for f in fields} for account_id, state in states.items()}
+
     def verify(self) -> None:
         expected = self.expected_board()
         live = self.stored_live()
@@ -289,7 +495,7 @@ class Soak:
         assert not duplicates, f"duplicated on the board: {duplicates}"
         lost = sorted(set(expected) - set(keys))
         stale = sorted(set(keys) - set(expected))
-        assert not lost, f"lost (live in the sandbox, not on the board): {lost}"
+        assert not lost, f"lost (live in the sandbox, not on the board): {lost}; {self.states_of(lost)}"
         assert not stale, f"stale (on the board, not live in the sandbox): {stale}"
         outdated = [key for key, title, _ in live if expected[key] != title]
         assert not outdated, f"stale content: {outdated}"
@@ -303,9 +509,13 @@ def run_soak(world: World, client: Any, *, rounds: int, seed: int, extra_account
     soak = Soak(world, client, seed=seed)
     if extra_accounts:
         soak.add_accounts(extra_accounts, 30)
+    soak.register_employers()
     soak.sync_direct("full")
     for _ in range(rounds):
         soak.round()
+    soak.settle()
+    soak.compare_every_field("before")  # ordinary operation alone got the board right
     soak.final_clean_sync()
-    soak.verify()
+    soak.compare_every_field("after")
+    soak.check_poison_named()
     return soak.report

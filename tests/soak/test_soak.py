@@ -25,7 +25,15 @@ SEED = int(os.environ.get("SOAK_SEED", "7"))
 def soak_world() -> Iterator[tuple[World, Any]]:
     from chalice.test import Client
 
-    with local_world({"SYNC_PAGE_SIZE": "5"}) as world:
+    env = {
+        "SYNC_PAGE_SIZE": "5",
+        # One scheduled tick stands for the hour in which deletions must leave the board.
+        "SYNC_EXISTENCE_SWEEP_SECONDS": "0",
+        # The handlers' StackOne client really sleeps between retries: keep backoff short.
+        "STACKONE_BACKOFF_BASE_SECONDS": "0.01",
+        "STACKONE_RATE_LIMIT_PER_MINUTE": "60000",
+    }
+    with local_world(env) as world:
         from app import app
 
         # An undeclared stage: only the top-level environment of .chalice/config.json applies.
@@ -44,3 +52,4 @@ def test_board_equals_the_sandbox_after_a_fault_soak(soak_world: tuple[World, An
     assert sum(report.faults.values()) > 0, "the soak injected no faults"
     assert report.syncs >= ROUNDS * 4
     assert report.board_postings > 0
+    assert "0 mismatches" in report.comparisons["before"] and "0 mismatches" in report.comparisons["after"]

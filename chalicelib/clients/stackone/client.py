@@ -5,6 +5,10 @@ when StackOne sends it; 5xx and transport failures are retried on reads only, wi
 and jitter (a write is retried only when the connection never opened, so nothing was sent). No retry
 ever starts when its wait would end past the budget: the deadline a caller sets with `time_budget(...)`
 (the sync run), or else the per-call `retry_budget_seconds` (request handlers; 0 = fail fast).
+
+Every attempt first takes a slot of the shared request budget (`rate_budget`, one per API key across
+all processes), waiting for one within the same deadline. A body the board cannot read (not JSON, or not
+the documented shape) is `StackOneBadResponseError` (502), never a validation error of our own.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from chalicelib.clients.stackone.errors import (
+    StackOneBadResponseError,
     StackOneBudgetExceededError,
     StackOneError,
     StackOneRateLimitedError,
@@ -37,7 +43,9 @@ from chalicelib.clients.stackone.models import (
     CreatedApplication,
     JobPostingsPage,
     LinkedAccount,
+    ListPage,
 )
+from chalicelib.clients.stackone.rate_budget import RateBudgetExhaustedError, SharedRateBudget
 from chalicelib.clock import Clock, Sleep, real_sleep, utcnow
 from chalicelib.observability import logger
 
@@ -48,6 +56,18 @@ POSTINGS_PAGE_SIZE = 100
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Deadline (monotonic seconds) set by `StackOneClient.time_budget`; per context, so threads don't share it.
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("stackone_deadline", default=None)
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validated(model: type[_Model], body: Any, status: int) -> _Model:
+    """`model` from a StackOne body; a body of another shape is StackOne's fault (502), not the caller's."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise StackOneBadResponseError(
+            f"StackOne answered {status} with a body that is not a {model.__name__}.", status=status
+        ) from exc
 
 
 def _retry_after(response: httpx.Response, now: Clock = utcnow) -> int | None:
@@ -77,7 +97,7 @@ def _decode(response: httpx.Response) -> Any:
     try:  # what orjson refuses but the standard library reads (e.g. integers beyond 64 bits)
         return response.json()
     except ValueError as exc:
-        raise StackOneError(
+        raise StackOneBadResponseError(
             "StackOne returned a body that is not JSON.", status=response.status_code
         ) from exc
 
@@ -100,6 +120,15 @@ def error_from_response(response: httpx.Response, now: Clock = utcnow) -> StackO
     )
 
 
+def _emails(application: dict[str, Any]) -> set[str]:
+    candidate = application.get("candidate")
+    if not isinstance(candidate, dict):
+        return set()
+    emails = {candidate.get("email")}
+    emails.update(e.get("value") for e in candidate.get("emails") or [] if isinstance(e, dict))
+    return {e.strip().lower() for e in emails if isinstance(e, str)}
+
+
 class StackOneClient:
     """One instance per process; `http` carries base URL, Basic auth and timeouts (see deps).
 
@@ -117,6 +146,10 @@ class StackOneClient:
         Cap on a server-sent Retry-After.
     on_rate_limited:
         Called once per 429 answer (metrics).
+    rate_budget:
+        The request budget shared by every process using the key (None: no shared budget).
+    rate_wait_seconds:
+        Longest a call outside `time_budget(...)` waits for a slot of that budget.
     """
 
     def __init__(
@@ -134,6 +167,8 @@ class StackOneClient:
         backoff_max_seconds: float = 20.0,
         max_retry_after_seconds: float = 60.0,
         on_rate_limited: Callable[[], None] | None = None,
+        rate_budget: SharedRateBudget | None = None,
+        rate_wait_seconds: float = 2.0,
     ) -> None:
         self._http = http
         self._postings_page_size = postings_page_size
@@ -147,6 +182,8 @@ class StackOneClient:
         self._backoff_max = backoff_max_seconds
         self._max_retry_after = max_retry_after_seconds
         self._on_rate_limited = on_rate_limited
+        self._rate_budget = rate_budget
+        self._rate_wait = rate_wait_seconds
 
     @contextlib.contextmanager
     def time_budget(self, seconds: float) -> Iterator[None]:
@@ -175,26 +212,53 @@ class StackOneClient:
                 params.append(("origin_owner_id", origin_owner_id))
             params.extend(("providers", provider) for provider in providers or [])
             params.extend(("status", value) for value in status or [])
-            body = self._send("GET", "/accounts", params=params).json()
+            response = self._send("GET", "/accounts", params=params)
+            body = _decode(response)
             items = body.get("data", []) if isinstance(body, dict) else body
-            accounts.extend(LinkedAccount.model_validate(item) for item in items or [])
-            if len(items or []) < ACCOUNTS_PAGE_SIZE:
+            if items is None:
+                items = []
+            if not isinstance(items, list):
+                raise StackOneBadResponseError(
+                    "StackOne listed accounts in an unknown shape.", status=response.status_code
+                )
+            for item in items:
+                try:
+                    accounts.append(LinkedAccount.model_validate(item))
+                except ValidationError:
+                    # One unreadable account must not hide every other one; it is left out (and logged).
+                    logger.warning(
+                        "skipping a linked account StackOne listed in an unknown shape",
+                        extra={"account_id": item.get("id") if isinstance(item, dict) else None},
+                    )
+            if len(items) < ACCOUNTS_PAGE_SIZE:
                 return accounts
             page += 1
 
     def get_account(self, account_id: str) -> LinkedAccount:
-        return LinkedAccount.model_validate(self._send("GET", f"/accounts/{account_id}").json())
+        response = self._send("GET", f"/accounts/{account_id}")
+        return _validated(LinkedAccount, _decode(response), response.status_code)
 
     def create_connect_session(self, request: ConnectSessionCreate) -> ConnectSession:
         body = request.model_dump(mode="json", exclude_none=True)
-        return ConnectSession.model_validate(self._send("POST", "/connect_sessions", json=body).json())
+        response = self._send("POST", "/connect_sessions", json=body)
+        return _validated(ConnectSession, _decode(response), response.status_code)
 
     # Unified ATS --------------------------------------------------------------------------------------
 
     def list_job_postings_page(
-        self, account_id: str, *, cursor: str | None = None, updated_after: str | None = None
+        self,
+        account_id: str,
+        *,
+        cursor: str | None = None,
+        updated_after: str | None = None,
+        fields: str | None = None,
     ) -> JobPostingsPage:
-        params: dict[str, str] = {"page_size": str(self._postings_page_size), "include": "questionnaires"}
+        """One page of postings; with `fields` only those fields (and no questionnaires): a cheap listing."""
+        params: dict[str, str] = {"page_size": str(self._postings_page_size)}
+        if fields:
+            params["fields"] = fields
+        else:
+            params["include"] = "questionnaires"
         if cursor:
             params["next"] = cursor
         if updated_after:
@@ -202,19 +266,40 @@ class StackOneClient:
         response = self._send(
             "GET", "/unified/ats/job_postings", params=params, headers={"x-account-id": account_id}
         )
-        return JobPostingsPage.model_validate(_decode(response))
+        return _validated(JobPostingsPage, _decode(response), response.status_code)
+
+    def list_jobs_page(self, account_id: str, *, cursor: str | None = None) -> ListPage:
+        """One page of the account's jobs (requisitions), only what the department mapping reads."""
+        return self._list_page("/unified/ats/jobs", account_id, cursor, fields="id,department_ids")
+
+    def list_departments_page(self, account_id: str, *, cursor: str | None = None) -> ListPage:
+        return self._list_page("/unified/ats/departments", account_id, cursor, fields="id,name")
+
+    def _list_page(self, path: str, account_id: str, cursor: str | None, *, fields: str) -> ListPage:
+        params = {"page_size": str(self._postings_page_size), "fields": fields}
+        if cursor:
+            params["next"] = cursor
+        response = self._send("GET", path, params=params, headers={"x-account-id": account_id})
+        return _validated(ListPage, _decode(response), response.status_code)
 
     def iter_job_postings(
         self, account_id: str, *, updated_after: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every posting of the account: follows `next` until empty, through short and empty pages."""
+        """Every posting of the account: follows `next` until empty, through short and empty pages.
+
+        A cursor StackOne already gave (a listing that would never end) raises StackOneBadResponseError.
+        """
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             page = self.list_job_postings_page(account_id, cursor=cursor, updated_after=updated_after)
             yield from page.data
             cursor = page.next if page.next and page.next.strip() else None
             if cursor is None:
                 return
+            if cursor in seen:
+                raise StackOneBadResponseError("StackOne repeated a page cursor.", status=200)
+            seen.add(cursor)
 
     def get_job_posting(self, account_id: str, posting_id: str) -> dict[str, Any]:
         response = self._send(
@@ -226,23 +311,58 @@ class StackOneClient:
         body = _decode(response)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
-            raise StackOneError("StackOne returned no posting.", status=response.status_code)
+            raise StackOneBadResponseError("StackOne returned no posting.", status=response.status_code)
         return data
 
     def create_application(self, account_id: str, body: dict[str, Any]) -> CreatedApplication:
+        """Create an application. A 2xx whose body names no id (`data.id: null`, which the spec allows,
+        or an unreadable body) is still a success: the application exists, its id is unknown (None)."""
         response = self._send(
             "POST", "/unified/ats/applications", json=body, headers={"x-account-id": account_id}
         )
-        return CreatedApplication.model_validate(response.json().get("data") or {})
+        try:
+            payload = _decode(response)
+        except StackOneBadResponseError:
+            payload = None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        try:
+            return CreatedApplication.model_validate(data if isinstance(data, dict) else {})
+        except ValidationError:
+            return CreatedApplication()
 
     def get_application(self, account_id: str, application_id: str) -> dict[str, Any]:
         response = self._send(
             "GET", f"/unified/ats/applications/{application_id}", headers={"x-account-id": account_id}
         )
-        data = response.json().get("data")
+        body = _decode(response)
+        data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
-            raise StackOneError("StackOne returned no application.", status=response.status_code)
+            raise StackOneBadResponseError("StackOne returned no application.", status=response.status_code)
         return data
+
+    def find_application(
+        self, account_id: str, *, email: str, created_after: str, max_pages: int = 5
+    ) -> dict[str, Any] | None:
+        """The one application created after `created_after` whose candidate has `email` (case-insensitive),
+        or None when there is none or more than one: matches a create whose 201 named no id."""
+        wanted = email.strip().lower()
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(max_pages):
+            params = {"page_size": "100", "filter[created_after]": created_after}
+            if cursor:
+                params["next"] = cursor
+            response = self._send(
+                "GET", "/unified/ats/applications", params=params, headers={"x-account-id": account_id}
+            )
+            page = _validated(ListPage, _decode(response), response.status_code)
+            found.extend(item for item in page.data if isinstance(item, dict) and wanted in _emails(item))
+            cursor = page.next.strip() if page.next and page.next.strip() else None
+            if cursor is None or cursor in seen:
+                break
+            seen.add(cursor)
+        return found[0] if len(found) == 1 else None
 
     # Transport ----------------------------------------------------------------------------------------
 
@@ -253,10 +373,15 @@ class StackOneClient:
         # A caller's budget (the sync run's) replaces the per-call one, which protects request handlers
         # (API Gateway gives up after ~29 s) and is too short for a 60 s Retry-After inside a sync run.
         deadline = caller_deadline if caller_deadline is not None else started + self._retry_budget
+        # Waiting for a slot of the shared budget: within the run's budget, or briefly in a handler.
+        slot_deadline = started + max(self._retry_budget, self._rate_wait)
+        if caller_deadline is not None:
+            slot_deadline = caller_deadline
 
         def attempt() -> httpx.Response:
             if caller_deadline is not None and self._monotonic() >= caller_deadline:
                 raise StackOneBudgetExceededError()
+            self._take_slot(slot_deadline, in_run=caller_deadline is not None)
             return self._send_once(method, path, **kwargs)
 
         def stop(state: RetryCallState) -> bool:
@@ -287,6 +412,20 @@ class StackOneClient:
             reraise=True,
         )
         return retrying(attempt)
+
+    def _take_slot(self, deadline: float, *, in_run: bool) -> None:
+        if self._rate_budget is None:
+            return
+        try:
+            self._rate_budget.acquire(deadline)
+        except RateBudgetExhaustedError as exc:
+            if in_run:
+                raise StackOneBudgetExceededError() from exc
+            # Nothing was sent: like StackOne's own 429, with the wait as Retry-After (503 to callers).
+            raise StackOneRateLimitedError(
+                "The board's StackOne request budget is used up; try again shortly.",
+                retry_after=max(1, math.ceil(exc.wait_seconds)),
+            ) from exc
 
     def _is_retryable(self, exc: BaseException, is_read: bool) -> bool:
         if isinstance(exc, StackOneBudgetExceededError):

@@ -27,6 +27,16 @@ class StackOneError(UpstreamError):
         self.retry_after = retry_after
 
 
+class StackOneBadResponseError(StackOneError):
+    """StackOne answered, but with a body the board cannot read (not JSON, or not the documented shape).
+
+    A 502 to the board's callers: the request was fine, StackOne's answer was not.
+    """
+
+    code = "stackone_bad_response"
+    default_message = "StackOne answered with a response the board cannot read."
+
+
 class StackOneBadRequestError(StackOneError):
     code = "stackone_bad_request"
     default_message = "StackOne rejected the request."

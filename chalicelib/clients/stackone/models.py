@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Tolerant(BaseModel):
@@ -45,8 +45,18 @@ class ConnectSessionCreate(_Tolerant):
     multiple: bool | None = None
 
 
+def _id_text(value: Any) -> Any:
+    """Ids are strings to the board; StackOne's specs type some as numbers (with fractions, even)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
 class ConnectSession(_Tolerant):
-    id: int | str | None = None
+    # The platform spec types this as `number`: integers, but fractions are valid too. Never used.
+    id: int | float | str | None = None
     token: str
     auth_link_url: str
     origin_owner_id: str | None = None
@@ -55,10 +65,28 @@ class ConnectSession(_Tolerant):
 
 
 class CreatedApplication(_Tolerant):
-    id: str
+    """`data` of a create's 201. The spec allows `id: null`: created, but StackOne does not say its id."""
+
+    id: str | None = None
     remote_id: str | None = None
 
+    _ids = field_validator("id", "remote_id", mode="before")(_id_text)
 
-class JobPostingsPage(_Tolerant):
-    data: list[dict[str, Any]] = Field(default_factory=list)
+
+class ListPage(_Tolerant):
+    """One page of a unified list endpoint. Items stay raw: each is read (or skipped) on its own, so one
+    odd item never fails its page."""
+
+    data: list[Any] = Field(default_factory=list)
     next: str | None = None
+
+    _next = field_validator("next", mode="before")(_id_text)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class JobPostingsPage(ListPage):
+    pass

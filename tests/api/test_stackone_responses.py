@@ -1,0 +1,169 @@
+"""StackOne answers the spec allows (or that are simply wrong) never become the caller's 400.
+
+A body our models cannot read is 502 `stackone_bad_response`; a 201 without an id is a success with the
+id unknown; a 404 on apply takes the posting off the board at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import respx
+
+from chalicelib import deps
+from tests.api.apply_factories import (
+    application_body,
+    json_headers,
+    make_posting,
+    store_posting,
+    store_stackone_key,
+)
+from tests.api.employers_fixtures import *  # noqa: F403
+from tests.api.employers_fixtures import EmployerApi, connect_session_body
+from tests.api.test_applications import list_applications, make_record
+
+APPLICATIONS = "/unified/ats/applications"
+
+
+@pytest.fixture
+def stackone_api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def apply_client(client: Any) -> Any:
+    store_stackone_key()
+    return client
+
+
+def submit(client: Any, job_id: str) -> Any:
+    return client.http.post(
+        f"/jobs/{job_id}/applications", body=json.dumps(application_body()), headers=json_headers()
+    )
+
+
+def test_a_201_with_a_null_id_is_a_success_with_the_id_unknown(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    posting = store_posting(make_posting())
+    stackone_api.post(APPLICATIONS).respond(
+        201, json={"statusCode": 201, "message": "Record created successfully.", "data": {"id": None}}
+    )
+
+    response = submit(apply_client, posting.job_id)
+
+    assert response.status_code == 201, response.body
+    assert response.json_body == {"application_id": None}
+    records, _ = deps.get_application_records().list_for_employer(
+        posting.employer_id, job_id=None, limit=10, start_key=None
+    )
+    (record,) = records
+    assert record.outcome == "submitted" and record.error_code == "stackone_id_unknown"
+
+
+def test_a_201_whose_body_is_not_json_is_still_a_success(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    posting = store_posting(make_posting())
+    stackone_api.post(APPLICATIONS).respond(201, text="Created")
+
+    response = submit(apply_client, posting.job_id)
+
+    assert response.status_code == 201
+    assert response.json_body == {"application_id": None}
+
+
+def test_a_404_on_apply_closes_the_posting_at_once(apply_client: Any, stackone_api: respx.MockRouter) -> None:
+    posting = store_posting(make_posting())
+    stackone_api.post(APPLICATIONS).respond(
+        404, json={"statusCode": 404, "message": "Job posting not found."}
+    )
+
+    response = submit(apply_client, posting.job_id)
+    again = submit(apply_client, posting.job_id)
+
+    assert response.status_code == 404
+    assert response.json_body["error"]["code"] == "job_not_found"
+    stored = deps.get_apply_postings().get_posting(posting.account_id, posting.posting_id)
+    assert stored is not None and stored.status == "closed" and stored.closed_at is not None
+    assert again.status_code == 404 and len(stackone_api.calls) == 1  # the next candidate stops here
+
+
+def test_a_connect_session_id_with_a_fraction_is_accepted(employer_api: EmployerApi) -> None:
+    employer_api.stackone.post("/connect_sessions").respond(
+        201, json={**connect_session_body(employer_api.employer_id), "id": 4711.5}
+    )
+
+    response = employer_api.client.http.post("/connect-sessions", headers=employer_api.headers(), body="{}")
+
+    assert response.status_code == 201, response.body
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": {"id": 1, "auth_link_url": "https://hub.stackone.test/x"}},  # no token
+        {"text": "<html>gateway</html>"},
+        {"json": ["not", "an", "object"]},
+    ],
+)
+def test_a_connect_session_stackone_answers_unreadably_is_502(
+    employer_api: EmployerApi, answer: dict[str, Any]
+) -> None:
+    employer_api.stackone.post("/connect_sessions").respond(201, **answer)
+
+    response = employer_api.client.http.post("/connect-sessions", headers=employer_api.headers(), body="{}")
+
+    assert response.status_code == 502
+    error = response.json_body["error"]
+    assert error["code"] == "stackone_bad_response"
+    assert "token" not in error["message"] and "fields" not in error  # no internal field names
+
+
+def test_accounts_listed_in_an_unknown_shape_are_502(employer_api: EmployerApi) -> None:
+    employer_api.stackone.get("/accounts").respond(200, json={"data": "nope"})
+
+    response = employer_api.client.http.get("/accounts", headers=employer_api.headers())
+
+    assert response.status_code == 502
+    assert response.json_body["error"]["code"] == "stackone_bad_response"
+
+
+def test_an_application_whose_id_was_unknown_is_reconciled_on_refresh(
+    client: Any, stackone_api: respx.MockRouter
+) -> None:
+    store_stackone_key()
+    employer, api_key = deps.get_employer_service().create("Employer A")
+    unknown = {"stackone_application_id": None, "error_code": "stackone_id_unknown"}
+    make_record(employer.employer_id, 1, candidate_email="Ada@Example.com", **unknown)
+    listing = stackone_api.get("/unified/ats/applications").respond(
+        200,
+        json={
+            "data": [
+                {"id": "app-other", "candidate": {"email": "someone@example.com"}},
+                {
+                    "id": "app-ada",
+                    "candidate": {"email": "ada@example.com"},
+                    "application_status": {"value": "new"},
+                },
+            ],
+            "next": None,
+        },
+    )
+    stackone_api.get("/unified/ats/applications/app-ada").respond(
+        200, json={"data": {"id": "app-ada", "application_status": {"value": "interview"}}}
+    )
+
+    first = list_applications(client, api_key, "?refresh=true").json_body["data"][0]
+    second = list_applications(client, api_key, "?refresh=true").json_body["data"][0]
+
+    assert first["stackone_application_id"] == "app-ada"
+    assert first["status"]["application_status"] == "new" and first["status"]["stale"] is False
+    # created since its submission (12:01), less five minutes of clock skew
+    assert listing.calls.last.request.url.params["filter[created_after]"] == "2026-11-22T11:56:00.000Z"
+    assert second["status"]["application_status"] == "interview"  # read back by id from then on
+    assert listing.call_count == 1
