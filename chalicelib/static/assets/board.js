@@ -156,7 +156,7 @@ function jobItem(job) {
   const pay = payText(job.compensation_summary);
   if (pay) meta.push(h("li", { class: "pay", text: pay }));
   const posted = relativeDate(job.posted_at);
-  return h("li", { class: "job-card", dataset: { jobId: job.job_id } },
+  return h("li", { class: "job-card" },
     h("h3", {}, h("a", { href: jobPageUrl(job.job_id), text: job.title || "Untitled role" })),
     h("p", { class: "company", text: job.company || "" }),
     h("ul", { class: "meta" }, meta),
