@@ -33,7 +33,7 @@ def rss_feed() -> Any:
 @handle_errors
 def sitemap() -> Any:
     request = feeds_blueprint.current_request
-    raw_page = (request.query_params or {}).get("page")
+    raw_page = request.query_params.get("page") if request.query_params else None
     page: int | None = None
     if raw_page is not None:
         if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:

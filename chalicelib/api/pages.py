@@ -126,8 +126,10 @@ def pay_text(pay: Mapping[str, Any] | None) -> str:
 
     if low is not None and high is not None and low != high:
         text = f"{amount(low)}\u2013{amount(high)}"
-    elif low is not None or high is not None:
-        text = amount(low if low is not None else high)
+    elif low is not None:
+        text = amount(low)
+    elif high is not None:
+        text = amount(high)
     else:
         return str(pay.get("label") or "")
     if pay.get("currency"):

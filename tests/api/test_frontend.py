@@ -424,7 +424,9 @@ def test_board_page_html_has_the_first_results_filters_and_a_next_page_link(clie
     assert 'name="company" value="Initech Software"' in html  # a filter checkbox, in a GET form
     assert "Show 25 jobs" in html
     assert '<link rel="canonical" href="https://board.test">' in html
-    assert re.search(r'class="posted">Posted <time datetime="2026-10-31T09:00:00.000Z" title="Oct 31, 2026">', html)
+    assert re.search(
+        r'class="posted">Posted <time datetime="2026-10-31T09:00:00.000Z" title="Oct 31, 2026">', html
+    )
     next_link = re.search(r'id="next-page" class="button secondary" rel="next" href="([^"]+)"', html)
     assert next_link
     second = client.http.get(next_link.group(1).replace("&amp;", "&")).body.decode()
