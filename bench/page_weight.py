@@ -7,7 +7,10 @@ waits until the network is idle, i.e. until the page shows its results or postin
 (HTML, CSS, scripts, icons and the API calls the page's scripts make), headers included. `gzip` is what
 the same bodies weigh gzip-compressed (level 6), for a deployment that compresses.
 
-    python -m bench.page_weight [--baseline b8e4740]
+    python -m bench.page_weight [--baseline b8e4740] [--screenshots artifacts/compare]
+
+`--screenshots DIR` also saves each page of both versions at desktop (1366x900) and phone (390x844) size
+once it has settled (`{page}-{version}-{size}.png`).
 
 Prints a table per page, then one JSON line.
 """
@@ -137,6 +140,20 @@ def _measure(browser: Any, url: str, page_name: str, version: str) -> Weight:
     return Weight(page_name, version, len(seen), total, html, compressed, status)
 
 
+def _screenshots(browser: Any, url: str, prefix: Path) -> None:
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (
+        ("desktop", {"width": 1366, "height": 900}),
+        ("phone", {"width": 390, "height": 844}),
+    ):
+        context = browser.new_context(viewport=viewport, service_workers="block")
+        page = context.new_page()
+        page.goto(url, wait_until="networkidle")
+        page.screenshot(path=f"{prefix}-{size}.png")
+        page.screenshot(path=f"{prefix}-{size}-full.png", full_page=True)
+        context.close()
+
+
 def _export(revision: str, target: Path) -> None:
     archive = subprocess.run(
         ["git", "archive", "--format=tar", revision], cwd=PROJECT_DIR, capture_output=True, check=True
@@ -150,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare against")
+    parser.add_argument("--screenshots", type=Path, help="save before/after screenshots in this directory")
     args = parser.parse_args(argv)
 
     import boto3
@@ -213,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
                     for version in ("baseline", "now"):
                         url = f"http://127.0.0.1:{ports[version]}{path}"
                         results.append(_measure(browser, url, page_name, version))
+                        if args.screenshots:
+                            _screenshots(browser, url, args.screenshots / f"{page_name}-{version}")
                 browser.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -205,8 +205,8 @@ def api_redirect(own_path: str, target: str) -> Response:
 
 def html_response(request: Request, html_text: str, status: int = 200) -> Response:
     """A rendered page: 200 (or 304 when the client's copy is current), or an error page's status."""
-    file = StaticFile(body=html_text.encode(), content_type="text/html; charset=utf-8", etag="")
-    file = StaticFile(body=file.body, content_type=file.content_type, etag=_etag(file.body))
+    body = html_text.encode()
+    file = StaticFile(body=body, content_type="text/html; charset=utf-8", etag=_etag(body))
     if status == 200:
         return static_response(request, file, PAGE_CACHE_CONTROL)
     headers: dict[str, str | list[str]] = {
@@ -275,7 +275,7 @@ def job_page(job_id: str) -> Response:
         page = deps.get_board_service().job_page(job_id)
     except AppError as exc:
         logger.warning("job page unavailable", extra={"error_code": exc.code})
-        retry = f"{base}/board/jobs/{job_id}" if pages.re.fullmatch(r"[A-Za-z0-9_-]{1,512}", job_id) else ""
+        retry = f"{base}/board/jobs/{job_id}" if re.fullmatch(r"[A-Za-z0-9_-]{1,512}", job_id) else ""
         context = pages.error_context(base=base, retry_url=retry or f"{base}/board")
         return html_response(request, pages.render("missing.html", **_common(base), **context), 503)
     if page.state == "live" and page.job is not None:

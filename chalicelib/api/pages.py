@@ -343,7 +343,7 @@ def job_context(
         text = pay_text(element)
         if text:
             label = element.get("label") or humanize(element.get("kind"))
-            pay_items.append({"label": label, "text": text})
+            pay_items.append({"label": "" if label == text else label, "text": text})
     if not pay_items and job.get("compensation_summary"):
         pay_items.append({"label": "", "text": pay_text(job["compensation_summary"])})
     if len(pay_items) == 1 and pay_items[0]["text"] == card["pay"]:
