@@ -433,7 +433,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "boardPage",
         "The board (HTML, first results rendered on the server)",
         "frontend",
-        {200: Reply("The page.", media_type="text/html", headers=CACHED), 304: NOT_MODIFIED},
+        {
+            200: Reply("The page.", media_type="text/html", headers=CACHED),
+            304: NOT_MODIFIED,
+            400: Reply("The page, saying the link's search settings are invalid.", media_type="text/html"),
+            503: Reply("A page with a retry link (the board is unavailable).", media_type="text/html"),
+        },
         query="chalicelib.services.board.query:BoardQuery",
         headers=(IF_NONE_MATCH,),
         description="Takes `GET /jobs`'s parameters plus `page` (render that many pages of 20 at once, up "
@@ -445,7 +450,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "jobPage",
         "One job (HTML rendered on the server, with its JobPosting JSON-LD)",
         "frontend",
-        {200: Reply("The page.", media_type="text/html", headers=CACHED), 304: NOT_MODIFIED},
+        {
+            200: Reply("The page.", media_type="text/html", headers=CACHED),
+            304: NOT_MODIFIED,
+            404: Reply("A page for an unknown job.", media_type="text/html"),
+            410: Reply("A page for a closed job.", media_type="text/html"),
+            503: Reply("A page with a retry link (the board is unavailable).", media_type="text/html"),
+        },
         description="An unknown job answers 404, a closed one 410 and an unavailable board 503, each as an "
         "HTML page that offers a way on (search, the company's other jobs, or a retry).",
         headers=(IF_NONE_MATCH,),
