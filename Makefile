@@ -84,6 +84,10 @@ bench-board: venv
 	$(BIN)/python -m bench.board $(BENCH_BOARD_ARGS)
 
 # Concurrent board reads while a sync writes (in-process: moto + the StackOne sandbox).
+.PHONY: bench-page-weight
+bench-page-weight: venv
+	$(BIN)/python -m bench.page_weight
+
 .PHONY: bench-load
 bench-load: venv
 	$(BIN)/python -m bench.load

@@ -316,6 +316,7 @@ def get_board_service() -> BoardService:
         apply_flags_max_age_seconds=settings.board_apply_flags_max_age_seconds,
         facet_limit=settings.board_facet_limit,
         feed_limit=settings.board_feed_limit,
+        sitemap_max_urls=settings.board_sitemap_max_urls,
     )
 
 

@@ -169,6 +169,8 @@ class Settings(BaseSettings):
     board_cache_max_age_seconds: int = Field(30, alias="BOARD_CACHE_MAX_AGE_SECONDS")
     board_facet_limit: int = Field(100, ge=1, alias="BOARD_FACET_LIMIT")
     board_feed_limit: int = Field(50, ge=1, le=100, alias="BOARD_FEED_LIMIT")
+    # Postings per sitemap file; past it /sitemap.xml becomes a sitemap index (the protocol's limit).
+    board_sitemap_max_urls: int = Field(50_000, ge=1, le=50_000, alias="BOARD_SITEMAP_MAX_URLS")
     # ATSs whose postings Embloy can take (Embloy `mode` values the server accepts, besides `job`).
     embloy_supported_providers: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["lever", "ashby", "softgarden"], alias="EMBLOY_SUPPORTED_PROVIDERS"

@@ -52,6 +52,19 @@ def create_connect_session() -> Response:
     return Response(body=session.model_dump(mode="json"), status_code=201, headers=JSON_HEADERS)
 
 
+@employers_blueprint.route("/employer", methods=["GET"], authorizer=employer_authorizer, cors=cors_config())
+@handle_errors
+def get_employer() -> Response:
+    """Who the API key belongs to, so the console can say which company is signed in."""
+    employer_id = current_employer_id(employers_blueprint.current_request)
+    employer = deps.get_employer_service().get(employer_id)
+    return Response(
+        body={"employer_id": employer.employer_id, "name": employer.name},
+        status_code=200,
+        headers=JSON_HEADERS,
+    )
+
+
 @employers_blueprint.route("/accounts", methods=["GET"], authorizer=employer_authorizer, cors=cors_config())
 @handle_errors
 def list_accounts() -> Response:

@@ -1,15 +1,17 @@
-"""GET /feed.xml (RSS 2.0 of the newest live postings) and GET /sitemap.xml (every live posting)."""
+"""GET /feed.xml (RSS 2.0 of the newest live postings), GET /sitemap.xml (every live posting, a sitemap
+index past 50,000) and GET /robots.txt (crawl everything, here is the sitemap)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.board import http_response, parse_query, query_params
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.errors import InvalidRequestError
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
@@ -30,5 +32,27 @@ def rss_feed() -> Any:
 @feeds_blueprint.route("/sitemap.xml", methods=["GET"], cors=cors_config())
 @handle_errors
 def sitemap() -> Any:
-    if_none_match = feeds_blueprint.current_request.headers.get("if-none-match")
-    return http_response(deps.get_board_service().sitemap(if_none_match=if_none_match))
+    request = feeds_blueprint.current_request
+    raw_page = request.query_params.get("page") if request.query_params else None
+    page: int | None = None
+    if raw_page is not None:
+        if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+            raise InvalidRequestError(
+                "page: a sitemap page number from 1", fields={"page": "not a page number"}
+            )
+        page = int(raw_page)
+    if_none_match = request.headers.get("if-none-match")
+    return http_response(deps.get_board_service().sitemap(page=page, if_none_match=if_none_match))
+
+
+@feeds_blueprint.route("/robots.txt", methods=["GET"])
+@handle_errors
+def robots() -> Response:
+    """Everything public may be crawled except the employer console; the sitemap's absolute URL."""
+    base = get_settings().public_base_url.rstrip("/")
+    body = f"User-agent: *\nAllow: /\nDisallow: /board/employer\n\nSitemap: {base}/sitemap.xml\n"
+    return Response(
+        body=body,
+        status_code=200,
+        headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "public, max-age=3600"},
+    )

@@ -2,7 +2,9 @@
 
 Pages live under `/board` so they never collide with the JSON API (`/jobs/{job_id}` is JSON):
 `/board` (search), `/board/jobs/{job_id}` (one posting, apply), `/board/employer` (employer console),
-assets under `/board/assets/{name}`. The pages call only the public JSON API with `fetch`.
+assets under `/board/assets/{name}`. The board and job pages are rendered on the server from the board
+service (see pages.py): an unknown job answers 404 and a closed one 410, each with a page that helps.
+Their scripts then call only the public JSON API with `fetch`.
 `PUBLIC_BASE_URL` should therefore end in `/board`, so `{PUBLIC_BASE_URL}/jobs/{job_id}` is the job page
 (and Embloy's `?applied=embloy` / `?cancelled=embloy` return URLs land on it); `/board/feed.xml` and
 `/board/sitemap.xml` redirect to the API's feeds so URLs derived from `PUBLIC_BASE_URL` keep working.
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,15 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 from chalice.app import Request
+from pydantic import ValidationError
 
 from chalicelib import deps
-from chalicelib.api.http_errors import handle_errors
-from chalicelib.errors import NotFoundError
+from chalicelib.api import pages
+from chalicelib.api.board import parse_query, query_params
+from chalicelib.api.http_errors import handle_errors, status_for
+from chalicelib.errors import AppError, InvalidRequestError, NotFoundError
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
 
 frontend_blueprint = Blueprint(__name__)
 
@@ -66,7 +72,6 @@ HUB_CONTENT_SECURITY_POLICY = _policy(
     frame_src="https://*.stackone.com",
     font_src="https: data:",
 )
-HUB_PLACEHOLDER = "{{hub_script}}"
 
 
 SECURITY_HEADERS = {
@@ -97,8 +102,6 @@ TEXT_TYPES = {
 BINARY_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)+$")
-PAGES = {"board": "board.html", "job": "job.html", "employer": "employer.html"}
-BASE_PLACEHOLDER = "{{base}}"
 
 
 @dataclass(frozen=True)
@@ -138,19 +141,14 @@ def hub_bundle_deployed() -> bool:
 
 @functools.cache
 def render_page(page: str, base: str, *, with_hub: bool = False) -> StaticFile:
-    """A page's HTML with the API/asset path prefix (the API Gateway stage, or "") filled in.
+    """A page without per-request data (the employer console) with the path prefix filled in.
 
     `with_hub` loads the StackOne Hub web component on the page (and widens its policy for StackOne).
     """
-    template = (STATIC_DIR / PAGES[page]).read_text(encoding="utf-8")
-    hub_script = f'<script type="module" src="{BASE_PLACEHOLDER}/board/assets/{HUB_BUNDLE}"></script>'
-    template = template.replace(HUB_PLACEHOLDER, hub_script if with_hub else "")
-    body = template.replace(BASE_PLACEHOLDER, html.escape(base, quote=True)).encode()
+    body = pages.render(
+        f"{page}.html", base=base, board_name=get_settings().board_name, section=page, with_hub=with_hub
+    ).encode()
     policy = HUB_CONTENT_SECURITY_POLICY if with_hub else CONTENT_SECURITY_POLICY
-    if page == "job":
-        # The application form posts the resume straight to the upload bucket.
-        origin = deps.get_resume_uploads().origin()
-        policy = policy.replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)
     return StaticFile(
         body=body, content_type="text/html; charset=utf-8", etag=_etag(body), content_security_policy=policy
     )
@@ -205,11 +203,27 @@ def api_redirect(own_path: str, target: str) -> Response:
     return Response(body="", status_code=301, headers=headers)
 
 
-def page_response(page: str, own_path: str) -> Response:
-    request = frontend_blueprint.current_request
-    with_hub = page == "employer" and hub_bundle_deployed()
-    file = render_page(page, path_prefix(request, own_path), with_hub=with_hub)
-    return static_response(request, file, PAGE_CACHE_CONTROL)
+def html_response(
+    request: Request, html_text: str, status: int = 200, *, policy: str = CONTENT_SECURITY_POLICY
+) -> Response:
+    """A rendered page: 200 (or 304 when the client's copy is current), or an error page's status."""
+    body = html_text.encode()
+    file = StaticFile(
+        body=body, content_type="text/html; charset=utf-8", etag=_etag(body), content_security_policy=policy
+    )
+    if status == 200:
+        return static_response(request, file, PAGE_CACHE_CONTROL)
+    headers: dict[str, str | list[str]] = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": policy,
+        "Cache-Control": PAGE_CACHE_CONTROL,
+        "Content-Type": file.content_type,
+    }
+    return Response(body=html_text, status_code=status, headers=headers)
+
+
+def _common(base: str) -> dict[str, str]:
+    return {"base": base, "board_name": get_settings().board_name}
 
 
 @frontend_blueprint.route("/", methods=["GET"])
@@ -238,19 +252,54 @@ def sitemap_alias() -> Response:
 @frontend_blueprint.route("/board", methods=["GET"])
 @handle_errors
 def board_page() -> Response:
-    return page_response("board", "/board")
+    """The board with its first results, filters and pagination in the HTML (works without scripts)."""
+    request = frontend_blueprint.current_request
+    base = path_prefix(request, "/board")
+    state = pages.board_state(query_params(request))
+    public_url = get_settings().public_base_url.rstrip("/")
+    body, error, status = None, None, 200
+    try:
+        body = deps.get_board_service().list_jobs(parse_query(pages.api_params(state))).body
+    except (ValidationError, InvalidRequestError):
+        error, status = "Some search settings in this link are not valid. Start a new search.", 400
+        state = {**state, "cursor": "", "page": 1}
+    except AppError as exc:
+        logger.warning("board page without results", extra={"error_code": exc.code})
+        error, status = "We couldn't load jobs just now. Please try again.", max(status_for(exc), 500)
+    context = pages.board_context(state, body, base=base, public_url=public_url, error=error)
+    return html_response(request, pages.render("board.html", **_common(base), **context), status)
 
 
 @frontend_blueprint.route("/board/jobs/{job_id}", methods=["GET"])
 @handle_errors
 def job_page(job_id: str) -> Response:
-    return page_response("job", f"/board/jobs/{job_id}")
+    """One posting rendered on the server (JSON-LD included); 404 when unknown, 410 when closed."""
+    request = frontend_blueprint.current_request
+    base = path_prefix(request, f"/board/jobs/{job_id}")
+    try:
+        page = deps.get_board_service().job_page(job_id)
+    except AppError as exc:
+        logger.warning("job page unavailable", extra={"error_code": exc.code})
+        retry = f"{base}/board/jobs/{job_id}" if re.fullmatch(r"[A-Za-z0-9_-]{1,512}", job_id) else ""
+        context = pages.error_context(base=base, retry_url=retry or f"{base}/board")
+        return html_response(request, pages.render("missing.html", **_common(base), **context), 503)
+    if page.state == "live" and page.job is not None:
+        context = pages.job_context(page.job, base=base, params=query_params(request))
+        # The application form posts the resume straight to the upload bucket.
+        origin = deps.get_resume_uploads().origin()
+        policy = CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)
+        return html_response(request, pages.render("job.html", **_common(base), **context), policy=policy)
+    context = pages.missing_context(page.state, base=base, title=page.title, company=page.company)
+    status = 410 if page.state == "closed" else 404
+    return html_response(request, pages.render("missing.html", **_common(base), **context), status)
 
 
 @frontend_blueprint.route("/board/employer", methods=["GET"])
 @handle_errors
 def employer_page() -> Response:
-    return page_response("employer", "/board/employer")
+    request = frontend_blueprint.current_request
+    file = render_page("employer", path_prefix(request, "/board/employer"), with_hub=hub_bundle_deployed())
+    return static_response(request, file, PAGE_CACHE_CONTROL)
 
 
 @frontend_blueprint.route("/board/assets/{name}", methods=["GET"])

@@ -103,6 +103,13 @@ class JobDetail(JobSummary):
     json_ld: dict[str, Any] = Field(description="schema.org JobPosting for the page's structured data.")
 
 
+class EmployerIdentity(_Documented):
+    """The employer an API key belongs to."""
+
+    employer_id: str
+    name: str
+
+
 class EmbloyTokenStatus(_Documented):
     """Whether the employer's Embloy client token is stored (the token itself is never returned)."""
 

@@ -163,7 +163,7 @@ def test_json_ld_for_an_on_site_posting(client: Any) -> None:
                 "@type": "PostalAddress",
                 "addressLocality": "Munich",
                 "addressRegion": "Bavaria",
-                "addressCountry": "Germany",
+                "addressCountry": "DE",
             },
         }
     ]
@@ -197,8 +197,8 @@ def test_json_ld_for_a_remote_posting(client: Any) -> None:
     document = get(client, f"/jobs/{posting.job_id}").json_body["json_ld"]
     assert document["jobLocationType"] == "TELECOMMUTE"
     assert document["applicantLocationRequirements"] == [
-        {"@type": "Country", "name": "Portugal"},
-        {"@type": "Country", "name": "Spain"},
+        {"@type": "Country", "name": "PT"},
+        {"@type": "Country", "name": "ES"},
     ]
     assert "jobLocation" not in document
     assert document["employmentType"] == "CONTRACTOR"

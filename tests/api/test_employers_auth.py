@@ -12,7 +12,12 @@ from chalicelib.settings import get_settings
 from tests.api.employers_fixtures import *  # noqa: F403
 from tests.api.employers_fixtures import EmployerApi, linked_account
 
-EMPLOYER_ROUTES = [("POST", "/connect-sessions"), ("GET", "/accounts"), ("POST", "/accounts/acc_1/sync")]
+EMPLOYER_ROUTES = [
+    ("POST", "/connect-sessions"),
+    ("GET", "/accounts"),
+    ("POST", "/accounts/acc_1/sync"),
+    ("GET", "/employer"),
+]
 
 
 def call(api: EmployerApi, method: str, path: str, headers: dict[str, str]) -> Any:
@@ -104,3 +109,11 @@ def test_key_store_outage_is_503_not_a_misleading_401(employer_api: EmployerApi)
     assert response.status_code == 503
     assert response.json_body["error"]["code"] == "auth_unavailable"
     assert response.headers["Retry-After"] == "5"
+
+
+def test_get_employer_names_the_company_the_key_belongs_to(employer_api: EmployerApi) -> None:
+    response = employer_api.client.http.get("/employer", headers=employer_api.headers())
+
+    assert response.status_code == 200
+    assert response.json_body == {"employer_id": employer_api.employer_id, "name": "Acme Robotics"}
+    assert not employer_api.stackone.calls  # answered from the board's own table

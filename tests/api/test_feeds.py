@@ -79,3 +79,51 @@ def test_feeds_answer_304_to_a_current_etag(client: Any) -> None:
     etag = client.http.get("/sitemap.xml").headers["ETag"]
     put_postings(make_posting("Fresh", changed_at=utcnow()))  # the sync writes with its clock
     assert client.http.get("/sitemap.xml", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_sitemap_lastmod_is_the_posting_s_change_time_not_the_ats_update_time(client: Any) -> None:
+    from datetime import UTC, datetime
+
+    changed = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
+    (posting,) = put_postings(make_posting("Edited", changed_at=changed))  # the ATS's updated_at is older
+
+    root = ET.fromstring(client.http.get("/sitemap.xml").body)
+
+    (url,) = root.findall(f"{SITEMAP_NS}url")
+    assert posting.updated_at is not None and posting.updated_at < changed
+    assert url.findtext(f"{SITEMAP_NS}lastmod") == "2026-11-20T07:30:00Z"
+
+
+def test_past_the_per_file_limit_the_sitemap_is_an_index_of_pages(client: Any, monkeypatch: Any) -> None:
+    from chalicelib.settings import get_settings
+
+    monkeypatch.setenv("BOARD_SITEMAP_MAX_URLS", "2")
+    get_settings.cache_clear()  # the fixture's setup read the settings already
+    postings = put_postings(*(make_posting(f"Job {i}", posted_days_ago=i) for i in range(1, 6)))
+
+    index = ET.fromstring(client.http.get("/sitemap.xml").body)
+
+    assert index.tag == f"{SITEMAP_NS}sitemapindex"
+    locations = [entry.findtext(f"{SITEMAP_NS}loc") for entry in index.findall(f"{SITEMAP_NS}sitemap")]
+    assert locations == [f"https://board.test/sitemap.xml?page={n}" for n in (1, 2, 3)]
+    listed: list[str | None] = []
+    for n in (1, 2, 3):
+        page = ET.fromstring(client.http.get(f"/sitemap.xml?page={n}").body)
+        assert page.tag == f"{SITEMAP_NS}urlset"
+        urls = [u.findtext(f"{SITEMAP_NS}loc") for u in page.findall(f"{SITEMAP_NS}url")]
+        assert len(urls) == (2 if n < 3 else 1)
+        listed += urls
+    assert listed == [f"https://board.test/jobs/{p.job_id}" for p in postings]  # newest first, each once
+    assert client.http.get("/sitemap.xml?page=4").status_code == 404
+    assert client.http.get("/sitemap.xml?page=zero").status_code == 400
+
+
+def test_robots_txt_allows_crawling_and_names_the_sitemap(client: Any) -> None:
+    response = client.http.get("/robots.txt")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    lines = response.body.decode().splitlines()
+    assert "User-agent: *" in lines and "Allow: /" in lines
+    assert "Disallow: /board/employer" in lines
+    assert "Sitemap: https://board.test/sitemap.xml" in lines

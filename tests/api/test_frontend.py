@@ -12,8 +12,22 @@ from chalice.app import Request
 
 from chalicelib import deps
 from chalicelib.api.frontend import ASSETS_DIR, STATIC_DIR, path_prefix
+from chalicelib.models.posting import make_job_id
+from tests.api.board_factories import (
+    board_refreshes_every_request,  # noqa: F401  (autouse)
+    make_posting,
+    put_postings,
+)
 
-PAGES = ["/board", "/board/jobs/YWNjdF8xCnBvc3RfMQ", "/board/employer"]
+JOB_ID = make_job_id("acc_gh", "post_page")
+PAGES = ["/board", f"/board/jobs/{JOB_ID}", "/board/employer"]
+
+
+@pytest.fixture
+def client(client: Any) -> Any:
+    """The app's test client with one live posting on the board (the job page's)."""
+    put_postings(make_posting("Staff Engineer", posting_id="post_page"))
+    return client
 
 
 def _csp(response: Any) -> dict[str, str]:
@@ -44,9 +58,15 @@ def test_pages_are_html_with_a_strict_policy_and_revalidated(client: Any, path: 
 def test_pages_have_no_inline_script_and_every_local_reference_is_served(client: Any, path: str) -> None:
     html = client.http.get(path).body.decode()
 
-    assert "{{base}}" not in html
-    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S)
-    assert scripts and all(body.strip() == "" for body in scripts)
+    assert "{{" not in html and "{%" not in html
+    # Executable scripts come from our origin only; inline elements are data (JSON-LD, the job's data).
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert any('type="module"' in attrs for attrs, _ in scripts)
+    for attrs, body in scripts:
+        if body.strip():
+            assert re.search(r'type="application/(ld\+)?json"', attrs), attrs
+        else:
+            assert 'type="module"' in attrs and "src=" in attrs
     references = re.findall(r'(?:src|href)="(/board/assets/[^"]+)"', html)
     assert any(ref.endswith(".js") for ref in references)
     for reference in references:
@@ -164,7 +184,13 @@ def test_unknown_or_unlisted_assets_are_404_in_the_error_shape(client: Any, name
 def test_templates_are_not_reachable_as_assets() -> None:
     # The HTML templates sit outside the assets folder, so only the page routes can render them.
     assert not list(ASSETS_DIR.glob("*.html"))
-    assert sorted(p.name for p in STATIC_DIR.glob("*.html")) == ["board.html", "employer.html", "job.html"]
+    assert sorted(p.name for p in STATIC_DIR.glob("*.html")) == [
+        "_layout.html",
+        "board.html",
+        "employer.html",
+        "job.html",
+        "missing.html",
+    ]
 
 
 def test_root_redirects_to_the_board(client: Any) -> None:
@@ -269,7 +295,6 @@ def test_employer_page_loads_no_hub_bundle_unless_one_is_deployed(client: Any) -
     response = client.http.get("/board/employer")
 
     html = response.body.decode()
-    assert "{{hub_script}}" not in html
     assert "stackone-hub.js" not in html
     assert "stackone.com" not in response.headers["Content-Security-Policy"]
 
@@ -286,3 +311,196 @@ def test_with_the_hub_bundle_the_employer_page_loads_it_and_allows_only_stackone
     assert policy["connect-src"] == "'self' https://*.stackone.com"
     assert policy["frame-src"] == "'self' https://*.stackone.com"
     assert policy["frame-ancestors"] == "'none'"
+
+
+# ---- server-rendered pages ----------------------------------------------------------------------------
+def _ld(html: str) -> Any:
+    import json
+
+    match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
+    assert match, "no JSON-LD in the page"
+    return json.loads(match.group(1))
+
+
+def test_job_page_html_carries_the_posting_meta_tags_and_json_ld(client: Any) -> None:
+    (posting,) = put_postings(
+        make_posting("Data Engineer", content="Build pipelines & dashboards for our logistics team.")
+    )
+
+    response = client.http.get(f"/board/jobs/{posting.job_id}")
+
+    assert response.status_code == 200
+    html = response.body.decode()
+    assert "<title>Data Engineer at Acme Robotics · Unified Job Board</title>" in html
+    assert '<h1 id="job-title">Data Engineer</h1>' in html
+    assert '<div id="description" class="description"><p>Build pipelines' in html  # the (sanitised) HTML
+    assert (
+        '<meta name="description" content="Acme Robotics: Build pipelines &amp; dashboards for our '
+        'logistics team.">' in html
+    )
+    url = f"https://board.test/jobs/{posting.job_id}"
+    assert f'<link rel="canonical" href="{url}">' in html
+    assert f'<meta property="og:url" content="{url}">' in html
+    assert '<meta property="og:title" content="Data Engineer at Acme Robotics">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+    api_document = client.http.get(f"/jobs/{posting.job_id}").json_body["json_ld"]
+    assert _ld(html) == api_document
+    assert _ld(html)["jobLocation"][0]["address"]["addressCountry"] == "DE"
+    assert 'id="apply-top" href="#apply">Apply now</a>' in html
+    assert 'class="sticky-apply"' in html
+    assert "EUR 60,000\u201380,000 / year" in html
+    assert "Posted <time datetime=" in html
+
+
+def test_job_page_embeds_the_form_data_for_its_script(client: Any) -> None:
+    import json
+
+    (posting,) = put_postings(make_posting())
+    html = client.http.get(f"/board/jobs/{posting.job_id}").body.decode()
+
+    match = re.search(r'<script type="application/json" id="job-data">(.*?)</script>', html, flags=re.S)
+    assert match
+    data = json.loads(match.group(1))
+    assert data["job_id"] == posting.job_id
+    assert data["apply"]["native"] is True
+    assert data["questionnaires"][0]["questions"][0]["id"] == "q1"
+
+
+def test_text_that_closes_a_script_cannot_escape_the_json_in_the_page(client: Any) -> None:
+    title = "Chef </script><script>alert(1)</script> <!-- & co"
+    (posting,) = put_postings(make_posting(title))
+
+    html = client.http.get(f"/board/jobs/{posting.job_id}").body.decode()
+
+    assert "<script>alert(1)" not in html
+    assert html.count("</script>") == html.count("<script")
+    assert _ld(html)["title"] == title
+
+
+def test_unknown_job_page_is_a_404_with_a_way_on(client: Any) -> None:
+    for job_id in (make_job_id("acc_gh", "never_synced"), "not-a-board-id"):
+        response = client.http.get(f"/board/jobs/{job_id}")
+
+        assert response.status_code == 404
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        html = response.body.decode()
+        assert "We couldn&#39;t find that job" in html
+        assert '<meta name="robots" content="noindex">' in html
+        assert 'action="/board"' in html and 'href="/board"' in html  # search and browse
+        assert "application/ld+json" not in html
+
+
+def test_closed_job_page_is_a_410_that_points_to_the_company_s_open_jobs(client: Any) -> None:
+    from tests.api.board_factories import close_posting
+
+    (posting,) = put_postings(make_posting("Night Nurse", account_id="acc_lever"))
+    close_posting(posting)
+
+    response = client.http.get(f"/board/jobs/{posting.job_id}")
+
+    assert response.status_code == 410
+    html = response.body.decode()
+    assert "This job is no longer open" in html
+    assert "Night Nurse at Initech Software has closed" in html
+    assert 'href="/board?company=Initech+Software">Other jobs at Initech Software</a>' in html
+
+
+def test_job_page_acknowledges_the_return_from_embloy(client: Any) -> None:
+    (posting,) = put_postings(make_posting())
+
+    html = client.http.get(f"/board/jobs/{posting.job_id}?applied=embloy").body.decode()
+
+    assert "Your application through Embloy was sent." in html
+
+
+def test_board_page_html_has_the_first_results_filters_and_a_next_page_link(client: Any) -> None:
+    put_postings(
+        *(make_posting(f"Engineer {i}", posted_days_ago=i, account_id="acc_gh") for i in range(1, 24)),
+        make_posting("Writer", posted_days_ago=30, account_id="acc_lever"),
+    )
+
+    html = client.http.get("/board").body.decode()
+
+    assert html.count('class="job-card"') == 20
+    assert ">Engineer 1</a>" in html and ">Engineer 20</a>" not in html  # newest first, one page
+    assert '<p id="status" role="status" aria-live="polite">25 jobs</p>' in html  # with the fixture's
+    assert 'name="company" value="Initech Software"' in html  # a filter checkbox, in a GET form
+    assert "Show 25 jobs" in html
+    assert '<link rel="canonical" href="https://board.test">' in html
+    assert re.search(
+        r'class="posted">Posted <time datetime="2026-10-31T09:00:00.000Z" title="Oct 31, 2026">', html
+    )
+    next_link = re.search(r'id="next-page" class="button secondary" rel="next" href="([^"]+)"', html)
+    assert next_link
+    second = client.http.get(next_link.group(1).replace("&amp;", "&")).body.decode()
+    assert second.count('class="job-card"') == 5
+    assert ">Writer</a>" in second and 'id="first-page"' in second
+
+
+def test_board_page_renders_several_pages_for_page_in_the_url(client: Any) -> None:
+    put_postings(*(make_posting(f"Engineer {i}", posted_days_ago=i) for i in range(1, 26)))
+
+    html = client.http.get("/board?page=2").body.decode()
+
+    assert html.count('class="job-card"') == 26  # two pages of 20, all 26 postings
+    assert 'data-page="2"' in html
+
+
+def test_board_page_applies_filters_from_the_url_and_shows_removable_chips(client: Any) -> None:
+    put_postings(
+        make_posting("Backend Engineer", account_id="acc_gh"),
+        make_posting("Remote Writer", account_id="acc_lever", remote=True),
+    )
+
+    html = client.http.get("/board?q=writer&company=Initech+Software&remote=true").body.decode()
+
+    assert html.count('class="job-card"') == 1 and ">Remote Writer</a>" in html
+    assert 'value="Initech Software" checked' in html
+    chip = re.search(r'<a class="chip" href="([^"]+)" data-name="company"', html)
+    assert chip and chip.group(1).replace("&amp;", "&") == "/board?q=writer&remote=true"
+    assert '<input type="hidden" name="company" value="Initech Software">' in html  # kept by a new search
+    assert '<meta name="robots" content="noindex, follow">' in html  # filtered lists are not canonical
+    assert 'aria-label="Filters, 2 active"' in html
+
+
+def test_board_page_with_invalid_settings_says_so_with_a_400(client: Any) -> None:
+    response = client.http.get("/board?remote=maybe")
+
+    assert response.status_code == 400
+    assert "Some search settings in this link are not valid" in response.body.decode()
+
+
+def test_pages_say_the_board_is_unavailable_with_a_retry(client: Any) -> None:
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    boto3.client("dynamodb").delete_table(TableName=get_settings().table_name)
+
+    board = client.http.get("/board?q=nurse")
+    job = client.http.get(f"/board/jobs/{JOB_ID}")
+
+    assert board.status_code >= 500 and job.status_code == 503
+    assert 'id="retry" href="/board?q=nurse">Retry</a>' in board.body.decode()
+    assert f'href="/board/jobs/{JOB_ID}">Try again</a>' in job.body.decode()
+    assert "Traceback" not in board.body.decode() + job.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("posted", "expected"),
+    [
+        ("2026-12-01T08:00:00Z", "today"),
+        ("2026-11-30T23:59:00Z", "yesterday"),
+        ("2026-11-27T12:00:00Z", "4 days ago"),
+        ("2026-11-24T12:00:00Z", "1 week ago"),
+        ("2026-11-10T12:00:00Z", "3 weeks ago"),
+        ("2026-10-01T12:00:00Z", "on Oct 1, 2026"),
+        ("not a date", ""),
+    ],
+)
+def test_posted_dates_read_relative_to_now(posted: str, expected: str) -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.api.pages import relative_date
+
+    assert relative_date(posted, datetime(2026, 12, 1, 10, 0, tzinfo=UTC)) == expected

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.models.posting import http_url_or_none
-from chalicelib.services.board.json_ld import script_text
+from chalicelib.services.board.markup import script_json
 from tests.api.board_factories import (
     board_refreshes_every_request,  # noqa: F401  (autouse)
     make_posting,
@@ -45,7 +45,7 @@ def test_job_json_ld_cannot_close_a_script_element(client: Any) -> None:
     assert body["title"].startswith("Chef</script>")  # the same value, only escaped on the wire
     document = body["json_ld"]
     assert document["title"] == BREAKOUT  # U+FFFE removed
-    text = script_text(document)
+    text = script_json(document)
     assert "</script" not in text.lower() and "<!--" not in text
     assert json.loads(text) == document
 

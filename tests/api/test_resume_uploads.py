@@ -194,7 +194,10 @@ def test_forms_post_to_the_buckets_regional_endpoint_which_the_job_page_allows(c
     origin = f"https://{bucket}.s3.eu-central-1.amazonaws.com"
     assert deps.get_resume_uploads().origin() == origin
 
-    page = client.http.get("/board/jobs/some-job")
+    posting = store_posting(make_posting())
+    page = client.http.get(f"/board/jobs/{posting.job_id}")
+
+    assert page.status_code == 200
 
     policy = page.headers["Content-Security-Policy"]
     (connect,) = [part for part in policy.split(";") if part.strip().startswith("connect-src")]

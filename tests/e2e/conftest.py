@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1366, "height": 900}
 
 
 def free_port() -> int:
@@ -136,9 +136,9 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP, service_workers="block")
+def open_page(browser: Any, viewport: dict[str, int], *, javascript: bool = True) -> tuple[Any, Any]:
+    """A fresh context and page; the page records script errors and CSP violations in `js_errors`."""
+    context = browser.new_context(viewport=viewport, service_workers="block", java_script_enabled=javascript)
     context.set_default_timeout(15_000)
     opened = context.new_page()
     errors: list[str] = []
@@ -152,10 +152,16 @@ def page(browser: Any) -> Iterator[Any]:
         ),
     )
     opened.js_errors = errors
+    return context, opened
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context, opened = open_page(browser, DESKTOP)
     yield opened
     context.close()
     # Script errors and CSP violations fail the test that caused them.
-    assert errors == [], errors
+    assert opened.js_errors == [], opened.js_errors
 
 
 def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
@@ -170,12 +176,17 @@ def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 
 
-def accessibility_violations(page: Any) -> list[str]:
-    """axe-core's violations on the page as it is now, one line each (empty when the page passes)."""
+def accessibility_violations(page: Any, *, impacts: tuple[str, ...] | None = None) -> list[str]:
+    """axe-core's violations on the page as it is now, one line each (empty when the page passes).
+
+    `impacts` keeps only violations of those impacts (e.g. ("serious", "critical")).
+    """
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, options=WCAG)
     return [
-        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']]}"
+        f"{violation['id']} ({violation.get('impact')}): {violation['help']} -> "
+        f"{[node['target'] for node in violation['nodes']]}"
         for violation in results.response["violations"]
+        if impacts is None or violation.get("impact") in impacts
     ]

@@ -133,7 +133,8 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     summary = shaping.summary(posting, "")
     del summary["url"]
     locations: list[str] = list(dict.fromkeys(summary["locations"]))
-    modified = posting.updated_at or posting.changed_at or shaping.posted_at(posting)
+    # The sitemap's lastmod: when the stored posting last changed (the sync's change time).
+    modified = posting.changed_at or posting.updated_at or shaping.posted_at(posting)
     record = {
         "summary": summary,
         "excerpt": _excerpt(posting, summary["locations"]),

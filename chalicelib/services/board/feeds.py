@@ -81,3 +81,12 @@ def sitemap(hits: Iterable[Hit], *, public_base_url: str) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(urls) + "</urlset>\n"
     )
+
+
+def sitemap_index(sitemap_urls: Iterable[str]) -> str:
+    """A sitemap index listing the board's sitemaps (used past SITEMAP_MAX_URLS postings)."""
+    entries = "".join(f"<sitemap><loc>{_text(url)}</loc></sitemap>" for url in sitemap_urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + entries + "</sitemapindex>\n"
+    )

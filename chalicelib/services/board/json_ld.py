@@ -1,8 +1,11 @@
 """schema.org JobPosting structured data, following Google's job-posting guidance.
 
 Required: title, description, datePosted, hiringOrganization, and jobLocation, or for remote jobs
-jobLocationType TELECOMMUTE with applicantLocationRequirements. Recommended, when known: employmentType,
-baseSalary, identifier, validThrough, directApply.
+jobLocationType TELECOMMUTE with applicantLocationRequirements (countries as ISO 3166-1 alpha-2 codes).
+Recommended, when known: employmentType, baseSalary (with unitText), identifier, validThrough,
+directApply. Countries come from the location names (`countries.py`); a remote job whose locations name
+no country ("Remote") gets no invented one. validThrough is left out: StackOne's JobPosting carries no
+closing date, and a closed posting's page answers 410 instead.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from typing import Any
 
 from chalicelib.clock import isoformat
 from chalicelib.models.posting import Posting
-from chalicelib.services.board import shaping
-from chalicelib.services.board.markup import clean_strings, script_json
+from chalicelib.services.board import countries, shaping
+from chalicelib.services.board.markup import clean_strings
 
 # StackOne employment_type / employment_contract_type values -> Google's employmentType values.
 _EMPLOYMENT_TYPES = {
@@ -48,17 +51,21 @@ def employment_types(posting: Posting) -> list[str]:
 
 
 def _address(name: str) -> dict[str, Any]:
-    """A PostalAddress from a free-text location ("City, Region, Country")."""
-    parts = [part.strip() for part in name.split(",") if part.strip()]
+    """A PostalAddress from a free-text location ("City, Region, Country"), the country as ISO code."""
+    locality, region, country = countries.address_parts(name)
     address: dict[str, Any] = {"@type": "PostalAddress"}
-    if len(parts) == 1:
-        address["addressLocality"] = parts[0]
-    elif parts:
-        address["addressLocality"] = parts[0]
-        address["addressCountry"] = parts[-1]
-        if len(parts) > 2:
-            address["addressRegion"] = ", ".join(parts[1:-1])
+    if locality:
+        address["addressLocality"] = locality
+    if region:
+        address["addressRegion"] = region
+    if country:
+        address["addressCountry"] = country
     return address
+
+
+def _countries(names: list[str]) -> list[dict[str, Any]]:
+    codes = dict.fromkeys(code for name in names for code in countries.countries_in(name))
+    return [{"@type": "Country", "name": code} for code in codes]
 
 
 def _base_salary(posting: Posting) -> dict[str, Any] | None:
@@ -71,13 +78,15 @@ def _base_salary(posting: Posting) -> dict[str, Any] | None:
         value["maxValue"] = element.max
     else:
         value["value"] = element.min if element.min is not None else element.max
-    if element.period in _UNIT_TEXT:
-        value["unitText"] = _UNIT_TEXT[element.period]
+    unit = _UNIT_TEXT.get((element.period or "").lower())
+    if unit is None:  # Google needs the unit; an amount without one is left out rather than guessed
+        return None
+    value["unitText"] = unit
     return {"@type": "MonetaryAmount", "currency": element.currency, "value": value}
 
 
 def job_posting(posting: Posting, *, url: str, direct_apply: bool) -> dict[str, Any]:
-    """The JobPosting object for a posting's page (embed it with `script_text`, as application/ld+json)."""
+    """The JobPosting object for a posting's page (embedded with `markup.script_json` as ld+json)."""
     posted = shaping.posted_at(posting)
     document: dict[str, Any] = {
         "@context": "https://schema.org/",
@@ -93,15 +102,19 @@ def job_posting(posting: Posting, *, url: str, direct_apply: bool) -> dict[str, 
     if document["datePosted"] is None:
         del document["datePosted"]
     names = [location.name for location in posting.locations if location.name]
+    remote_names = [name for name in names if countries.is_remote_name(name)]
+    offices = [name for name in names if not countries.is_remote_name(name)]
     if posting.remote:
         document["jobLocationType"] = "TELECOMMUTE"
-        countries = list(dict.fromkeys(name.split(",")[-1].strip() for name in names))
-        if countries:
-            document["applicantLocationRequirements"] = [
-                {"@type": "Country", "name": country} for country in countries
-            ]
-    elif names:
-        document["jobLocation"] = [{"@type": "Place", "address": _address(name)} for name in names]
+        # "Remote - EU" + "Munich, Germany": remote from the EU, or at the Munich office (hybrid). A remote
+        # posting that lists only cities may be done from those cities' countries.
+        applicants = _countries(remote_names if remote_names else names)
+        if applicants:
+            document["applicantLocationRequirements"] = applicants
+        if not remote_names:
+            offices = []
+    if offices:
+        document["jobLocation"] = [{"@type": "Place", "address": _address(name)} for name in offices]
     types = employment_types(posting)
     if types:
         document["employmentType"] = types if len(types) > 1 else types[0]
@@ -110,11 +123,6 @@ def job_posting(posting: Posting, *, url: str, direct_apply: bool) -> dict[str, 
         document["baseSalary"] = salary
     if posting.department:
         document["occupationalCategory"] = posting.department
-    # Every string is XML-safe; `script_text` makes the whole document safe inside a <script> element.
+    # Every string is XML-safe; `markup.script_json` makes the whole document safe inside a <script> element.
     cleaned: dict[str, Any] = clean_strings(document)
     return cleaned
-
-
-def script_text(document: dict[str, Any]) -> str:
-    """The JSON-LD as the text of a `<script type="application/ld+json">` element (cannot close it)."""
-    return script_json(document)

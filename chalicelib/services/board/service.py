@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import AppError, NotFoundError
@@ -89,6 +89,16 @@ class BoardResponse:
         return self.body is None
 
 
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """What a job's public page shows: the live posting, or why there is none (closed or unknown)."""
+
+    state: Literal["live", "closed", "unknown"]
+    job: dict[str, Any] | None = None  # the `GET /jobs/{job_id}` body when live
+    title: str | None = None  # a closed posting's title and company, for the "no longer open" page
+    company: str | None = None
+
+
 @dataclass(slots=True)
 class BoardStats:
     cold_opens: int = 0
@@ -131,6 +141,7 @@ class BoardService:
         apply_flags_max_age_seconds: float = 60.0,
         facet_limit: int = 100,
         feed_limit: int = 50,
+        sitemap_max_urls: int = feeds.SITEMAP_MAX_URLS,
         clock: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -149,6 +160,7 @@ class BoardService:
         self._apply_flags_max_age = apply_flags_max_age_seconds
         self._facet_limit = facet_limit
         self._feed_limit = feed_limit
+        self._sitemap_max_urls = sitemap_max_urls
         self._clock = clock
         self._monotonic = monotonic
         self._engine: BoardEngine | None = None
@@ -163,7 +175,8 @@ class BoardService:
         self._instance = secrets.token_hex(4)  # several services may share a process (benchmarks, tests)
         self._pool: ThreadPoolExecutor | None = None
         self._apply_cache: dict[tuple[str, str], tuple[float, ApplyFlags]] = {}
-        self._sitemap: tuple[str, str] | None = None
+        self._sitemaps: dict[int, tuple[str, str]] = {}
+        self._sitemap_version = ""  # page (0 = the index or the only one) -> etag, body
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
         # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
         self._lock = threading.RLock()
@@ -357,25 +370,49 @@ class BoardService:
     def get_job(self, job_id: str, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs/{job_id}`: the full posting (one read of its item) with apply options and JSON-LD."""
         parse_job_id(job_id)  # 404 for anything that is not a board id, before any read
+        posting, content_hash = self._live_posting(job_id, self._source.posting(job_id))
+        with self._lock:
+            apply = self.apply_options(posting)
+        etag = self._etag("job", job_id, content_hash, apply["embloy"], apply["native"])
+        if etag_matches(if_none_match, etag):
+            return BoardResponse(etag, None)
+        return BoardResponse(etag, self._detail(posting, apply))
+
+    def job_page(self, job_id: str) -> JobPage:
+        """A job's page: the live posting, "closed" (with its title) or "unknown" (one read of its item)."""
+        try:
+            parse_job_id(job_id)
+        except NotFoundError:
+            return JobPage("unknown")
         record = self._source.posting(job_id)
+        if record is not None and record.status != "live":
+            try:
+                closed = record.load()
+            except Exception:  # an undecodable closed item: still closed, just without its title
+                return JobPage("closed")
+            return JobPage("closed", title=closed.title, company=closed.company)
+        try:
+            posting, _ = self._live_posting(job_id, record)
+        except NotFoundError:
+            return JobPage("unknown")
+        with self._lock:
+            apply = self.apply_options(posting)
+        return JobPage("live", job=self._detail(posting, apply))
+
+    def _live_posting(self, job_id: str, record: PostingRecord | None) -> tuple[Posting, str]:
         if record is None or record.status != "live":
             raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
         try:
-            posting = record.load()
+            return record.load(), record.content_hash
         except Exception as exc:  # an undecodable item is not on the board
             self.stats.bad_records += 1
             logger.warning("skipping an undecodable posting", extra={"job_id": job_id})
             raise NotFoundError("No such job, or it is no longer open.", code="job_not_found") from exc
-        with self._lock:
-            apply = self.apply_options(posting)
-        etag = self._etag("job", job_id, record.content_hash, apply["embloy"], apply["native"])
-        if etag_matches(if_none_match, etag):
-            return BoardResponse(etag, None)
-        url = shaping.job_url(self._public_base_url, job_id)
+
+    def _detail(self, posting: Posting, apply: dict[str, Any]) -> dict[str, Any]:
+        url = shaping.job_url(self._public_base_url, posting.job_id)
         document = json_ld.job_posting(posting, url=url, direct_apply=apply["embloy"] or apply["native"])
-        return BoardResponse(
-            etag, shaping.detail(posting, self._public_base_url, apply=apply, json_ld=document)
-        )
+        return shaping.detail(posting, self._public_base_url, apply=apply, json_ld=document)
 
     def apply_options(self, posting: Posting) -> dict[str, Any]:
         """{"embloy", "native", "external_url"} for a posting (flags cached per employer and account)."""
@@ -420,14 +457,43 @@ class BoardService:
             )
             return BoardResponse(etag, document, "application/rss+xml; charset=utf-8")
 
-    def sitemap(self, *, if_none_match: str | None = None) -> BoardResponse:
-        """`GET /sitemap.xml`: every live posting's page (rendered once per board version)."""
+    def sitemap(self, *, page: int | None = None, if_none_match: str | None = None) -> BoardResponse:
+        """`GET /sitemap.xml`: every live posting's page, rendered once per board version.
+
+        Up to `sitemap_max_urls` postings it is one sitemap; past that it is a sitemap index whose
+        entries are `sitemap.xml?page=N` (1-based), each a sitemap of up to `sitemap_max_urls` postings.
+        """
+        content_type = "application/xml; charset=utf-8"
         with self._lock:
             engine = self.board()
-            etag = self._etag("sitemap", engine.fingerprint)
+            total = len(engine)
+            pages = max(1, -(-total // self._sitemap_max_urls))
+            if page is not None and not 1 <= page <= pages:
+                raise NotFoundError("No such sitemap page.", code="sitemap_page_not_found")
+            number = 0 if pages == 1 or page is None else page
+            etag = self._etag("sitemap", engine.fingerprint, self._sitemap_max_urls, number, pages)
             if etag_matches(if_none_match, etag):
-                return BoardResponse(etag, None, "application/xml; charset=utf-8")
-            if self._sitemap is None or self._sitemap[0] != etag:
-                hits = engine.newest(feeds.SITEMAP_MAX_URLS)
-                self._sitemap = (etag, feeds.sitemap(hits, public_base_url=self._public_base_url))
-            return BoardResponse(etag, self._sitemap[1], "application/xml; charset=utf-8")
+                return BoardResponse(etag, None, content_type)
+            cached = self._sitemaps.get(number)
+            if cached is None or cached[0] != etag:
+                if number == 0 and pages > 1:
+                    index_url = f"{self._public_base_url}/sitemap.xml"
+                    body = feeds.sitemap_index([f"{index_url}?page={n}" for n in range(1, pages + 1)])
+                else:
+                    hits = self._sitemap_hits(engine, max(number, 1))
+                    body = feeds.sitemap(hits, public_base_url=self._public_base_url)
+                if self._sitemap_version != engine.fingerprint:
+                    self._sitemaps, self._sitemap_version = {}, engine.fingerprint  # every page is stale
+                self._sitemaps[number] = (etag, body)
+                cached = (etag, body)
+            return BoardResponse(etag, cached[1], content_type)
+
+    def _sitemap_hits(self, engine: BoardEngine, page: int) -> list[Hit]:
+        """The postings of 1-based sitemap page `page`, newest first."""
+        after = None
+        for _ in range(page - 1):
+            skipped = engine.search(Plan(), after=after, limit=self._sitemap_max_urls, facets=False)
+            if not skipped.hits:
+                return []
+            after = skipped.hits[-1].position
+        return engine.search(Plan(), after=after, limit=self._sitemap_max_urls, facets=False).hits

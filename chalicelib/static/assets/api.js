@@ -108,3 +108,40 @@ export function shortDate(value) {
 export function jobPageUrl(jobId) {
   return `${BASE}/board/jobs/${encodeURIComponent(jobId)}`;
 }
+
+/** "today", "yesterday", "3 days ago", "2 weeks ago", or "on Nov 1, 2026" (the server's wording). */
+export function relativeDate(value, now = new Date()) {
+  if (!value) return "";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  const day = (moment) => Date.UTC(moment.getUTCFullYear(), moment.getUTCMonth(), moment.getUTCDate());
+  const days = Math.round((day(now) - day(date)) / 86400000);
+  if (days <= 0) return "today";
+  if (days === 1) return "yesterday";
+  if (days < 7) return `${days} days ago`;
+  if (days < 31) return Math.floor(days / 7) === 1 ? "1 week ago" : `${Math.floor(days / 7)} weeks ago`;
+  return `on ${date.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" })}`;
+}
+
+/** A field message for people: no validator prefixes ("Value error, ..."), first letter capitalised. */
+export function cleanMessage(text) {
+  const cleaned = String(text ?? "").replace(/^\s*(value|type|assertion) error,\s*/i, "").trim();
+  return cleaned.charAt(0).toUpperCase() + cleaned.slice(1);
+}
+
+/**
+ * What to tell a person about a failed request, never relying on the server's wording:
+ * {message, retry} where `retry` says whether trying again can help.
+ */
+export function humanError(exc, { notFound = "This is no longer available." } = {}) {
+  if (!(exc instanceof ApiError)) return { message: "Something went wrong. Please try again.", retry: true };
+  const status = exc.status;
+  if (status === 0) return { message: "We couldn't reach the job board. Check your connection and try again.", retry: true };
+  if (status === 429) return { message: "Too many attempts in a short time. Wait a moment, then try again.", retry: true };
+  if (status >= 500) return { message: "Something went wrong on our side. Please try again in a moment.", retry: true };
+  if (status === 404 || status === 410) return { message: notFound, retry: false };
+  if (status === 401 || status === 403) return { message: "You are not allowed to do this. Sign in again and retry.", retry: false };
+  if (status === 409) return { message: "This was already done, or cannot be done right now.", retry: false };
+  if (status === 413) return { message: "That is too large to send. Attach a smaller file.", retry: false };
+  return { message: "Some details need correcting. Check the marked fields.", retry: false };
+}

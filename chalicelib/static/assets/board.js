@@ -1,5 +1,8 @@
-// The board: search box, facet filters with counts, results with "load more"; state lives in the URL.
-import { ApiError, api, h, humanize, jobPageUrl, locationNames, payText, shortDate } from "./api.js";
+// The board. The server renders the first results, filters and pagination (the page works without
+// JavaScript); this script makes filters apply at once, loads more results in place (the number of pages
+// shown lives in the URL, so Back and reload come back to the same list and scroll position), turns the
+// filters into a sheet on phones, and shows failures with a Retry.
+import { api, h, humanError, humanize, jobPageUrl, locationNames, payText, relativeDate, shortDate } from "./api.js";
 
 const FACETS = [
   ["remote", "Remote"],
@@ -12,43 +15,63 @@ const FACETS = [
 const FILTER_NAMES = FACETS.map(([name]) => name);
 const FACET_PREVIEW = 8;
 const PAGE_SIZE = 20;
-
-const form = document.getElementById("search-form");
-const input = document.getElementById("q");
-const sortSelect = document.getElementById("sort");
+const MAX_LIMIT = 100;
 const SORTS = new Set(["newest", "relevance"]);
-const facetsBox = document.getElementById("facets");
-const clearButton = document.getElementById("clear-filters");
-const results = document.getElementById("results");
-const statusLine = document.getElementById("status");
-const loadMore = document.getElementById("load-more");
+const PHONE = window.matchMedia("(max-width: 48rem)");
 
-let nextCursor = null;
+const $ = (id) => document.getElementById(id);
+const searchForm = $("search-form");
+const input = $("q");
+const sortSelect = $("sort");
+const searchFilters = $("search-filters");
+const filtersPanel = $("filters");
+const filtersForm = $("filters-form");
+const facetsBox = $("facets");
+const toggle = $("filters-toggle");
+const filterCount = $("filter-count");
+const showButton = $("show-results");
+const clearLink = $("clear-filters");
+const chips = $("chips");
+const statusBox = $("status-box");
+const statusLine = $("status");
+const results = $("results");
+const pager = $("pager");
+
+document.documentElement.classList.add("js");
+
+let nextCursor = results.dataset.nextCursor || null;
+let pagesShown = Number(results.dataset.page) || 1;
 let inFlight = null;
-const expanded = new Set();
+let lastTotal = null;
 
 function readState() {
   const params = new URLSearchParams(location.search);
   const filters = {};
   for (const name of FILTER_NAMES) {
-    const values = params.getAll(name).filter((value) => value !== "");
+    const values = params.getAll(name).filter((value) => value.trim() !== "");
     if (values.length) filters[name] = values;
   }
   const sort = params.get("sort") || "";
-  return { q: (params.get("q") || "").trim(), sort: SORTS.has(sort) ? sort : "", filters };
+  const page = Math.min(Math.max(Number.parseInt(params.get("page") || "1", 10) || 1, 1), MAX_LIMIT / PAGE_SIZE);
+  return { q: (params.get("q") || "").trim(), sort: SORTS.has(sort) ? sort : "", filters, page };
 }
 
-function stateParams(state) {
+function stateParams(state, { page = true } = {}) {
   const params = new URLSearchParams();
   if (state.q) params.set("q", state.q);
   if (state.sort) params.set("sort", state.sort);
   for (const name of FILTER_NAMES) for (const value of state.filters[name] || []) params.append(name, value);
+  if (page && state.page > 1) params.set("page", String(state.page));
   return params;
 }
 
-function writeState(state, { replace = false } = {}) {
+function boardUrl(state) {
   const query = stateParams(state).toString();
-  const url = location.pathname + (query ? `?${query}` : "");
+  return location.pathname + (query ? `?${query}` : "");
+}
+
+function writeState(state, { replace = false } = {}) {
+  const url = boardUrl(state);
   if (url === location.pathname + location.search) return;
   (replace ? history.replaceState : history.pushState).call(history, null, "", url);
 }
@@ -59,6 +82,10 @@ function facetLabel(name, value) {
   return value;
 }
 
+function countText(total) {
+  return total === 1 ? "1 job" : `${total.toLocaleString("en")} jobs`;
+}
+
 /** Facet counts as [value, count] pairs, from {"value": count} or [{"value","count"}]. */
 function facetEntries(raw) {
   if (Array.isArray(raw)) return raw.map((item) => [String(item.value ?? item.key ?? ""), Number(item.count) || 0]);
@@ -66,9 +93,16 @@ function facetEntries(raw) {
   return [];
 }
 
+function facetItem(name, value, count, index, checked) {
+  const id = `facet-${name}-${index}`;
+  return h("li", {},
+    h("input", { type: "checkbox", id, name, value, checked }),
+    h("label", { for: id }, facetLabel(name, value), " ", h("span", { class: "count", text: `(${count})` })));
+}
+
 function renderFacets(facets, state) {
+  const open = new Set([...facetsBox.querySelectorAll("details.more-values[open]")].map((d) => d.closest("fieldset").dataset.facet));
   facetsBox.replaceChildren();
-  let any = false;
   for (const [name, label] of FACETS) {
     const selected = new Set(state.filters[name] || []);
     const entries = facetEntries(facets && facets[name]);
@@ -76,66 +110,41 @@ function renderFacets(facets, state) {
     for (const value of selected) if (!known.has(value)) entries.push([value, 0]);
     if (!entries.length) continue;
     entries.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    const showAll = expanded.has(name) || entries.length <= FACET_PREVIEW + 2;
-    const visible = showAll ? entries : entries.filter(([value], index) => index < FACET_PREVIEW || selected.has(value));
-    const fieldset = h("fieldset", { class: "facet", dataset: { facet: name } }, h("legend", { text: label }));
-    const list = h("ul", { class: "facet-values" });
-    visible.forEach(([value, count], index) => {
-      const id = `facet-${name}-${index}`;
-      const checkbox = h("input", {
-        type: "checkbox",
-        id,
-        name,
-        value,
-        checked: selected.has(value),
-        onchange: onFacetChange,
-      });
-      list.append(
-        h("li", {}, checkbox, h("label", { for: id }, facetLabel(name, value), " ", h("span", { class: "count", text: `(${count})` }))),
-      );
+    const preview = entries.length <= FACET_PREVIEW + 2;
+    const shown = [];
+    const more = [];
+    entries.forEach(([value, count], index) => {
+      const item = facetItem(name, value, count, index, selected.has(value));
+      (preview || index < FACET_PREVIEW || selected.has(value) ? shown : more).push(item);
     });
-    fieldset.append(list);
-    if (!showAll) {
-      fieldset.append(
-        h("button", {
-          type: "button",
-          class: "link-button",
-          text: `Show all ${entries.length}`,
-          onclick: () => {
-            expanded.add(name);
-            renderFacets(facets, readState());
-          },
-        }),
-      );
+    const fieldset = h("fieldset", { class: "facet", dataset: { facet: name } },
+      h("legend", { text: label }), h("ul", { class: "facet-values" }, shown));
+    if (more.length) {
+      fieldset.append(h("details", { class: "more-values", open: open.has(name) },
+        h("summary", { text: `Show all ${entries.length}` }), h("ul", { class: "facet-values" }, more)));
     }
     facetsBox.append(fieldset);
-    any = true;
   }
-  if (!any) facetsBox.append(h("p", { class: "hint", text: "No filters for these results." }));
-  clearButton.hidden = !Object.keys(state.filters).length;
+  if (!facetsBox.children.length) facetsBox.append(h("p", { class: "hint", text: "No filters for these results." }));
 }
 
-function onFacetChange(event) {
-  const state = readState();
-  const { name, value, checked } = event.target;
-  const values = new Set(state.filters[name] || []);
-  if (checked) values.add(value);
-  else values.delete(value);
-  if (values.size) state.filters[name] = [...values];
-  else delete state.filters[name];
-  const focusId = event.target.id;
-  const focusKey = `${name}\u0000${value}`;
-  writeState(state);
-  search(state).then(() => restoreFocus(focusId, focusKey));
-}
-
-function restoreFocus(id, key) {
-  // The facet list is re-rendered with new counts; keep the keyboard user on the checkbox they toggled.
-  for (const box of facetsBox.querySelectorAll("input[type=checkbox]")) {
-    if (`${box.name}\u0000${box.value}` === key) return box.focus();
-  }
-  const fallback = document.getElementById(id);
-  if (fallback) fallback.focus();
+function renderActive(state) {
+  const active = FILTER_NAMES.flatMap((name) => (state.filters[name] || []).map((value) => [name, value]));
+  chips.replaceChildren(...active.map(([name, value]) => {
+    const label = name === "remote" ? facetLabel(name, value) : `${FACETS.find(([n]) => n === name)[1]}: ${facetLabel(name, value)}`;
+    const remaining = { ...state, filters: { ...state.filters, [name]: state.filters[name].filter((v) => v !== value) }, page: 1 };
+    return h("li", {}, h("a", {
+      class: "chip", href: boardUrl(remaining), dataset: { name, value }, "aria-label": `Remove filter ${label}`,
+    }, label, " ", h("span", { "aria-hidden": "true", text: "×" })));
+  }));
+  chips.hidden = !active.length;
+  filterCount.textContent = String(active.length);
+  filterCount.hidden = !active.length;
+  toggle.setAttribute("aria-label", active.length ? `Filters, ${active.length} active` : "Filters");
+  clearLink.hidden = !active.length;
+  clearLink.href = boardUrl({ ...state, filters: {}, page: 1 });
+  // The search form carries the filters, so a new search keeps them.
+  searchFilters.replaceChildren(...active.map(([name, value]) => h("input", { type: "hidden", name, value })));
 }
 
 function jobItem(job) {
@@ -144,24 +153,33 @@ function jobItem(job) {
   if (locations.length) meta.push(h("li", { class: "location" }, locations.join(" · ")));
   if (job.remote === true) meta.push(h("li", { class: "tag remote", text: "Remote" }));
   if (job.employment_type) meta.push(h("li", { class: "tag", text: humanize(job.employment_type) }));
-  const pay = payText(job.compensation_summary || (Array.isArray(job.compensation) ? job.compensation[0] : job.compensation));
+  const pay = payText(job.compensation_summary);
   if (pay) meta.push(h("li", { class: "pay", text: pay }));
-  const posted = shortDate(job.posted_at || job.created_at);
-  return h(
-    "li",
-    { class: "job-card", dataset: { jobId: job.job_id } },
+  const posted = relativeDate(job.posted_at);
+  return h("li", { class: "job-card" },
     h("h3", {}, h("a", { href: jobPageUrl(job.job_id), text: job.title || "Untitled role" })),
     h("p", { class: "company", text: job.company || "" }),
     h("ul", { class: "meta" }, meta),
-    posted ? h("p", { class: "posted" }, "Posted ", h("time", { datetime: job.posted_at || job.created_at, text: posted })) : null,
-  );
+    posted ? h("p", { class: "posted" }, "Posted ", h("time", { datetime: job.posted_at, title: shortDate(job.posted_at), text: posted })) : null);
 }
 
-async function fetchPage(state, cursor) {
+function setStatus(text, retry) {
+  statusLine.textContent = text;
+  const old = $("retry");
+  if (old) old.remove();
+  if (retry) statusBox.append(h("button", { type: "button", id: "retry", class: "secondary", text: "Retry", onclick: retry }));
+}
+
+function renderPager() {
+  pager.replaceChildren();
+  if (nextCursor) pager.append(h("button", { type: "button", id: "load-more", class: "secondary", text: "Load more", onclick: onLoadMore }));
+}
+
+async function fetchPage(state, cursor, limit) {
   if (inFlight) inFlight.abort();
   inFlight = new AbortController();
-  const params = stateParams(state);
-  params.set("limit", String(PAGE_SIZE));
+  const params = stateParams(state, { page: false });
+  params.set("limit", String(limit));
   if (cursor) params.set("cursor", cursor);
   return api(`/jobs?${params}`, { signal: inFlight.signal });
 }
@@ -169,70 +187,182 @@ async function fetchPage(state, cursor) {
 async function search(state) {
   input.value = state.q;
   sortSelect.value = state.sort;
-  statusLine.textContent = "Searching…";
-  document.title = state.q ? `${state.q} · Jobs · Unified Job Board` : "Jobs · Unified Job Board";
+  renderActive(state);
+  setStatus("Searching…");
+  showButton.textContent = "Show jobs";
+  document.title = `${state.q ? `${state.q} · ` : ""}Jobs · ${document.querySelector(".brand").textContent}`;
   try {
-    const page = await fetchPage(state, null);
+    const page = await fetchPage(state, null, PAGE_SIZE * state.page);
     const jobs = Array.isArray(page && page.data) ? page.data : [];
     results.replaceChildren(...jobs.map(jobItem));
     renderFacets(page && page.facets, state);
     nextCursor = (page && page.next_cursor) || null;
-    loadMore.hidden = !nextCursor;
-    const total = Number.isFinite(page && page.total) ? page.total : jobs.length;
-    statusLine.textContent = total === 1 ? "1 job" : `${total.toLocaleString("en")} jobs`;
-    if (!jobs.length) statusLine.textContent = "No jobs match. Try fewer words or filters.";
+    pagesShown = state.page;
+    renderPager();
+    lastTotal = Number.isFinite(page && page.total) ? page.total : jobs.length;
+    setStatus(jobs.length ? countText(lastTotal) : "No jobs match. Try fewer words or filters.");
+    showButton.textContent = `Show ${countText(lastTotal)}`;
   } catch (exc) {
     if (exc && exc.name === "AbortError") return;
-    results.replaceChildren();
-    loadMore.hidden = true;
-    statusLine.textContent = exc instanceof ApiError ? exc.message : "Something went wrong.";
+    const { message, retry } = humanError(exc);
+    setStatus(`We couldn't load jobs. ${message}`, retry ? () => search(readState()) : null);
   }
 }
 
 async function onLoadMore() {
   if (!nextCursor) return;
-  loadMore.disabled = true;
+  const button = $("load-more");
+  button.disabled = true;
   const firstNew = results.children.length;
   try {
-    const page = await fetchPage(readState(), nextCursor);
+    const page = await fetchPage(readState(), nextCursor, PAGE_SIZE);
     const jobs = Array.isArray(page && page.data) ? page.data : [];
     results.append(...jobs.map(jobItem));
     nextCursor = (page && page.next_cursor) || null;
-    loadMore.hidden = !nextCursor;
-    // Move focus to the first new result so keyboard and screen-reader users continue from there.
+    pagesShown += 1;
+    // The page count goes into the URL (up to what one request can bring back), so Back returns here.
+    const fromCursor = new URLSearchParams(location.search).has("cursor");
+    if (!fromCursor && results.children.length <= MAX_LIMIT) writeState({ ...readState(), page: pagesShown }, { replace: true });
+    renderPager();
+    setStatus(countText(lastTotal ?? results.children.length));
+    // Keyboard and screen-reader users continue from the first new result.
     const link = results.children[firstNew] && results.children[firstNew].querySelector("a");
     if (link) link.focus();
   } catch (exc) {
     if (exc && exc.name === "AbortError") return;
-    statusLine.textContent = exc instanceof ApiError ? exc.message : "Something went wrong.";
-  } finally {
-    loadMore.disabled = false;
+    const { message, retry } = humanError(exc);
+    setStatus(`We couldn't load more jobs. ${message}`, retry ? onLoadMore : null);
+    button.disabled = false;
   }
 }
 
-form.addEventListener("submit", (event) => {
+function restoreFocus(key) {
+  // The facet list is re-rendered with new counts; keep the keyboard user on the checkbox they toggled.
+  for (const box of facetsBox.querySelectorAll("input[type=checkbox]")) {
+    if (`${box.name}\u0000${box.value}` === key) return box.focus();
+  }
+}
+
+function changeFilters(mutate, after) {
+  const state = readState();
+  mutate(state);
+  state.page = 1;
+  writeState(state);
+  return search(state).then(after);
+}
+
+// ---- the filters sheet on phones ------------------------------------------------------------------
+function openSheet() {
+  filtersPanel.classList.add("open");
+  toggle.setAttribute("aria-expanded", "true");
+  document.body.classList.add("sheet-open");
+  $("filters-heading").setAttribute("tabindex", "-1");
+  $("filters-heading").focus();
+}
+
+function closeSheet({ focus = toggle } = {}) {
+  if (!filtersPanel.classList.contains("open")) return;
+  filtersPanel.classList.remove("open");
+  toggle.setAttribute("aria-expanded", "false");
+  document.body.classList.remove("sheet-open");
+  if (focus) focus.focus();
+}
+
+toggle.setAttribute("aria-expanded", "false");
+toggle.addEventListener("click", (event) => {
+  event.preventDefault();
+  openSheet();
+});
+$("close-filters").addEventListener("click", (event) => {
+  event.preventDefault();
+  closeSheet();
+});
+filtersPanel.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") closeSheet();
+});
+filtersForm.addEventListener("submit", (event) => {
+  // "Show N jobs": the results are already up to date; on a phone, close the sheet onto them.
+  event.preventDefault();
+  closeSheet({ focus: statusLine.closest("section").querySelector("h2") });
+  statusLine.scrollIntoView({ block: "start" });
+});
+
+// ---- events ---------------------------------------------------------------------------------------
+facetsBox.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") return;
+  const key = `${box.name}\u0000${box.value}`;
+  changeFilters((state) => {
+    const values = new Set(state.filters[box.name] || []);
+    if (box.checked) values.add(box.value);
+    else values.delete(box.value);
+    if (values.size) state.filters[box.name] = [...values];
+    else delete state.filters[box.name];
+  }, () => restoreFocus(key));
+});
+chips.addEventListener("click", (event) => {
+  const chip = event.target.closest("a.chip");
+  if (!chip) return;
+  event.preventDefault();
+  const { name, value } = chip.dataset;
+  const index = [...chips.querySelectorAll("a.chip")].indexOf(chip);
+  changeFilters((state) => {
+    state.filters[name] = (state.filters[name] || []).filter((v) => v !== value);
+    if (!state.filters[name].length) delete state.filters[name];
+  }, () => {
+    const remaining = chips.querySelectorAll("a.chip");
+    (remaining[Math.min(index, remaining.length - 1)] || input).focus();
+  });
+});
+clearLink.addEventListener("click", (event) => {
+  event.preventDefault();
+  changeFilters((state) => {
+    state.filters = {};
+  }, () => input.focus());
+});
+searchForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const state = readState();
   state.q = input.value.trim();
+  state.page = 1;
   writeState(state);
   search(state);
 });
 sortSelect.addEventListener("change", () => {
   const state = readState();
   state.sort = sortSelect.value;
+  state.page = 1;
   writeState(state);
   search(state).then(() => sortSelect.focus());
 });
-clearButton.addEventListener("click", () => {
-  const { q, sort } = readState();
-  const state = { q, sort, filters: {} };
-  writeState(state);
-  search(state).then(() => input.focus());
-});
-loadMore.addEventListener("click", onLoadMore);
 window.addEventListener("popstate", () => search(readState()));
 
-// On a phone the filters start folded so the results come first; the summary opens them.
-if (window.matchMedia("(max-width: 48rem)").matches) document.getElementById("filters-details").open = false;
+// Scroll position per URL, for browsers that reload the page on Back instead of restoring it.
+const SCROLL_KEY = `board-scroll:${location.search}`;
+window.addEventListener("pagehide", () => {
+  try {
+    sessionStorage.setItem(`board-scroll:${location.search}`, String(Math.round(window.scrollY)));
+  } catch {
+    // Storage disabled: the browser's own restoration still applies.
+  }
+});
+try {
+  const saved = Number(sessionStorage.getItem(SCROLL_KEY));
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (saved > 0 && navigation && navigation.type === "back_forward" && window.scrollY === 0) window.scrollTo(0, saved);
+} catch {
+  // Storage disabled.
+}
 
-search(readState());
+// The server rendered the results (or failed to: then offer a retry); the script takes over the pager.
+lastTotal = Number.parseInt(statusLine.textContent.replace(/[^0-9]/g, ""), 10);
+if (!Number.isFinite(lastTotal)) lastTotal = null;
+if ($("retry") || (!results.children.length && statusLine.textContent.startsWith("We couldn't"))) {
+  const link = $("retry");
+  if (link) link.remove();
+  setStatus(statusLine.textContent, () => search(readState()));
+} else {
+  renderPager();
+}
+showButton.textContent = lastTotal != null ? `Show ${countText(lastTotal)}` : showButton.textContent;
+PHONE.addEventListener("change", () => closeSheet({ focus: null }));

@@ -1,5 +1,5 @@
 // Employer console: API key (this tab only), linked accounts with sync health, connect, sync now, Embloy token.
-import { ApiError, api, h, humanize, shortDate } from "./api.js";
+import { ApiError, api, h, humanError, humanize, shortDate } from "./api.js";
 
 // sessionStorage: survives a reload of this tab and is gone when the tab closes (never persistent storage).
 const KEY_STORAGE = "job-board.employer-key";
@@ -8,6 +8,7 @@ const keyForm = document.getElementById("key-form");
 const keyInput = document.getElementById("api-key");
 const keyStatus = document.getElementById("key-status");
 const forgetButton = document.getElementById("forget-key");
+const signedIn = document.getElementById("signed-in");
 const consoleBox = document.getElementById("console");
 const accountsList = document.getElementById("accounts");
 const accountsStatus = document.getElementById("accounts-status");
@@ -56,6 +57,8 @@ function forget(message) {
   keyInput.value = "";
   consoleBox.hidden = true;
   forgetButton.hidden = true;
+  signedIn.hidden = true;
+  keyForm.hidden = false;
   keyStatus.textContent = message || "Key forgotten.";
   keyInput.focus();
 }
@@ -93,22 +96,24 @@ function accountItem(account) {
     .filter(Boolean);
   const attention = account.attention && account.attention.reason ? account.attention : null;
   const status = h("p", { class: "sync-result", role: "status", "aria-live": "polite" });
+  const reconnect = attention && attention.action === "reconnect";
+  const syncButton = h("button", {
+    type: "button",
+    class: reconnect ? "sync-now secondary" : "sync-now",
+    text: "Sync now",
+    "aria-label": `Sync ${name} account now`,
+    onclick: (event) => syncNow(account, event.currentTarget, status),
+  });
+  // An account that needs reconnecting gets that as its primary action; syncing it first would fail.
   const actions = h("div", { class: "button-row" },
-    h("button", {
+    reconnect ? h("button", {
       type: "button",
-      class: "sync-now",
-      text: "Sync now",
-      "aria-label": `Sync ${name} account now`,
-      onclick: (event) => syncNow(account, event.currentTarget, status),
-    }));
-  if (attention && attention.action === "reconnect") {
-    actions.append(h("button", {
-      type: "button",
-      class: "secondary",
+      class: "reconnect",
       text: "Reconnect",
-      onclick: () => connect({ provider: account.provider, account_id: account.account_id }),
-    }));
-  }
+      "aria-label": `Reconnect ${name}`,
+      onclick: () => connect({ provider: account.provider, account_id: account.account_id }, status),
+    }) : null,
+    syncButton);
   return h("li", { class: `account health-${health}`, dataset: { accountId: account.account_id } },
     h("h3", {}, name, account.label ? h("span", { class: "hint", text: ` · ${account.label}` }) : null),
     h("p", { class: `health-badge ${health}` }, h("span", { class: "dot", "aria-hidden": "true" }), healthText),
@@ -129,7 +134,9 @@ async function loadAccounts() {
     return true;
   } catch (exc) {
     if (handleAuthError(exc)) return false;
-    accountsStatus.textContent = exc instanceof ApiError ? exc.message : "Could not load accounts.";
+    const { message, retry } = humanError(exc);
+    accountsStatus.replaceChildren(`We couldn't load your accounts. ${message} `);
+    if (retry) accountsStatus.append(h("button", { type: "button", class: "link-button", text: "Retry", onclick: () => loadAccounts() }));
     return true;
   }
 }
@@ -142,14 +149,16 @@ async function syncNow(account, button, status) {
     status.textContent = "Sync queued. Postings update within a few minutes.";
   } catch (exc) {
     if (handleAuthError(exc)) return;
-    status.textContent = exc instanceof ApiError ? exc.message : "Could not queue a sync.";
+    status.textContent = exc instanceof ApiError && exc.status === 429
+      ? "A sync was requested moments ago. Try again in a minute."
+      : `We couldn't queue a sync. ${humanError(exc).message}`;
   } finally {
     button.disabled = false;
   }
 }
 
-async function connect(body) {
-  connectStatus.textContent = "Starting a secure connect session…";
+async function connect(body, statusLine = connectStatus) {
+  statusLine.textContent = "Starting a secure connect session…";
   hubContainer.replaceChildren();
   try {
     const session = await employerApi("/connect-sessions", { method: "POST", body });
@@ -170,17 +179,20 @@ async function connect(body) {
     }
     const url = String(session.auth_link_url || "");
     if (!/^https?:\/\//i.test(url)) throw new Error("The connect session has no link.");
-    const opened = window.open(url, "_blank", "noopener");
+    // With "noopener" window.open returns null even when the tab opened, so say nothing about blocking:
+    // offer the link, which works either way.
+    window.open(url, "_blank", "noopener");
     hubContainer.append(h("p", {},
-      opened ? "The StackOne Hub opened in a new tab. " : "Your browser blocked the new tab. ",
+      "The StackOne Hub opens in a new tab. If you don't see it, ",
       h("a", { href: url, target: "_blank", rel: "noopener noreferrer", id: "hub-link", text: "Open the StackOne Hub" }),
       ". When you have finished, ",
       h("button", { type: "button", class: "link-button", text: "refresh your accounts", onclick: () => loadAccounts() }),
       "."));
-    connectStatus.textContent = session.expires_at ? `This link works until ${formatTime(session.expires_at)}.` : "";
+    statusLine.textContent = session.expires_at ? `This link works until ${formatTime(session.expires_at)}.` : "";
+    if (statusLine !== connectStatus) hubContainer.scrollIntoView({ block: "nearest" });
   } catch (exc) {
     if (handleAuthError(exc)) return;
-    connectStatus.textContent = exc instanceof ApiError || exc instanceof Error ? exc.message : "Could not start connecting.";
+    statusLine.textContent = exc instanceof ApiError ? `We couldn't start connecting. ${humanError(exc).message}` : "We couldn't start connecting. Please try again.";
   }
 }
 
@@ -195,7 +207,7 @@ async function loadEmbloy() {
     }
   } catch (exc) {
     if (handleAuthError(exc)) return;
-    embloyState.textContent = exc instanceof ApiError ? exc.message : "Could not read the Embloy token state.";
+    embloyState.textContent = `We couldn't read the Embloy token state. ${humanError(exc).message}`;
   }
 }
 
@@ -233,7 +245,7 @@ document.getElementById("embloy-delete").addEventListener("click", async () => {
     await loadEmbloy();
   } catch (exc) {
     if (handleAuthError(exc)) return;
-    embloyState.textContent = exc instanceof ApiError ? exc.message : "Could not remove the token.";
+    embloyState.textContent = `We couldn't remove the token. ${humanError(exc).message}`;
   }
 });
 
@@ -243,13 +255,29 @@ connectForm.addEventListener("submit", (event) => {
   connect(provider ? { provider } : {});
 });
 
+async function loadIdentity() {
+  try {
+    const employer = await employerApi("/employer");
+    if (employer && employer.name) {
+      signedIn.replaceChildren("Signed in as ", h("strong", { text: employer.name }));
+      signedIn.hidden = false;
+      keyForm.hidden = true;
+      return;
+    }
+  } catch (exc) {
+    if (handleAuthError(exc)) return;
+  }
+  signedIn.hidden = true;
+}
+
 async function start() {
   keyStatus.textContent = "Checking the key…";
   const ok = await loadAccounts();
   if (!ok) return;
-  keyStatus.textContent = "Signed in with your API key.";
+  keyStatus.textContent = "";
   forgetButton.hidden = false;
   consoleBox.hidden = false;
+  loadIdentity();
   loadEmbloy();
 }
 

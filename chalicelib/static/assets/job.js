@@ -1,118 +1,32 @@
-// The job page: posting details, sandboxed description, JSON-LD, Apply with Embloy, native application.
-import { ApiError, BASE, api, h, humanize, locationNames, payText, shortDate } from "./api.js";
+// The job page. The server renders the posting, its JSON-LD and the apply options; this script builds
+// the native application form from the page's embedded job data, keeps an Apply button in reach on
+// phones, and after sending replaces the apply options with the confirmation and what happens next.
+import { ApiError, api, cleanMessage, h, humanError, humanize } from "./api.js";
 import { DOCUMENT_ACCEPT, fieldWrapper, renderQuestionnaires } from "./questions.js";
 
-const statusLine = document.getElementById("status");
-const article = document.getElementById("job");
 const form = document.getElementById("application-form");
 const formErrors = document.getElementById("form-errors");
 const result = document.getElementById("application-result");
 const submitButton = document.getElementById("submit-application");
+const applySection = document.getElementById("apply");
+const sticky = document.getElementById("sticky-apply");
 
-const jobId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
+document.documentElement.classList.add("js");
+
+function readJobData() {
+  const element = document.getElementById("job-data");
+  try {
+    return element ? JSON.parse(element.textContent || "{}") : {};
+  } catch {
+    return {};
+  }
+}
+
+const job = readJobData();
+const jobId = job.job_id || document.getElementById("job")?.dataset.jobId || "";
 let questionnaireForm = null;
 let lastAttempt = null; // {body, key}: a retry of the same body after a network error reuses the key
 let sentAnswers = []; // the answers list last sent, to map "answers.<index>" error paths to questions
-
-function setText(id, text) {
-  document.getElementById(id).textContent = text || "";
-}
-
-function injectJsonLd(jsonLd) {
-  if (!jsonLd || typeof jsonLd !== "object") return;
-  const script = document.createElement("script");
-  script.type = "application/ld+json";
-  // JSON.stringify output cannot close the element except through "</"; escape it.
-  script.textContent = JSON.stringify(jsonLd).replace(/</g, "\\u003c");
-  document.head.append(script);
-}
-
-function renderDescription(job) {
-  const frame = document.getElementById("description");
-  const stylesheet = `${location.origin}${BASE}/board/assets/description.css`;
-  let body = typeof job.content_html === "string" ? job.content_html : "";
-  if (!body.trim()) {
-    const plain = document.createElement("p");
-    plain.className = "plain";
-    plain.textContent = job.content_plain || "No description provided.";
-    body = plain.outerHTML;
-  }
-  // Sanitised at sync time; the sandbox (no scripts) is a second wall around it.
-  frame.srcdoc = `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="stylesheet" href="${stylesheet}"></head><body>${body}</body></html>`;
-  frame.addEventListener("load", () => {
-    const doc = frame.contentDocument;
-    if (!doc) return;
-    for (const link of doc.querySelectorAll("a[href]")) {
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-    }
-    const fit = () => {
-      frame.style.height = `${Math.max(doc.documentElement.scrollHeight, 80)}px`;
-    };
-    fit();
-    if (window.ResizeObserver) new ResizeObserver(fit).observe(doc.body);
-  });
-}
-
-function renderCompensation(job) {
-  const items = (Array.isArray(job.compensation) ? job.compensation : [])
-    .map((pay) => ({ pay, text: payText(pay) }))
-    .filter((item) => item.text);
-  if (!items.length && job.compensation_summary) items.push({ pay: job.compensation_summary, text: payText(job.compensation_summary) });
-  const list = document.getElementById("pay-list");
-  list.replaceChildren(...items.map(({ pay, text }) => {
-    const label = pay.label || (pay.kind ? humanize(pay.kind) : "");
-    return h("li", {}, label ? h("span", { class: "pay-label", text: `${label}: ` }) : null, h("strong", { text }));
-  }));
-  document.getElementById("pay").hidden = !items.length;
-}
-
-function renderMeta(job) {
-  const meta = [];
-  const locations = locationNames(job.locations);
-  if (locations.length) meta.push(h("li", { text: locations.join(" · ") }));
-  if (job.remote === true) meta.push(h("li", { class: "tag remote", text: "Remote" }));
-  if (job.employment_type) meta.push(h("li", { class: "tag", text: humanize(job.employment_type) }));
-  if (job.department) meta.push(h("li", { text: job.department }));
-  const posted = shortDate(job.posted_at || job.created_at);
-  if (posted) meta.push(h("li", {}, "Posted ", h("time", { datetime: job.posted_at || job.created_at, text: posted })));
-  document.getElementById("job-meta").replaceChildren(...meta);
-}
-
-function renderApplyOptions(job) {
-  const apply = job.apply && typeof job.apply === "object" ? job.apply : {};
-  const options = document.getElementById("apply-options");
-  options.replaceChildren();
-  if (apply.embloy === true) {
-    const path = `/jobs/${encodeURIComponent(job.job_id || jobId)}/apply/embloy`;
-    // The link's GET is only a confirmation page (no side effects); a click POSTs and goes straight on.
-    options.append(h("a", {
-      class: "button embloy",
-      id: "apply-embloy",
-      href: `${BASE}${path}`,
-      text: "Apply with Embloy",
-      onclick: (event) => {
-        event.preventDefault();
-        api(path, { method: "POST" })
-          .then((reply) => location.assign(reply.url))
-          .catch((exc) => {
-            statusLine.hidden = false;
-            statusLine.textContent = exc instanceof ApiError ? exc.message : "Could not reach Embloy. Try again.";
-          });
-      },
-    }));
-  }
-  const external = apply.external_url || job.external_apply_url;
-  if (apply.native !== true && external && /^https?:\/\//i.test(external)) {
-    options.append(h("a", { class: "button secondary", href: external, rel: "noopener noreferrer", target: "_blank", text: "Apply on the company's site" }));
-  }
-  if (apply.native === true) {
-    if (options.children.length) options.append(h("p", { class: "hint", text: "Or apply here directly:" }));
-    buildApplicationForm(job);
-  } else if (!options.children.length) {
-    options.append(h("p", { text: "This job does not take applications through the board." }));
-  }
-}
 
 function candidateField(name, label, type, { required = false, autocomplete, paths = [] } = {}) {
   const control = h("input", { id: `candidate-${name}`, name, type, autocomplete, maxlength: 320 });
@@ -174,20 +88,30 @@ function wrapperForPath(path) {
   return null;
 }
 
-function showErrors(message, fields) {
+/** The label a person sees for an API error path that matches no field ("candidate.phone" -> "Phone"). */
+function pathLabel(path) {
+  const segments = String(path).split(".").filter((part) => !/^\d+$/.test(part) && part !== "candidate" && part !== "body");
+  return humanize(segments[segments.length - 1] || "");
+}
+
+function showErrors(message, fields, { retry = false } = {}) {
   const unmatched = [];
   let first = null;
   for (const [path, text] of Object.entries(fields || {})) {
     const wrapper = wrapperForPath(path);
     if (wrapper) {
-      showFieldError(wrapper, String(text));
+      showFieldError(wrapper, cleanMessage(text));
       first = first || wrapper;
     } else {
-      unmatched.push(`${path}: ${text}`);
+      const label = pathLabel(path);
+      unmatched.push(label ? `${label}: ${cleanMessage(text)}` : cleanMessage(text));
     }
   }
   formErrors.replaceChildren(h("p", { text: message || "Please correct the marked fields." }));
   if (unmatched.length) formErrors.append(h("ul", {}, unmatched.map((text) => h("li", { text }))));
+  if (retry) {
+    formErrors.append(h("button", { type: "button", id: "retry-application", text: "Retry", onclick: () => form.requestSubmit() }));
+  }
   formErrors.hidden = false;
   const focusTarget = first && first.querySelector("input:not([disabled]), select, textarea");
   (focusTarget || formErrors).focus();
@@ -279,27 +203,21 @@ async function onSubmit(event) {
       body,
       headers: { "Idempotency-Key": key },
     });
-    form.hidden = true;
-    const pending = response && response.status && response.status !== "created";
-    result.replaceChildren(
-      h("h3", { text: pending ? "Application received" : "Application sent" }),
-      h("p", { text: pending ? "We are confirming it with the employer's system." : "The employer has your application. Good luck!" }),
-    );
-    const reference = response && (response.application_id || response.reference);
-    if (reference) result.append(h("p", { class: "hint" }, "Reference: ", h("code", { text: String(reference) })));
-    if (pending && response.message) result.append(h("p", { text: String(response.message) }));
-    result.hidden = false;
-    result.focus();
+    showConfirmation(response, body.candidate.email);
   } catch (exc) {
+    const { message, retry } = humanError(exc, { notFound: "This job has closed and no longer takes applications." });
     if (exc instanceof ApiError) {
-      if (exc.status !== 0 && exc.status < 500) lastAttempt = null;
+      // A retry of the same body reuses the Idempotency-Key only when the server may not have seen it.
+      if (!retry) lastAttempt = null;
+      const fields = exc.status === 400 || exc.status === 422 ? exc.fields : {};
+      const duplicate = exc.status === 409 ? "It looks like you already applied to this job recently." : null;
+      showErrors(Object.keys(fields).length ? "Please correct the marked fields." : duplicate || message, fields, { retry });
       const external = exc.details && (exc.details.external_apply_url || exc.details.external_url);
-      showErrors(exc.message, exc.fields);
       if (external && /^https?:\/\//i.test(external)) {
         formErrors.append(h("p", {}, h("a", { href: external, target: "_blank", rel: "noopener noreferrer", text: "Apply on the company's site instead" })));
       }
     } else {
-      showErrors("Something went wrong. Please try again.", {});
+      showErrors(message, {}, { retry });
     }
   } finally {
     submitButton.disabled = false;
@@ -307,38 +225,66 @@ async function onSubmit(event) {
   }
 }
 
-async function load() {
-  if (!jobId) {
-    statusLine.textContent = "No job selected.";
-    return;
-  }
-  try {
-    const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
-    document.title = `${job.title} at ${job.company} · Unified Job Board`;
-    setText("job-title", job.title);
-    setText("job-company", job.company);
-    renderMeta(job);
-    renderCompensation(job);
-    renderDescription(job);
-    injectJsonLd(job.json_ld);
-    renderApplyOptions(job);
-    statusLine.textContent = "";
-    statusLine.hidden = true;
-    article.hidden = false;
-    // Embloy sends the candidate back to `?applied=embloy` (success) or `?cancelled=embloy`.
-    const params = new URLSearchParams(location.search);
-    if (params.has("applied") || params.has("cancelled")) {
-      statusLine.hidden = false;
-      statusLine.textContent = params.has("applied")
-        ? "Your application through Embloy was sent."
-        : "You left Embloy without applying. You can apply below.";
-    }
-  } catch (exc) {
-    statusLine.textContent = exc instanceof ApiError && exc.status === 404
-      ? "This job is no longer open, or the link is wrong."
-      : exc instanceof ApiError ? exc.message : "Something went wrong loading this job.";
-  }
+/** After sending: the apply options and form give way to the confirmation and the next steps. */
+function showConfirmation(response, email) {
+  const pending = response && response.status && response.status !== "created";
+  const reference = response && (response.application_id || response.reference);
+  const company = job.company || "The employer";
+  const companyUrl = `${document.documentElement.dataset.base || ""}/board?company=${encodeURIComponent(job.company || "")}`;
+  result.replaceChildren(
+    h("h3", { text: pending ? "Application received" : "Application sent" }),
+    h("p", { text: pending
+      ? `We are handing your application to ${company}'s hiring system. You don't need to send it again.`
+      : `${company} has your application for ${job.title || "this job"}.` }),
+    h("h4", { text: "What happens next" }),
+    h("ul", { class: "next-steps" },
+      h("li", { text: `${company} reviews applications in their own hiring system.` }),
+      h("li", { text: email ? `If they want to talk, they will contact you at ${email}.` : "If they want to talk, they will contact you by email." }),
+      reference ? h("li", {}, "Your reference: ", h("code", { text: String(reference) })) : null),
+    h("p", { class: "button-row" },
+      job.company ? h("a", { class: "button", href: companyUrl, text: `More jobs at ${job.company}` }) : null,
+      h("a", { class: "button secondary", href: `${document.documentElement.dataset.base || ""}/board`, text: "Browse all jobs" })),
+  );
+  document.getElementById("apply-options").replaceChildren();
+  form.remove();
+  for (const button of document.querySelectorAll("#apply-top, #sticky-apply")) button.hidden = true;
+  result.hidden = false;
+  result.focus();
 }
 
+// Apply buttons in the header and the phone's sticky bar jump to the form and put the cursor in it.
+for (const link of document.querySelectorAll('a[href="#apply"]')) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    applySection.scrollIntoView({ block: "start" });
+    const first = applySection.querySelector("#apply-embloy, input:not([type=hidden]), a.button");
+    (first || applySection).focus({ preventScroll: true });
+  });
+}
+// The sticky bar steps aside while the apply section itself is on screen.
+if (sticky && "IntersectionObserver" in window) {
+  new IntersectionObserver((entries) => {
+    for (const entry of entries) sticky.classList.toggle("away", entry.isIntersecting);
+  }).observe(applySection);
+}
+
+// Apply with Embloy: the link's GET is only a confirmation page (no side effects, works without
+// scripts); with scripts a click POSTs and goes straight on to Embloy.
+const embloyLink = document.getElementById("apply-embloy");
+if (embloyLink) {
+  embloyLink.addEventListener("click", (event) => {
+    event.preventDefault();
+    const path = `/jobs/${encodeURIComponent(jobId)}/apply/embloy`;
+    api(path, { method: "POST" })
+      .then((reply) => location.assign(reply.url))
+      .catch((exc) => {
+        const { message } = humanError(exc, { notFound: "This job has closed and no longer takes applications." });
+        const note = document.getElementById("embloy-error") || h("p", { id: "embloy-error", class: "form-errors", role: "alert" });
+        note.textContent = message;
+        embloyLink.after(note);
+      });
+  });
+}
+
+if (job.apply && job.apply.native === true) buildApplicationForm(job);
 form.addEventListener("submit", onSubmit);
-load();
