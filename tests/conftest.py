@@ -78,11 +78,12 @@ TIER_FIXTURES: dict[str, tuple[str, ...]] = {
 # `chalice package` can take minutes when it fetches wheels). The fast tier's default is `timeout` in
 # pyproject.toml. `--timeout` or PYTEST_TIMEOUT overrides them all (`make soak`, `make fuzz`).
 TIER_TIMEOUTS = {"e2e": 300.0, "deploy": 900.0, "long": 900.0}
+TIER_MARKERS = frozenset({"e2e", "deploy", "long", "soak", "fuzz"})
 TESTS_DIR = Path(__file__).resolve().parent
 
 
 def _tiers(item: pytest.Item) -> set[str]:
-    tiers = {mark.name for mark in item.iter_markers() if mark.name in {"e2e", "deploy", "long", "soak", "fuzz"}}
+    tiers = {mark.name for mark in item.iter_markers() if mark.name in TIER_MARKERS}
     relative = item.path.resolve().relative_to(TESTS_DIR).as_posix()
     for path, marks in TIER_PATHS.items():
         if relative == path or (path.endswith("/") and relative.startswith(path)):
@@ -94,30 +95,30 @@ def _tiers(item: pytest.Item) -> set[str]:
     return tiers
 
 
-def _xdist_group(item: pytest.Item) -> str | None:
-    """Tests sharing a project fixture wider than one test run on one xdist worker (`--dist loadgroup`).
+# Directories whose tests share a session-scoped fixture (one Chromium; both `chalice package` runs and the
+# `.chalice/deployments` cache they write; the loaded StackOne specs): under `--dist loadscope` each runs on
+# one xdist worker, so the fixture is built once and never by two processes at the same time.
+XDIST_SHARED_DIRS = ("tests/e2e/", "tests/deploy/", "tests/contract/")
 
-    Session-scoped fixtures group by the directory that defines them (e.g. both `chalice package` runs, or
-    one Chromium, stay on one worker); module-scoped ones by the module. So servers start once, and tests
-    sharing a fixture's state never run in two processes at the same time.
-    """
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` (one module per unit of work, so module-scoped servers start once per module),
+    with every test under an `XDIST_SHARED_DIRS` directory in one unit."""
+    if config.getoption("dist") != "loadscope":
         return None
-    session_group: str | None = None
-    module_group: str | None = None
-    for definitions in info.name2fixturedefs.values():
-        for definition in definitions:
-            if not definition.baseid.startswith("tests"):
-                continue  # pytest's and plugins' own fixtures
-            if definition.scope in ("session", "package"):
-                session_group = min(session_group or definition.baseid, definition.baseid)
-            elif definition.scope == "module":
-                module_group = item.nodeid.split("::", 1)[0]
-    return session_group or module_group
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for directory in XDIST_SHARED_DIRS:
+                if nodeid.startswith(directory):
+                    return directory
+            return str(super()._split_scope(nodeid))
+
+    return SharedFixtureScheduling(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker and xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     timeout_given = config.getoption("timeout", None) is not None or bool(os.environ.get("PYTEST_TIMEOUT"))
     for item in items:
@@ -127,10 +128,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         timeouts = [TIER_TIMEOUTS[tier] for tier in tiers if tier in TIER_TIMEOUTS]
         if timeouts and not timeout_given and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(max(timeouts)))
-        group = _xdist_group(item)
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
 
 
 @pytest.fixture(autouse=True)
