@@ -101,6 +101,7 @@ def _tiers(item: pytest.Item) -> set[str]:
 XDIST_SHARED_DIRS = ("tests/e2e/", "tests/deploy/", "tests/contract/")
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: absent under `-p no:xdist`
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadscope` (one module per unit of work, so module-scoped servers start once per module),
     with every test under an `XDIST_SHARED_DIRS` directory in one unit."""
