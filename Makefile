@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser run test lint typecheck unit bench bench-cold-start bootstrap sync-now cli clean fuzz soak bench-load
+.PHONY: venv browser run test lint typecheck unit test-fast test-slow test-e2e test-deploy test-long bench bench-cold-start \
+	bootstrap sync-now cli clean fuzz soak bench-load
 
 venv: $(STAMP)
 
@@ -25,22 +26,45 @@ typecheck: venv
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-unit: venv browser
-	$(BIN)/pytest -q
+# Test tiers (docs/quality.md#test-tiers): tests/conftest.py marks the e2e, deploy and long tests; the
+# rest is the fast tier. `make test` runs every tier: the fast one in parallel, then the slower ones.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadscope
+FAST_TIER := not e2e and not deploy and not long
 
 test: lint typecheck unit
+
+unit: test-fast test-slow
+
+test-fast: venv
+	$(BIN)/pytest -q $(XDIST) -m "$(FAST_TIER)"
+
+# Browser and deploy tiers side by side (one worker keeps Chromium and the stack, another both `chalice
+# package` runs), then the long tier in one process, so the soak and fuzz summaries reach the terminal.
+test-slow: venv browser
+	$(BIN)/pytest -q $(XDIST) -m "e2e or deploy"
+	$(BIN)/pytest -q -m long
+
+test-e2e: venv browser
+	$(BIN)/pytest -q -m e2e
+
+test-deploy: venv
+	$(BIN)/pytest -q $(XDIST) -m deploy
+
+test-long: venv
+	$(BIN)/pytest -q -m long
 
 # Long API fuzz run over every documented operation (the short one is part of `make test`).
 FUZZ_EXAMPLES ?= 100
 fuzz: venv
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_FULL_SNAPSHOT=1 $(BIN)/pytest -q tests/quality/test_fuzz.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_FULL_SNAPSHOT=1 $(BIN)/pytest -q --timeout=3600 tests/quality/test_fuzz.py
 
 # Long fault soak (the short one is part of `make test`): more rounds, two extra 30-posting accounts,
 # a new seed each run unless SOAK_SEED is given (the seed is printed with the result).
 SOAK_ROUNDS ?= 150
 SOAK_SEED ?= $(shell date +%s)
 soak: venv
-	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -p no:warnings tests/soak/test_soak.py
+	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -p no:warnings --timeout=3600 tests/soak/test_soak.py
 
 run: venv
 	$(BIN)/python -m local.run
