@@ -281,7 +281,8 @@ def get_resume_uploads() -> S3ResumeUploads:
     # Virtual-hosted addressing makes presigned forms post to the bucket's regional endpoint
     # (`<bucket>.s3.<region>.amazonaws.com`): the global one redirects for new buckets and does not
     # serve opt-in regions. Against a local endpoint (moto) botocore still uses path style.
-    s3 = get_boto3_session().client("s3", config=Config(s3={"addressing_style": "virtual"}))
+    config = aws_config("s3").merge(Config(s3={"addressing_style": "virtual"}))
+    s3 = get_boto3_session().client("s3", config=config)
     return S3ResumeUploads(
         s3,
         settings.require("resume_upload_bucket"),
