@@ -22,10 +22,7 @@ OUTAGES: dict[str, str | BaseException] = {
 
 
 def client_error(code: str, operation: str = "Operation") -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "injected failure"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
-        operation,
-    )
+    return ClientError({"Error": {"Code": code, "Message": "injected failure"}}, operation)
 
 
 def fail_calls(

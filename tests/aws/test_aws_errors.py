@@ -135,7 +135,7 @@ def _table(failure: str | BaseException) -> Any:
 
 @functools.cache
 def _client(service: str, failure: str | BaseException) -> Any:
-    client = boto3.client(service)
+    client = boto3.client(service)  # type: ignore[call-overload]  # the service is a parameter
     fail_calls(client, failure)
     return client
 
