@@ -95,6 +95,13 @@ def validation_message(fields: dict[str, str]) -> str:
     return listed if len(fields) <= 1 else f"{len(fields)} fields are invalid: {listed}"
 
 
+def _cause_name(cause: BaseException) -> str:
+    """The type of an underlying failure, with AWS's error code when it has one (never its message)."""
+    response = getattr(cause, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return f"{type(cause).__name__}:{code}" if code else type(cause).__name__
+
+
 def handle_errors(view: View) -> View:
     """Convert domain and unexpected errors into the API's JSON error shape.
 
@@ -107,8 +114,15 @@ def handle_errors(view: View) -> View:
             return view(*args, **kwargs)
         except errors.AppError as exc:
             if status_for(exc) >= 500:
+                cause = exc.__cause__
                 logger.warning(
-                    "upstream failure", extra={"error_code": exc.code, "error_type": type(exc).__name__}
+                    "upstream failure",
+                    extra={
+                        "error_code": exc.code,
+                        "error_type": type(exc).__name__,
+                        # What failed underneath (e.g. ReadTimeoutError, or AWS's own error code).
+                        "cause": _cause_name(cause) if cause is not None else None,
+                    },
                 )
             return response_for(exc)
         except ValidationError as exc:

@@ -20,7 +20,6 @@ from typing import Any, TypeVar, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.errors import ConflictError, NotFoundError, UpstreamUnavailableError
-from chalicelib.observability import logger
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -110,15 +109,7 @@ class AwsErrors:
         factory = self._expect.get(aws_code)
         if factory is not None:
             raise factory() from exc
-        # The operator's clue (AWS's code and operation); the caller only sees our code and message.
-        logger.warning(
-            "aws call failed",
-            extra={
-                "error_code": self.code,
-                "aws_error_code": aws_code or type(exc).__name__,
-                "aws_operation": getattr(exc, "operation_name", None),
-            },
-        )
+        # The AWS error stays the cause (for the operator's log line); the caller sees our code and message.
         raise UpstreamUnavailableError(self.message, code=self.code) from exc
 
     def __call__(self, func: Func) -> Func:
