@@ -8,6 +8,7 @@ ClientError exactly as botocore raises it for an error response, an exception in
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -41,7 +42,8 @@ def fail_calls(
         if matching is not None and matching not in repr(params):
             return
         failed.append(model.name)
-        raise client_error(error, model.name) if isinstance(error, str) else error
+        # A fresh exception each time: a shared one would carry the context of wherever it was raised last.
+        raise client_error(error, model.name) if isinstance(error, str) else copy.copy(error)
 
     client.meta.events.register("before-parameter-build", raise_error)
     return failed

@@ -105,7 +105,12 @@ class AwsErrors:
         # Never suppresses: every failure leaves as the original or as its translation.
         if exc is None or not isinstance(exc, self._catch):
             return
-        aws_code = aws_error_code(exc)
+        # botocore's own errors carry their code (or none); only a wrapper's code is looked for underneath,
+        # so a timeout raised while handling an earlier, expected error is still an outage.
+        own = isinstance(exc, ClientError | BotoCoreError)
+        aws_code = str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
+        if not own:
+            aws_code = aws_error_code(exc)
         factory = self._expect.get(aws_code)
         if factory is not None:
             raise factory() from exc

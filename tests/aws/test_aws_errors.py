@@ -7,6 +7,7 @@ never a ClientError, BotoCoreError or Powertools error, and never a silent succe
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from moto import mock_aws
 
 from chalicelib.aws.application_records import DynamoDBApplicationRecords
@@ -55,7 +56,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("outage", OUTAGES.values(), ids=OUTAGES.keys())
 def test_aws_failures_become_a_typed_503_with_the_adapters_code(outage: str | BaseException) -> None:
-    error = client_error(outage) if isinstance(outage, str) else outage
+    error = client_error(outage) if isinstance(outage, str) else copy.copy(outage)
 
     with (
         pytest.raises(UpstreamUnavailableError) as raised,
@@ -105,6 +106,17 @@ def test_a_wrapped_aws_error_is_read_through_its_context() -> None:
             raise Wrapper("wrapped")  # noqa: B904 (as Powertools does: the ClientError is the context)
     with pytest.raises(UpstreamUnavailableError), translation:
         raise Wrapper("no AWS error inside")
+
+
+def test_a_timeout_while_handling_an_expected_error_is_still_an_outage() -> None:
+    translation = AwsErrors("table_unavailable", expect={"ValidationException": NoSuchResourceError})
+
+    with pytest.raises(UpstreamUnavailableError):
+        try:
+            raise client_error("ValidationException")
+        except ClientError:
+            with translation:  # e.g. retrying item by item after a batch was refused
+                raise ReadTimeoutError(endpoint_url="https://aws.test")  # noqa: B904 (the context is the point)
 
 
 def test_other_exceptions_and_successes_pass_through_untouched() -> None:
