@@ -9,6 +9,7 @@ from chalice import Blueprint
 from chalicelib import deps
 from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.api.request_body import parse_input
 from chalicelib.models.applications import ApplicationOut, ApplicationsQuery
 
 applications_blueprint = Blueprint(__name__)
@@ -19,7 +20,7 @@ applications_blueprint = Blueprint(__name__)
 def list_applications() -> dict[str, Any]:
     request = applications_blueprint.current_request
     employer_id = current_employer_id(request)
-    query = ApplicationsQuery.model_validate(dict(request.query_params or {}))
+    query = parse_input(ApplicationsQuery, dict(request.query_params or {}))
     page = deps.get_applications_service().page(
         employer_id, job_id=query.job_id, limit=query.limit, cursor=query.cursor, refresh=query.refresh
     )

@@ -52,9 +52,11 @@ def http_response(result: BoardResponse, *, script_safe: bool = False) -> Respon
 
 def parse_query(params: Mapping[str, Sequence[str]]) -> BoardQuery:
     """Validated board query (the board's modules load on first use, not when the app is imported)."""
+    from chalicelib.api.request_body import request_input
     from chalicelib.services.board.query import BoardQuery
 
-    return BoardQuery.from_params(params)
+    with request_input():
+        return BoardQuery.from_params(params)
 
 
 def list_jobs_response(params: Mapping[str, Sequence[str]], if_none_match: str | None) -> Response:

@@ -15,7 +15,7 @@ from chalicelib import deps
 from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
-from chalicelib.api.request_body import ANY_CONTENT_TYPE, parse_json_body
+from chalicelib.api.request_body import ANY_CONTENT_TYPE, parse_input, parse_json_body
 from chalicelib.errors import NotFoundError
 from chalicelib.observability import metrics
 
@@ -94,7 +94,7 @@ def sync_account(account_id: str) -> Response:
     query_params: dict[str, str] = dict(request.query_params or {})
     query_mode = query_params.get("mode")
     if query_mode is not None and not (request.raw_body or b"").strip():
-        body = SyncNowRequest.model_validate({"mode": query_mode})
+        body = parse_input(SyncNowRequest, {"mode": query_mode})
     queued = deps.get_accounts_service().request_sync(employer_id, _checked_account_id(account_id), body.mode)
     metrics.add_metric(name="EmployerSyncsQueued", unit=MetricUnit.Count, value=1)
     return Response(body=queued.model_dump(mode="json"), status_code=202, headers=JSON_HEADERS)

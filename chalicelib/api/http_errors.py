@@ -95,8 +95,18 @@ def validation_message(fields: dict[str, str]) -> str:
     return listed if len(fields) <= 1 else f"{len(fields)} fields are invalid: {listed}"
 
 
+def _cause_name(cause: BaseException) -> str:
+    """The type of an underlying failure, with AWS's error code when it has one (never its message)."""
+    response = getattr(cause, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return f"{type(cause).__name__}:{code}" if code else type(cause).__name__
+
+
 def handle_errors(view: View) -> View:
-    """Convert domain, validation and unexpected errors into the API's JSON error shape."""
+    """Convert domain and unexpected errors into the API's JSON error shape.
+
+    A pydantic ValidationError reaching this point is a 500 (see `request_input` for request input).
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -104,15 +114,26 @@ def handle_errors(view: View) -> View:
             return view(*args, **kwargs)
         except errors.AppError as exc:
             if status_for(exc) >= 500:
+                cause = exc.__cause__
                 logger.warning(
-                    "upstream failure", extra={"error_code": exc.code, "error_type": type(exc).__name__}
+                    "upstream failure",
+                    extra={
+                        "error_code": exc.code,
+                        "error_type": type(exc).__name__,
+                        # What failed underneath (e.g. ReadTimeoutError, or AWS's own error code).
+                        "cause": _cause_name(cause) if cause is not None else None,
+                    },
                 )
             return response_for(exc)
         except ValidationError as exc:
-            fields = validation_fields(exc)
-            return error_response(
-                400, "invalid_request", validation_message(fields), extra={"fields": fields}
+            # Request input is validated inside `request_input()` (400 there). A ValidationError that
+            # gets here came from data we read or built (an upstream client translates bad responses
+            # into its own 502 codes): the caller did nothing wrong, so it is our failure, never a 400.
+            logger.error(
+                "unexpected validation error",
+                extra={"model": exc.title, "fields": sorted(validation_fields(exc))},
             )
+            return error_response(500, "internal_error", "An unexpected error occurred.")
         except ChaliceViewError as exc:
             # Chalice's own errors reshaped into ours; its only 400 is a body that is not JSON.
             status = getattr(exc, "STATUS_CODE", 500)

@@ -181,7 +181,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             304: NOT_MODIFIED,
         },
-        errors=(400,),
+        errors=(400, 503),
         query="chalicelib.services.board.query:BoardQuery",
         headers=(IF_NONE_MATCH,),
         description="Repeated filter parameters combine with OR; different filters with AND. "
@@ -194,7 +194,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One posting in full",
         "board",
         {200: Reply("The posting.", f"{DOCS}:JobDetail", headers=CACHED), 304: NOT_MODIFIED},
-        errors=(404,),
+        errors=(404, 503),
         headers=(IF_NONE_MATCH,),
         path_params=JOB_ID,
     ),
@@ -205,7 +205,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "RSS 2.0 feed of the newest postings",
         "board",
         {200: Reply("RSS 2.0.", media_type="application/rss+xml", headers=CACHED), 304: NOT_MODIFIED},
-        errors=(400,),
+        errors=(400, 503),
         query="chalicelib.services.board.query:BoardQuery",
         headers=(IF_NONE_MATCH,),
     ),
@@ -216,7 +216,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Sitemap of every live posting",
         "board",
         {200: Reply("sitemaps.org XML.", media_type="application/xml", headers=CACHED), 304: NOT_MODIFIED},
-        errors=(400, 404),
+        errors=(400, 404, 503),
         query_params=(
             Param(
                 "page",

@@ -1,16 +1,23 @@
-"""Bounded, strictly parsed JSON request bodies, with errors in the API's shape.
+"""Bounded, strictly parsed JSON request bodies and query strings, with errors in the API's shape.
 
 Routes that use it declare `content_types=ANY_CONTENT_TYPE` so Chalice does not answer a wrong media type
 itself (its 415 is in Chalice's own error shape); `parse_json_body` rejects it instead, in ours.
+
+Request input is validated only inside `request_input()`, the one place a pydantic ValidationError means
+"the caller sent something invalid" (400 with field errors). A ValidationError anywhere else is not the
+caller's fault, and `handle_errors` never answers it with a 400.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from chalice.app import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from chalicelib.api.http_errors import validation_fields, validation_message
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
 from chalicelib.json_input import load_json_object
 
@@ -21,12 +28,28 @@ ANY_CONTENT_TYPE = ["*/*"]
 Model = TypeVar("Model", bound=BaseModel)
 
 
+@contextmanager
+def request_input() -> Iterator[None]:
+    """Turn a ValidationError of request input into InvalidRequestError (400) naming every bad field."""
+    try:
+        yield
+    except ValidationError as exc:
+        fields = validation_fields(exc)
+        raise InvalidRequestError(validation_message(fields), fields=fields) from exc
+
+
+def parse_input(model: type[Model], data: Any) -> Model:
+    """Request input (a query string's values, say) validated into `model`; 400 on invalid fields."""
+    with request_input():
+        return model.model_validate(data)
+
+
 def parse_json_body(request: Request, model: type[Model], *, max_bytes: int = MAX_BODY_BYTES) -> Model:
     """The body validated into `model`; an empty body counts as `{}`.
 
     Raises PayloadTooLargeError (413) above `max_bytes`, InvalidRequestError (400) for a non-JSON media
     type, and with code `invalid_json` for anything `load_json_object` refuses (bad JSON, too deep, not an
-    object), and pydantic ValidationError (400 via `handle_errors`) for invalid fields. Size and depth are
+    object), and InvalidRequestError with field errors (400) for invalid fields. Size and depth are
     checked before the body is parsed.
     """
     raw = request.raw_body or b""
@@ -35,10 +58,10 @@ def parse_json_body(request: Request, model: type[Model], *, max_bytes: int = MA
     if len(raw) > max_bytes:
         raise PayloadTooLargeError(f"The request body exceeds {max_bytes} bytes.")
     if not raw.strip():
-        return model.model_validate({})
+        return parse_input(model, {})
     content_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise InvalidRequestError(
             "The request body must be JSON (Content-Type: application/json).", code="unsupported_media_type"
         )
-    return model.model_validate(load_json_object(raw, max_bytes=max_bytes))
+    return parse_input(model, load_json_object(raw, max_bytes=max_bytes))

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from chalicelib.aws.errors import TABLE, ConditionFailedError
 from chalicelib.clock import isoformat
-from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.applications import ApplicationRecord
 
 if TYPE_CHECKING:
@@ -36,10 +34,6 @@ def record_key(record: ApplicationRecord) -> dict[str, str]:
 
 def _guard_key(job_id: str, email_hash: str) -> dict[str, str]:
     return {"PK": f"APPLYGUARD#{job_id}#{email_hash}", "SK": "GUARD"}
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _to_item(record: ApplicationRecord) -> dict[str, Any]:
@@ -79,16 +73,14 @@ def _partition(employer_id: str, job_id: str | None) -> dict[str, Any]:
 
 
 class DynamoDBApplicationRecords:
-    """ApplicationRecords over the single application table; ClientError -> typed 503."""
+    """ApplicationRecords over the single application table; AWS failures -> typed 503 (`TABLE`)."""
 
     def __init__(self, table: Table) -> None:
         self._table = table
 
+    @TABLE
     def put(self, record: ApplicationRecord) -> None:
-        try:
-            self._table.put_item(Item=_to_item(record))
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
+        self._table.put_item(Item=_to_item(record))
 
     def update_status(self, record: ApplicationRecord) -> None:
         """Write the read-back status fields of an existing record (never recreate a deleted one)."""
@@ -97,17 +89,17 @@ class DynamoDBApplicationRecords:
         if not sets:
             return
         try:
-            self._table.update_item(
-                Key=record_key(record),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={
-                    f":{n}": values[n] for n in _STATUS_FIELDS if values.get(n) is not None
-                },
-            )
-        except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise UpstreamUnavailableError(code="table_unavailable") from exc
+            with TABLE:
+                self._table.update_item(
+                    Key=record_key(record),
+                    UpdateExpression="SET " + ", ".join(sets),
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeValues={
+                        f":{n}": values[n] for n in _STATUS_FIELDS if values.get(n) is not None
+                    },
+                )
+        except ConditionFailedError:
+            pass  # the record was deleted meanwhile
 
     def list_for_employer(
         self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
@@ -123,10 +115,8 @@ class DynamoDBApplicationRecords:
             kwargs["ExpressionAttributeValues"][":me"] = employer_id
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
-        try:
+        with TABLE:
             page = self._table.query(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
         return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 
     def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]:
@@ -136,38 +126,31 @@ class DynamoDBApplicationRecords:
             **_partition(employer_id, job_id),
         }
         rows: list[tuple[str, str, str]] = []
-        try:
-            while True:
+        while True:
+            with TABLE:
                 page = self._table.query(**kwargs)
-                rows.extend(
-                    (str(i["account_id"]), str(i["job_id"]), str(i["outcome"]))
-                    for i in page.get("Items", [])
-                    if i.get("employer_id") == employer_id
-                )
-                if "LastEvaluatedKey" not in page:
-                    return rows
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
+            rows.extend(
+                (str(i["account_id"]), str(i["job_id"]), str(i["outcome"]))
+                for i in page.get("Items", [])
+                if i.get("employer_id") == employer_id
+            )
+            if "LastEvaluatedKey" not in page:
+                return rows
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def claim_guard(self, job_id: str, email_hash: str, *, now: int, until: int) -> bool:
         """Take the (job, email) guard unless a live one exists; False means a duplicate."""
         try:
-            self._table.put_item(
-                Item={**_guard_key(job_id, email_hash), "guard_until": until, "expires_at": until},
-                ConditionExpression="attribute_not_exists(PK) OR guard_until < :now",
-                ExpressionAttributeValues={":now": now},
-            )
-        except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
-        except BotoCoreError as exc:
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
+            with TABLE:
+                self._table.put_item(
+                    Item={**_guard_key(job_id, email_hash), "guard_until": until, "expires_at": until},
+                    ConditionExpression="attribute_not_exists(PK) OR guard_until < :now",
+                    ExpressionAttributeValues={":now": now},
+                )
+        except ConditionFailedError:
+            return False
         return True
 
+    @TABLE
     def release_guard(self, job_id: str, email_hash: str) -> None:
-        try:
-            self._table.delete_item(Key=_guard_key(job_id, email_hash))
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
+        self._table.delete_item(Key=_guard_key(job_id, email_hash))

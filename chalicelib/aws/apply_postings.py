@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from chalicelib.aws.errors import TABLE, ConditionFailedError
 from chalicelib.aws.posting_items import item_to_posting, posting_key
-from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.posting import Posting
 
 if TYPE_CHECKING:
@@ -22,21 +20,19 @@ class DynamoDBApplyPostings:
         self._table = table
 
     def get_posting(self, account_id: str, posting_id: str) -> Posting | None:
-        try:
+        with TABLE:
             item = self._table.get_item(Key=posting_key(account_id, posting_id)).get("Item")
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
         return item_to_posting(item) if item else None
 
     def mark_native_apply_unsupported(self, account_id: str) -> None:
         """Set `native_apply_unsupported` on the account's existing sync-state item (never create one)."""
         try:
-            self._table.update_item(
-                Key={"PK": f"ACCOUNT#{account_id}", "SK": "SYNC"},
-                UpdateExpression="SET native_apply_unsupported = :yes",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":yes": True},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise UpstreamUnavailableError(code="table_unavailable") from exc
+            with TABLE:
+                self._table.update_item(
+                    Key={"PK": f"ACCOUNT#{account_id}", "SK": "SYNC"},
+                    UpdateExpression="SET native_apply_unsupported = :yes",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeValues={":yes": True},
+                )
+        except ConditionFailedError:
+            pass  # no sync state yet: nothing to flag

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.errors import AwsErrors
 from chalicelib.aws.posting_items import item_to_posting, posting_key
 from chalicelib.aws.table_schema import BOARD_SHARDS, CHANGES_INDEX, LIVE_INDEX
-from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.posting import parse_job_id
 from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
 
@@ -32,6 +32,8 @@ _NAMES = {
 }
 
 _FLAGS_PROJECTION = "PK, embloy_configured, embloy_needs_renewal, native_apply_unsupported"
+
+BOARD_STORAGE = AwsErrors("board_unavailable", "The job board's storage is not answering; try again shortly.")
 
 
 def _record(item: dict[str, Any]) -> PostingRecord:
@@ -57,15 +59,9 @@ class DynamoDBBoardRepository:
         return self._call(self._table.query, **kwargs)
 
     @staticmethod
+    @BOARD_STORAGE
     def _call(operation: Any, **kwargs: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return dict(operation(**kwargs))
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(
-                "The job board's storage is not answering; try again shortly.", code="board_unavailable"
-            ) from exc
+        return dict(operation(**kwargs))
 
     def load_live(self) -> Iterator[PostingRecord]:
         """Every live posting: the shards are read in parallel (page by page within a shard).
@@ -124,10 +120,9 @@ class DynamoDBBoardRepository:
         ).get("Item")
         return _record(item) if item else None
 
+    @BOARD_STORAGE
     def apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags:
         """Embloy token state of the employer and native-apply support of the account, in one request."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         keys = [
             {"PK": f"EMPLOYER#{employer_id}", "SK": "PROFILE"},
             {"PK": f"ACCOUNT#{account_id}", "SK": "SYNC"},
@@ -139,17 +134,12 @@ class DynamoDBBoardRepository:
             }
         }
         items: list[dict[str, Any]] = []
-        try:
-            for _ in range(3):  # unprocessed keys are rare for two small items; bounded retries
-                result = self._table.meta.client.batch_get_item(RequestItems=request)
-                items.extend(result.get("Responses", {}).get(self._table.name, []))
-                request = result.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(
-                "The job board's storage is not answering; try again shortly.", code="board_unavailable"
-            ) from exc
+        for _ in range(3):  # unprocessed keys are rare for two small items; bounded retries
+            result = self._table.meta.client.batch_get_item(RequestItems=request)
+            items.extend(result.get("Responses", {}).get(self._table.name, []))
+            request = result.get("UnprocessedKeys") or {}
+            if not request:
+                break
         by_key = {str(item["PK"]): item for item in items}
         profile = by_key.get(f"EMPLOYER#{employer_id}", {})
         sync_state = by_key.get(f"ACCOUNT#{account_id}", {})

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.errors import AwsErrors, ConditionFailedError
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.services.board.snapshot import SnapshotManifest
 
@@ -29,6 +30,12 @@ def _unavailable(what: str) -> UpstreamUnavailableError:
     )
 
 
+_POINTER = AwsErrors("board_unavailable", "The job board's storage is not answering; try again shortly.")
+_FILES = AwsErrors(
+    "board_unavailable", "The job board's snapshot storage is not answering; try again shortly."
+)
+
+
 class S3SnapshotStore:
     """SnapshotStore on S3 (files) and DynamoDB (pointer)."""
 
@@ -42,24 +49,16 @@ class S3SnapshotStore:
         return f"{self._prefix}{manifest.version}/{name}"
 
     def current(self) -> SnapshotManifest | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
+        with _POINTER:
             item = self._table.get_item(Key=POINTER_KEY, ConsistentRead=True).get("Item")
-        except (BotoCoreError, ClientError) as exc:
-            raise _unavailable("storage") from exc
         if not item:
             return None
         return SnapshotManifest.from_dict(json.loads(str(item["manifest"])))
 
+    @_FILES
     def _transfer(self, operation: Any, jobs: list[tuple[Any, ...]]) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            with ThreadPoolExecutor(max_workers=_TRANSFER_THREADS) as pool:
-                list(pool.map(lambda job: operation(*job), jobs))
-        except (BotoCoreError, ClientError) as exc:
-            raise _unavailable("snapshot storage") from exc
+        with ThreadPoolExecutor(max_workers=_TRANSFER_THREADS) as pool:
+            list(pool.map(lambda job: operation(*job), jobs))
 
     def download(self, manifest: SnapshotManifest, directory: Path) -> None:
         jobs = [(self._bucket, self._key(manifest, f.name), str(directory / f.name)) for f in manifest.files]
@@ -77,23 +76,18 @@ class S3SnapshotStore:
         self._transfer(lambda: self._s3.put_object(Bucket=self._bucket, Key=key, Body=body), [()])
 
     def publish(self, manifest: SnapshotManifest) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
-            self._table.put_item(
-                Item={
-                    **POINTER_KEY,
-                    "version": manifest.version,
-                    "changes_after": manifest.changes_after,
-                    "manifest": json.dumps(manifest.to_dict(), separators=(",", ":")),
-                },
-                ConditionExpression="attribute_not_exists(PK) OR changes_after < :after",
-                ExpressionAttributeValues={":after": manifest.changes_after},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise _unavailable("storage") from exc
-        except BotoCoreError as exc:
-            raise _unavailable("storage") from exc
+            with _POINTER:
+                self._table.put_item(
+                    Item={
+                        **POINTER_KEY,
+                        "version": manifest.version,
+                        "changes_after": manifest.changes_after,
+                        "manifest": json.dumps(manifest.to_dict(), separators=(",", ":")),
+                    },
+                    ConditionExpression="attribute_not_exists(PK) OR changes_after < :after",
+                    ExpressionAttributeValues={":after": manifest.changes_after},
+                )
+        except ConditionFailedError:
+            return False  # a snapshot complete to a later time is already current
         return True

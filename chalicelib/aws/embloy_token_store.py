@@ -12,10 +12,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from chalicelib.aws.errors import TABLE, AwsErrors, NoSuchResourceError
 from chalicelib.aws.secret_store import SecretStore
-from chalicelib.errors import ConflictError, NotFoundError, UpstreamUnavailableError
+from chalicelib.errors import ConflictError, NotFoundError
 from chalicelib.services.embloy_tokens import EmbloyTokenStatus
 
 if TYPE_CHECKING:
@@ -27,8 +26,33 @@ def _profile_key(employer_id: str) -> dict[str, str]:
     return {"PK": f"EMPLOYER#{employer_id}", "SK": "PROFILE"}
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+def _still_deleting() -> ConflictError:
+    # Secrets Manager finishes a deletion asynchronously; until then the name cannot be reused.
+    return ConflictError(
+        "The previous token is still being deleted; try again in a minute.", code="embloy_token_deleting"
+    )
+
+
+def _no_employer() -> NotFoundError:
+    return NotFoundError("No such employer.", code="employer_not_found")
+
+
+_STORE = AwsErrors(
+    "secret_store_unavailable",
+    "The token could not be stored; try again.",
+    expect={"InvalidRequestException": _still_deleting},
+)
+_DELETE = AwsErrors(
+    "secret_store_unavailable",
+    "The token could not be deleted; try again.",
+    expect={"ResourceNotFoundException": NoSuchResourceError},
+)
+_WRITE_SECRET = AwsErrors(
+    _STORE.code,
+    _STORE.message,
+    expect={"InvalidRequestException": _still_deleting, "ResourceNotFoundException": NoSuchResourceError},
+)
+_PROFILE = AwsErrors(TABLE.code, TABLE.message, expect={"ConditionalCheckFailedException": _no_employer})
 
 
 class SecretsManagerEmbloyTokenStore:
@@ -67,6 +91,7 @@ class SecretsManagerEmbloyTokenStore:
             self._missing_until[name] = self._monotonic() + self._negative_cache_seconds
         return token
 
+    @TABLE
     def get_status(self, employer_id: str) -> EmbloyTokenStatus:
         item = (
             self._table.get_item(
@@ -86,12 +111,7 @@ class SecretsManagerEmbloyTokenStore:
     def put_token(self, employer_id: str, token: str, updated_at: str) -> None:
         """Create or update the secret, then mark the profile configured (renewal flag cleared)."""
         name = self.secret_name(employer_id)
-        try:
-            self._write_secret(name, token)
-        except (ClientError, BotoCoreError) as exc:
-            raise UpstreamUnavailableError(
-                "The token could not be stored; try again.", code="secret_store_unavailable"
-            ) from exc
+        self._write_secret(name, token)
         self._missing_until.pop(name, None)
         self._secret_store.forget(name)
         self._update_profile(
@@ -104,16 +124,10 @@ class SecretsManagerEmbloyTokenStore:
         """Delete the secret immediately (no recovery window) and mark the profile unconfigured."""
         name = self.secret_name(employer_id)
         try:
-            self._secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-        except ClientError as exc:
-            if _error_code(exc) != "ResourceNotFoundException":
-                raise UpstreamUnavailableError(
-                    "The token could not be deleted; try again.", code="secret_store_unavailable"
-                ) from exc
-        except BotoCoreError as exc:
-            raise UpstreamUnavailableError(
-                "The token could not be deleted; try again.", code="secret_store_unavailable"
-            ) from exc
+            with _DELETE:
+                self._secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        except NoSuchResourceError:
+            pass  # already gone
         self._secret_store.forget(name)
         self._missing_until[name] = self._monotonic() + self._negative_cache_seconds
         self._update_profile(
@@ -128,39 +142,23 @@ class SecretsManagerEmbloyTokenStore:
         self._update_profile(employer_id, "SET embloy_needs_renewal = :yes", {":yes": True})
 
     def _write_secret(self, name: str, token: str) -> None:
+        """Update the secret's value, or create the secret when there is none yet."""
         try:
-            self._secrets.put_secret_value(SecretId=name, SecretString=token)
+            with _WRITE_SECRET:
+                self._secrets.put_secret_value(SecretId=name, SecretString=token)
             return
-        except ClientError as exc:
-            if _error_code(exc) == "InvalidRequestException":
-                # The secret was just deleted; Secrets Manager finishes that asynchronously.
-                raise ConflictError(
-                    "The previous token is still being deleted; try again in a minute.",
-                    code="embloy_token_deleting",
-                ) from exc
-            if _error_code(exc) != "ResourceNotFoundException":
-                raise
-        try:
+        except NoSuchResourceError:
+            pass
+        with _STORE:
             self._secrets.create_secret(
                 Name=name, SecretString=token, Description="Embloy client token of one employer (job board)"
             )
-        except ClientError as exc:
-            if _error_code(exc) == "InvalidRequestException":
-                raise ConflictError(
-                    "The previous token is still being deleted; try again in a minute.",
-                    code="embloy_token_deleting",
-                ) from exc
-            raise
 
+    @_PROFILE
     def _update_profile(self, employer_id: str, expression: str, values: dict[str, Any]) -> None:
-        try:
-            self._table.update_item(
-                Key=_profile_key(employer_id),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                raise NotFoundError("No such employer.", code="employer_not_found") from exc
-            raise UpstreamUnavailableError(code="table_unavailable") from exc
+        self._table.update_item(
+            Key=_profile_key(employer_id),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues=values,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.errors import TABLE, AwsErrors
 from chalicelib.clock import isoformat
 from chalicelib.errors import ConflictError
 from chalicelib.services.employers import ApiKeyRecord, Employer
@@ -48,17 +49,16 @@ class DynamoDBEmployersRepository:
         }
         if employer.key_hash:
             item["key_hash"] = employer.key_hash
-        try:
+        exists = ConflictError(f"Employer {employer.employer_id} already exists.", code="employer_exists")
+        with AwsErrors(TABLE.code, TABLE.message, expect={"ConditionalCheckFailedException": lambda: exists}):
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
-        except self._table.meta.client.exceptions.ConditionalCheckFailedException as exc:
-            raise ConflictError(
-                f"Employer {employer.employer_id} already exists.", code="employer_exists"
-            ) from exc
 
+    @TABLE
     def get_employer(self, employer_id: str) -> Employer | None:
         item = self._table.get_item(Key=_employer_key(employer_id)).get("Item")
         return _to_employer(item) if item else None
 
+    @TABLE
     def list_employers(self) -> list[Employer]:
         employers: list[Employer] = []
         kwargs: dict[str, Any] = {
@@ -73,6 +73,7 @@ class DynamoDBEmployersRepository:
                 return employers
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    @TABLE
     def put_key(self, key_hash: str, employer_id: str, created_at: datetime) -> None:
         self._table.put_item(
             Item={
@@ -83,6 +84,7 @@ class DynamoDBEmployersRepository:
             }
         )
 
+    @TABLE
     def get_key(self, key_hash: str) -> ApiKeyRecord | None:
         # Strongly consistent: a key revoked a moment ago must not pass on a stale replica.
         item = self._table.get_item(Key=_api_key_key(key_hash), ConsistentRead=True).get("Item")
@@ -93,6 +95,7 @@ class DynamoDBEmployersRepository:
             key_hash=stored_hash, employer_id=str(item["employer_id"]), revoked="revoked_at" in item
         )
 
+    @TABLE
     def revoke_key(self, key_hash: str, revoked_at: datetime) -> None:
         self._table.update_item(
             Key=_api_key_key(key_hash),
@@ -101,6 +104,7 @@ class DynamoDBEmployersRepository:
             ExpressionAttributeValues={":at": isoformat(revoked_at)},
         )
 
+    @TABLE
     def set_current_key(self, employer_id: str, key_hash: str | None) -> None:
         if key_hash:
             self._table.update_item(

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.errors import ConflictError, UnprocessableError, UpstreamUnavailableError
+from chalicelib.aws.errors import AwsErrors
+from chalicelib.errors import ConflictError, UnprocessableError
 
 # API Gateway gives a request at most ~29 s; an in-progress record older than that is abandoned.
 _FALLBACK_REMAINING_MS = 30_000
@@ -52,6 +53,14 @@ class PowertoolsIdempotency:
             return action()
 
         self._once = _once
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+
+        # Powertools wraps the table's failures; any that escape unwrapped are translated all the same.
+        self._errors = AwsErrors(
+            "idempotency_unavailable",
+            "Duplicate submissions cannot be checked right now; try again shortly.",
+            also=(IdempotencyPersistenceLayerError,),
+        )
 
     def run(
         self,
@@ -64,16 +73,16 @@ class PowertoolsIdempotency:
     ) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
-            IdempotencyPersistenceLayerError,
             IdempotencyValidationError,
         )
 
         context = lambda_context if hasattr(lambda_context, "get_remaining_time_in_millis") else None
         self._config.register_lambda_context(context or _FixedBudgetContext())  # type: ignore[arg-type]
         try:
-            result: dict[str, Any] = self._once(
-                request={"scope": scope, "key": key, "payload_hash": payload_hash}, action=action
-            )
+            with self._errors:
+                result: dict[str, Any] = self._once(
+                    request={"scope": scope, "key": key, "payload_hash": payload_hash}, action=action
+                )
         except IdempotencyAlreadyInProgressError as exc:
             raise ConflictError(
                 "A request with this Idempotency-Key is still being processed.", code="request_in_progress"
@@ -84,6 +93,4 @@ class PowertoolsIdempotency:
                 code="idempotency_key_reused",
                 fields={"Idempotency-Key": "already used with a different request"},
             ) from exc
-        except IdempotencyPersistenceLayerError as exc:
-            raise UpstreamUnavailableError(code="idempotency_unavailable") from exc
         return result

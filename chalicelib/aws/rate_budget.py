@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.aws.errors import AwsErrors, ConditionFailedError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+_BUDGET = AwsErrors("rate_budget_unavailable", "The request budget is unavailable.")
 
 
 class DynamoDBWindowCounter:
@@ -30,7 +27,7 @@ class DynamoDBWindowCounter:
 
     def try_take(self, window: int, limit: int) -> bool:
         try:
-            try:
+            with _BUDGET:
                 self._table.update_item(
                     Key=self._key,
                     UpdateExpression="ADD #taken :one",
@@ -38,11 +35,11 @@ class DynamoDBWindowCounter:
                     ExpressionAttributeNames={"#window": "window", "#taken": "taken"},
                     ExpressionAttributeValues={":window": window, ":one": 1, ":limit": limit},
                 )
-                return True
-            except ClientError as exc:
-                if not _conditional_failed(exc):
-                    raise
-            try:
+            return True
+        except ConditionFailedError:
+            pass
+        try:
+            with _BUDGET:
                 # Not the current window (or full): start this window if the stored one is older.
                 self._table.update_item(
                     Key=self._key,
@@ -51,12 +48,6 @@ class DynamoDBWindowCounter:
                     ExpressionAttributeNames={"#window": "window", "#taken": "taken"},
                     ExpressionAttributeValues={":window": window, ":one": 1},
                 )
-                return True
-            except ClientError as exc:
-                if _conditional_failed(exc):
-                    return False  # this window is full (or another process already moved past it)
-                raise
-        except (BotoCoreError, ClientError) as exc:
-            raise UpstreamUnavailableError(
-                "The request budget is unavailable.", code="rate_budget_unavailable"
-            ) from exc
+            return True
+        except ConditionFailedError:
+            return False  # this window is full (or another process already moved past it)

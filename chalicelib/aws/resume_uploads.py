@@ -11,17 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.aws.errors import AwsErrors, NoSuchResourceError
 from chalicelib.services.resume_uploads import UPLOAD_PREFIX, PresignedUpload
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
-def _unavailable() -> UpstreamUnavailableError:
-    return UpstreamUnavailableError(
-        "Resume storage is not answering; try again shortly.", code="upload_storage_unavailable"
-    )
+_UPLOADS = AwsErrors("upload_storage_unavailable", "Resume storage is not answering; try again shortly.")
+# Reading an upload: a missing object is "no such upload"; a stream cut mid-read is an outage too.
+_READ = AwsErrors(
+    _UPLOADS.code,
+    _UPLOADS.message,
+    expect={code: NoSuchResourceError for code in ("NoSuchKey", "404", "NotFound")},
+    also=(OSError,),
+)
 
 
 class S3ResumeUploads:
@@ -35,9 +39,7 @@ class S3ResumeUploads:
 
     def presign(self, key: str, content_type: str) -> PresignedUpload:
         """A POST policy for exactly `key`, `content_type` and 1..max_bytes bytes, valid `expires_seconds`."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
+        with _UPLOADS:
             post: dict[str, Any] = self._s3.generate_presigned_post(
                 Bucket=self._bucket,
                 Key=key,
@@ -45,8 +47,6 @@ class S3ResumeUploads:
                 Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, self.max_bytes]],
                 ExpiresIn=self.expires_seconds,
             )
-        except (BotoCoreError, ClientError) as exc:
-            raise _unavailable() from exc
         fields = {str(name): str(value) for name, value in post["fields"].items()}
         return PresignedUpload(url=str(post["url"]), fields=fields)
 
@@ -60,23 +60,14 @@ class S3ResumeUploads:
     def read(self, key: str, *, max_bytes: int) -> bytes | None:
         """The object's bytes, at most `max_bytes + 1` of them (so the caller sees an oversized file);
         None when there is no such upload."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
-            response = self._s3.get_object(Bucket=self._bucket, Key=key)
-            with response["Body"] as body:
-                return body.read(max_bytes + 1)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise _unavailable() from exc
-        except (BotoCoreError, OSError) as exc:
-            raise _unavailable() from exc
+            with _READ:
+                response = self._s3.get_object(Bucket=self._bucket, Key=key)
+                with response["Body"] as body:
+                    return body.read(max_bytes + 1)
+        except NoSuchResourceError:
+            return None
 
+    @_UPLOADS
     def delete(self, key: str) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            self._s3.delete_object(Bucket=self._bucket, Key=key)
-        except (BotoCoreError, ClientError) as exc:
-            raise _unavailable() from exc
+        self._s3.delete_object(Bucket=self._bucket, Key=key)

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.aws.errors import AwsErrors, NoSuchResourceError
 from chalicelib.errors import UpstreamUnavailableError
 
+_MESSAGE = "A required secret could not be read."
 
-def _is_not_found(exc: BaseException) -> bool:
-    """Whether a provider failure was Secrets Manager's ResourceNotFoundException.
 
-    Powertools wraps every failure in GetParameterError without `from`, so the ClientError is the
-    implicit context of the wrapper.
-    """
-    current: BaseException | None = exc
-    while current is not None:
-        response = getattr(current, "response", None)
-        if (
-            isinstance(response, dict)
-            and response.get("Error", {}).get("Code") == "ResourceNotFoundException"
-        ):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+def _secrets() -> AwsErrors:
+    """Powertools wraps every failure in GetParameterError (the ClientError is its implicit context,
+    which the translation reads the AWS error code from)."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    return AwsErrors(
+        "secret_unavailable",
+        _MESSAGE,
+        expect={"ResourceNotFoundException": NoSuchResourceError},
+        also=(GetParameterError,),
+    )
 
 
 class SecretStore:
@@ -31,25 +29,21 @@ class SecretStore:
     def __init__(self, provider: Any, *, max_age_seconds: int) -> None:
         self._provider = provider
         self._max_age = max_age_seconds
+        self._errors = _secrets()
 
     def get(self, name: str) -> str:
         value = self.get_optional(name)
         if value is None:
-            raise UpstreamUnavailableError("A required secret could not be read.", code="secret_unavailable")
+            raise UpstreamUnavailableError(_MESSAGE, code="secret_unavailable")
         return value
 
     def get_optional(self, name: str) -> str | None:
         """The secret's value, or None when no secret of that name exists."""
-        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
         try:
-            value = self._provider.get(name, max_age=self._max_age)
-        except GetParameterError as exc:
-            if _is_not_found(exc):
-                return None
-            raise UpstreamUnavailableError(
-                "A required secret could not be read.", code="secret_unavailable"
-            ) from exc
+            with self._errors:
+                value = self._provider.get(name, max_age=self._max_age)
+        except NoSuchResourceError:
+            return None
         # `put-secret-value --secret-string file://key.txt` keeps the file's trailing newline; no key,
         # token or signing secret of ours has surrounding whitespace, and StackOne would answer 401.
         return str(value).strip()

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.aws.errors import AwsErrors
 from chalicelib.models.messages import SnapshotRequested
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
+
+
+_QUEUE = AwsErrors("queue_unavailable", "The snapshot queue is unavailable.")
 
 
 class SqsSnapshotRequests:
@@ -21,14 +24,8 @@ class SqsSnapshotRequests:
         self._queue_url = queue_url
         self._delay = delay_seconds
 
+    @_QUEUE
     def request(self, message: SnapshotRequested) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            self._sqs.send_message(
-                QueueUrl=self._queue_url, MessageBody=message.model_dump_json(), DelaySeconds=self._delay
-            )
-        except (BotoCoreError, ClientError) as exc:
-            raise UpstreamUnavailableError(
-                "The snapshot queue is unavailable.", code="queue_unavailable"
-            ) from exc
+        self._sqs.send_message(
+            QueueUrl=self._queue_url, MessageBody=message.model_dump_json(), DelaySeconds=self._delay
+        )

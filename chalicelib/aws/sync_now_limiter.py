@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from chalicelib.aws.errors import AwsErrors, ConditionFailedError
 from chalicelib.clock import Clock, isoformat, utcnow
-from chalicelib.errors import UpstreamUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 def _key(account_id: str) -> dict[str, str]:
     return {"PK": f"ACCOUNT#{account_id}", "SK": "SYNCNOW"}
+
+
+_LIMITER = AwsErrors("storage_unavailable", "The rate limiter is unavailable.")
 
 
 class DynamoDBSyncNowLimiter:
@@ -30,34 +33,28 @@ class DynamoDBSyncNowLimiter:
 
     def try_acquire(self, account_id: str, interval_seconds: int) -> int | None:
         """Take the account's slot for `interval_seconds`; None if taken now, else seconds to wait."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         now = self._now()
         epoch = math.floor(now.timestamp())
         try:
-            self._table.put_item(
-                Item={
-                    **_key(account_id),
-                    "requested_at": isoformat(now),
-                    "expires_at": epoch + interval_seconds,
-                },
-                ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now",
-                ExpressionAttributeValues={":now": epoch},
-            )
+            with _LIMITER:
+                self._table.put_item(
+                    Item={
+                        **_key(account_id),
+                        "requested_at": isoformat(now),
+                        "expires_at": epoch + interval_seconds,
+                    },
+                    ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now",
+                    ExpressionAttributeValues={":now": epoch},
+                )
             return None
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise UpstreamUnavailableError(
-                    "The rate limiter is unavailable.", code="storage_unavailable"
-                ) from exc
-        except BotoCoreError as exc:
-            raise UpstreamUnavailableError(
-                "The rate limiter is unavailable.", code="storage_unavailable"
-            ) from exc
-        item = self._table.get_item(Key=_key(account_id), ConsistentRead=True).get("Item") or {}
+        except ConditionFailedError:
+            pass  # taken: how long until it frees up
+        with _LIMITER:
+            item = self._table.get_item(Key=_key(account_id), ConsistentRead=True).get("Item") or {}
         expires_at = int(str(item.get("expires_at", epoch + interval_seconds)))
         return max(1, min(interval_seconds, expires_at - epoch))
 
+    @_LIMITER
     def release(self, account_id: str) -> None:
         """Give the slot back (the sync could not be queued, so the employer may retry at once)."""
         self._table.delete_item(Key=_key(account_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from chalicelib.aws.errors import AwsErrors
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.messages import SyncRequested
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
 _SQS_BATCH = 10
+_QUEUE = AwsErrors("queue_unavailable", "The sync queue is unavailable.")
 
 
 class SqsSyncPublisher:
@@ -21,8 +23,6 @@ class SqsSyncPublisher:
 
     def publish(self, messages: Sequence[SyncRequested]) -> int:
         """Send every message; returns how many were sent. Raises UpstreamUnavailableError on failure."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         sent = 0
         for start in range(0, len(messages), _SQS_BATCH):
             batch = messages[start : start + _SQS_BATCH]
@@ -30,12 +30,8 @@ class SqsSyncPublisher:
                 {"Id": str(index), "MessageBody": message.model_dump_json()}
                 for index, message in enumerate(batch)
             ]
-            try:
+            with _QUEUE:
                 result = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)  # type: ignore[arg-type]
-            except (BotoCoreError, ClientError) as exc:
-                raise UpstreamUnavailableError(
-                    "The sync queue is unavailable.", code="queue_unavailable"
-                ) from exc
             if result.get("Failed"):
                 raise UpstreamUnavailableError("The sync queue refused messages.", code="queue_unavailable")
             sent += len(result.get("Successful", []))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.errors import TABLE
 from chalicelib.aws.table_schema import LIVE_INDEX
 from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
 
@@ -26,10 +27,12 @@ class DynamoDBSyncStateRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
+    @TABLE
     def get(self, account_id: str) -> AccountSyncState | None:
         item = self._table.get_item(Key=_key(account_id), ConsistentRead=True).get("Item")
         return self._from_item(item) if item else None
 
+    @TABLE
     def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]:
         """States by account id (missing accounts are absent), with BatchGetItem in chunks of 100."""
         ids = list(dict.fromkeys(account_ids))
@@ -47,6 +50,7 @@ class DynamoDBSyncStateRepository:
                 request = result.get("UnprocessedKeys") or {}
         return states
 
+    @TABLE
     def put(self, state: AccountSyncState) -> None:
         """Write the state. An update, not a put, so flags other areas keep on the item (e.g. the apply
         flow's `native_apply_unsupported`) survive every sync run."""
@@ -66,12 +70,14 @@ class DynamoDBSyncStateRepository:
             },
         )
 
+    @TABLE
     def get_departments(self, account_id: str) -> DepartmentsCache | None:
         """The account's cached job -> department map (PK=ACCOUNT#{id}, SK=DEPARTMENTS), if any."""
         key = {"PK": f"ACCOUNT#{account_id}", "SK": "DEPARTMENTS"}
         item = self._table.get_item(Key=key).get("Item")
         return DepartmentsCache.model_validate_json(str(item["doc"])) if item else None
 
+    @TABLE
     def put_departments(self, account_id: str, cache: DepartmentsCache) -> None:
         self._table.put_item(
             Item={
@@ -82,6 +88,7 @@ class DynamoDBSyncStateRepository:
             }
         )
 
+    @TABLE
     def list_account_ids(self) -> list[str]:
         """Ids of every account that has a sync state (one GSI1 query, paged)."""
         from boto3.dynamodb.conditions import Key

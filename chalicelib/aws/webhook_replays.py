@@ -6,6 +6,7 @@ import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from chalicelib.aws.errors import TABLE, ConditionFailedError
 from chalicelib.errors import UpstreamUnavailableError
 
 if TYPE_CHECKING:
@@ -23,25 +24,18 @@ class DynamoDBWebhookReplayGuard:
         self._table = table
 
     def claim(self, digest: str, *, now: datetime, expires_at: datetime) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
-            self._table.put_item(
-                Item={**_key(digest), "expires_at": int(expires_at.timestamp())},
-                # An expired item may linger until TTL deletes it: it no longer counts as a replay.
-                ConditionExpression="attribute_not_exists(PK) OR expires_at < :now",
-                ExpressionAttributeValues={":now": int(now.timestamp())},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise UpstreamUnavailableError("The table is unavailable.", code="table_unavailable") from exc
-        except BotoCoreError as exc:
-            raise UpstreamUnavailableError("The table is unavailable.", code="table_unavailable") from exc
+            with TABLE:
+                self._table.put_item(
+                    Item={**_key(digest), "expires_at": int(expires_at.timestamp())},
+                    # An expired item may linger until TTL deletes it: it no longer counts as a replay.
+                    ConditionExpression="attribute_not_exists(PK) OR expires_at < :now",
+                    ExpressionAttributeValues={":now": int(now.timestamp())},
+                )
+        except ConditionFailedError:
+            return False
         return True
 
     def release(self, digest: str) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        with contextlib.suppress(BotoCoreError, ClientError):  # else the claim simply expires
+        with contextlib.suppress(UpstreamUnavailableError), TABLE:  # else the claim simply expires
             self._table.delete_item(Key=_key(digest))

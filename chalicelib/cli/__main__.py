@@ -79,6 +79,18 @@ def _root_cause(exc: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _setup_cause(exc: BaseException) -> BaseException | None:
+    """The missing-credentials or missing-region error behind a translated AWS failure, if any."""
+    from botocore.exceptions import NoCredentialsError, NoRegionError
+
+    current: BaseException | None = exc.__cause__ or exc.__context__
+    while current is not None:
+        if isinstance(current, NoCredentialsError | NoRegionError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def guarded(run: Callable[[], int]) -> int:
     """Run a command; setup, configuration and AWS errors become one line on stderr, never a traceback."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
@@ -86,6 +98,8 @@ def guarded(run: Callable[[], int]) -> int:
     from chalicelib.errors import AppError
     from chalicelib.settings import SettingsError
 
+    no_credentials = "no AWS credentials: configure a profile or AWS_ACCESS_KEY_ID"
+    no_region = "no AWS region: pass --region or set AWS_REGION"
     try:
         return run()
     except CliSetupError as exc:
@@ -93,12 +107,19 @@ def guarded(run: Callable[[], int]) -> int:
     except SettingsError as exc:
         message, status = str(exc), 2
     except NoCredentialsError:
-        message, status = "no AWS credentials: configure a profile or AWS_ACCESS_KEY_ID", 2
+        message, status = no_credentials, 2
     except NoRegionError:
-        message, status = "no AWS region: pass --region or set AWS_REGION", 2
+        message, status = no_region, 2
     except AppError as exc:
-        cause = _root_cause(exc)
-        message, status = exc.message + (f" ({cause})" if cause else ""), 1
+        # Adapters translate every AWS failure into a 503-style error; setup problems stay setup problems.
+        setup = _setup_cause(exc)
+        if isinstance(setup, NoCredentialsError):
+            message, status = no_credentials, 2
+        elif isinstance(setup, NoRegionError):
+            message, status = no_region, 2
+        else:
+            cause = _root_cause(exc)
+            message, status = exc.message + (f" ({cause})" if cause else ""), 1
     except ClientError as exc:
         error = exc.response.get("Error", {})
         message, status = f"AWS refused the request: {error.get('Code')}: {error.get('Message')}", 1
