@@ -561,14 +561,14 @@ def get_accounts_service() -> AccountsService:
 
 @functools.cache
 def get_applications_service() -> ApplicationsService:
-    from chalicelib.services.applications import ApplicationsService, CursorCodec
+    from chalicelib.services.applications import ApplicationsCursorCodec, ApplicationsService
 
     # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
     # keyed on the authenticated employer.
     return ApplicationsService(
         get_application_records(),
         get_stackone_client(),
-        CursorCodec(cursor_key("applications-cursor")),
+        ApplicationsCursorCodec(cursor_key("applications-cursor")),
         postings=get_apply_postings(),
     )
 

@@ -29,7 +29,7 @@ from chalicelib.errors import AppError, NotFoundError
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
 from chalicelib.services.board import feeds, json_ld, shaping
-from chalicelib.services.board.cursor import CursorCodec, plan_fingerprint
+from chalicelib.services.board.cursor import BoardCursorCodec, plan_fingerprint
 from chalicelib.services.board.engine import (
     FORMAT_VERSION,
     BoardEngine,
@@ -139,7 +139,7 @@ class BoardService:
         self._local = local_directory
         self._public_base_url = public_base_url.rstrip("/")
         self._board_name = board_name
-        self._cursors = CursorCodec(cursor_key)
+        self._cursors = BoardCursorCodec(cursor_key)
         self._embloy_providers = frozenset(p.lower() for p in embloy_providers)
         self._refresh_seconds = refresh_seconds
         self._pages_per_refresh = pages_per_refresh
