@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.http_headers import IDEMPOTENCY_KEY_PATTERN
+
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaMode
 
@@ -100,7 +102,7 @@ IF_NONE_MATCH = Param("If-None-Match", "An ETag from an earlier response; a matc
 IDEMPOTENCY_KEY = Param(
     "Idempotency-Key",
     "1-255 visible ASCII characters; a retry with the same key returns the first result.",
-    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
 )
 SYNC_MODE = Param(
     "mode",

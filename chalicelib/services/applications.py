@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from chalicelib.clients.stackone.errors import StackOneError
 from chalicelib.clock import Clock, isoformat, utcnow
-from chalicelib.errors import InvalidRequestError, NotFoundError
+from chalicelib.errors import NotFoundError
 from chalicelib.models.applications import ApplicationRecord
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger

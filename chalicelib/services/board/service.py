@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import AppError, NotFoundError
+from chalicelib.http_headers import etag_matches
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
 from chalicelib.services.board import feeds, json_ld, shaping
@@ -99,15 +100,6 @@ class BoardStats:
     bad_records: int = 0
     refresh_failures: int = 0
     extra: dict[str, float] = field(default_factory=dict)
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 weak comparison of an If-None-Match header against our ETag."""
-    if not if_none_match:
-        return False
-    candidates = [part.strip() for part in if_none_match.split(",")]
-    bare = etag.removeprefix("W/")
-    return any(c == "*" or c.removeprefix("W/") == bare for c in candidates)
 
 
 class BoardService:
