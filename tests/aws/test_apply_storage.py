@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
+from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
 from chalicelib.aws.idempotency import PowertoolsIdempotency
 from chalicelib.errors import NotFoundError, UnprocessableError
 from chalicelib.settings import get_settings
@@ -32,6 +33,27 @@ def test_missing_token_is_remembered_until_a_put(secret_reads: list[str]) -> Non
     store.put_token(employer.employer_id, token, "2026-11-22T12:00:00.000Z")
     assert store.get_token(employer.employer_id) == token
     assert store.get_token(employer.employer_id) == token
+    assert len(secret_reads) == 2
+
+
+def test_a_missing_token_is_asked_for_again_once_the_negative_cache_expires(secret_reads: list[str]) -> None:
+    employer, _ = deps.get_employer_service().create("Acme")
+    clock = [100.0]
+    store = SecretsManagerEmbloyTokenStore(
+        deps.get_secrets_client(),
+        deps.get_secret_store(),
+        deps.get_table(),
+        prefix=get_settings().embloy_secret_prefix,
+        negative_cache_seconds=30,
+        monotonic=lambda: clock[0],
+    )
+
+    assert store.get_token(employer.employer_id) is None
+    clock[0] += 29
+    assert store.get_token(employer.employer_id) is None
+    assert len(secret_reads) == 1
+    clock[0] += 2
+    assert store.get_token(employer.employer_id) is None
     assert len(secret_reads) == 2
 
 

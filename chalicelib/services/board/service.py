@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from cachetools import TTLCache
+
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import AppError, NotFoundError
 from chalicelib.http_headers import etag_matches
@@ -44,6 +46,7 @@ from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRec
 from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
 
 _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
+_APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options a warm process remembers
 _BEGINNING = "0000"  # sorts before every change-feed key: "everything"
 
 
@@ -138,7 +141,6 @@ class BoardService:
         self._overlap = timedelta(seconds=overlap_seconds)
         self._snapshot_check_seconds = snapshot_check_seconds
         self._snapshot_switch_changes = snapshot_switch_changes
-        self._apply_flags_max_age = apply_flags_max_age_seconds
         self._facet_limit = facet_limit
         self._feed_limit = feed_limit
         self._clock = clock
@@ -154,7 +156,9 @@ class BoardService:
         self._opened = 0
         self._instance = secrets.token_hex(4)  # several services may share a process (benchmarks, tests)
         self._pool: ThreadPoolExecutor | None = None
-        self._apply_cache: dict[tuple[str, str], tuple[float, ApplyFlags]] = {}
+        self._apply_cache: TTLCache[tuple[str, str], ApplyFlags] = TTLCache(
+            maxsize=_APPLY_FLAGS_CACHE_SIZE, ttl=apply_flags_max_age_seconds, timer=monotonic
+        )
         self._sitemap: tuple[str, str] | None = None
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
         # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
@@ -385,12 +389,11 @@ class BoardService:
 
     def _apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags:
         cache_key = (employer_id, account_id)
-        now = self._monotonic()
         cached = self._apply_cache.get(cache_key)
-        if cached and now - cached[0] < self._apply_flags_max_age:
-            return cached[1]
+        if cached is not None:
+            return cached
         flags = self._source.apply_flags(employer_id, account_id)
-        self._apply_cache[cache_key] = (now, flags)
+        self._apply_cache[cache_key] = flags
         return flags
 
     def rss(self, query: BoardQuery, *, self_url: str, if_none_match: str | None = None) -> BoardResponse:
