@@ -17,7 +17,7 @@ from cachetools import TTLCache
 
 from chalicelib.aws.secret_store import SecretStore
 from chalicelib.errors import ConflictError, NotFoundError, UpstreamUnavailableError
-from chalicelib.services.embloy_tokens import EmbloyTokenStatus
+from chalicelib.services.embloy_tokens import EmbloyTokenState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -71,7 +71,7 @@ class SecretsManagerEmbloyTokenStore:
             self._missing[name] = True
         return token
 
-    def get_status(self, employer_id: str) -> EmbloyTokenStatus:
+    def get_status(self, employer_id: str) -> EmbloyTokenState:
         item = (
             self._table.get_item(
                 Key=_profile_key(employer_id),
@@ -79,7 +79,7 @@ class SecretsManagerEmbloyTokenStore:
             ).get("Item")
             or {}
         )
-        return EmbloyTokenStatus(
+        return EmbloyTokenState(
             configured=bool(item.get("embloy_configured", False)),
             updated_at=str(item["embloy_updated_at"]) if item.get("embloy_updated_at") else None,
             needs_renewal=bool(item.get("embloy_needs_renewal", False)),

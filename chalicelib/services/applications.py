@@ -45,7 +45,7 @@ _RECONCILE_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class ApplicationsPage:
+class ApplicationRecordsPage:
     records: list[ApplicationRecord]
     next_cursor: str | None
     stale_ids: frozenset[str]  # records whose refresh from StackOne failed (last known status kept)
@@ -125,7 +125,7 @@ class ApplicationsService:
         limit: int = 20,
         cursor: str | None = None,
         refresh: bool = False,
-    ) -> ApplicationsPage:
+    ) -> ApplicationRecordsPage:
         start = self._cursors.decode(employer_id, job_id, cursor) if cursor else None
         records, last_key = self._records.list_for_employer(
             employer_id, job_id=job_id, limit=limit, start_key=start
@@ -134,7 +134,7 @@ class ApplicationsService:
         records = [record for record in records if record.employer_id == employer_id]
         stale = self._refresh(records) if refresh else frozenset()
         next_cursor = self._cursors.encode(employer_id, job_id, last_key) if last_key else None
-        return ApplicationsPage(records, next_cursor, stale)
+        return ApplicationRecordsPage(records, next_cursor, stale)
 
     def _refresh(self, records: list[ApplicationRecord]) -> frozenset[str]:
         """Read each native application's status back from StackOne; failures keep the last known one."""

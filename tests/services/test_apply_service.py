@@ -21,7 +21,7 @@ from chalicelib.services.apply import (
     NativeApplyService,
     RecordPolicy,
 )
-from chalicelib.services.embloy_tokens import EmbloyTokenStatus
+from chalicelib.services.embloy_tokens import EmbloyTokenState
 from tests.api.apply_factories import NOW, application_body, make_posting
 
 
@@ -45,8 +45,8 @@ class InMemoryTokens:
     def get_token(self, employer_id: str) -> str | None:
         return self.tokens.get(employer_id)
 
-    def get_status(self, employer_id: str) -> EmbloyTokenStatus:
-        return EmbloyTokenStatus(employer_id in self.tokens, None, employer_id in self.flagged)
+    def get_status(self, employer_id: str) -> EmbloyTokenState:
+        return EmbloyTokenState(employer_id in self.tokens, None, employer_id in self.flagged)
 
     def put_token(self, employer_id: str, token: str, updated_at: str) -> None:
         self.tokens[employer_id] = token
