@@ -27,7 +27,7 @@ OPENAPI_VERSION = "3.1.0"
 API_TITLE = "Unified job board API"
 API_VERSION = "1.0.0"
 SCHEMA_REF = "#/components/schemas/{model}"
-ERROR_MODEL = "chalicelib.models.api_docs:ErrorResponse"
+ERROR_MODEL = "chalicelib.models.responses:ErrorResponse"
 SECURITY_SCHEME = "employerApiKey"
 
 # Errors any route can answer: the catch-all of `handle_errors` (no stack trace, no detail).
@@ -116,7 +116,7 @@ CACHED = ("ETag", "Cache-Control")
 JOB_ID = {"job_id": "The board's stable, URL-safe job id (a listing's `job_id`)."}
 ACCOUNT_ID = {"account_id": "A StackOne linked-account id of the calling employer."}
 UPSTREAM = (502, 503, 504)
-DOCS = "chalicelib.models.api_docs"
+DOCS = "chalicelib.models.responses"
 EMPLOYER_API = "chalicelib.models.employer_api"
 APPLY = "chalicelib.models.apply"
 
