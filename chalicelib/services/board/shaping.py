@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from chalicelib.models.responses import CompensationSummary
 
 _PAY_KINDS = ("salary", "hourly")
+# Taken from the posting as they are (JobDetail declares them in this order, after the summary's).
+_DETAIL_FIELDS = ("content_html", "content_plain", "compensation", "questionnaires", "external_url")
 _PERIOD_WORDS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "year": "year"}
 
 
@@ -101,11 +103,7 @@ def detail(
 
     return JobDetail(
         **_summary_fields(posting, public_base_url),
-        content_html=posting.content_html,
-        content_plain=posting.content_plain,
-        compensation=posting.compensation,
-        questionnaires=posting.questionnaires,
-        external_url=posting.external_url,
+        **{name: getattr(posting, name) for name in _DETAIL_FIELDS},
         apply=ApplyOptions(**apply),
         json_ld=json_ld,
     ).model_dump(mode="json")
