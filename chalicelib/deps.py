@@ -45,9 +45,10 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.metrics import MetricsSink
     from chalicelib.services.rate_limits import PublicWriteLimiter
     from chalicelib.services.resume_uploads import ResumeUploadService
-    from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
+    from chalicelib.services.sync import SyncPolicy, SyncService
     from chalicelib.services.webhooks import WebhookService
 
 

@@ -45,12 +45,8 @@ from chalicelib.services.application_form import (
     questionnaires_body,
 )
 from chalicelib.services.embloy_tokens import EmbloyTokenRepository
+from chalicelib.services.metrics import MetricsSink
 from chalicelib.services.resume_uploads import ResumeUploadStore, upload_key
-
-
-class MetricsSink(Protocol):
-    def count(self, name: str, value: int) -> None: ...
-
 
 # The dashboard's apply results: one Count metric per native application outcome.
 APPLY_OUTCOME_METRICS: dict[str, str] = {

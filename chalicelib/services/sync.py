@@ -48,6 +48,7 @@ from chalicelib.services.mapping import (
     raw_posting_id,
     source_hash,
 )
+from chalicelib.services.metrics import MetricsSink
 
 Mode = Literal["auto", "full", "delta"]
 
@@ -143,10 +144,6 @@ class RepositoryEmployerRegistry:
 
     def registered_ids(self) -> set[str]:
         return {employer.employer_id for employer in self._employers.list_employers()}
-
-
-class MetricsSink(Protocol):
-    def count(self, name: str, value: int) -> None: ...
 
 
 class SyncLogger(Protocol):
