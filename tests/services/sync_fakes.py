@@ -15,23 +15,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.aws.postings_repository import PostingMeta, StoredPosting
 from chalicelib.clients.stackone.errors import StackOneError, StackOneNotFoundError
 from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount, ListPage
+from chalicelib.clock import isoformat
 from chalicelib.models.messages import SyncRequested
 from chalicelib.models.posting import Posting
 from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
 
-
-@dataclass(frozen=True)
-class Stored:
-    posting: Posting
-    content_hash: str
+# The repository's own value types, so the fake answers exactly what DynamoDBPostingsRepository does.
+Stored = StoredPosting
+Meta = PostingMeta
 
 
-@dataclass(frozen=True)
-class Meta:
-    content_hash: str
-    status: str
+def _iso(moment: datetime | None) -> str:
+    return isoformat(moment) if moment else ""
 
 
 def _wait(latency_seconds: float, requests: int = 1) -> None:
@@ -53,7 +51,7 @@ class InMemoryPostings:
     def load_index(self, account_id: str) -> dict[str, Meta]:
         _wait(self._latency)
         return {
-            pid: Meta(stored.content_hash, stored.posting.status)
+            pid: Meta(stored.content_hash, stored.posting.status, _iso(stored.posting.changed_at))
             for (aid, pid), stored in list(self.items.items())
             if aid == account_id
         }
