@@ -9,9 +9,13 @@ for it so an interrupted call's in-progress record still expires.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ConflictError, UnprocessableError, UpstreamUnavailableError
+
+if TYPE_CHECKING:
+    from chalicelib.services.apply import IdempotentRequest
 
 # API Gateway gives a request at most ~29 s; an in-progress record older than that is abandoned.
 _FALLBACK_REMAINING_MS = 30_000
@@ -77,7 +81,7 @@ class PowertoolsOnce:
 
 
 class PowertoolsIdempotency:
-    """`run(scope, key, payload_hash, action)`: the action's JSON result, at most once per (scope, key)."""
+    """`run(request, action)`: the action's JSON result, at most once per (scope, key) of the request."""
 
     def __init__(self, table_name: str, *, expires_after_seconds: int, boto3_client: Any = None) -> None:
         self._once = PowertoolsOnce(
@@ -90,13 +94,7 @@ class PowertoolsIdempotency:
         )
 
     def run(
-        self,
-        *,
-        scope: str,
-        key: str,
-        payload_hash: str,
-        action: Callable[[], dict[str, Any]],
-        lambda_context: Any = None,
+        self, request: IdempotentRequest, action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
     ) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
@@ -105,11 +103,7 @@ class PowertoolsIdempotency:
         )
 
         try:
-            return self._once(
-                {"scope": scope, "key": key, "payload_hash": payload_hash},
-                action,
-                lambda_context=lambda_context,
-            )
+            return self._once(asdict(request), action, lambda_context=lambda_context)
         except IdempotencyAlreadyInProgressError as exc:
             raise ConflictError(
                 "A request with this Idempotency-Key is still being processed.", code="request_in_progress"

@@ -95,16 +95,21 @@ class _NoLimit:
         return None
 
 
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A client's Idempotency-Key within a scope (the job), with a hash of the request it came with."""
+
+    scope: str
+    key: str
+    payload_hash: str
+
+
 class Idempotency(Protocol):
     def run(
-        self,
-        *,
-        scope: str,
-        key: str,
-        payload_hash: str,
-        action: Callable[[], dict[str, Any]],
-        lambda_context: Any = None,
-    ) -> dict[str, Any]: ...
+        self, request: IdempotentRequest, action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
+    ) -> dict[str, Any]:
+        """The action's JSON result, at most once per (scope, key); another payload with the key is a 422."""
+        ...
 
 
 def load_live_posting(postings: PostingSource, job_id: str) -> Posting:
@@ -310,10 +315,8 @@ class NativeApplyService:
             outcome = deliver()
         else:
             outcome = self._idempotency.run(
-                scope=posting.job_id,
-                key=idempotency_key,
-                payload_hash=payload_hash,
-                action=deliver,
+                IdempotentRequest(posting.job_id, idempotency_key, payload_hash),
+                deliver,
                 lambda_context=lambda_context,
             )
         result = SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))

@@ -17,6 +17,7 @@ from chalicelib.models.apply import NativeApplicationRequest
 from chalicelib.models.posting import Posting
 from chalicelib.services.apply import (
     EmbloyApplyService,
+    IdempotentRequest,
     NativeApplyPolicy,
     NativeApplyService,
     RecordPolicy,
@@ -109,17 +110,11 @@ class InMemoryIdempotency:
         self.results: dict[tuple[str, str], dict[str, Any]] = {}
 
     def run(
-        self,
-        *,
-        scope: str,
-        key: str,
-        payload_hash: str,
-        action: Callable[[], dict[str, Any]],
-        lambda_context: Any = None,
+        self, request: IdempotentRequest, action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
     ) -> dict[str, Any]:
-        if (scope, key) not in self.results:
-            self.results[(scope, key)] = action()
-        return self.results[(scope, key)]
+        if (request.scope, request.key) not in self.results:
+            self.results[(request.scope, request.key)] = action()
+        return self.results[(request.scope, request.key)]
 
 
 POLICY = RecordPolicy(retention_days=30)
