@@ -439,12 +439,12 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     else:
-        from bench.memory_store import MemoryPostings, MemoryPublisher, MemoryStates
+        from tests.services.sync_fakes import InMemoryPostings, InMemoryPublisher, InMemoryStates
 
         counter = InMemoryWindowCounter()
-        postings = MemoryPostings(args.dynamodb_latency_ms)
-        states = MemoryStates(args.dynamodb_latency_ms)
-        publisher = MemoryPublisher()
+        postings = InMemoryPostings(args.dynamodb_latency_ms)
+        states = InMemoryStates(args.dynamodb_latency_ms)
+        publisher = InMemoryPublisher()
 
         def take_messages() -> list[SyncRequested]:
             messages = list(publisher.messages)

@@ -1,14 +1,15 @@
 """The only place that knows how real collaborators are built: lazily, once per process.
 
-Every `get_*` is cached on first call; tests call `reset_dependencies()` (autouse fixture) or
-`override(...)`-style replacement by setting up moto/respx before the first call.
+Every component (`@_component`) is built on its first call and reused; `reset_dependencies()` forgets
+the registered components and the settings (tests: an autouse fixture). Tests replace real collaborators
+by setting up moto/respx before the first call. No business logic lives here.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.settings import get_settings
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.aws.board_snapshots import S3SnapshotStore
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
-    from chalicelib.aws.idempotency import PowertoolsIdempotency
+    from chalicelib.aws.idempotency import PowertoolsIdempotency, PowertoolsOnce
     from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
     from chalicelib.aws.resume_uploads import S3ResumeUploads
     from chalicelib.aws.secret_store import SecretStore
@@ -44,13 +45,25 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
+    from chalicelib.services.metrics import MetricsSink
     from chalicelib.services.rate_limits import PublicWriteLimiter
     from chalicelib.services.resume_uploads import ResumeUploadService
-    from chalicelib.services.sync import MetricsSink, SyncPolicy, SyncService
+    from chalicelib.services.sync import SyncPolicy, SyncService
     from chalicelib.services.webhooks import WebhookService
 
 
-@functools.cache
+_T = TypeVar("_T")
+_COMPONENTS: list[functools._lru_cache_wrapper[Any]] = []
+
+
+def _component(factory: Callable[[], _T]) -> functools._lru_cache_wrapper[_T]:
+    """Build on first call, then reuse for the life of the process; `reset_dependencies()` forgets it."""
+    cached = functools.cache(factory)
+    _COMPONENTS.append(cached)
+    return cached
+
+
+@_component
 def get_boto3_session() -> Any:
     import boto3  # heavy: loaded on first use, not at import of the app
 
@@ -78,19 +91,19 @@ def aws_client(service: str) -> Any:
     return get_boto3_session().client(service, config=aws_config(service))
 
 
-@functools.cache
+@_component
 def get_table() -> Table:
     resource = get_boto3_session().resource("dynamodb", config=aws_config("dynamodb"))
     return resource.Table(get_settings().table_name)
 
 
-@functools.cache
+@_component
 def get_sqs_client() -> SQSClient:
     client: SQSClient = aws_client("sqs")
     return client
 
 
-@functools.cache
+@_component
 def get_secrets_provider() -> Any:
     """Powertools SecretsProvider: values are cached in-process for `secrets_max_age_seconds`."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -107,14 +120,14 @@ def cursor_key(purpose: str) -> bytes:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
-@functools.cache
+@_component
 def get_secret_store() -> SecretStore:
     from chalicelib.aws.secret_store import SecretStore
 
     return SecretStore(get_secrets_provider(), max_age_seconds=get_settings().secrets_max_age_seconds)
 
 
-@functools.cache
+@_component
 def get_stackone_http() -> httpx.Client:
     """StackOne's httpx client: Basic auth base64("<api key>:"), the key read from Secrets Manager."""
 
@@ -137,14 +150,14 @@ def get_stackone_http() -> httpx.Client:
     )
 
 
-@functools.cache
+@_component
 def get_metrics_sink() -> MetricsSink:
     from chalicelib.observability import PowertoolsMetricsSink
 
     return PowertoolsMetricsSink()
 
 
-@functools.cache
+@_component
 def get_stackone_rate_budget() -> SharedRateBudget | None:
     """The request budget of the StackOne key, shared by every function through one table item."""
     from chalicelib.aws.rate_budget import DynamoDBWindowCounter
@@ -157,7 +170,7 @@ def get_stackone_rate_budget() -> SharedRateBudget | None:
     return SharedRateBudget(counter, per_minute=settings.stackone_rate_limit_per_minute)
 
 
-@functools.cache
+@_component
 def get_stackone_client() -> StackOneClient:
     from chalicelib.clients.stackone.client import StackOneClient
 
@@ -174,7 +187,7 @@ def get_stackone_client() -> StackOneClient:
     )
 
 
-@functools.cache
+@_component
 def get_postings_repository() -> DynamoDBPostingsRepository:
     from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
 
@@ -200,7 +213,7 @@ def sync_policy() -> SyncPolicy:
     )
 
 
-@functools.cache
+@_component
 def get_sync_service() -> SyncService:
     from chalicelib.services.sync import RepositoryEmployerRegistry, SyncService
 
@@ -216,7 +229,7 @@ def get_sync_service() -> SyncService:
     )
 
 
-@functools.cache
+@_component
 def get_employers_repository() -> DynamoDBEmployersRepository:
 
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
@@ -224,41 +237,41 @@ def get_employers_repository() -> DynamoDBEmployersRepository:
     return DynamoDBEmployersRepository(get_table())
 
 
-@functools.cache
+@_component
 def get_employer_service() -> EmployerService:
     from chalicelib.services.employers import EmployerService
 
     return EmployerService(get_employers_repository(), cache_ttl_seconds=get_settings().api_key_cache_seconds)
 
 
-@functools.cache
+@_component
 def get_sync_publisher() -> SqsSyncPublisher:
     from chalicelib.aws.sync_queue import SqsSyncPublisher
 
     return SqsSyncPublisher(get_sqs_client(), get_settings().sync_queue_url)
 
 
-@functools.cache
+@_component
 def get_sync_state_repository() -> DynamoDBSyncStateRepository:
     from chalicelib.aws.sync_state_repository import DynamoDBSyncStateRepository
 
     return DynamoDBSyncStateRepository(get_table())
 
 
-@functools.cache
+@_component
 def get_board_repository() -> DynamoDBBoardRepository:
     from chalicelib.aws.board_repository import DynamoDBBoardRepository
 
     return DynamoDBBoardRepository(get_table())
 
 
-@functools.cache
+@_component
 def get_s3_client() -> S3Client:
     client: S3Client = aws_client("s3")
     return client
 
 
-@functools.cache
+@_component
 def get_snapshot_store() -> S3SnapshotStore:
     from chalicelib.aws.board_snapshots import S3SnapshotStore
 
@@ -271,7 +284,7 @@ def get_snapshot_store() -> S3SnapshotStore:
     )
 
 
-@functools.cache
+@_component
 def get_resume_uploads() -> S3ResumeUploads:
     from botocore.config import Config
 
@@ -291,7 +304,7 @@ def get_resume_uploads() -> S3ResumeUploads:
     )
 
 
-@functools.cache
+@_component
 def get_board_service() -> BoardService:
     """The per-process board: opened from the newest snapshot, kept fresh from the change feed."""
     from pathlib import Path
@@ -321,7 +334,7 @@ def get_board_service() -> BoardService:
     )
 
 
-@functools.cache
+@_component
 def get_snapshot_builder() -> SnapshotBuilder:
     from pathlib import Path
 
@@ -336,7 +349,7 @@ def get_snapshot_builder() -> SnapshotBuilder:
     )
 
 
-@functools.cache
+@_component
 def get_snapshot_requests() -> SqsSnapshotRequests | None:
     """Where sync runs ask for a new snapshot; None when no queue is configured (then only the schedule)."""
     from chalicelib.aws.snapshot_requests import SqsSnapshotRequests
@@ -369,45 +382,27 @@ def get_webhook_service() -> WebhookService:
 SYNC_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
-@functools.cache
-def get_sync_idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
-    """(IdempotencyConfig, sync function) for the SQS worker: a duplicate (account_id, run_id) is a no-op.
+@_component
+def get_sync_once() -> PowertoolsOnce:
+    """At most one sync per (account_id, run_id): a redelivered SQS message is a no-op."""
+    from chalicelib.aws.idempotency import PowertoolsOnce
 
-    Built on first use: the persistence layer creates a boto3 client.
-    """
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from chalicelib.models.messages import SyncRequested
-
-    config = IdempotencyConfig(
-        event_key_jmespath="[account_id, run_id]",
-        raise_on_no_idempotency_key=True,
+    return PowertoolsOnce(
+        get_settings().idempotency_table_name,
+        key_prefix="job-board.sync-account",
+        key_jmespath="[account_id, run_id]",
         expires_after_seconds=SYNC_IDEMPOTENCY_TTL_SECONDS,
-    )
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table_name,
         boto3_client=aws_client("dynamodb"),
     )
 
-    @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config)
-    def sync_once(message: dict[str, Any]) -> dict[str, Any]:
-        request = SyncRequested.model_validate(message)
-        return get_sync_service().sync_account(request.account_id, request.run_id, request.mode).as_dict()
 
-    return config, sync_once
-
-
-@functools.cache
+@_component
 def get_secrets_client() -> SecretsManagerClient:
     client: SecretsManagerClient = aws_client("secretsmanager")
     return client
 
 
-@functools.cache
+@_component
 def get_embloy_token_store() -> SecretsManagerEmbloyTokenStore:
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
 
@@ -421,14 +416,14 @@ def get_embloy_token_store() -> SecretsManagerEmbloyTokenStore:
     )
 
 
-@functools.cache
+@_component
 def get_embloy_token_service() -> EmbloyTokenService:
     from chalicelib.services.embloy_tokens import EmbloyTokenService
 
     return EmbloyTokenService(get_embloy_token_store())
 
 
-@functools.cache
+@_component
 def get_embloy_client() -> EmbloyClient:
     """Embloy's httpx client: no credentials on it; each employer's client token travels per call."""
     from chalicelib.clients.embloy.client import EmbloyClient
@@ -443,21 +438,21 @@ def get_embloy_client() -> EmbloyClient:
     return EmbloyClient(http)
 
 
-@functools.cache
+@_component
 def get_apply_postings() -> DynamoDBApplyPostings:
     from chalicelib.aws.apply_postings import DynamoDBApplyPostings
 
     return DynamoDBApplyPostings(get_table())
 
 
-@functools.cache
+@_component
 def get_application_records() -> DynamoDBApplicationRecords:
     from chalicelib.aws.application_records import DynamoDBApplicationRecords
 
     return DynamoDBApplicationRecords(get_table())
 
 
-@functools.cache
+@_component
 def get_idempotency() -> PowertoolsIdempotency:
     from chalicelib.aws.idempotency import PowertoolsIdempotency
 
@@ -475,7 +470,7 @@ def get_record_policy() -> RecordPolicy:
     return RecordPolicy(retention_days=get_settings().application_retention_days)
 
 
-@functools.cache
+@_component
 def get_embloy_apply_service() -> EmbloyApplyService:
     from chalicelib.services.apply import EmbloyApplyService
 
@@ -492,7 +487,7 @@ def get_embloy_apply_service() -> EmbloyApplyService:
     )
 
 
-@functools.cache
+@_component
 def get_native_apply_service() -> NativeApplyService:
     from chalicelib.services.apply import NativeApplyPolicy, NativeApplyService
 
@@ -517,7 +512,7 @@ def get_native_apply_service() -> NativeApplyService:
     )
 
 
-@functools.cache
+@_component
 def get_public_write_limiter() -> PublicWriteLimiter:
     from chalicelib.aws.rate_counters import DynamoDBRateCounters
     from chalicelib.services.rate_limits import PublicWriteLimiter
@@ -531,7 +526,7 @@ def get_public_write_limiter() -> PublicWriteLimiter:
     )
 
 
-@functools.cache
+@_component
 def get_resume_upload_service() -> ResumeUploadService:
     from chalicelib.services.apply import load_live_posting
     from chalicelib.services.resume_uploads import ResumeUploadService
@@ -540,14 +535,14 @@ def get_resume_upload_service() -> ResumeUploadService:
     return ResumeUploadService(lambda job_id: load_live_posting(postings, job_id), get_resume_uploads())
 
 
-@functools.cache
+@_component
 def get_sync_now_limiter() -> DynamoDBSyncNowLimiter:
     from chalicelib.aws.sync_now_limiter import DynamoDBSyncNowLimiter
 
     return DynamoDBSyncNowLimiter(get_table())
 
 
-@functools.cache
+@_component
 def get_accounts_service() -> AccountsService:
     from chalicelib.services.accounts import AccountsService
 
@@ -561,21 +556,21 @@ def get_accounts_service() -> AccountsService:
     )
 
 
-@functools.cache
+@_component
 def get_applications_service() -> ApplicationsService:
-    from chalicelib.services.applications import ApplicationsService, CursorCodec
+    from chalicelib.services.applications import ApplicationsCursorCodec, ApplicationsService
 
     # The cursor MAC is an integrity check (tampered cursors -> 400), not access control: every query is
     # keyed on the authenticated employer.
     return ApplicationsService(
         get_application_records(),
         get_stackone_client(),
-        CursorCodec(cursor_key("applications-cursor")),
+        ApplicationsCursorCodec(cursor_key("applications-cursor")),
         postings=get_apply_postings(),
     )
 
 
-@functools.cache
+@_component
 def get_connect_session_service() -> ConnectSessionService:
     from chalicelib.services.connect import ConnectSessionService
 
@@ -590,7 +585,7 @@ def get_connect_session_service() -> ConnectSessionService:
 
 
 def reset_dependencies() -> None:
-    """Forget every built collaborator (tests; never needed in Lambda)."""
-    for name, value in list(globals().items()):
-        if name.startswith("get_") and hasattr(value, "cache_clear"):
-            value.cache_clear()
+    """Forget every built component and the settings (tests; never needed in Lambda)."""
+    get_settings.cache_clear()
+    for component in _COMPONENTS:
+        component.cache_clear()

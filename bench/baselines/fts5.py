@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chalicelib.services.board import shaping
-from chalicelib.services.board.cursor import CursorCodec, plan_fingerprint
+from chalicelib.services.board.cursor import BoardCursorCodec, plan_fingerprint
 from chalicelib.services.board.engine import Plan, sort_key_of
 from chalicelib.services.board.text import key, tokens
 
@@ -141,7 +141,7 @@ class FtsBoard:
             "CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, score REAL NOT NULL);"
         )
         self._public_base_url = public_base_url.rstrip("/")
-        self._cursors = CursorCodec(cursor_key)
+        self._cursors = BoardCursorCodec(cursor_key)
         self._facet_limit = facet_limit
 
     def plan(self, query: BoardQuery) -> Plan:

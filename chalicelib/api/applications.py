@@ -24,18 +24,23 @@ def list_applications() -> dict[str, Any]:
     page = deps.get_applications_service().page(
         employer_id, job_id=query.job_id, limit=query.limit, cursor=query.cursor, refresh=query.refresh
     )
+    from chalicelib.models.responses import ApplicationsPage
+
     data = [
-        ApplicationOut.from_record(record, stale=record.record_id in page.stale_ids).model_dump(mode="json")
+        ApplicationOut.from_record(record, stale=record.record_id in page.stale_ids)
         for record in page.records
     ]
-    return {"data": data, "next_cursor": page.next_cursor}
+    return ApplicationsPage(data=data, next_cursor=page.next_cursor).model_dump(mode="json")
 
 
 @applications_blueprint.route("/applications/counts", methods=["GET"], authorizer=employer_authorizer)
 @handle_errors
 def count_applications() -> dict[str, Any]:
+    from chalicelib.models.responses import ApplicationCounts
+
     employer_id = current_employer_id(applications_blueprint.current_request)
-    return deps.get_applications_service().counts(employer_id)
+    counts = deps.get_applications_service().counts(employer_id)
+    return ApplicationCounts.model_validate(counts).model_dump(mode="json")
 
 
 @applications_blueprint.route(
@@ -43,5 +48,8 @@ def count_applications() -> dict[str, Any]:
 )
 @handle_errors
 def count_job_applications(job_id: str) -> dict[str, Any]:
+    from chalicelib.models.responses import JobApplicationCounts
+
     employer_id = current_employer_id(applications_blueprint.current_request)
-    return {"job_id": job_id, **deps.get_applications_service().counts(employer_id, job_id=job_id)}
+    counts = deps.get_applications_service().counts(employer_id, job_id=job_id)
+    return JobApplicationCounts.model_validate({"job_id": job_id, **counts}).model_dump(mode="json")

@@ -16,9 +16,10 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib import deps
-from chalicelib.api.http_errors import JSON_HEADERS, handle_errors
+from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import parse_json_body
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
+from chalicelib.http_headers import IDEMPOTENCY_KEY_PATTERN, JSON_HEADERS
 from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest, ResumeUploadRequest
 from chalicelib.models.posting import parse_job_id
 from chalicelib.observability import count
@@ -28,7 +29,7 @@ apply_blueprint = Blueprint(__name__)
 
 # The portal URL carries a replayable request token: keep it out of caches and Referer headers.
 _PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 _FORM = "application/x-www-form-urlencoded"
 _PAGE_HEADERS: dict[str, str | list[str]] = {
     **_PRIVATE,

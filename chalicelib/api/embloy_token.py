@@ -35,12 +35,12 @@ def put_embloy_token() -> Response:
 @handle_errors
 def get_embloy_token() -> dict[str, Any]:
     employer_id = current_employer_id(embloy_token_blueprint.current_request)
-    status = deps.get_embloy_token_service().status(employer_id)
-    return {
-        "configured": status.configured,
-        "updated_at": status.updated_at,
-        "needs_renewal": status.needs_renewal,
-    }
+    from chalicelib.models.responses import EmbloyTokenStatus
+
+    state = deps.get_embloy_token_service().status(employer_id)
+    return EmbloyTokenStatus(
+        configured=state.configured, updated_at=state.updated_at, needs_renewal=state.needs_renewal
+    ).model_dump(mode="json")
 
 
 @embloy_token_blueprint.route("/employer/embloy-token", methods=["DELETE"], authorizer=employer_authorizer)

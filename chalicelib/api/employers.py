@@ -17,11 +17,10 @@ from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import ANY_CONTENT_TYPE, parse_input, parse_json_body
 from chalicelib.errors import NotFoundError
+from chalicelib.http_headers import JSON_HEADERS
 from chalicelib.observability import metrics
 
 employers_blueprint = Blueprint(__name__)
-
-JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
 
 def _checked_account_id(account_id: str) -> str:

@@ -28,6 +28,7 @@ from chalicelib.api import pages
 from chalicelib.api.board import parse_query, query_params
 from chalicelib.api.http_errors import handle_errors, status_for
 from chalicelib.errors import AppError, InvalidRequestError, NotFoundError
+from chalicelib.http_headers import etag_matches
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -168,13 +169,6 @@ def path_prefix(request: Request, own_path: str) -> str:
     return ""
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
-
-
 def static_response(request: Request, file: StaticFile, cache_control: str) -> Response:
     """200 with the file (text as str, binary as bytes) or 304 when the client's copy is current."""
     headers: dict[str, str | list[str]] = {
@@ -183,7 +177,7 @@ def static_response(request: Request, file: StaticFile, cache_control: str) -> R
         "Cache-Control": cache_control,
         "ETag": file.etag,
     }
-    if _matches(request.headers.get("if-none-match"), file.etag):
+    if etag_matches(request.headers.get("if-none-match"), file.etag):
         return Response(body="", status_code=304, headers=headers)
     body: str | bytes = file.body.decode("utf-8") if file.is_text else file.body
     return Response(body=body, status_code=200, headers={**headers, "Content-Type": file.content_type})

@@ -14,4 +14,6 @@ health_blueprint = Blueprint(__name__)
 @health_blueprint.route("/health", methods=["GET"])
 @handle_errors
 def health() -> dict[str, Any]:
-    return {"status": "ok"}
+    from chalicelib.models.responses import HealthResponse
+
+    return HealthResponse(status="ok").model_dump(mode="json")

@@ -10,6 +10,7 @@ from chalice import Blueprint, ChaliceViewError, Response
 from pydantic import ValidationError
 
 from chalicelib import errors
+from chalicelib.http_headers import JSON_HEADERS
 from chalicelib.observability import logger
 
 # Most specific first: the first matching class wins.
@@ -27,7 +28,6 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.AppError], int], ...] = (
     (errors.UpstreamError, 502),
 )
 
-JSON_HEADERS = {"Content-Type": "application/json"}
 
 View = TypeVar("View", bound=Callable[..., Any])
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.http_headers import IDEMPOTENCY_KEY_PATTERN
+
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaMode
 
@@ -25,7 +27,7 @@ OPENAPI_VERSION = "3.1.0"
 API_TITLE = "Unified job board API"
 API_VERSION = "1.0.0"
 SCHEMA_REF = "#/components/schemas/{model}"
-ERROR_MODEL = "chalicelib.models.api_docs:ErrorResponse"
+ERROR_MODEL = "chalicelib.models.responses:ErrorResponse"
 SECURITY_SCHEME = "employerApiKey"
 
 # Errors any route can answer: the catch-all of `handle_errors` (no stack trace, no detail).
@@ -100,7 +102,7 @@ IF_NONE_MATCH = Param("If-None-Match", "An ETag from an earlier response; a matc
 IDEMPOTENCY_KEY = Param(
     "Idempotency-Key",
     "1-255 visible ASCII characters; a retry with the same key returns the first result.",
-    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
 )
 SYNC_MODE = Param(
     "mode",
@@ -114,7 +116,7 @@ CACHED = ("ETag", "Cache-Control")
 JOB_ID = {"job_id": "The board's stable, URL-safe job id (a listing's `job_id`)."}
 ACCOUNT_ID = {"account_id": "A StackOne linked-account id of the calling employer."}
 UPSTREAM = (502, 503, 504)
-DOCS = "chalicelib.models.api_docs"
+DOCS = "chalicelib.models.responses"
 EMPLOYER_API = "chalicelib.models.employer_api"
 APPLY = "chalicelib.models.apply"
 

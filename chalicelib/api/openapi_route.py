@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.http_headers import JSON_HEADERS
 
 openapi_blueprint = Blueprint(__name__)
 
@@ -17,5 +18,5 @@ def openapi_document() -> Response:
     return Response(
         body=document_json(),
         status_code=200,
-        headers={"Content-Type": "application/json", "Cache-Control": "public, max-age=300"},
+        headers={**JSON_HEADERS, "Cache-Control": "public, max-age=300"},
     )

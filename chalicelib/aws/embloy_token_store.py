@@ -12,14 +12,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cachetools import TTLCache
+
 from chalicelib.aws.errors import TABLE, AwsErrors, NoSuchResourceError
 from chalicelib.aws.secret_store import SecretStore
 from chalicelib.errors import ConflictError, NotFoundError
-from chalicelib.services.embloy_tokens import EmbloyTokenStatus
+from chalicelib.services.embloy_tokens import EmbloyTokenState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+_MISSING_CACHE_SIZE = 4096  # employers without a token, remembered per warm process
 
 
 def _profile_key(employer_id: str) -> dict[str, str]:
@@ -72,9 +76,10 @@ class SecretsManagerEmbloyTokenStore:
         self._secret_store = secret_store
         self._table = table
         self._prefix = prefix
-        self._negative_cache_seconds = negative_cache_seconds
-        self._monotonic = monotonic
-        self._missing_until: dict[str, float] = {}
+        # Secret names known to be missing, so a board page does not ask Secrets Manager on every view.
+        self._missing: TTLCache[str, bool] = TTLCache(
+            maxsize=_MISSING_CACHE_SIZE, ttl=negative_cache_seconds, timer=monotonic
+        )
 
     def secret_name(self, employer_id: str) -> str:
         return f"{self._prefix}{employer_id}"
@@ -84,15 +89,15 @@ class SecretsManagerEmbloyTokenStore:
     def get_token(self, employer_id: str) -> str | None:
         """The employer's client token, or None when none is stored (cached both ways)."""
         name = self.secret_name(employer_id)
-        if self._missing_until.get(name, 0.0) > self._monotonic():
+        if name in self._missing:
             return None
         token = self._secret_store.get_optional(name)
         if token is None:
-            self._missing_until[name] = self._monotonic() + self._negative_cache_seconds
+            self._missing[name] = True
         return token
 
     @TABLE
-    def get_status(self, employer_id: str) -> EmbloyTokenStatus:
+    def get_status(self, employer_id: str) -> EmbloyTokenState:
         item = (
             self._table.get_item(
                 Key=_profile_key(employer_id),
@@ -100,7 +105,7 @@ class SecretsManagerEmbloyTokenStore:
             ).get("Item")
             or {}
         )
-        return EmbloyTokenStatus(
+        return EmbloyTokenState(
             configured=bool(item.get("embloy_configured", False)),
             updated_at=str(item["embloy_updated_at"]) if item.get("embloy_updated_at") else None,
             needs_renewal=bool(item.get("embloy_needs_renewal", False)),
@@ -112,7 +117,7 @@ class SecretsManagerEmbloyTokenStore:
         """Create or update the secret, then mark the profile configured (renewal flag cleared)."""
         name = self.secret_name(employer_id)
         self._write_secret(name, token)
-        self._missing_until.pop(name, None)
+        self._missing.pop(name, None)
         self._secret_store.forget(name)
         self._update_profile(
             employer_id,
@@ -129,7 +134,7 @@ class SecretsManagerEmbloyTokenStore:
         except NoSuchResourceError:
             pass  # already gone
         self._secret_store.forget(name)
-        self._missing_until[name] = self._monotonic() + self._negative_cache_seconds
+        self._missing[name] = True
         self._update_profile(
             employer_id,
             "SET embloy_configured = :no, embloy_updated_at = :at, embloy_needs_renewal = :no",

@@ -9,10 +9,14 @@ for it so an interrupted call's in-progress record still expires.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import AwsErrors
 from chalicelib.errors import ConflictError, UnprocessableError
+
+if TYPE_CHECKING:
+    from chalicelib.services.apply import IdempotentRequest
 
 # API Gateway gives a request at most ~29 s; an in-progress record older than that is abandoned.
 _FALLBACK_REMAINING_MS = 30_000
@@ -25,10 +29,24 @@ class _FixedBudgetContext:
         return _FALLBACK_REMAINING_MS
 
 
-class PowertoolsIdempotency:
-    """`run(scope, key, payload_hash, action)`: the action's JSON result, at most once per (scope, key)."""
+class PowertoolsOnce:
+    """Runs an action at most once per key (Powertools `idempotent_function` on the idempotency table).
 
-    def __init__(self, table_name: str, *, expires_after_seconds: int, boto3_client: Any = None) -> None:
+    `key_jmespath` picks the key out of the request dict; with `payload_jmespath`, a repeated key with a
+    different payload raises Powertools' IdempotencyValidationError. The action's JSON result is stored
+    and returned to every repeat within `expires_after_seconds`.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        key_prefix: str,
+        key_jmespath: str,
+        expires_after_seconds: int,
+        payload_jmespath: str = "",
+        boto3_client: Any = None,
+    ) -> None:
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
@@ -36,8 +54,8 @@ class PowertoolsIdempotency:
         )
 
         self._config = IdempotencyConfig(
-            event_key_jmespath="[scope, key]",
-            payload_validation_jmespath="payload_hash",
+            event_key_jmespath=key_jmespath,
+            payload_validation_jmespath=payload_jmespath,
             raise_on_no_idempotency_key=True,
             expires_after_seconds=expires_after_seconds,
         )
@@ -47,12 +65,34 @@ class PowertoolsIdempotency:
             data_keyword_argument="request",
             persistence_store=persistence,
             config=self._config,
-            key_prefix="job-board.native-application",
+            key_prefix=key_prefix,
         )
-        def _once(request: dict[str, str], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        def _once(request: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             return action()
 
         self._once = _once
+
+    def __call__(
+        self, request: dict[str, Any], action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
+    ) -> dict[str, Any]:
+        context = lambda_context if hasattr(lambda_context, "get_remaining_time_in_millis") else None
+        self._config.register_lambda_context(context or _FixedBudgetContext())  # type: ignore[arg-type]
+        result: dict[str, Any] = self._once(request=request, action=action)
+        return result
+
+
+class PowertoolsIdempotency:
+    """`run(request, action)`: the action's JSON result, at most once per (scope, key) of the request."""
+
+    def __init__(self, table_name: str, *, expires_after_seconds: int, boto3_client: Any = None) -> None:
+        self._once = PowertoolsOnce(
+            table_name,
+            key_prefix="job-board.native-application",
+            key_jmespath="[scope, key]",
+            payload_jmespath="payload_hash",
+            expires_after_seconds=expires_after_seconds,
+            boto3_client=boto3_client,
+        )
         from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
 
         # Powertools wraps the table's failures; any that escape unwrapped are translated all the same.
@@ -63,26 +103,16 @@ class PowertoolsIdempotency:
         )
 
     def run(
-        self,
-        *,
-        scope: str,
-        key: str,
-        payload_hash: str,
-        action: Callable[[], dict[str, Any]],
-        lambda_context: Any = None,
+        self, request: IdempotentRequest, action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
     ) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
             IdempotencyValidationError,
         )
 
-        context = lambda_context if hasattr(lambda_context, "get_remaining_time_in_millis") else None
-        self._config.register_lambda_context(context or _FixedBudgetContext())  # type: ignore[arg-type]
         try:
             with self._errors:
-                result: dict[str, Any] = self._once(
-                    request={"scope": scope, "key": key, "payload_hash": payload_hash}, action=action
-                )
+                return self._once(asdict(request), action, lambda_context=lambda_context)
         except IdempotencyAlreadyInProgressError as exc:
             raise ConflictError(
                 "A request with this Idempotency-Key is still being processed.", code="request_in_progress"
@@ -93,4 +123,3 @@ class PowertoolsIdempotency:
                 code="idempotency_key_reused",
                 fields={"Idempotency-Key": "already used with a different request"},
             ) from exc
-        return result

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from chalice import Blueprint
 from chalice.app import SQSEvent
 from pydantic import ValidationError
 
 from chalicelib.clock import isoformat, utcnow
-from chalicelib.deps import get_snapshot_requests, get_sync_idempotency
+from chalicelib.deps import get_snapshot_requests, get_sync_once, get_sync_service
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.messages import SnapshotRequested, SyncRequested
 from chalicelib.observability import APP_MODULE, logger
@@ -24,9 +27,7 @@ SYNC_QUEUE_NAME = get_settings().sync_queue_name
 
 @sync_worker_blueprint.on_sqs_message(queue=SYNC_QUEUE_NAME, batch_size=1, name="sync_account")
 def sync_account(event: SQSEvent) -> None:
-    config, sync_once = get_sync_idempotency()
-    if event.context is not None:
-        config.register_lambda_context(event.context)
+    once = get_sync_once()
     for record in event:
         try:
             message = SyncRequested.model_validate_json(record.body)
@@ -36,13 +37,22 @@ def sync_account(event: SQSEvent) -> None:
                 "dropping malformed sync message", extra={"message_id": record.to_dict().get("messageId")}
             )
             continue
-        report = sync_once(message=message.model_dump(mode="json"))
+        report = once(message.model_dump(mode="json"), _sync(message), lambda_context=event.context)
         logger.info(
             "sync message handled",
             extra={"account_id": message.account_id, "run_id": message.run_id, "outcome": report["outcome"]},
         )
         if report.get("upserted") or report.get("closed"):
             request_board_snapshot()
+
+
+def _sync(message: SyncRequested) -> Callable[[], dict[str, Any]]:
+    """The account's sync, as the JSON report the idempotency record stores."""
+
+    def run() -> dict[str, Any]:
+        return get_sync_service().sync_account(message.account_id, message.run_id, message.mode).as_dict()
+
+    return run
 
 
 def request_board_snapshot() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,6 +17,12 @@ class SyncRequested(BaseModel):
     run_id: str
     mode: Literal["auto", "full", "delta"] = "auto"
     reason: Literal["schedule", "employer", "webhook", "operator"] = "schedule"
+
+
+class SyncPublisher(Protocol):
+    """Where sync requests are sent (the SQS sync queue); returns how many were sent."""
+
+    def publish(self, messages: Sequence[SyncRequested]) -> int: ...
 
 
 class SnapshotRequested(BaseModel):

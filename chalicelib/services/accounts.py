@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -23,7 +23,7 @@ from chalicelib.models.employer_api import (
     SyncQueuedResponse,
     SyncView,
 )
-from chalicelib.models.messages import SyncRequested
+from chalicelib.models.messages import SyncPublisher, SyncRequested
 from chalicelib.models.sync_state import AccountSyncState
 
 # StackOne account statuses that mean syncing cannot work until someone acts.
@@ -54,10 +54,6 @@ class AccountsGateway(Protocol):
 
 class SyncStates(Protocol):
     def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]: ...
-
-
-class SyncPublisher(Protocol):
-    def publish(self, messages: Sequence[SyncRequested]) -> int: ...
 
 
 class SyncNowLimiter(Protocol):

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,10 +11,11 @@ from typing import Any, Protocol
 
 from chalicelib.clients.stackone.errors import StackOneError
 from chalicelib.clock import Clock, isoformat, utcnow
-from chalicelib.errors import InvalidRequestError, NotFoundError
+from chalicelib.errors import NotFoundError
 from chalicelib.models.applications import ApplicationRecord
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
+from chalicelib.services.signed_cursor import SignedCursor, invalid_cursor
 
 # What "received" means for the sync-health view: delivered to the ATS, or possibly delivered.
 RECEIVED_OUTCOMES = ("submitted", "pending_confirmation")
@@ -49,18 +45,14 @@ _RECONCILE_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class ApplicationsPage:
+class ApplicationRecordsPage:
     records: list[ApplicationRecord]
     next_cursor: str | None
     stale_ids: frozenset[str]  # records whose refresh from StackOne failed (last known status kept)
 
 
-def _bad_cursor() -> InvalidRequestError:
-    return InvalidRequestError("The cursor is invalid.", code="invalid_cursor", fields={"cursor": "invalid"})
-
-
-class CursorCodec:
-    """Opaque, self-validating cursors: the DynamoDB position plus a MAC bound to employer and filter.
+class ApplicationsCursorCodec:
+    """The applications list's cursors: the DynamoDB position, signed and bound to employer and filter.
 
     A cursor altered by hand, or used by another employer or with another job filter, is refused (400).
     Even a forged one could only move within the caller's own partition, because every query is keyed on
@@ -68,34 +60,18 @@ class CursorCodec:
     """
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def _mac(self, employer_id: str, job_id: str | None, payload: str) -> str:
-        message = f"{employer_id}\n{job_id or ''}\n{payload}".encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()[:16]
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        self._signed = SignedCursor(key, purpose="applications-cursor")
 
     def encode(self, employer_id: str, job_id: str | None, position: dict[str, Any]) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps(position, sort_keys=True).encode()).decode().rstrip("=")
-        return f"{payload}.{self._mac(employer_id, job_id, payload)}"
+        return self._signed.encode(position, context=f"{employer_id}\n{job_id or ''}")
 
     def decode(self, employer_id: str, job_id: str | None, cursor: str) -> dict[str, Any]:
-        payload, _, mac = cursor.partition(".")
-        if (
-            not payload
-            or len(cursor) > 2048
-            or not hmac.compare_digest(mac, self._mac(employer_id, job_id, payload))
-        ):
-            raise _bad_cursor()
-        try:
-            position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except (binascii.Error, ValueError) as exc:
-            raise _bad_cursor() from exc
+        position = self._signed.decode(cursor, context=f"{employer_id}\n{job_id or ''}")
         if not isinstance(position, dict) or not all(isinstance(v, str) for v in position.values()):
-            raise _bad_cursor()
+            raise invalid_cursor()
         expected = f"JOBAPPS#{job_id}" if job_id else f"EMPLOYER#{employer_id}"
         if position.get("GSI1PK" if job_id else "PK") != expected:
-            raise _bad_cursor()
+            raise invalid_cursor()
         return position
 
 
@@ -126,7 +102,7 @@ class ApplicationsService:
         self,
         records: ApplicationRecords,
         stackone: ApplicationReader,
-        cursors: CursorCodec,
+        cursors: ApplicationsCursorCodec,
         *,
         postings: EmployerPostings | None = None,
         refresh_budget_seconds: float = 5.0,
@@ -149,7 +125,7 @@ class ApplicationsService:
         limit: int = 20,
         cursor: str | None = None,
         refresh: bool = False,
-    ) -> ApplicationsPage:
+    ) -> ApplicationRecordsPage:
         start = self._cursors.decode(employer_id, job_id, cursor) if cursor else None
         records, last_key = self._records.list_for_employer(
             employer_id, job_id=job_id, limit=limit, start_key=start
@@ -158,7 +134,7 @@ class ApplicationsService:
         records = [record for record in records if record.employer_id == employer_id]
         stale = self._refresh(records) if refresh else frozenset()
         next_cursor = self._cursors.encode(employer_id, job_id, last_key) if last_key else None
-        return ApplicationsPage(records, next_cursor, stale)
+        return ApplicationRecordsPage(records, next_cursor, stale)
 
     def _refresh(self, records: list[ApplicationRecord]) -> frozenset[str]:
         """Read each native application's status back from StackOne; failures keep the last known one."""

@@ -45,12 +45,8 @@ from chalicelib.services.application_form import (
     questionnaires_body,
 )
 from chalicelib.services.embloy_tokens import EmbloyTokenRepository
+from chalicelib.services.metrics import MetricsSink
 from chalicelib.services.resume_uploads import ResumeUploadStore, upload_key
-
-
-class MetricsSink(Protocol):
-    def count(self, name: str, value: int) -> None: ...
-
 
 # The dashboard's apply results: one Count metric per native application outcome.
 APPLY_OUTCOME_METRICS: dict[str, str] = {
@@ -99,16 +95,21 @@ class _NoLimit:
         return None
 
 
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A client's Idempotency-Key within a scope (the job), with a hash of the request it came with."""
+
+    scope: str
+    key: str
+    payload_hash: str
+
+
 class Idempotency(Protocol):
     def run(
-        self,
-        *,
-        scope: str,
-        key: str,
-        payload_hash: str,
-        action: Callable[[], dict[str, Any]],
-        lambda_context: Any = None,
-    ) -> dict[str, Any]: ...
+        self, request: IdempotentRequest, action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
+    ) -> dict[str, Any]:
+        """The action's JSON result, at most once per (scope, key); another payload with the key is a 422."""
+        ...
 
 
 def load_live_posting(postings: PostingSource, job_id: str) -> Posting:
@@ -314,10 +315,8 @@ class NativeApplyService:
             outcome = deliver()
         else:
             outcome = self._idempotency.run(
-                scope=posting.job_id,
-                key=idempotency_key,
-                payload_hash=payload_hash,
-                action=deliver,
+                IdempotentRequest(posting.job_id, idempotency_key, payload_hash),
+                deliver,
                 lambda_context=lambda_context,
             )
         result = SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))

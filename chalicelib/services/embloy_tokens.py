@@ -21,7 +21,7 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
-class EmbloyTokenStatus:
+class EmbloyTokenState:
     """What an employer (and the board) may know about a stored token: never the token itself."""
 
     configured: bool
@@ -31,7 +31,7 @@ class EmbloyTokenStatus:
 
 class EmbloyTokenRepository(Protocol):
     def get_token(self, employer_id: str) -> str | None: ...
-    def get_status(self, employer_id: str) -> EmbloyTokenStatus: ...
+    def get_status(self, employer_id: str) -> EmbloyTokenState: ...
     def put_token(self, employer_id: str, token: str, updated_at: str) -> None: ...
     def delete_token(self, employer_id: str, updated_at: str) -> None: ...
     def flag_needs_renewal(self, employer_id: str) -> None: ...
@@ -90,7 +90,7 @@ class EmbloyTokenService:
         check_client_token(token, moment)
         self._repository.put_token(employer_id, token, isoformat(moment))
 
-    def status(self, employer_id: str) -> EmbloyTokenStatus:
+    def status(self, employer_id: str) -> EmbloyTokenState:
         return self._repository.get_status(employer_id)
 
     def delete(self, employer_id: str) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cachetools import TTLCache
+
 from chalicelib.clock import Clock, utcnow
 from chalicelib.errors import InvalidRequestError, NotFoundError
 
@@ -76,11 +78,11 @@ class EmployerService:
     ) -> None:
         self._repository = repository
         self._now = now
-        self._monotonic = monotonic
         self._token_factory = token_factory
-        self._cache_ttl = cache_ttl_seconds
-        # key hash -> (employer_id, cached at); lets a warm request skip DynamoDB.
-        self._cache: dict[str, tuple[str, float]] = {}
+        # key hash -> employer_id; lets a warm request skip DynamoDB.
+        self._cache: TTLCache[str, str] = TTLCache(
+            maxsize=_MAX_CACHED_KEYS, ttl=cache_ttl_seconds, timer=monotonic
+        )
         self._lock = threading.Lock()
 
     def create(self, name: str, *, employer_id: str | None = None) -> tuple[Employer, str]:
@@ -144,11 +146,10 @@ class EmployerService:
         if not looks_like_api_key(api_key):
             return None
         key_hash = hash_api_key(api_key)
-        now = self._monotonic()
         with self._lock:
             cached = self._cache.get(key_hash)
-        if cached and now - cached[1] < self._cache_ttl:
-            return cached[0]
+        if cached is not None:
+            return cached
         record = self._repository.get_key(key_hash)
         # The lookup is by SHA-256 of the key, so nothing the caller controls is compared byte by byte
         # against a secret; the stored hash is still checked in constant time as defence in depth.
@@ -156,9 +157,7 @@ class EmployerService:
             self._forget(key_hash)
             return None
         with self._lock:
-            if len(self._cache) >= _MAX_CACHED_KEYS:
-                self._cache = {h: e for h, e in self._cache.items() if now - e[1] < self._cache_ttl}
-            self._cache[key_hash] = (record.employer_id, now)
+            self._cache[key_hash] = record.employer_id
         return record.employer_id
 
     def _forget(self, key_hash: str) -> None:

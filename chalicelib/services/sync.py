@@ -37,7 +37,7 @@ from chalicelib.clients.stackone.errors import (
 from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount, ListPage
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import AppError, UnstorableItemsError
-from chalicelib.models.messages import SyncRequested
+from chalicelib.models.messages import SyncPublisher, SyncRequested
 from chalicelib.models.posting import Posting
 from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache, SkippedPosting
 from chalicelib.services.mapping import (
@@ -48,6 +48,7 @@ from chalicelib.services.mapping import (
     raw_posting_id,
     source_hash,
 )
+from chalicelib.services.metrics import MetricsSink
 
 Mode = Literal["auto", "full", "delta"]
 
@@ -143,14 +144,6 @@ class RepositoryEmployerRegistry:
 
     def registered_ids(self) -> set[str]:
         return {employer.employer_id for employer in self._employers.list_employers()}
-
-
-class SyncPublisher(Protocol):
-    def publish(self, messages: Sequence[SyncRequested]) -> int: ...
-
-
-class MetricsSink(Protocol):
-    def count(self, name: str, value: int) -> None: ...
 
 
 class SyncLogger(Protocol):

@@ -87,7 +87,7 @@ def test_importing_the_app_does_not_build_or_import_the_generator() -> None:
 
     probe = (
         "import sys, app; "
-        "print('chalicelib.api.openapi' in sys.modules, 'chalicelib.models.api_docs' in sys.modules)"
+        "print('chalicelib.api.openapi' in sys.modules, 'chalicelib.models.responses' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
 

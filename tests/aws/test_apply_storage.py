@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
+from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
 from chalicelib.aws.idempotency import PowertoolsIdempotency
 from chalicelib.errors import NotFoundError, UnprocessableError
+from chalicelib.services.apply import IdempotentRequest
 from chalicelib.settings import get_settings
 from tests.api.apply_factories import make_client_token
 
@@ -32,6 +34,27 @@ def test_missing_token_is_remembered_until_a_put(secret_reads: list[str]) -> Non
     store.put_token(employer.employer_id, token, "2026-11-22T12:00:00.000Z")
     assert store.get_token(employer.employer_id) == token
     assert store.get_token(employer.employer_id) == token
+    assert len(secret_reads) == 2
+
+
+def test_a_missing_token_is_asked_for_again_once_the_negative_cache_expires(secret_reads: list[str]) -> None:
+    employer, _ = deps.get_employer_service().create("Acme")
+    clock = [100.0]
+    store = SecretsManagerEmbloyTokenStore(
+        deps.get_secrets_client(),
+        deps.get_secret_store(),
+        deps.get_table(),
+        prefix=get_settings().embloy_secret_prefix,
+        negative_cache_seconds=30,
+        monotonic=lambda: clock[0],
+    )
+
+    assert store.get_token(employer.employer_id) is None
+    clock[0] += 29
+    assert store.get_token(employer.employer_id) is None
+    assert len(secret_reads) == 1
+    clock[0] += 2
+    assert store.get_token(employer.employer_id) is None
     assert len(secret_reads) == 2
 
 
@@ -63,14 +86,14 @@ def test_idempotency_result_survives_a_new_instance(aws: None) -> None:
     first = PowertoolsIdempotency(settings.idempotency_table_name, expires_after_seconds=60)
     second = PowertoolsIdempotency(settings.idempotency_table_name, expires_after_seconds=60)
 
-    one = first.run(scope="job", key="k", payload_hash="h", action=action)
-    two = second.run(scope="job", key="k", payload_hash="h", action=action)
-    other_job = second.run(scope="job-2", key="k", payload_hash="h", action=action)
+    one = first.run(IdempotentRequest("job", "k", "h"), action)
+    two = second.run(IdempotentRequest("job", "k", "h"), action)
+    other_job = second.run(IdempotentRequest("job-2", "k", "h"), action)
 
     assert one == two == {"status_code": 201, "body": {"application_id": "app-1"}}
     assert other_job["body"] == {"application_id": "app-2"}
     with pytest.raises(UnprocessableError):
-        second.run(scope="job", key="k", payload_hash="other", action=action)
+        second.run(IdempotentRequest("job", "k", "other"), action)
     assert len(calls) == 2
 
 
@@ -81,10 +104,8 @@ def test_failed_action_is_not_remembered(aws: None) -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        idempotency.run(scope="job", key="k", payload_hash="h", action=failing)
-    assert idempotency.run(scope="job", key="k", payload_hash="h", action=lambda: {"ok": True}) == {
-        "ok": True
-    }
+        idempotency.run(IdempotentRequest("job", "k", "h"), failing)
+    assert idempotency.run(IdempotentRequest("job", "k", "h"), lambda: {"ok": True}) == {"ok": True}
 
 
 def test_duplicate_guard_claims_once_and_expires(aws: None) -> None:

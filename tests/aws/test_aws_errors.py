@@ -42,6 +42,7 @@ from chalicelib.errors import ConflictError, NotFoundError, UpstreamUnavailableE
 from chalicelib.models.applications import ApplicationRecord
 from chalicelib.models.messages import SnapshotRequested, SyncRequested
 from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
+from chalicelib.services.apply import IdempotentRequest
 from chalicelib.services.board.snapshot import SnapshotManifest, describe_files
 from chalicelib.services.employers import Employer
 from chalicelib.settings import get_settings
@@ -336,7 +337,7 @@ OPERATIONS: dict[str, tuple[Call, str]] = {
             get_settings().idempotency_table_name,
             expires_after_seconds=60,
             boto3_client=_client("dynamodb", f),
-        ).run(scope="job", key="k", payload_hash="h", action=lambda: {"ok": True}),
+        ).run(IdempotentRequest(scope="job", key="k", payload_hash="h"), lambda: {"ok": True}),
         "idempotency_unavailable",
     ),
     # postings

@@ -378,3 +378,13 @@ def test_the_deployment_zip_carries_the_board_engines_binaries_built_for_lambda(
     assert any(fits_lambda(tag) for tag in tags), tags
     assert header[:4] == b"\x7fELF"
     assert int.from_bytes(header[18:20], "little") == _ELF_MACHINE_X86_64
+
+
+@pytest.mark.parametrize("package", ["itsdangerous", "cachetools"])
+def test_the_deployment_zip_carries_the_pure_python_runtime_packages(
+    packaged: PackagedStage, package: str
+) -> None:
+    with zipfile.ZipFile(packaged.template_path.parent / "deployment.zip") as bundle:
+        names = bundle.namelist()
+    assert f"{package}/__init__.py" in names
+    assert any(re.fullmatch(rf"{package}-[^/]+\.dist-info/METADATA", n) for n in names)

@@ -1,56 +1,79 @@
-"""In-memory collaborators of SyncService (no AWS, no HTTP)."""
+"""In-memory collaborators of SyncService (no AWS, no HTTP), for the tests and `make bench-sync`.
+
+The benchmark times the sync engine on these stores rather than on moto, whose in-process DynamoDB spends
+far more CPU per request than the sync itself; `latency_ms` adds a fixed wait per DynamoDB request.
+Only `chalicelib` is imported here, so the benchmark can use the stores without the test suite.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.aws.postings_repository import PostingMeta, StoredPosting
 from chalicelib.clients.stackone.errors import StackOneError, StackOneNotFoundError
 from chalicelib.clients.stackone.models import JobPostingsPage, LinkedAccount, ListPage
+from chalicelib.clock import isoformat
 from chalicelib.models.messages import SyncRequested
 from chalicelib.models.posting import Posting
 from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache
 
-
-@dataclass(frozen=True)
-class Stored:
-    posting: Posting
-    content_hash: str
+# The repository's own value types, so the fake answers exactly what DynamoDBPostingsRepository does.
+Stored = StoredPosting
+Meta = PostingMeta
 
 
-@dataclass(frozen=True)
-class Meta:
-    content_hash: str
-    status: str
+def _iso(moment: datetime | None) -> str:
+    return isoformat(moment) if moment else ""
+
+
+def _wait(latency_seconds: float, requests: int = 1) -> None:
+    if latency_seconds:
+        time.sleep(latency_seconds * requests)
 
 
 class InMemoryPostings:
-    def __init__(self) -> None:
+    """Postings by (account, posting id); counts write calls, write requests (batches of 25) and items."""
+
+    def __init__(self, latency_ms: float = 0.0) -> None:
         self.items: dict[tuple[str, str], Stored] = {}
+        self._latency = latency_ms / 1000
+        self._lock = threading.Lock()
         self.write_calls = 0
+        self.write_requests = 0
         self.items_written = 0
 
     def load_index(self, account_id: str) -> dict[str, Meta]:
+        _wait(self._latency)
         return {
-            pid: Meta(stored.content_hash, stored.posting.status)
-            for (aid, pid), stored in self.items.items()
+            pid: Meta(stored.content_hash, stored.posting.status, _iso(stored.posting.changed_at))
+            for (aid, pid), stored in list(self.items.items())
             if aid == account_id
         }
 
     def get_many(self, account_id: str, posting_ids: Iterable[str]) -> dict[str, Stored]:
-        return {pid: self.items[(account_id, pid)] for pid in posting_ids if (account_id, pid) in self.items}
+        ids = list(posting_ids)
+        _wait(self._latency, -(-len(ids) // 100))
+        return {pid: self.items[(account_id, pid)] for pid in ids if (account_id, pid) in self.items}
 
     def get(self, account_id: str, posting_id: str) -> Stored | None:
+        _wait(self._latency)
         return self.items.get((account_id, posting_id))
 
     def write(self, postings: Sequence[tuple[Posting, str]]) -> int:
-        self.write_calls += 1
-        for posting, hash_ in postings:
-            self.items[(posting.account_id, posting.posting_id)] = Stored(posting, hash_)
-            self.items_written += 1
+        batches = -(-len(postings) // 25)
+        _wait(self._latency, batches)
+        with self._lock:
+            self.write_calls += 1
+            self.write_requests += batches
+            for posting, hash_ in postings:
+                self.items[(posting.account_id, posting.posting_id)] = Stored(posting, hash_)
+                self.items_written += 1
         return len(postings)
 
     def posting(self, account_id: str, posting_id: str) -> Posting:
@@ -63,26 +86,36 @@ class InMemoryPostings:
 
 
 class InMemoryStates:
-    def __init__(self) -> None:
+    """Sync states and department caches; callers get copies, as from a real store."""
+
+    def __init__(self, latency_ms: float = 0.0) -> None:
         self.states: dict[str, AccountSyncState] = {}
         self.departments: dict[str, DepartmentsCache] = {}
+        self._latency = latency_ms / 1000
         self.department_puts = 0
+        self.puts = 0
 
     def get(self, account_id: str) -> AccountSyncState | None:
+        _wait(self._latency)
         state = self.states.get(account_id)
         return state.model_copy(deep=True) if state else None
 
     def get_many(self, account_ids: Iterable[str]) -> dict[str, AccountSyncState]:
-        return {i: s.model_copy(deep=True) for i in account_ids if (s := self.states.get(i)) is not None}
+        return {i: state for i in account_ids if (state := self.get(i)) is not None}
 
     def get_departments(self, account_id: str) -> DepartmentsCache | None:
-        return self.departments.get(account_id)
+        _wait(self._latency)
+        cache = self.departments.get(account_id)
+        return cache.model_copy(deep=True) if cache else None
 
     def put_departments(self, account_id: str, cache: DepartmentsCache) -> None:
+        _wait(self._latency)
         self.department_puts += 1
-        self.departments[account_id] = cache
+        self.departments[account_id] = cache.model_copy(deep=True)
 
     def put(self, state: AccountSyncState) -> None:
+        _wait(self._latency)
+        self.puts += 1
         self.states[state.account_id] = state.model_copy(deep=True)
 
     def list_account_ids(self) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.clients.stackone.errors import StackOneNotFoundError
 from chalicelib.errors import InvalidRequestError
 from chalicelib.models.applications import ApplicationRecord
-from chalicelib.services.applications import ApplicationsService, CursorCodec, status_fields
+from chalicelib.services.applications import ApplicationsCursorCodec, ApplicationsService, status_fields
 from tests.api.apply_factories import NOW
 
 
@@ -68,7 +68,7 @@ def test_refresh_stops_calling_stackone_when_the_budget_is_spent() -> None:
     service = ApplicationsService(
         records,
         stackone,
-        CursorCodec(b"k"),
+        ApplicationsCursorCodec(b"k"),
         refresh_budget_seconds=5,
         now=lambda: NOW,
         monotonic=lambda: clock[0],
@@ -84,7 +84,7 @@ def test_refresh_stops_calling_stackone_when_the_budget_is_spent() -> None:
 
 def test_records_of_other_employers_never_leave_the_service() -> None:
     service = ApplicationsService(
-        FakeRecords([record(1), record(2, "emp-b")]), SlowStackOne([0.0]), CursorCodec(b"k")
+        FakeRecords([record(1), record(2, "emp-b")]), SlowStackOne([0.0]), ApplicationsCursorCodec(b"k")
     )
     assert [r.record_id for r in service.page("emp-a").records] == ["rec-1"]
 
@@ -113,7 +113,7 @@ def test_status_fields_are_read_tolerantly(application: dict[str, Any], expected
 
 
 def test_cursor_round_trips_only_for_its_employer_and_filter() -> None:
-    codec = CursorCodec(b"key")
+    codec = ApplicationsCursorCodec(b"key")
     position = {"PK": "EMPLOYER#emp-a", "SK": "APPLICATION#2026#x"}
     cursor = codec.encode("emp-a", None, position)
     assert codec.decode("emp-a", None, cursor) == position
@@ -121,4 +121,4 @@ def test_cursor_round_trips_only_for_its_employer_and_filter() -> None:
         with pytest.raises(InvalidRequestError):
             codec.decode(employer, job, cursor)
     with pytest.raises(InvalidRequestError):
-        CursorCodec(b"other-key").decode("emp-a", None, cursor)
+        ApplicationsCursorCodec(b"other-key").decode("emp-a", None, cursor)

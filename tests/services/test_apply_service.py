@@ -17,11 +17,12 @@ from chalicelib.models.apply import NativeApplicationRequest
 from chalicelib.models.posting import Posting
 from chalicelib.services.apply import (
     EmbloyApplyService,
+    IdempotentRequest,
     NativeApplyPolicy,
     NativeApplyService,
     RecordPolicy,
 )
-from chalicelib.services.embloy_tokens import EmbloyTokenStatus
+from chalicelib.services.embloy_tokens import EmbloyTokenState
 from tests.api.apply_factories import NOW, application_body, make_posting
 
 
@@ -45,8 +46,8 @@ class InMemoryTokens:
     def get_token(self, employer_id: str) -> str | None:
         return self.tokens.get(employer_id)
 
-    def get_status(self, employer_id: str) -> EmbloyTokenStatus:
-        return EmbloyTokenStatus(employer_id in self.tokens, None, employer_id in self.flagged)
+    def get_status(self, employer_id: str) -> EmbloyTokenState:
+        return EmbloyTokenState(employer_id in self.tokens, None, employer_id in self.flagged)
 
     def put_token(self, employer_id: str, token: str, updated_at: str) -> None:
         self.tokens[employer_id] = token
@@ -109,17 +110,11 @@ class InMemoryIdempotency:
         self.results: dict[tuple[str, str], dict[str, Any]] = {}
 
     def run(
-        self,
-        *,
-        scope: str,
-        key: str,
-        payload_hash: str,
-        action: Callable[[], dict[str, Any]],
-        lambda_context: Any = None,
+        self, request: IdempotentRequest, action: Callable[[], dict[str, Any]], *, lambda_context: Any = None
     ) -> dict[str, Any]:
-        if (scope, key) not in self.results:
-            self.results[(scope, key)] = action()
-        return self.results[(scope, key)]
+        if (request.scope, request.key) not in self.results:
+            self.results[(request.scope, request.key)] = action()
+        return self.results[(request.scope, request.key)]
 
 
 POLICY = RecordPolicy(retention_days=30)

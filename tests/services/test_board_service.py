@@ -308,6 +308,19 @@ def test_apply_options_follow_provider_token_and_account_flags(
     assert source.requests == before + 1  # the posting item again; the flags are cached
 
 
+def test_apply_options_are_read_again_once_their_cache_expires(
+    source: InMemoryBoardSource, make_service: Any, fake_time: FakeTime
+) -> None:
+    posting = source.put(make_posting(provider="lever", external_apply_url=None))
+    service = make_service(apply_flags_max_age_seconds=60.0)
+    assert service.get_job(posting.job_id).body["apply"]["native"] is True
+    source.flags[(posting.employer_id, posting.account_id)] = ApplyFlags(native_apply_unsupported=True)
+    fake_time.advance(59)
+    assert service.get_job(posting.job_id).body["apply"]["native"] is True  # still the cached flags
+    fake_time.advance(2)
+    assert service.get_job(posting.job_id).body["apply"]["native"] is False
+
+
 def test_cursor_from_another_query_is_refused(source: InMemoryBoardSource, make_service: Any) -> None:
     for n in range(3):
         source.put(make_posting(f"Engineer {n}", posted_days_ago=n))

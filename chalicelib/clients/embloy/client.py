@@ -12,15 +12,12 @@ from chalicelib.clients.embloy.errors import (
     error_for_status,
 )
 from chalicelib.clients.embloy.models import EmbloySession, RequestTokenResponse, portal_url
+from chalicelib.clock import Clock, utcnow
+from chalicelib.http_headers import retry_after_seconds
 
 __all__ = ["REQUEST_TOKEN_PATH", "EmbloyClient", "portal_url"]
 
 REQUEST_TOKEN_PATH = "/api/v0/sdk/request/auth/token"
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("Retry-After", "").strip()
-    return int(value) if value.isdigit() else None
 
 
 class EmbloyClient:
@@ -30,8 +27,9 @@ class EmbloyClient:
     nor the request token is ever put into an exception message or a log line.
     """
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: httpx.Client, *, now: Clock = utcnow) -> None:
         self._http = http
+        self._now = now
 
     def request_token(self, client_token: str, session: EmbloySession) -> str:
         """Mint a short-lived (30 min) request token for one candidate click."""
@@ -46,7 +44,9 @@ class EmbloyClient:
         except httpx.TransportError as exc:
             raise EmbloyUnreachableError() from exc
         if response.status_code >= 300:
-            raise error_for_status(response.status_code, _retry_after(response))
+            raise error_for_status(
+                response.status_code, retry_after_seconds(response.headers.get("Retry-After"), self._now)
+            )
         try:
             return RequestTokenResponse.model_validate(response.json()).request_token
         except (ValueError, ValidationError) as exc:

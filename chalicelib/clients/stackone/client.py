@@ -19,8 +19,6 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -47,6 +45,7 @@ from chalicelib.clients.stackone.models import (
 )
 from chalicelib.clients.stackone.rate_budget import RateBudgetExhaustedError, SharedRateBudget
 from chalicelib.clock import Clock, Sleep, real_sleep, utcnow
+from chalicelib.http_headers import retry_after_seconds
 from chalicelib.observability import logger
 
 ACCOUNTS_PAGE_SIZE = 100
@@ -68,22 +67,6 @@ def _validated(model: type[_Model], body: Any, status: int) -> _Model:
         raise StackOneBadResponseError(
             f"StackOne answered {status} with a body that is not a {model.__name__}.", status=status
         ) from exc
-
-
-def _retry_after(response: httpx.Response, now: Clock = utcnow) -> int | None:
-    """Seconds from a Retry-After header: delta-seconds, or an HTTP date relative to `now`."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return int(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0, math.ceil((moment - now()).total_seconds()))
 
 
 def _decode(response: httpx.Response) -> Any:
@@ -116,7 +99,7 @@ def error_from_response(response: httpx.Response, now: Clock = utcnow) -> StackO
         f"StackOne answered {response.status_code}.",
         status=response.status_code,
         error_code=error_code,
-        retry_after=_retry_after(response, now),
+        retry_after=retry_after_seconds(response.headers.get("Retry-After"), now),
     )
 
 

@@ -24,12 +24,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from cachetools import TTLCache
+
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import AppError, NotFoundError
+from chalicelib.http_headers import etag_matches
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
 from chalicelib.services.board import feeds, json_ld, shaping
-from chalicelib.services.board.cursor import CursorCodec, plan_fingerprint
+from chalicelib.services.board.cursor import BoardCursorCodec, plan_fingerprint
 from chalicelib.services.board.engine import (
     FORMAT_VERSION,
     BoardEngine,
@@ -43,6 +46,7 @@ from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRec
 from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
 
 _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
+_APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options a warm process remembers
 _BEGINNING = "0000"  # sorts before every change-feed key: "everything"
 
 
@@ -111,15 +115,6 @@ class BoardStats:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 weak comparison of an If-None-Match header against our ETag."""
-    if not if_none_match:
-        return False
-    candidates = [part.strip() for part in if_none_match.split(",")]
-    bare = etag.removeprefix("W/")
-    return any(c == "*" or c.removeprefix("W/") == bare for c in candidates)
-
-
 class BoardService:
     """Search, detail and feeds over the process's copy of the live board."""
 
@@ -150,14 +145,13 @@ class BoardService:
         self._local = local_directory
         self._public_base_url = public_base_url.rstrip("/")
         self._board_name = board_name
-        self._cursors = CursorCodec(cursor_key)
+        self._cursors = BoardCursorCodec(cursor_key)
         self._embloy_providers = frozenset(p.lower() for p in embloy_providers)
         self._refresh_seconds = refresh_seconds
         self._pages_per_refresh = pages_per_refresh
         self._overlap = timedelta(seconds=overlap_seconds)
         self._snapshot_check_seconds = snapshot_check_seconds
         self._snapshot_switch_changes = snapshot_switch_changes
-        self._apply_flags_max_age = apply_flags_max_age_seconds
         self._facet_limit = facet_limit
         self._feed_limit = feed_limit
         self._sitemap_max_urls = sitemap_max_urls
@@ -174,7 +168,9 @@ class BoardService:
         self._opened = 0
         self._instance = secrets.token_hex(4)  # several services may share a process (benchmarks, tests)
         self._pool: ThreadPoolExecutor | None = None
-        self._apply_cache: dict[tuple[str, str], tuple[float, ApplyFlags]] = {}
+        self._apply_cache: TTLCache[tuple[str, str], ApplyFlags] = TTLCache(
+            maxsize=_APPLY_FLAGS_CACHE_SIZE, ttl=apply_flags_max_age_seconds, timer=monotonic
+        )
         self._sitemaps: dict[int, tuple[str, str]] = {}
         self._sitemap_version = ""  # page (0 = the index or the only one) -> etag, body
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
@@ -430,12 +426,11 @@ class BoardService:
 
     def _apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags:
         cache_key = (employer_id, account_id)
-        now = self._monotonic()
         cached = self._apply_cache.get(cache_key)
-        if cached and now - cached[0] < self._apply_flags_max_age:
-            return cached[1]
+        if cached is not None:
+            return cached
         flags = self._source.apply_flags(employer_id, account_id)
-        self._apply_cache[cache_key] = (now, flags)
+        self._apply_cache[cache_key] = flags
         return flags
 
     def rss(self, query: BoardQuery, *, self_url: str, if_none_match: str | None = None) -> BoardResponse:

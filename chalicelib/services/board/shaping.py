@@ -1,14 +1,19 @@
-"""Response shapes of the board: the list summary and the full posting (plain JSON-ready dicts)."""
+"""Response shapes of the board: the list summary and the full posting, through the response models."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import isoformat
 from chalicelib.models.posting import Compensation, Posting
 
+if TYPE_CHECKING:
+    from chalicelib.models.responses import CompensationSummary
+
 _PAY_KINDS = ("salary", "hourly")
+# Taken from the posting as they are (JobDetail declares them in this order, after the summary's).
+_DETAIL_FIELDS = ("content_html", "content_plain", "compensation", "questionnaires", "external_url")
 _PERIOD_WORDS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "year": "year"}
 
 
@@ -35,8 +40,9 @@ def pay_element(posting: Posting) -> Compensation | None:
     return with_amount[0] if with_amount else None
 
 
-def compensation_summary(posting: Posting) -> dict[str, Any] | None:
-    """{"kind", "currency", "min", "max", "period", "text"} of the main pay element, or None."""
+def _compensation_summary(posting: Posting) -> CompensationSummary | None:
+    from chalicelib.models.responses import CompensationSummary  # imported on first use (cold start)
+
     element = pay_element(posting)
     if element is None:
         return None
@@ -48,18 +54,18 @@ def compensation_summary(posting: Posting) -> dict[str, Any] | None:
     text = f"{element.currency} {amount}" if element.currency else amount
     if element.period in _PERIOD_WORDS:
         text = f"{text} / {_PERIOD_WORDS[element.period]}"
-    return {
-        "kind": element.kind,
-        "currency": element.currency,
-        "min": low,
-        "max": high,
-        "period": element.period,
-        "text": text,
-    }
+    return CompensationSummary(
+        kind=element.kind, currency=element.currency, min=low, max=high, period=element.period, text=text
+    )
 
 
-def summary(posting: Posting, public_base_url: str) -> dict[str, Any]:
-    """What a list shows of a posting (no content)."""
+def compensation_summary(posting: Posting) -> dict[str, Any] | None:
+    """{"kind", "currency", "min", "max", "period", "text"} of the main pay element, or None."""
+    model = _compensation_summary(posting)
+    return model.model_dump(mode="json") if model else None
+
+
+def _summary_fields(posting: Posting, public_base_url: str) -> dict[str, Any]:
     posted = posted_at(posting)
     return {
         "job_id": posting.job_id,
@@ -72,24 +78,32 @@ def summary(posting: Posting, public_base_url: str) -> dict[str, Any]:
         "remote": posting.remote,
         "employment_type": posting.employment_type,
         "contract_type": posting.contract_type,
-        "compensation_summary": compensation_summary(posting),
+        "compensation_summary": _compensation_summary(posting),
         "posted_at": isoformat(posted) if posted else None,
         "updated_at": isoformat(posting.updated_at) if posting.updated_at else None,
         "url": job_url(public_base_url, posting.job_id),
     }
 
 
+def summary(posting: Posting, public_base_url: str) -> dict[str, Any]:
+    """What a list shows of a posting (no content), as `JobSummary` puts it on the wire.
+
+    The board dumps it once per posting when the posting enters its index; warm requests reuse the dict.
+    """
+    from chalicelib.models.responses import JobSummary
+
+    return JobSummary(**_summary_fields(posting, public_base_url)).model_dump(mode="json")
+
+
 def detail(
     posting: Posting, public_base_url: str, *, apply: dict[str, Any], json_ld: dict[str, Any]
 ) -> dict[str, Any]:
-    """The full posting: the summary plus content, compensation, questionnaires, apply options, JSON-LD."""
-    return {
-        **summary(posting, public_base_url),
-        "content_html": posting.content_html,
-        "content_plain": posting.content_plain,
-        "compensation": [c.model_dump(mode="json") for c in posting.compensation],
-        "questionnaires": [q.model_dump(mode="json") for q in posting.questionnaires],
-        "external_url": posting.external_url,
-        "apply": apply,
-        "json_ld": json_ld,
-    }
+    """The full posting as `JobDetail`: the summary plus content, pay, questionnaires, apply, JSON-LD."""
+    from chalicelib.models.responses import ApplyOptions, JobDetail
+
+    return JobDetail(
+        **_summary_fields(posting, public_base_url),
+        **{name: getattr(posting, name) for name in _DETAIL_FIELDS},
+        apply=ApplyOptions(**apply),
+        json_ld=json_ld,
+    ).model_dump(mode="json")

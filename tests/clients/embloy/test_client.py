@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import httpx
@@ -125,6 +126,17 @@ def test_rate_limit_503_plain_text_is_retryable_with_retry_after(
     with pytest.raises(EmbloyRateLimitedError) as caught:
         embloy.request_token("ct", SESSION)
     assert caught.value.retry_after == 30
+
+
+def test_rate_limit_retry_after_as_an_http_date(embloy_api: respx.MockRouter) -> None:
+    now = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    embloy = EmbloyClient(build_http_client(BASE, timeout_seconds=1.0), now=lambda: now)
+    embloy_api.post(REQUEST_TOKEN_PATH).respond(
+        503, text="Rate limit exceeded.", headers={"Retry-After": "Sun, 01 Mar 2026 12:00:45 GMT"}
+    )
+    with pytest.raises(EmbloyRateLimitedError) as caught:
+        embloy.request_token("ct", SESSION)
+    assert caught.value.retry_after == 45
 
 
 def test_rate_limit_without_retry_after_defaults_to_a_minute(

@@ -1,14 +1,13 @@
-"""Response models for the OpenAPI document where a route builds its body without a pydantic model.
+"""Response models of the board, health, Embloy-token and applications routes: the wire and the document.
 
-The board and a few employer routes shape plain dicts (the board pre-renders them for speed). These
-models describe those bodies; the fuzz tests validate every real response against them, so a change in
-a handler's shape that is not reflected here fails the suite. Prefer moving a route onto a real response
-model in its own area over adding one here.
+Each of these routes serialises its body through the model here, and `GET /openapi.json` takes its schema
+from the same class, so the two cannot drift. The board's list summaries are dumped from `JobSummary`
+once, when a posting enters the board's index, and reused by every warm request. `extra="forbid"` makes
+an undeclared field an error (and `additionalProperties: false` in the document).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,7 +113,7 @@ class EmbloyTokenStatus(_Documented):
     """Whether the employer's Embloy client token is stored (the token itself is never returned)."""
 
     configured: bool
-    updated_at: datetime | None
+    updated_at: str | None = Field(description="ISO 8601 timestamp of the last upload or deletion.")
     needs_renewal: bool
 
 
