@@ -81,7 +81,8 @@ def aws_client(service: str) -> Any:
 @functools.cache
 def get_table() -> Table:
     resource = get_boto3_session().resource("dynamodb", config=aws_config("dynamodb"))
-    return resource.Table(get_settings().table_name)
+    table: Table = resource.Table(get_settings().table_name)
+    return table
 
 
 @functools.cache
@@ -391,7 +392,8 @@ def get_sync_idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
         boto3_client=aws_client("dynamodb"),
     )
 
-    @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config)
+    # Powertools annotates `idempotent_function` as returning Any; the wrapped signature is unchanged.
+    @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
     def sync_once(message: dict[str, Any]) -> dict[str, Any]:
         request = SyncRequested.model_validate(message)
         return get_sync_service().sync_account(request.account_id, request.run_id, request.mode).as_dict()
