@@ -652,7 +652,11 @@ def test_parallel_requests_are_served_concurrently() -> None:
     """Each request's latency step waits at a barrier that only opens when 4 requests are inside at once,
     so a server that handled one request at a time would time out here."""
     barrier = threading.Barrier(4)
-    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=1, sleep=lambda _s: barrier.wait(timeout=5))
+
+    def wait_at_barrier(_seconds: float) -> None:
+        barrier.wait(timeout=5)
+
+    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=1, sleep=wait_at_barrier)
     try:
 
         def fetch(employer: Any) -> int:
