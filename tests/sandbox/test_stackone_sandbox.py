@@ -153,7 +153,9 @@ def test_linking_through_the_hub_page_creates_an_active_account_with_postings(
 
     linked = admin.post("/hub/link", data={"token": session["token"], "provider": "workable"})
     assert linked.status_code == 200 and "Account linked" in linked.text
-    account_id = re.search(r'data-account-id="([^"]+)"', linked.text).group(1)  # type: ignore[union-attr]
+    linked_id = re.search(r'data-account-id="([^"]+)"', linked.text)
+    assert linked_id is not None
+    account_id = linked_id.group(1)
 
     accounts = stackone_http.get("/accounts", params={"origin_owner_id": "emp_new"}).json()
     assert [(a["id"], a["provider"], a["status"]) for a in accounts] == [(account_id, "workable", "active")]
