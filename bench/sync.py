@@ -396,9 +396,10 @@ def _rounds(args: argparse.Namespace, store: str, workers: int, edits: int) -> d
     from chalicelib.clients.stackone.rate_budget import InMemoryWindowCounter, SharedRateBudget
     from chalicelib.models.messages import SyncRequested
     from chalicelib.services.sync import CountingMetrics, Mode, SyncService
+    from chalicelib.settings import get_settings
 
     deps.reset_dependencies()
-    settings = deps.get_settings()
+    settings = get_settings()
     writes = DynamoWrites()
     api_key: Callable[[], str] = lambda: API_KEY  # noqa: E731
     if store == "moto":

@@ -94,7 +94,8 @@ def aws_client(service: str) -> Any:
 @_component
 def get_table() -> Table:
     resource = get_boto3_session().resource("dynamodb", config=aws_config("dynamodb"))
-    return resource.Table(get_settings().table_name)
+    table: Table = resource.Table(get_settings().table_name)
+    return table
 
 
 @_component

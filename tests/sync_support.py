@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +137,7 @@ def register_employer(employer_id: str, name: str) -> None:
         )
 
 
-def stackone_stub() -> Iterator[StackOneStub]:
+def stackone_stub() -> Generator[StackOneStub]:
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         yield StackOneStub(router)
 

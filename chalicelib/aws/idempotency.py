@@ -61,7 +61,8 @@ class PowertoolsOnce:
         )
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=boto3_client)
 
-        @idempotent_function(
+        # Powertools annotates `idempotent_function` as returning Any; the wrapped signature is unchanged.
+        @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request",
             persistence_store=persistence,
             config=self._config,

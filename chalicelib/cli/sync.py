@@ -26,8 +26,9 @@ def register(groups: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from chalicelib import deps
     from chalicelib.services.sync import CountingMetrics, Mode, SyncReport, SyncService, new_run_id
+    from chalicelib.settings import get_settings
 
-    settings = deps.get_settings()
+    settings = get_settings()
     metrics = CountingMetrics()
     service = SyncService(
         deps.get_stackone_client(),

@@ -106,7 +106,7 @@ def make_posting(
         first_seen_at=posted,
         last_seen_at=posted,
         changed_at=changed_at or posted,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         **fields,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -214,6 +215,7 @@ def test_sync_now_limit_frees_after_the_interval(aws: None) -> None:
     now[0] += timedelta(seconds=15)
     assert limiter.try_acquire("acc_1", 60) is None
     item = deps.get_table().get_item(Key={"PK": "ACCOUNT#acc_1", "SK": "SYNCNOW"})["Item"]
+    assert isinstance(item["expires_at"], Decimal)
     assert int(item["expires_at"]) == int(now[0].timestamp()) + 60  # TTL attribute, epoch seconds
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -140,6 +141,7 @@ def test_records_expire_after_the_retention_period(
     )["Items"]
 
     (item,) = items
+    assert isinstance(item["expires_at"], Decimal)
     record = ApplicationRecord.model_validate({**item, "expires_at": int(item["expires_at"])})
     retention = timedelta(days=get_settings().application_retention_days).total_seconds()
     assert int(item["expires_at"]) == int(record.submitted_at.timestamp() + retention)

@@ -204,6 +204,7 @@ def test_ats_without_application_support_points_to_the_external_apply_url(
     assert error["external_apply_url"] == "https://jobs.ashbyhq.com/acme/0a1b2c3d/application"
     sync_item = deps.get_table().get_item(Key={"PK": f"ACCOUNT#{posting.account_id}", "SK": "SYNC"})["Item"]
     assert sync_item["native_apply_unsupported"] is True
+    assert isinstance(sync_item["doc"], str)
     assert json.loads(sync_item["doc"]) == {"account_id": posting.account_id}  # the rest is untouched
 
 

@@ -26,7 +26,8 @@ def post_session(api: EmployerApi, body: dict[str, Any] | None = None) -> Any:
 
 
 def sent_body(route: Any) -> dict[str, Any]:
-    return json.loads(route.calls.last.request.content)
+    body: dict[str, Any] = json.loads(route.calls.last.request.content)
+    return body
 
 
 def test_mints_session_owned_by_the_authenticated_employer(employer_api: EmployerApi) -> None:

@@ -161,7 +161,7 @@ def all_output(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
     caplog.set_level(logging.INFO)
     yield lambda: stream.getvalue() + caplog.text
     logger.setLevel(level)
-    logger.removeHandler(handler)
+    logging.getLogger(logger.name).removeHandler(handler)
 
 
 def test_no_key_token_or_stackone_secret_in_logs(

@@ -7,7 +7,6 @@ id unknown; a 404 on apply takes the posting off the board at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +25,6 @@ from tests.api.employers_fixtures import EmployerApi, connect_session_body
 from tests.api.test_applications import list_applications, make_record
 
 APPLICATIONS = "/unified/ats/applications"
-
-
-@pytest.fixture
-def stackone_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture

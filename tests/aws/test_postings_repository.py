@@ -23,7 +23,7 @@ def posting(posting_id: str, *, account_id: str = "acc1", status: str = "live") 
         company="Acme",
         provider="greenhouse",
         title=f"Job {posting_id}",
-        status=status,  # type: ignore[arg-type]
+        status=status,
         first_seen_at=NOW,
         last_seen_at=NOW,
         changed_at=NOW,

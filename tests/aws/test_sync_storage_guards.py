@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any, Protocol, cast
 
 import pytest
 
@@ -89,6 +90,14 @@ def stalled_endpoint() -> Iterator[str]:
         server.close()
 
 
+class ClientConfig(Protocol):
+    """What botocore sets on a client's `meta.config` (its stubs declare only the constructor)."""
+
+    read_timeout: float
+    connect_timeout: float
+    retries: dict[str, Any]
+
+
 def test_aws_clients_use_explicit_timeouts_and_standard_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_READ_TIMEOUT_SECONDS", "2.5")
     monkeypatch.setenv("AWS_CONNECT_TIMEOUT_SECONDS", "0.5")
@@ -96,10 +105,13 @@ def test_aws_clients_use_explicit_timeouts_and_standard_retries(monkeypatch: pyt
     get_settings.cache_clear()
 
     for client in (deps.get_sqs_client(), deps.get_table().meta.client, deps.get_secrets_client()):
-        config = client.meta.config
+        config = cast(ClientConfig, client.meta.config)
         assert (config.read_timeout, config.connect_timeout) == (2.5, 0.5)
         assert config.retries == {"mode": "standard", "total_max_attempts": 2}
-    assert deps.get_s3_client().meta.config.read_timeout == get_settings().aws_s3_read_timeout_seconds
+    assert (
+        cast(ClientConfig, deps.get_s3_client().meta.config).read_timeout
+        == get_settings().aws_s3_read_timeout_seconds
+    )
 
 
 def test_a_stalled_table_fails_a_request_fast_as_table_unavailable(

@@ -164,6 +164,7 @@ def test_sync_and_apply_calls_conform(
         "source": {"name": "Unified Job Board"},
     }
     created = client.create_application(employer.account_id, body)
+    assert created.id is not None
     assert stackone.state.applications[created.id].received == body
     stackone.state.set_application_status(created.id, "interview")
     assert (

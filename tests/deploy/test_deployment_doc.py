@@ -14,9 +14,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import boto3
 import pytest
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
 
 from chalicelib.aws.table_schema import create_table_kwargs
 from chalicelib.services.employers import hash_api_key
@@ -197,7 +201,9 @@ def test_step_4_secrets_from_files_work_despite_the_trailing_newline(moto_url: s
 
     stored = secrets.get_secret_value(SecretId=environment["STACKONE_API_KEY_SECRET"])  # type: ignore[attr-defined]
     assert stored["SecretString"] == "v1.eu1.real-key\n"  # what `file://` stores
-    store = SecretStore(SecretsProvider(boto3_client=secrets), max_age_seconds=0)
+    store = SecretStore(
+        SecretsProvider(boto3_client=cast("SecretsManagerClient", secrets)), max_age_seconds=0
+    )
     assert store.get(environment["STACKONE_API_KEY_SECRET"]) == "v1.eu1.real-key"
     assert store.get(environment["STACKONE_WEBHOOK_SECRET"]) == "whsec_real"
 

@@ -158,7 +158,7 @@ def _job_with(stack: Stack, accept: Callable[[dict[str, Any]], bool]) -> dict[st
     while True:
         page = stack.get("/jobs", limit=100, **({"cursor": cursor} if cursor else {}))
         for summary in page["data"]:
-            job = stack.get(f"/jobs/{summary['job_id']}")
+            job: dict[str, Any] = stack.get(f"/jobs/{summary['job_id']}")
             if accept(job):
                 return job
         cursor = page.get("next_cursor")
@@ -318,7 +318,7 @@ def test_employer_connects_an_ats_syncs_and_sees_its_postings_on_the_board(stack
     total = wait_for("the new account's sync to finish", synced, timeout=90)
 
     def on_board() -> bool:
-        return stack.get("/jobs", provider=new_provider, company=employer.name)["total"] == total
+        return bool(stack.get("/jobs", provider=new_provider, company=employer.name)["total"] == total)
 
     wait_for("the new account's postings on the board", on_board, timeout=60)
     page.goto(f"{stack.api_url}/board?company={employer.name}&provider={new_provider}")

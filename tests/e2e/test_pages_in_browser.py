@@ -143,9 +143,7 @@ def _posting(
                 id="qn_1",
                 name="Questions",
                 questions=[
-                    Question(
-                        **{**q, "options": [QuestionOption(**o) for o in q.get("options", [])]}  # type: ignore[arg-type]
-                    )
+                    Question(**{**q, "options": [QuestionOption(**o) for o in q.get("options", [])]})
                     for q in (questions or [])
                 ],
             )
@@ -158,7 +156,7 @@ def _posting(
         first_seen_at=posted,
         last_seen_at=posted,
         changed_at=posted,
-        status=status,  # type: ignore[arg-type]
+        status=status,
     )
 
 

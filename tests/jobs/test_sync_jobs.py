@@ -146,7 +146,7 @@ def test_logs_carry_account_and_run_but_never_the_api_key(
 ) -> None:
     stackone.add_account("acc1", postings=2)
     stackone.status_for_account["acc1"] = 503  # retries log warnings too
-    deps.get_stackone_client()._sleep = lambda _: None  # type: ignore[attr-defined]
+    deps.get_stackone_client()._sleep = lambda _: None
     client.lambda_.invoke("sync_account", sqs_event([{"account_id": "acc1", "run_id": "run-log"}], ["m"]))
     logs = captured_logs.getvalue()
     records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]

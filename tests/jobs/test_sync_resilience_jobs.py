@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ def test_the_schedule_retries_a_failing_account_listing(
     get_settings.cache_clear()
     stackone.add_account("acc1")
     listing = stackone.router.routes[0]
-    original = listing.side_effect
+    original = cast(Callable[[httpx.Request], httpx.Response], listing.side_effect)
     answers = [httpx.Response(503, json={"statusCode": 503}), httpx.Response(500, json={"statusCode": 500})]
     listing.side_effect = lambda request: answers.pop(0) if answers else original(request)
 

@@ -35,6 +35,7 @@ def served_app(aws: None) -> Iterator[str]:
 def answer(gateway: LocalGateway, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any]:
     with pytest.raises(LocalGatewayException) as caught:
         gateway.handle_request(method, path, headers, b"")
+    assert caught.value.body is not None
     return caught.value.CODE, json.loads(caught.value.body)
 
 

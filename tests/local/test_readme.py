@@ -53,7 +53,7 @@ def test_the_documented_setting_defaults_match_the_code() -> None:
             # Defaults of the local stage only ("local: `value`"); elsewhere required or a fixed fallback.
             expected = [f"local: `{LOCAL_DEFAULTS[name]}`"]
         else:
-            default = field.default_factory() if field.default_factory else field.default
+            default = field.get_default(call_default_factory=True)
             expected = [_documented_default(default)]
         if row is None or not all(part in documented for part in expected):
             wrong.append(f"{field.alias}: expected {expected!r}, README {documented.strip()!r}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalice import Chalice
 from chalice.app import CloudWatchEvent, SQSEvent
 
@@ -69,7 +70,8 @@ def _toy_app(
     @app.on_sqs_message(queue=QUEUE, batch_size=1)
     def sync_account(event: SQSEvent) -> None:
         recorder.calls.append("sync_account")
-        recorder.remaining_ms.append(event.context.get_remaining_time_in_millis())
+        # chalice annotates the event's context as a dict; it is the Lambda context object
+        recorder.remaining_ms.append(cast(LambdaContext, event.context).get_remaining_time_in_millis())
         for record in event:
             recorder.records.append(record.to_dict())
             if record.body in recorder.fail_bodies:

@@ -219,7 +219,7 @@ def path_value(name: str, world: FuzzWorld) -> st.SearchStrategy[str]:
 
 def query_strategy(parameters: list[dict[str, Any]]) -> st.SearchStrategy[list[tuple[str, str]]]:
     """Pairs for a query string: schema-valid values, junk strings and unknown names."""
-    per_parameter = []
+    per_parameter: list[st.SearchStrategy[list[tuple[str, str]]]] = []
     for parameter in parameters:
         if parameter["in"] != "query":
             continue
@@ -228,7 +228,11 @@ def query_strategy(parameters: list[dict[str, Any]]) -> st.SearchStrategy[list[t
         items = schema.get("items", schema) if schema.get("type") == "array" else schema
         scalar = _scalar_values(items)
         values = st.lists(scalar, min_size=1, max_size=3 if schema.get("type") == "array" else 1)
-        per_parameter.append(st.one_of(st.just([]), values.map(lambda vs, n=name: [(n, v) for v in vs])))
+
+        def pairs(vs: list[str], n: str = name) -> list[tuple[str, str]]:
+            return [(n, v) for v in vs]
+
+        per_parameter.append(st.one_of(st.just([]), values.map(pairs)))
     unknown = st.lists(
         st.tuples(st.sampled_from(["x", "page", "utm_source"]), st.text(max_size=8)), max_size=1
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -11,8 +12,15 @@ from sandbox.embloy import EmbloySandboxHandle, start_embloy_sandbox
 from sandbox.stackone import StackOneSandboxHandle, start_stackone_sandbox
 
 API_KEY = "test-sandbox-key"
+
+
 # The sandboxes speak plain HTTP on loopback; verify=False only skips loading the CA bundle (~0.2 s/client).
-PLAIN_HTTP = {"verify": False, "timeout": 5}
+class PlainHttp(TypedDict):
+    verify: bool
+    timeout: float
+
+
+PLAIN_HTTP: PlainHttp = {"verify": False, "timeout": 5}
 
 
 class SleepRecorder:

@@ -29,7 +29,9 @@ def test_module_entry_point_serves_until_terminated(module: str, extra: list[str
     try:
         assert process.stdout is not None
         banner = process.stdout.readline()
-        base_url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)  # type: ignore[union-attr]
+        listening = re.search(r"http://127\.0\.0\.1:\d+", banner)
+        assert listening is not None
+        base_url = listening.group(0)
         headers = {"Authorization": "Basic " + base64.b64encode(b"cli-key:").decode()}
         with httpx.Client(base_url=base_url, **PLAIN_HTTP) as client:
             response = client.get(probe, headers=headers)

@@ -153,7 +153,9 @@ def test_linking_through_the_hub_page_creates_an_active_account_with_postings(
 
     linked = admin.post("/hub/link", data={"token": session["token"], "provider": "workable"})
     assert linked.status_code == 200 and "Account linked" in linked.text
-    account_id = re.search(r'data-account-id="([^"]+)"', linked.text).group(1)  # type: ignore[union-attr]
+    linked_id = re.search(r'data-account-id="([^"]+)"', linked.text)
+    assert linked_id is not None
+    account_id = linked_id.group(1)
 
     accounts = stackone_http.get("/accounts", params={"origin_owner_id": "emp_new"}).json()
     assert [(a["id"], a["provider"], a["status"]) for a in accounts] == [(account_id, "workable", "active")]
@@ -652,7 +654,11 @@ def test_parallel_requests_are_served_concurrently() -> None:
     """Each request's latency step waits at a barrier that only opens when 4 requests are inside at once,
     so a server that handled one request at a time would time out here."""
     barrier = threading.Barrier(4)
-    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=1, sleep=lambda _s: barrier.wait(timeout=5))
+
+    def wait_at_barrier(_seconds: float) -> None:
+        barrier.wait(timeout=5)
+
+    handle = start_stackone_sandbox(api_key=API_KEY, latency_ms=1, sleep=wait_at_barrier)
     try:
 
         def fetch(employer: Any) -> int:

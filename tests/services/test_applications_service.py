@@ -60,6 +60,9 @@ class SlowStackOne:
             raise StackOneNotFoundError(status=404)
         return {"application_status": {"value": "screen"}}
 
+    def find_application(self, account_id: str, *, email: str, created_after: str) -> dict[str, Any] | None:
+        raise AssertionError("every record here carries its application id")
+
 
 def test_refresh_stops_calling_stackone_when_the_budget_is_spent() -> None:
     clock = [0.0]

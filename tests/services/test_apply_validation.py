@@ -239,7 +239,7 @@ def test_resume_and_answer_problems_are_reported_together() -> None:
     from chalicelib.services.apply import NativeApplyPolicy, NativeApplyService, RecordPolicy
 
     service = NativeApplyService(
-        None,  # type: ignore[arg-type]  (stackone_body reads no collaborator)
+        None,  # type: ignore[arg-type]  # stackone_body reads no collaborator
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def document(posting: Posting) -> BoardDocument:
 
 
 @pytest.fixture
-def index_of(tmp_path: Path) -> Any:
+def index_of(tmp_path: Path) -> Callable[..., BoardEngine]:
     def build(*postings: Posting, facet_limit: int = 100) -> BoardEngine:
         directory = tmp_path / f"index-{next(_directories)}"
         fingerprint = BoardEngine.create(directory, [document(p) for p in postings])
@@ -47,7 +48,7 @@ def titles(page: Page) -> list[str]:
 
 
 @pytest.fixture
-def board(index_of: Any) -> BoardEngine:
+def board(index_of: Callable[..., BoardEngine]) -> BoardEngine:
     return index_of(
         make_posting("Senior Python Engineer", posted_days_ago=1, locations=("Zürich, Switzerland",)),
         make_posting(

@@ -64,6 +64,7 @@ def make_service(
 
 def job_ids(service: BoardService, **params: str) -> list[str]:
     body = service.list_jobs(BoardQuery.from_params({k: [v] for k, v in params.items()})).body
+    assert body is not None
     return [item["job_id"] for item in body["data"]]
 
 

@@ -14,6 +14,7 @@ from chalicelib.clients.stackone.errors import (
     StackOnePreconditionError,
     StackOneServerError,
 )
+from chalicelib.clients.stackone.models import JobPostingsPage
 from chalicelib.services.sync import CountingMetrics, SyncPolicy, SyncService
 from tests.services.sync_fakes import (
     FakeClock,
@@ -350,10 +351,16 @@ def test_next_page_is_fetched_while_the_current_one_is_processed(world: World) -
     second_page_requested = threading.Event()
     original = world.stackone.list_job_postings_page
 
-    def list_page(account_id: str, *, cursor: str | None = None, updated_after: str | None = None) -> Any:
+    def list_page(
+        account_id: str,
+        *,
+        cursor: str | None = None,
+        updated_after: str | None = None,
+        fields: str | None = None,
+    ) -> JobPostingsPage:
         if cursor:
             second_page_requested.set()
-        return original(account_id, cursor=cursor, updated_after=updated_after)
+        return original(account_id, cursor=cursor, updated_after=updated_after, fields=fields)
 
     world.stackone.list_job_postings_page = list_page  # type: ignore[method-assign]
     seen_during_first_write: list[bool] = []

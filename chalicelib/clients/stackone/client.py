@@ -427,7 +427,7 @@ class StackOneClient:
         retry_after = getattr(error, "retry_after", None)
         if isinstance(error, StackOneRateLimitedError | StackOneTimeoutError) and retry_after is not None:
             return float(min(retry_after, self._max_retry_after))
-        ceiling = min(self._backoff_max, self._backoff_base * 2 ** (state.attempt_number - 1))
+        ceiling: float = min(self._backoff_max, self._backoff_base * 2 ** (state.attempt_number - 1))
         # "Equal jitter": at least half the exponential step, so retries spread without collapsing to 0.
         return ceiling / 2 + self._jitter() * ceiling / 2
 

@@ -187,4 +187,4 @@ def test_session_rejects_empty_and_overlong_slugs(slug: str) -> None:
 
 def test_session_rejects_modes_embloy_does_not_accept() -> None:
     with pytest.raises(ValueError):
-        EmbloySession(mode="greenhouse", job_slug="1", success_url="https://b", cancel_url="https://c")  # type: ignore[arg-type]
+        EmbloySession(mode="greenhouse", job_slug="1", success_url="https://b", cancel_url="https://c")

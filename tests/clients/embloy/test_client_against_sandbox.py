@@ -17,6 +17,7 @@ import pytest
 from chalicelib import deps
 from chalicelib.clients.embloy.client import EmbloyClient
 from chalicelib.clients.embloy.errors import (
+    EmbloyError,
     EmbloyRateLimitedError,
     EmbloyRequestRejectedError,
     EmbloyTokenRejectedError,
@@ -80,7 +81,11 @@ def test_request_token_is_accepted_with_the_exact_wire_format(
     ],
 )
 def test_sandbox_failures_map_to_typed_errors(
-    embloy_sandbox: EmbloySandboxHandle, embloy: EmbloyClient, arrange: Any, error_type: type, status: int
+    embloy_sandbox: EmbloySandboxHandle,
+    embloy: EmbloyClient,
+    arrange: Any,
+    error_type: type[EmbloyError],
+    status: int,
 ) -> None:
     client_token = mint_client_token(7)
     arrange(embloy_sandbox.state, client_token)
@@ -90,6 +95,7 @@ def test_sandbox_failures_map_to_typed_errors(
 
     assert caught.value.status == status
     if status == 503:
+        assert isinstance(caught.value, EmbloyRateLimitedError)
         assert caught.value.retry_after == 42
 
 
