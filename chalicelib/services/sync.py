@@ -533,29 +533,16 @@ class SyncService:
         unchanged resync writes nothing. A provider without jobs or departments (or a failing listing)
         keeps the cached map: never fatal to the run."""
         assert self._departments is not None
+
+        def every_item(fetch: Callable[[str | None], ListPage], what: str) -> list[Any]:
+            pages = self._pages(fetch, started, report, what=what, prefetch=False)
+            return [item for raw_page in pages for item in raw_page]
+
         try:
-            jobs = [
-                item
-                for raw_page in self._pages(
-                    lambda cursor: self._stackone.list_jobs_page(account_id, cursor=cursor),
-                    started,
-                    report,
-                    what="jobs",
-                    prefetch=False,
-                )
-                for item in raw_page
-            ]
-            departments = [
-                item
-                for raw_page in self._pages(
-                    lambda cursor: self._stackone.list_departments_page(account_id, cursor=cursor),
-                    started,
-                    report,
-                    what="departments",
-                    prefetch=False,
-                )
-                for item in raw_page
-            ]
+            jobs = every_item(lambda cursor: self._stackone.list_jobs_page(account_id, cursor=cursor), "jobs")
+            departments = every_item(
+                lambda cursor: self._stackone.list_departments_page(account_id, cursor=cursor), "departments"
+            )
         except StackOneBudgetExceededError:
             raise
         except (StackOneError, _ListingIncomplete) as exc:
