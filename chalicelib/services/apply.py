@@ -320,7 +320,14 @@ class NativeApplyService:
                 lambda_context=lambda_context,
             )
         result = SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
-        if result.status_code == 201 and isinstance(request.resume, UploadedDocumentIn):
+        # The ATS has the file: delete our copy, unless a retry under the same Idempotency-Key may still
+        # come. A replay is validated (the upload read again) before its stored answer is returned, so the
+        # upload stays for the bucket's lifecycle rule, which matches IDEMPOTENCY_EXPIRES_SECONDS.
+        if (
+            result.status_code == 201
+            and idempotency_key is None
+            and isinstance(request.resume, UploadedDocumentIn)
+        ):
             self._forget_upload(posting, request.resume)
         return result
 

@@ -124,6 +124,25 @@ def test_application_naming_an_upload_forwards_the_file_and_deletes_the_upload(
     assert uploaded_keys() == []  # the ATS has it: our copy of the personal data is gone
 
 
+def test_a_retry_under_the_same_idempotency_key_after_success_gets_the_same_answer(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    # The first answer was lost on the way to the browser; its retry must not read as a failure.
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+    upload_id = upload(apply_client, posting.job_id, PDF + b"%%EOF\n")
+    body = json.dumps(application_body(resume={"filename": "cv.pdf", "upload_id": upload_id}))
+    headers = json_headers(**{"Idempotency-Key": "retry-1"})
+
+    first = apply_client.http.post(f"/jobs/{posting.job_id}/applications", body=body, headers=headers)
+    again = apply_client.http.post(f"/jobs/{posting.job_id}/applications", body=body, headers=headers)
+
+    assert first.status_code == 201, first.json_body
+    assert (again.status_code, again.json_body) == (201, first.json_body)
+    assert route.call_count == 1
+    assert len(uploaded_keys()) == 1  # kept for the retry window; the bucket's lifecycle rule deletes it
+
+
 def test_an_upload_cannot_be_attached_to_another_job(
     apply_client: Any, stackone_api: respx.MockRouter
 ) -> None:
