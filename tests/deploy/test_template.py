@@ -319,6 +319,11 @@ def test_api_stage_is_throttled(packaged: PackagedStage) -> None:
     assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
 
 
+def test_api_compresses_responses_over_a_kilobyte(packaged: PackagedStage) -> None:
+    # Pages, the board JSON and the scripts shrink to about a third when the client accepts gzip.
+    assert packaged.resources["RestAPI"]["Properties"]["MinimumCompressionSize"] == 1024
+
+
 def test_gateway_errors_use_the_api_error_shape(packaged: PackagedStage) -> None:
     body = packaged.resources["RestAPI"]["Properties"]["DefinitionBody"]
     responses = body["x-amazon-apigateway-gateway-responses"]
