@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from bench.baselines.legacy_index import legacy_plan
 from chalicelib.services.board import shaping
 from chalicelib.services.board.cursor import BoardCursorCodec, plan_fingerprint
 from chalicelib.services.board.engine import Plan, sort_key_of
-from chalicelib.services.board.text import key, tokens
+from chalicelib.services.board.text import key
 
 if TYPE_CHECKING:
     from chalicelib.services.board.query import BoardQuery
@@ -146,20 +147,9 @@ class FtsBoard:
 
     def plan(self, query: BoardQuery) -> Plan:
         """Like `BoardQuery.plan()`, with the old folding tokenizer (FTS5 tokenizes the words itself)."""
-        terms = tuple(dict.fromkeys(tokens(query.q or "")))
-        filters: list[tuple[str, tuple[str, ...]]] = []
-        for dim in sorted(DIMENSIONS):
-            values = getattr(query, dim)
-            if not values:
-                continue
-            if dim == "remote":
-                keys = {"true" if value else "false" for value in values}
-            else:
-                keys = {key(value) for value in values}
-            filters.append((dim, tuple(sorted(keys))))
-        relevance = bool(terms) and query.sort != "newest"
-        prefix_last = bool(terms) and not (query.q or "")[-1:].isspace()
-        return Plan(terms=terms, filters=tuple(filters), relevance=relevance, prefix_last=prefix_last)
+        old = legacy_plan(query)
+        prefix_last = bool(old.terms) and not (query.q or "")[-1:].isspace()
+        return Plan(terms=old.terms, filters=old.filters, relevance=old.relevance, prefix_last=prefix_last)
 
     @staticmethod
     def _where(filters: dict[str, tuple[str, ...]], skip: str | None = None) -> tuple[str, list[Any]]:
