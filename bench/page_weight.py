@@ -23,12 +23,10 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -37,58 +35,25 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import httpx
+from local.processes import ManagedProcess, free_port, http_answers, wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 DEFAULT_BASELINE = "b8e4740"  # the frontend before server rendering
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _process(argv: list[str], *, cwd: Path, env: dict[str, str], health: str) -> Iterator[None]:
-    with tempfile.TemporaryFile() as log, _running(argv, cwd=cwd, env=env, log=log) as process:
-        _wait(process, argv, log, health)
-        yield
-
-
-@contextmanager
-def _running(
-    argv: list[str], *, cwd: Path, env: dict[str, str], log: Any
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A server started by its own binary; stopped by its PID."""
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
+    """A server started by its own binary, running until `health` answers below 500; stopped by its PID."""
+    with tempfile.TemporaryDirectory() as logs:
+        process = ManagedProcess(
+            Path(argv[0]).name, argv, env=env, cwd=cwd, log_path=Path(logs) / "server.log"
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def _wait(process: subprocess.Popen[bytes], argv: list[str], log: Any, health: str) -> None:
-    """Until `health` answers below 500 (or the process dies, or 90 s pass)."""
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"{argv[0]} exited: {log.read()[-2000:].decode(errors='replace')}")
-        try:
-            if httpx.get(health, timeout=2).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{argv[0]} did not start")
-        time.sleep(0.2)  # polling a real process's startup
+            wait_until(lambda: http_answers(health), what=process.name, timeout_seconds=90, process=process)
+            yield
+        finally:
+            process.stop()
 
 
 def _demo_items() -> list[dict[str, Any]]:
@@ -177,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     from local.stack import LocalStackConfig, app_environment, local_settings
 
     work = Path(tempfile.mkdtemp(prefix="page-weight-"))
-    ports = {"moto": _free_port(), "now": _free_port(), "baseline": _free_port()}
+    ports = {"moto": free_port(), "now": free_port(), "baseline": free_port()}
     config = LocalStackConfig(
         moto_port=ports["moto"],
-        stackone_port=_free_port(),
-        embloy_port=_free_port(),
+        stackone_port=free_port(),
+        embloy_port=free_port(),
         api_port=ports["now"],
         state_dir=work / "state",
     )

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 from chalicelib.aws.table_schema import create_table_kwargs
 from chalicelib.services.employers import hash_api_key
 from deploy.render import render, stage_deployment
-from local.processes import ManagedProcess, free_port, http_answers, wait_until
 from tests.deploy.template_helpers import FUNCTION_NAME_SUFFIXES
+from tests.moto_process import moto_server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "deployment.md"
@@ -66,25 +66,8 @@ def shell_blocks(step: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    process = ManagedProcess(
-        "moto server",
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env={"PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-        log_path=tmp_path_factory.mktemp("moto") / "moto.log",
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(
-            lambda: http_answers(f"{url}/moto-api/", ok_statuses=lambda status: status == 200),
-            what="moto server",
-            timeout_seconds=20,
-            process=process,
-        )
+    with moto_server_process(tmp_path_factory.mktemp("moto")) as url:
         yield url
-    finally:
-        process.stop()
 
 
 def client(moto_url: str, service: str) -> object:
