@@ -6,7 +6,6 @@ shared conftest so other areas' API tests are unaffected).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,12 +107,6 @@ def sync_queue(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def stackone_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
 def employer_api(
     client: Any,
     employer: tuple[str, str],
@@ -144,7 +137,6 @@ __all__ = [
     "linked_account",
     "other_employer",
     "reload_settings",
-    "stackone_api",
     "stackone_key",
     "sync_queue",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,12 +32,6 @@ CREATED = {
     "timestamp": "2026-11-22T12:00:00.000Z",
     "data": {"id": "app-1"},
 }
-
-
-@pytest.fixture
-def stackone_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tests.api.apply_factories import (
     make_posting,
     make_questionnaire,
     store_posting,
-    store_stackone_key,
     store_sync_state,
 )
 
@@ -30,18 +28,6 @@ CREATED = {
     "timestamp": "2026-11-22T12:00:00.000Z",
     "data": {"id": "app-123", "remote_id": "r-123"},
 }
-
-
-@pytest.fixture
-def stackone_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
-def apply_client(client: Any) -> Any:
-    store_stackone_key()
-    return client
 
 
 def submit(client: Any, job_id: str, body: dict[str, Any], **headers: str) -> Any:

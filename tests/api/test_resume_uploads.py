@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -23,23 +22,10 @@ from tests.api.apply_factories import (
     json_headers,
     make_posting,
     store_posting,
-    store_stackone_key,
 )
 
 APPLICATIONS = "/unified/ats/applications"
 CREATED = {"statusCode": 201, "message": "Record created successfully.", "data": {"id": "app-9"}}
-
-
-@pytest.fixture
-def stackone_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url="https://api.stackone.test", assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
-def apply_client(client: Any) -> Any:
-    store_stackone_key()
-    return client
 
 
 def create_upload(client: Any, job_id: str, filename: str = "cv.pdf") -> Any:

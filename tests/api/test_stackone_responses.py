@@ -27,12 +27,6 @@ from tests.api.test_applications import list_applications, make_record
 APPLICATIONS = "/unified/ats/applications"
 
 
-@pytest.fixture
-def apply_client(client: Any) -> Any:
-    store_stackone_key()
-    return client
-
-
 def submit(client: Any, job_id: str) -> Any:
     return client.http.post(
         f"/jobs/{job_id}/applications", body=json.dumps(application_body()), headers=json_headers()
