@@ -118,6 +118,37 @@ class ManagedProcess:
             os.killpg(self._popen.pid, signum)
 
 
+class SignalStop(threading.Event):
+    """A stop request that a signal handler may set.
+
+    `threading.Event.set()` takes the event's lock: a handler that interrupts `wait()` on the same thread
+    (the main thread, where handlers run) deadlocks there, and the process then ignores SIGTERM for good.
+    This one sets a plain flag without a lock, and `wait` polls it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._requested = False
+
+    def set(self) -> None:
+        self._requested = True
+
+    def clear(self) -> None:
+        self._requested = False
+
+    def is_set(self) -> bool:
+        return self._requested
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._requested:
+            remaining = 0.1 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(0.1, remaining))
+        return True
+
+
 def wait_until(
     check: Callable[[], bool],
     *,

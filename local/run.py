@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from local.bootstrap import BootstrapNames, BootstrapResult, bootstrap, format_employers
-from local.processes import ManagedProcess, StartupError, http_answers, port_is_free, wait_until
+from local.processes import ManagedProcess, SignalStop, StartupError, http_answers, port_is_free, wait_until
 from local.stack import HOST, LOCAL_STAGE, PROJECT_DIR, LocalStackConfig, app_environment, local_settings
 
 # The interpreter running this is the virtualenv's; its bin directory holds the other entry points.
@@ -215,7 +215,7 @@ class LocalStack:
 
 
 def main() -> int:
-    stop_requested = threading.Event()
+    stop_requested = SignalStop()  # set by the signal handlers below
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop_requested.set()

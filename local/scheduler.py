@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from local.processes import SignalStop
 from local.stack import (
     LOCAL_STAGE,
     PROJECT_DIR,
@@ -394,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("%s", result.summary())
         return 0 if result.ok else 1
 
-    stop = threading.Event()
+    stop = SignalStop()  # set by the signal handlers below
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
