@@ -28,6 +28,8 @@ class StartupError(RuntimeError):
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when nothing is bound to `host:port` (checked by binding it for a moment)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves bind: connections of a stopped run left in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
