@@ -218,6 +218,31 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
     return template
 
 
+def bucket_lifecycle_rules(logical_id: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The lifecycle rules of one of the template's buckets, in S3's API shape (put_bucket_lifecycle_
+    configuration), with `Fn::FindInMap: [Board, Names, X]` prefixes taken from `names`: the local
+    stack's buckets get exactly the rules the deployed ones have."""
+    template = yaml.safe_load(TEMPLATE_PATH.read_text())
+    rules = template["Resources"][logical_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    converted: list[dict[str, Any]] = []
+    for rule in rules:
+        prefix = rule.get("Prefix", "")
+        if isinstance(prefix, dict):
+            _board, _names, name = prefix["Fn::FindInMap"]
+            prefix = names[name]
+        entry: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": prefix},
+            "Expiration": {"Days": int(rule["ExpirationInDays"])},
+        }
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            entry["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+        converted.append(entry)
+    return converted
+
+
 def _check_snapshot_expiry(template: dict[str, Any], deployment: StageDeployment) -> None:
     """The current snapshot must outlive a builder outage of MIN_BUILDER_OUTAGE_MINUTES."""
     rules = template["Resources"]["SnapshotBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]

@@ -32,6 +32,7 @@ from chalicelib.errors import NotFoundError
 from chalicelib.services.embloy_tokens import EmbloyTokenService
 from chalicelib.services.employers import EmployerService
 from chalicelib.settings import Settings
+from deploy.render import bucket_lifecycle_rules
 from local.stack import DEFAULT_REGION, FAKE_AWS_CREDENTIALS, LocalStackConfig, local_settings
 from sandbox.demo_employers import DEMO_EMPLOYERS, DemoEmployer
 from sandbox.embloy import demo_client_token
@@ -67,6 +68,7 @@ class BootstrapNames:
     snapshot_queue_name: str
     resume_upload_bucket_name: str = "job-board-resume-uploads"
     cursor_secret_name: str = "job-board/cursor-signing-key"
+    snapshot_prefix: str = "board/snapshots/"
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -89,6 +91,7 @@ class BootstrapNames:
             snapshot_queue_name=settings.board_snapshot_queue_name,
             resume_upload_bucket_name=settings.resume_upload_bucket,
             cursor_secret_name=settings.cursor_secret_name,
+            snapshot_prefix=settings.board_snapshot_prefix,
         )
 
 
@@ -193,6 +196,13 @@ def _ensure_bucket(s3: S3Client, name: str, region: str, created: list[str]) -> 
     created.append(f"bucket {name}")
 
 
+def _set_lifecycle(s3: S3Client, name: str, rules: list[dict[str, Any]]) -> None:
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={"Rules": rules},  # type: ignore[typeddict-item]
+    )
+
+
 def _ensure_secret(
     secretsmanager: SecretsManagerClient, name: str, value: str | None, created: list[str]
 ) -> str:
@@ -292,9 +302,15 @@ def bootstrap(
         visibility_timeout_seconds,
         created,
     )
+    # Each bucket gets the deployed bucket's lifecycle rules (deploy/resources.yaml), on every run.
+    template_names = {"SnapshotPrefix": names.snapshot_prefix}
     _ensure_bucket(s3, names.snapshot_bucket_name, region, created)
+    _set_lifecycle(s3, names.snapshot_bucket_name, bucket_lifecycle_rules("SnapshotBucket", template_names))
     # Candidates' browsers post resumes here (presigned POSTs; moto's server answers them with CORS).
     _ensure_bucket(s3, names.resume_upload_bucket_name, region, created)
+    _set_lifecycle(
+        s3, names.resume_upload_bucket_name, bucket_lifecycle_rules("ResumeUploadBucket", template_names)
+    )
 
     _ensure_secret(secretsmanager, names.stackone_api_key_secret_name, stackone_api_key, created)
     webhook_secret = _ensure_secret(secretsmanager, names.webhook_secret_name, None, created)

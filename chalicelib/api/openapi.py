@@ -319,7 +319,8 @@ OPERATIONS: tuple[Operation, ...] = (
         headers=(IDEMPOTENCY_KEY,),
         path_params=JOB_ID,
         description="409 `apply_externally` carries `external_apply_url` when the ATS takes no "
-        "applications through StackOne; 409 `duplicate_application` for a repeat without Idempotency-Key.",
+        "applications through StackOne; 409 `duplicate_application` for a repeat without Idempotency-Key; "
+        "409 `upload_already_used` when the named resume upload served another application.",
     ),
     # ---- employers (bearer API key) ---------------------------------------------------------------
     Operation(

@@ -4,6 +4,8 @@
   GSI1 `JOBAPPS#{job_id}` / `{submitted_at}#{record_id}`, TTL `expires_at`.
 - duplicate guard: PK `APPLYGUARD#{job_id}#{sha256(email)}`, SK `GUARD`, `guard_until` and TTL
   `expires_at` (epoch s). No raw email in any key.
+- upload claim: PK `UPLOADCLAIM#{upload key}`, SK `CLAIM`, the claiming `email_hash` and `application`,
+  `delivered_at` once the ATS has the file, TTL `expires_at`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ def record_key(record: ApplicationRecord) -> dict[str, str]:
 
 def _guard_key(job_id: str, email_hash: str) -> dict[str, str]:
     return {"PK": f"APPLYGUARD#{job_id}#{email_hash}", "SK": "GUARD"}
+
+
+def _claim_key(upload: str) -> dict[str, str]:
+    return {"PK": f"UPLOADCLAIM#{upload}", "SK": "CLAIM"}
 
 
 def _to_item(record: ApplicationRecord) -> dict[str, Any]:
@@ -154,3 +160,40 @@ class DynamoDBApplicationRecords:
     @TABLE
     def release_guard(self, job_id: str, email_hash: str) -> None:
         self._table.delete_item(Key=_guard_key(job_id, email_hash))
+
+    def claim_upload(self, upload: str, *, email_hash: str, application: str, until: int) -> bool:
+        """Bind an uploaded resume to one application; False when another application holds it.
+
+        The first claim binds the upload to the candidate's email. Until the file is delivered, the same
+        email may claim it again (a corrected resubmission); once delivered, only the same application (a
+        replayed retry) passes.
+        """
+        try:
+            with TABLE:
+                self._table.update_item(
+                    Key=_claim_key(upload),
+                    UpdateExpression=(
+                        "SET email_hash = :email, #application = :application, expires_at = :until"
+                    ),
+                    ConditionExpression=(
+                        "attribute_not_exists(PK) OR #application = :application"
+                        " OR (email_hash = :email AND attribute_not_exists(delivered_at))"
+                    ),
+                    ExpressionAttributeNames={"#application": "application"},
+                    ExpressionAttributeValues={
+                        ":email": email_hash,
+                        ":application": application,
+                        ":until": until,
+                    },
+                )
+        except ConditionFailedError:
+            return False
+        return True
+
+    @TABLE
+    def mark_upload_delivered(self, upload: str, *, at: int) -> None:
+        self._table.update_item(
+            Key=_claim_key(upload),
+            UpdateExpression="SET delivered_at = :at",
+            ExpressionAttributeValues={":at": at},
+        )

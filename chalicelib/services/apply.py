@@ -82,6 +82,8 @@ class RecordStore(Protocol):
     def put(self, record: ApplicationRecord) -> None: ...
     def claim_guard(self, job_id: str, email_hash: str, *, now: int, until: int) -> bool: ...
     def release_guard(self, job_id: str, email_hash: str) -> None: ...
+    def claim_upload(self, upload: str, *, email_hash: str, application: str, until: int) -> bool: ...
+    def mark_upload_delivered(self, upload: str, *, at: int) -> None: ...
 
 
 class WriteLimiter(Protocol):
@@ -252,6 +254,9 @@ class NativeApplyPolicy:
     duplicate_window_seconds: int
     record_policy: RecordPolicy
     resume_upload_max_bytes: int = 10 * 1024 * 1024  # resumes uploaded to S3
+    # How long an upload stays bound to the application that used it: past the bucket's lifecycle rule
+    # (one day) and the Idempotency-Key window, so no later request can take it over.
+    upload_claim_seconds: int = 2 * 86400
 
 
 def email_fingerprint(email: str) -> str:
@@ -302,13 +307,19 @@ class NativeApplyService:
         lambda_context: Any = None,
         client: str = "unknown",
     ) -> SubmitResult:
+        """Validate, then deliver once. With an Idempotency-Key a retry gets the first answer replayed
+        without being validated again: an uploaded resume is gone once delivered."""
         posting = load_live_posting(self._postings, job_id)
-        body = self.stackone_body(posting, request)  # every validation failure happens before delivery
-        # Only a valid application counts against the client's limit (a refused one writes nothing).
-        self._limiter.check("apply", client, posting.job_id)
+        application = self._application_identity(posting, idempotency_key, payload_hash)
 
         def deliver() -> dict[str, Any]:
+            body = self.stackone_body(posting, request)  # every validation failure happens before delivery
+            # Only a valid application counts against the client's limit (a refused one writes nothing).
+            self._limiter.check("apply", client, posting.job_id)
+            upload = self._claim_upload(posting, request, application)
             result = self._deliver(posting, request, body)
+            if upload is not None:
+                self._forget_upload(posting, upload)
             return {"status_code": result.status_code, "body": result.body}
 
         if idempotency_key is None:
@@ -319,17 +330,29 @@ class NativeApplyService:
                 deliver,
                 lambda_context=lambda_context,
             )
-        result = SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
-        # The ATS has the file: delete our copy, unless a retry under the same Idempotency-Key may still
-        # come. A replay is validated (the upload read again) before its stored answer is returned, so the
-        # upload stays for the bucket's lifecycle rule, which matches IDEMPOTENCY_EXPIRES_SECONDS.
-        if (
-            result.status_code == 201
-            and idempotency_key is None
-            and isinstance(request.resume, UploadedDocumentIn)
+        return SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
+
+    def _application_identity(self, posting: Posting, idempotency_key: str | None, payload_hash: str) -> str:
+        """Who may use an upload: one request, or every retry of it under the same Idempotency-Key."""
+        if idempotency_key is None:
+            return uuid.uuid4().hex
+        return hashlib.sha256(f"{posting.job_id}\n{idempotency_key}\n{payload_hash}".encode()).hexdigest()
+
+    def _claim_upload(
+        self, posting: Posting, request: NativeApplicationRequest, application: str
+    ) -> str | None:
+        """Bind the uploaded resume to this application before anything is sent; the key of the upload."""
+        if not isinstance(request.resume, UploadedDocumentIn):
+            return None
+        upload = upload_key(posting.job_id, request.resume.upload_id)
+        until = int(self._now().timestamp()) + self._policy.upload_claim_seconds
+        email_hash = email_fingerprint(request.candidate.email)
+        if not self._records.claim_upload(
+            upload, email_hash=email_hash, application=application, until=until
         ):
-            self._forget_upload(posting, request.resume)
-        return result
+            message = "was already used by another application; upload the file again"
+            raise ConflictError(f"resume.upload_id: {message}", code="upload_already_used")
+        return upload
 
     def _resume(self, posting: Posting, resume: DocumentIn | UploadedDocumentIn) -> CheckedDocument:
         if isinstance(resume, DocumentIn):
@@ -347,13 +370,21 @@ class NativeApplyService:
             )
         return check_content(resume.filename, content, "resume", max_bytes=limit)
 
-    def _forget_upload(self, posting: Posting, resume: UploadedDocumentIn) -> None:
-        """The ATS has the file now: delete our copy (the bucket's lifecycle rule is the fallback)."""
+    def _forget_upload(self, posting: Posting, upload: str) -> None:
+        """The application is sent (201, or 202 while StackOne's answer is unknown): the upload is spent,
+        and our copy of the file is deleted at once (the bucket's lifecycle rule is the fallback)."""
+        try:
+            self._records.mark_upload_delivered(upload, at=int(self._now().timestamp()))
+        except AppError as exc:  # the upload is deleted below, so no later request can read it anyway
+            logger.warning(
+                "uploaded resume not marked delivered",
+                extra={"error_code": exc.code, "job_id": posting.job_id},
+            )
         if self._uploads is None:
             return
         try:
-            self._uploads.delete(upload_key(posting.job_id, resume.upload_id))
-        except AppError as exc:
+            self._uploads.delete(upload)
+        except AppError as exc:  # the claim still refuses every other application
             logger.warning(
                 "uploaded resume not deleted", extra={"error_code": exc.code, "job_id": posting.job_id}
             )

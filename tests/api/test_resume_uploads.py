@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 import respx
 
@@ -125,8 +126,63 @@ def test_a_retry_under_the_same_idempotency_key_after_success_gets_the_same_answ
 
     assert first.status_code == 201, first.json_body
     assert (again.status_code, again.json_body) == (201, first.json_body)
+    assert route.call_count == 1  # replayed, not re-sent
+    assert uploaded_keys() == []  # delivered: deleted at once, Idempotency-Key or not
+
+
+def put_back(job_id: str, upload_id: str) -> None:
+    """The upload's object as if its deletion after delivery had failed."""
+    from chalicelib.services.resume_uploads import upload_key
+
+    bucket = get_settings().resume_upload_bucket
+    boto3.client("s3").put_object(Bucket=bucket, Key=upload_key(job_id, upload_id), Body=PDF + b"%%EOF\n")
+
+
+def apply_with(client: Any, job_id: str, upload_id: str, email: str, key: str | None = None) -> Any:
+    body = application_body(resume={"filename": "cv.pdf", "upload_id": upload_id})
+    body["candidate"]["email"] = email
+    headers = json_headers(**({"Idempotency-Key": key} if key else {}))
+    return client.http.post(f"/jobs/{job_id}/applications", body=json.dumps(body), headers=headers)
+
+
+def test_a_delivered_upload_is_never_sent_again_by_anyone(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    # Another person who learnt the upload id, with a key of their own, gets nothing sent under their name.
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+    upload_id = upload(apply_client, posting.job_id, PDF + b"%%EOF\n")
+
+    first = apply_with(apply_client, posting.job_id, upload_id, "ada@example.com", key="ada-1")
+    assert first.status_code == 201, first.json_body
+    gone = apply_with(apply_client, posting.job_id, upload_id, "mallory@example.com", key="mallory-1")
+    put_back(posting.job_id, upload_id)  # even if our copy had survived
+    other = apply_with(apply_client, posting.job_id, upload_id, "mallory@example.com", key="mallory-2")
+    later = apply_with(apply_client, posting.job_id, upload_id, "ada@example.com")
+
+    assert gone.status_code == 422 and gone.json_body["error"]["code"] == "upload_not_found"
+    assert other.status_code == 409 and other.json_body["error"]["code"] == "upload_already_used"
+    assert later.status_code == 409 and later.json_body["error"]["code"] == "upload_already_used"
     assert route.call_count == 1
-    assert len(uploaded_keys()) == 1  # kept for the retry window; the bucket's lifecycle rule deletes it
+
+
+def test_an_upload_stays_with_the_candidate_whose_application_failed(
+    apply_client: Any, stackone_api: respx.MockRouter
+) -> None:
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS)
+    route.side_effect = [httpx.Response(500, json={"message": "down"}), httpx.Response(201, json=CREATED)]
+    upload_id = upload(apply_client, posting.job_id, PDF + b"%%EOF\n")
+
+    failed = apply_with(apply_client, posting.job_id, upload_id, "ada@example.com")
+    assert failed.status_code >= 500, failed.json_body
+    taken = apply_with(apply_client, posting.job_id, upload_id, "mallory@example.com")
+    retried = apply_with(apply_client, posting.job_id, upload_id, "ada@example.com")
+
+    assert taken.status_code == 409 and taken.json_body["error"]["code"] == "upload_already_used"
+    assert retried.status_code == 201, retried.json_body
+    assert route.call_count == 2  # the failed attempt and Ada's retry; nothing under Mallory's name
+    assert uploaded_keys() == []
 
 
 def test_an_upload_cannot_be_attached_to_another_job(

@@ -234,3 +234,21 @@ def test_the_apps_snapshot_store_round_trips_through_the_bootstrapped_bucket_by_
     assert sorted(item["Key"] for item in keys) == [
         f"board/snapshots/{manifest.version}/{name}" for name in ("manifest.json", "meta.json", "segment.bin")
     ]
+
+
+def test_local_buckets_get_the_deployed_buckets_lifecycle_rules(
+    moto_server: str, names: BootstrapNames
+) -> None:
+    # Resumes are personal data: locally too, an upload nobody applied with expires after a day.
+    _run(moto_server, names, stackone_api_key="sandbox-key-1")
+    s3 = _session().client("s3", endpoint_url=moto_server)
+
+    (uploads,) = s3.get_bucket_lifecycle_configuration(Bucket=names.resume_upload_bucket_name)["Rules"]
+    assert uploads["ID"] == "ExpireResumeUploads"
+    assert uploads["Status"] == "Enabled"
+    assert uploads["Filter"] == {"Prefix": "resumes/"}
+    assert uploads["Expiration"] == {"Days": 1}
+    assert uploads["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    (snapshots,) = s3.get_bucket_lifecycle_configuration(Bucket=names.snapshot_bucket_name)["Rules"]
+    assert snapshots["Filter"] == {"Prefix": names.snapshot_prefix}
+    assert snapshots["Expiration"] == {"Days": 7}

@@ -75,6 +75,7 @@ class InMemoryRecords:
     def __init__(self, *, fail_puts: bool = False) -> None:
         self.records: list[ApplicationRecord] = []
         self.guards: dict[tuple[str, str], int] = {}
+        self.upload_claims: dict[str, dict[str, Any]] = {}
         self.fail_puts = fail_puts
 
     def put(self, record: ApplicationRecord) -> None:
@@ -90,6 +91,20 @@ class InMemoryRecords:
 
     def release_guard(self, job_id: str, email_hash: str) -> None:
         self.guards.pop((job_id, email_hash), None)
+
+    def claim_upload(self, upload: str, *, email_hash: str, application: str, until: int) -> bool:
+        held = self.upload_claims.get(upload)
+        if held and held["application"] != application and (held["email"] != email_hash or held["delivered"]):
+            return False
+        self.upload_claims[upload] = {
+            "email": email_hash,
+            "application": application,
+            "delivered": bool(held and held["delivered"]),
+        }
+        return True
+
+    def mark_upload_delivered(self, upload: str, *, at: int) -> None:
+        self.upload_claims[upload]["delivered"] = True
 
 
 class ScriptedStackOne:
