@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from chalicelib.clients.embloy.errors import EmbloyTokenRejectedError
 from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, portal_url
 from chalicelib.clients.stackone.errors import (
+    StackOneConflictError,
     StackOneError,
     StackOneNotFoundError,
     StackOneTimeoutError,
@@ -93,6 +94,13 @@ class WriteLimiter(Protocol):
 class _NoLimit:
     def check(self, scope: str, client: str, job_id: str) -> None:
         return None
+
+
+class AlreadyAppliedError(ConflictError):
+    """The employer's ATS already holds this candidate's application for the job (StackOne's 409)."""
+
+    code = "already_applied"
+    default_message = "You have already applied to this job; the employer has your application."
 
 
 @dataclass(frozen=True)
@@ -308,7 +316,13 @@ class NativeApplyService:
         self._limiter.check("apply", client, posting.job_id)
 
         def deliver() -> dict[str, Any]:
-            result = self._deliver(posting, request, body)
+            try:
+                result = self._deliver(posting, request, body)
+            except AlreadyAppliedError as exc:
+                # The ATS's final word, so it is returned (and stored under an Idempotency-Key) like a
+                # success: a retry replays the 409 instead of asking the ATS again. A raised error would
+                # store nothing.
+                return {"status_code": 409, "refused": exc.code}
             return {"status_code": result.status_code, "body": result.body}
 
         if idempotency_key is None:
@@ -319,6 +333,8 @@ class NativeApplyService:
                 deliver,
                 lambda_context=lambda_context,
             )
+        if outcome.get("refused") == AlreadyAppliedError.code:
+            raise AlreadyAppliedError()
         result = SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
         # The ATS has the file: delete our copy, unless a retry under the same Idempotency-Key may still
         # come. A replay is validated (the upload read again) before its stored answer is returned, so the
@@ -458,6 +474,12 @@ class NativeApplyService:
             record("failed", error_code="job_closed")
             self._close(posting)
             raise NotFoundError("This job is no longer open.", code="job_not_found") from None
+        except StackOneConflictError:
+            # StackOne's 409 on create: the ATS already has this candidate for this job. Nothing new was
+            # created and asking again gets the same answer, so it is final (recorded as a duplicate) and
+            # the guard stays: a resubmission within the window stops here without calling StackOne.
+            record("duplicate", error_code=AlreadyAppliedError.code)
+            raise AlreadyAppliedError() from None
         except StackOneTimeoutError:
             # StackOne may have written it before giving up (408 / our own timeout): never re-post blindly.
             # The guard stays, so a quick resubmission is refused as a duplicate instead of doubled.
