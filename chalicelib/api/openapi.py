@@ -319,7 +319,9 @@ OPERATIONS: tuple[Operation, ...] = (
         headers=(IDEMPOTENCY_KEY,),
         path_params=JOB_ID,
         description="409 `apply_externally` carries `external_apply_url` when the ATS takes no "
-        "applications through StackOne; 409 `duplicate_application` for a repeat without Idempotency-Key.",
+        "applications through StackOne; 409 `duplicate_application` for a repeat without Idempotency-Key; "
+        "409 `already_applied` when the employer's ATS already has this candidate's application for the "
+        "job (a final answer: a retry with the same Idempotency-Key gets it again).",
     ),
     # ---- employers (bearer API key) ---------------------------------------------------------------
     Operation(
