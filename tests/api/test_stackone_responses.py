@@ -10,10 +10,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
 from chalicelib import deps
+from sandbox.demo_employers import DEMO_EMPLOYERS
+from sandbox.stackone import start_stackone_sandbox
+from sandbox.stackone.seed import is_on_board
+from sandbox.stackone.state import Quirks
 from tests.api.apply_factories import (
     application_body,
     json_headers,
@@ -22,7 +27,16 @@ from tests.api.apply_factories import (
     store_stackone_key,
 )
 from tests.api.employers_fixtures import *  # noqa: F403
-from tests.api.employers_fixtures import EmployerApi, at, connect_session_body, linked_account
+from tests.api.employers_fixtures import (
+    STACKONE_API_KEY as SANDBOX_KEY,
+)
+from tests.api.employers_fixtures import (
+    EmployerApi,
+    at,
+    connect_session_body,
+    linked_account,
+    reload_settings,
+)
 from tests.api.test_applications import list_applications, make_record
 
 APPLICATIONS = "/unified/ats/applications"
@@ -305,3 +319,35 @@ def test_a_connect_session_expires_by_our_clock_not_stackones(employer_api: Empl
     expires_at = at(response.json_body["expires_at"])
     lifetime = timedelta(seconds=1800)
     assert before + lifetime - timedelta(seconds=1) <= expires_at <= datetime.now(UTC) + lifetime
+
+
+def test_a_candidate_the_ats_already_has_is_told_so_through_the_sandbox(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with start_stackone_sandbox(port=0, api_key=SANDBOX_KEY) as sandbox:
+        monkeypatch.setenv("STACKONE_BASE_URL", sandbox.base_url)
+        reload_settings()
+        store_stackone_key(SANDBOX_KEY)
+        sandbox.state.quirks = Quirks(duplicate_applications_conflict=True)
+        account_id = DEMO_EMPLOYERS[1].account_id
+        raw = next(
+            p
+            for p in sandbox.state.postings[account_id].values()
+            if is_on_board(p) and not p["questionnaires"]
+        )
+        posting = store_posting(
+            make_posting(account_id=account_id, posting_id=raw["id"], stackone_job_id=raw["job_id"])
+        )
+        # The candidate applied on the employer's own careers site first.
+        httpx.post(
+            f"{sandbox.base_url}/unified/ats/applications",
+            auth=(SANDBOX_KEY, ""),
+            headers={"x-account-id": account_id},
+            json={"job_posting_id": raw["id"], "candidate": application_body()["candidate"]},
+        ).raise_for_status()
+
+        response = submit(client, posting.job_id)
+
+        assert response.status_code == 409, response.body
+        assert response.json_body["error"]["code"] == "already_applied"
+        assert len(sandbox.state.applications) == 1
