@@ -271,6 +271,8 @@ class NativeApplyService:
 
     Duplicates: with an Idempotency-Key a retry returns the first result (no second StackOne call); without
     one, the same email for the same posting within the window is refused with 409 duplicate_application.
+    An ATS that already has the candidate for the job (StackOne's 409) answers 409 already_applied, a final
+    answer that is replayed under its Idempotency-Key like a success.
     """
 
     def __init__(
