@@ -113,7 +113,7 @@ def test_numeric_ids_are_read_as_text(api: respx.MockRouter) -> None:
     )
     api.get("/unified/ats/job_postings").respond(200, json={"data": [], "next": 2})
     api.post("/unified/ats/applications").respond(
-        201, json={"statusCode": 201, "data": {"id": 9001, "remote_id": 77}}
+        201, json={"statusCode": 201, "data": {"id": 9001, "remote_id": 77.0}}
     )
 
     (listed,) = client().list_accounts()

@@ -16,6 +16,8 @@ def _id_text(value: Any) -> Any:
     """Ids are strings to the board; StackOne's specs type some as numbers (with fractions, even)."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 48213.0 is the id 48213, as the ATS knows it
     if isinstance(value, int | float):
         return str(value)
     return value
