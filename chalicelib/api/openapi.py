@@ -320,7 +320,9 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=JOB_ID,
         description="409 `apply_externally` carries `external_apply_url` when the ATS takes no "
         "applications through StackOne; 409 `duplicate_application` for a repeat without Idempotency-Key; "
-        "409 `upload_already_used` when the named resume upload served another application.",
+        "409 `upload_already_used` when the named resume upload served another application; "
+        "409 `already_applied` when the employer's ATS already has this candidate's application for the "
+        "job (a final answer: a retry with the same Idempotency-Key gets it again).",
     ),
     # ---- employers (bearer API key) ---------------------------------------------------------------
     Operation(

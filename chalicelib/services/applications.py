@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from chalicelib.clients.stackone.errors import StackOneError
+from chalicelib.clients.stackone.models import id_text
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.errors import NotFoundError
 from chalicelib.models.applications import ApplicationRecord
@@ -157,8 +158,11 @@ class ApplicationsService:
                 stale.add(record.record_id)
                 continue
             fields: dict[str, Any] = {**status_fields(application), "status_checked_at": self._now()}
-            if not record.stackone_application_id and isinstance(application.get("id"), str):
-                fields["stackone_application_id"] = application["id"]
+            # Ids are stored as text whatever StackOne's JSON type: a numeric id left unstored would
+            # send every later refresh through the reconcile lookup again.
+            found_id = id_text(application.get("id"))
+            if not record.stackone_application_id and found_id is not None:
+                fields["stackone_application_id"] = found_id
             updated = record.model_copy(update=fields)
             self._records.update_status(updated)
             records[index] = updated

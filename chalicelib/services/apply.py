@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from chalicelib.clients.embloy.errors import EmbloyTokenRejectedError
 from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, portal_url
 from chalicelib.clients.stackone.errors import (
+    StackOneConflictError,
     StackOneError,
     StackOneNotFoundError,
     StackOneTimeoutError,
@@ -95,6 +96,13 @@ class WriteLimiter(Protocol):
 class _NoLimit:
     def check(self, scope: str, client: str, job_id: str) -> None:
         return None
+
+
+class AlreadyAppliedError(ConflictError):
+    """The employer's ATS already holds this candidate's application for the job (StackOne's 409)."""
+
+    code = "already_applied"
+    default_message = "You have already applied to this job; the employer has your application."
 
 
 @dataclass(frozen=True)
@@ -268,6 +276,8 @@ class NativeApplyService:
 
     Duplicates: with an Idempotency-Key a retry returns the first result (no second StackOne call); without
     one, the same email for the same posting within the window is refused with 409 duplicate_application.
+    An ATS that already has the candidate for the job (StackOne's 409) answers 409 already_applied, a final
+    answer that is replayed under its Idempotency-Key like a success.
     """
 
     def __init__(
@@ -317,7 +327,15 @@ class NativeApplyService:
             # Only a valid application counts against the client's limit (a refused one writes nothing).
             self._limiter.check("apply", client, posting.job_id)
             upload = self._claim_upload(posting, request, application)
-            result = self._deliver(posting, request, body)
+            try:
+                result = self._deliver(posting, request, body)
+            except AlreadyAppliedError as exc:
+                # The ATS's final word, so it is returned (and stored under an Idempotency-Key) like a
+                # success: a retry replays the 409 instead of asking the ATS again. A raised error would
+                # store nothing. The ATS already has this candidate's resume: our copy goes too.
+                if upload is not None:
+                    self._forget_upload(posting, upload)
+                return {"status_code": 409, "refused": exc.code}
             if upload is not None:
                 self._forget_upload(posting, upload)
             return {"status_code": result.status_code, "body": result.body}
@@ -330,6 +348,8 @@ class NativeApplyService:
                 deliver,
                 lambda_context=lambda_context,
             )
+        if outcome.get("refused") == AlreadyAppliedError.code:
+            raise AlreadyAppliedError()
         return SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
 
     def _application_identity(self, posting: Posting, idempotency_key: str | None, payload_hash: str) -> str:
@@ -489,6 +509,12 @@ class NativeApplyService:
             record("failed", error_code="job_closed")
             self._close(posting)
             raise NotFoundError("This job is no longer open.", code="job_not_found") from None
+        except StackOneConflictError:
+            # StackOne's 409 on create: the ATS already has this candidate for this job. Nothing new was
+            # created and asking again gets the same answer, so it is final (recorded as a duplicate) and
+            # the guard stays: a resubmission within the window stops here without calling StackOne.
+            record("duplicate", error_code=AlreadyAppliedError.code)
+            raise AlreadyAppliedError() from None
         except StackOneTimeoutError:
             # StackOne may have written it before giving up (408 / our own timeout): never re-post blindly.
             # The guard stays, so a quick resubmission is refused as a duplicate instead of doubled.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from chalicelib.clients.stackone.errors import (
@@ -79,7 +79,10 @@ class ConnectSessionService:
             label=request.label,
             expires_in=self._expires_in,
         )
-        requested_at = self._now()
+        # The expiry is counted on our own clock, read before the call (in whole seconds, rounded down):
+        # StackOne starts the token's lifetime no earlier than it receives the request, and its
+        # `created_at` (another clock, which can lag or be stale) never moves the expiry into the past.
+        requested_at = self._now().replace(microsecond=0)
         try:
             session = self._stackone.create_connect_session(body)
         except (StackOneAuthError, StackOneForbiddenError) as exc:
@@ -89,9 +92,6 @@ class ConnectSessionService:
                 "StackOne refused to open a connect session (is the provider enabled for the board?).",
                 code="stackone_rejected_session",
             ) from exc
-        created_at = session.created_at or requested_at
-        if created_at.tzinfo is None:
-            created_at = created_at.replace(tzinfo=UTC)
         # Never log the token or the auth link (it embeds a token).
         logger.info(
             "connect session minted",
@@ -100,5 +100,5 @@ class ConnectSessionService:
         return ConnectSessionResponse(
             token=session.token,
             auth_link_url=session.auth_link_url,
-            expires_at=created_at + timedelta(seconds=self._expires_in),
+            expires_at=requested_at + timedelta(seconds=self._expires_in),
         )

@@ -13,6 +13,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.clients.stackone.errors import StackOneNotFoundError
+from chalicelib.clients.stackone.models import IdText
 from chalicelib.clock import Clock, utcnow
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError, UnauthenticatedError
 from chalicelib.json_input import load_json_object
@@ -41,8 +42,8 @@ class WebhookEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event: str
-    account_id: str | None = None
-    record_id: str | None = None
+    account_id: IdText | None = None  # text also when StackOne sends a number
+    record_id: IdText | None = None
     record_type: str | None = None
     event_date: datetime | None = None
     sent_at: datetime | None = None

@@ -535,6 +535,14 @@ class StackOneSandbox:
                     ],
                 },
             )
+        email = candidate.get("email") if isinstance(candidate, dict) else None
+        if (
+            self.state.quirks.duplicate_applications_conflict
+            and posting is not None
+            and isinstance(email, str)
+            and self.state.has_application(account["id"], posting, email)
+        ):
+            raise ApiError(409, "The candidate has already applied to this job posting.")
         application = self.state.record_application(account["id"], body, posting)
         created = {
             "statusCode": 201,
@@ -664,6 +672,7 @@ class StackOneSandbox:
             "quirks": {
                 "null_application_id": quirks.null_application_id,
                 "fractional_session_ids": quirks.fractional_session_ids,
+                "duplicate_applications_conflict": quirks.duplicate_applications_conflict,
             },
         }
 
@@ -690,6 +699,7 @@ class StackOneSandbox:
             self.state.quirks = Quirks(
                 null_application_id=bool(quirks.get("null_application_id", False)),
                 fractional_session_ids=bool(quirks.get("fractional_session_ids", False)),
+                duplicate_applications_conflict=bool(quirks.get("duplicate_applications_conflict", False)),
             )
         return json_response(200, self._config())
 

@@ -83,10 +83,14 @@ class Quirks:
 
     null_application_id: a create answers 201 with `data.id: null` (the application still exists).
     fractional_session_ids: connect-session ids are numbers with a fraction (the spec types them `number`).
+    duplicate_applications_conflict: like ATSs that keep one application per candidate and job, a
+    create for a posting that already has an application with the same candidate email
+    (case-insensitive) answers 409 `ConflictResponse` and creates nothing.
     """
 
     null_application_id: bool = False
     fractional_session_ids: bool = False
+    duplicate_applications_conflict: bool = False
 
 
 # Poison postings: real-world data that breaks naive code (see `add_poison_posting`).
@@ -611,6 +615,19 @@ class StackOneState:
             )
             self.applications[application.id] = application
             return application
+
+    def has_application(self, account_id: str, posting: dict[str, Any], email: str) -> bool:
+        """Whether the account already holds an application to the posting (named by its id or its
+        remote id) from this email."""
+        names = {str(posting.get("id")), str(posting.get("remote_id"))}
+        wanted = email.strip().lower()
+        with self.lock:
+            return any(
+                a.account_id == account_id
+                and str(a.received.get("job_posting_id")) in names
+                and str((a.received.get("candidate") or {}).get("email") or "").strip().lower() == wanted
+                for a in self.applications.values()
+            )
 
     def set_application_status(self, application_id: str, status: str) -> Application:
         with self.lock:

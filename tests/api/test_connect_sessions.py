@@ -25,6 +25,13 @@ def post_session(api: EmployerApi, body: dict[str, Any] | None = None) -> Any:
     )
 
 
+def assert_expires_in(response: Any, seconds: int, *, since: datetime) -> None:
+    """`expires_at` is `seconds` after the request on the board's clock (whole seconds, rounded down)."""
+    expires_at = at(response.json_body["expires_at"])
+    lifetime = timedelta(seconds=seconds)
+    assert since.replace(microsecond=0) + lifetime <= expires_at <= datetime.now(UTC) + lifetime
+
+
 def sent_body(route: Any) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(route.calls.last.request.content)
     return body
@@ -35,14 +42,17 @@ def test_mints_session_owned_by_the_authenticated_employer(employer_api: Employe
         201, json=connect_session_body(employer_api.employer_id)
     )
 
+    before = datetime.now(UTC)
+
     response = post_session(employer_api, {"provider": "Greenhouse", "label": "Main ATS"})
 
     assert response.status_code == 201, response.body
     assert response.json_body == {
         "token": "cs-token-Very-Secret-123",
         "auth_link_url": "https://hub.stackone.test/connect?token=cs-token-Very-Secret-123",
-        "expires_at": "2026-11-22T12:30:00Z",
+        "expires_at": response.json_body["expires_at"],
     }
+    assert_expires_in(response, 1800, since=before)
     assert sent_body(route) == {
         "origin_owner_id": employer_api.employer_id,
         "origin_owner_name": "Acme Robotics",
@@ -65,8 +75,7 @@ def test_empty_body_lets_the_hub_offer_every_provider(employer_api: EmployerApi)
 
     assert response.status_code == 201
     assert "provider" not in sent_body(route)
-    expires_at = at(response.json_body["expires_at"])
-    assert before + timedelta(seconds=1799) <= expires_at <= datetime.now(UTC) + timedelta(seconds=1801)
+    assert_expires_in(response, 1800, since=before)
 
 
 def test_expires_in_comes_from_configuration(
@@ -78,10 +87,12 @@ def test_expires_in_comes_from_configuration(
         201, json=connect_session_body(employer_api.employer_id)
     )
 
+    before = datetime.now(UTC)
+
     response = post_session(employer_api)
 
     assert sent_body(route)["expires_in"] == 600
-    assert response.json_body["expires_at"] == "2026-11-22T12:10:00Z"
+    assert_expires_in(response, 600, since=before)
 
 
 def test_provider_outside_the_allow_list_is_rejected_without_calling_stackone(

@@ -241,6 +241,14 @@ def test_account_created_enqueues_a_sync(client: Any, synced: StackOneStub) -> N
     assert (body["account_id"], body["reason"], body["mode"]) == ("acc-new", "webhook", "full")
 
 
+def test_an_account_id_sent_as_a_number_is_read_as_text(client: Any, synced: StackOneStub) -> None:
+    import boto3
+
+    assert post(client, event("account.created", account_id=4711)).status_code == 204
+    messages = boto3.client("sqs").receive_message(QueueUrl=get_settings().sync_queue_url)["Messages"]
+    assert json.loads(messages[0]["Body"])["account_id"] == "4711"
+
+
 def test_account_deleted_closes_its_postings(client: Any, synced: StackOneStub) -> None:
     assert post(client, event("account.deleted", account_id="acc1")).status_code == 204
     assert live_ids("acc1") == set()

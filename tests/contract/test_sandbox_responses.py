@@ -12,6 +12,7 @@ from openapi_core import OpenAPI
 from sandbox.demo_employers import DEMO_EMPLOYERS
 from sandbox.stackone import FailureRule, StackOneSandboxHandle
 from sandbox.stackone.seed import is_on_board
+from sandbox.stackone.state import Quirks
 from tests.contract.oas import validate_response
 
 
@@ -164,6 +165,28 @@ def test_application_created_and_read_back(
     missing = stackone_http.get("/unified/ats/applications/nope", headers=headers)
     assert missing.status_code == 404
     validate_response(ats_spec, missing)
+
+
+def test_a_repeated_application_is_a_conflict_response(
+    ats_spec: OpenAPI, stackone: StackOneSandboxHandle, stackone_http: httpx.Client
+) -> None:
+    stackone.state.quirks = Quirks(duplicate_applications_conflict=True)
+    employer = DEMO_EMPLOYERS[3]
+    posting = next(
+        p
+        for p in stackone.state.postings[employer.account_id].values()
+        if is_on_board(p) and not p["questionnaires"]
+    )
+    body = {
+        "job_posting_id": posting["id"],
+        "candidate": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+    }
+    headers = {"x-account-id": employer.account_id}
+    created = stackone_http.post("/unified/ats/applications", json=body, headers=headers)
+    repeated = stackone_http.post("/unified/ats/applications", json=body, headers=headers)
+
+    assert (created.status_code, repeated.status_code) == (201, 409)
+    validate_response(ats_spec, repeated)
 
 
 @pytest.mark.parametrize("status", [429, 408, 500, 502, 401, 412, 501])

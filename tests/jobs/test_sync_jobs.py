@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
+from chalicelib.clients.stackone.errors import StackOneBadResponseError
 from chalicelib.settings import get_settings
 from tests.jobs.conftest import API_KEY
 from tests.sync_support import StackOneStub, WriteCounter, sqs_event
@@ -157,3 +158,21 @@ def test_logs_carry_account_and_run_but_never_the_api_key(
     import base64
 
     assert base64.b64encode(f"{API_KEY}:".encode()).decode() not in logs
+
+
+@pytest.mark.parametrize("listing", [{}, {"data": None}, [{"account": "acc1"}]], ids=["empty", "null", "odd"])
+def test_accounts_listed_in_an_unknown_shape_close_nothing(
+    client: Any, queue_url: str, stackone: StackOneStub, listing: Any
+) -> None:
+    # GIVEN an account synced onto the board
+    stackone.add_account("acc1", postings=3)
+    client.lambda_.invoke("sync_account", sqs_event([{"account_id": "acc1", "run_id": "r1"}], ["m1"]))
+    # WHEN StackOne then lists the accounts in a shape the board cannot read (not "no accounts")
+    stackone.router.get("/accounts").respond(200, json=listing)
+    event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    with pytest.raises(StackOneBadResponseError):
+        client.lambda_.invoke("sync_all", event)
+    # THEN the account is not taken for gone: nothing is queued to close its postings
+    assert drain(queue_url) == []
+    state = deps.get_sync_state_repository().get("acc1")
+    assert state is not None and state.live_postings == 3

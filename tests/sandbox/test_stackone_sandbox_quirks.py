@@ -106,3 +106,30 @@ def test_jobs_and_departments_come_from_the_postings(
         assert by_job[posting["job_id"]] == posting["unified_custom_fields"]["department"]
     paged = stackone_http.get("/unified/ats/jobs", headers=headers, params={"page_size": 1}).json()
     assert len(paged["data"]) == 1 and paged["next"]
+
+
+def test_duplicate_applications_conflict_answers_409_and_creates_nothing(
+    stackone_http: httpx.Client, admin: httpx.Client
+) -> None:
+    admin.put(
+        "/_sandbox/config", json={"quirks": {"duplicate_applications_conflict": True}}
+    ).raise_for_status()
+    posting = next(p for p in admin.get(f"/_sandbox/accounts/{ACME.account_id}/postings").json()
+                   if p["status"]["value"] == "live" and not p.get("questionnaires"))  # fmt: skip
+
+    def apply(email: str, posting_ref: str) -> httpx.Response:
+        return stackone_http.post(
+            "/unified/ats/applications",
+            headers={"x-account-id": ACME.account_id},
+            json={"job_posting_id": posting_ref,
+                  "candidate": {"first_name": "Ada", "last_name": "L", "email": email}},
+        )  # fmt: skip
+
+    first = apply("ada@example.com", posting["id"])
+    again = apply("ADA@example.com", posting["remote_id"])
+    other = apply("grace@example.com", posting["id"])
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 409, 201)
+    assert again.json()["statusCode"] == 409 and set(again.json()) == {"statusCode", "message", "timestamp"}
+    assert len(admin.get("/_sandbox/applications").json()) == 2
+    assert admin.get("/_sandbox/config").json()["quirks"]["duplicate_applications_conflict"] is True

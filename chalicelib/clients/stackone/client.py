@@ -103,6 +103,15 @@ def error_from_response(response: httpx.Response, now: Clock = utcnow) -> StackO
     )
 
 
+def _account_items(body: Any, status: int) -> list[Any]:
+    """The listed accounts: a bare array (the spec), or `{"data": [...]}`. Anything else, including an
+    object without a `data` array, is an unknown shape (502), never "no accounts"."""
+    items = body.get("data") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise StackOneBadResponseError("StackOne listed accounts in an unknown shape.", status=status)
+    return items
+
+
 def _emails(application: dict[str, Any]) -> set[str]:
     candidate = application.get("candidate")
     if not isinstance(candidate, dict):
@@ -186,8 +195,12 @@ class StackOneClient:
         providers: list[str] | None = None,
         status: list[str] | None = None,
     ) -> list[LinkedAccount]:
-        """All linked accounts matching the filters, across pages (bare array or {"data": [...]})."""
+        """All linked accounts matching the filters, across pages (bare array or {"data": [...]}).
+
+        A listing in another shape, or one in which no account is readable, is StackOneBadResponseError.
+        """
         accounts: list[LinkedAccount] = []
+        listed = 0
         page = 1
         while True:
             params: list[tuple[str, str | int]] = [("page", page), ("page_size", ACCOUNTS_PAGE_SIZE)]
@@ -196,14 +209,8 @@ class StackOneClient:
             params.extend(("providers", provider) for provider in providers or [])
             params.extend(("status", value) for value in status or [])
             response = self._send("GET", "/accounts", params=params)
-            body = _decode(response)
-            items = body.get("data", []) if isinstance(body, dict) else body
-            if items is None:
-                items = []
-            if not isinstance(items, list):
-                raise StackOneBadResponseError(
-                    "StackOne listed accounts in an unknown shape.", status=response.status_code
-                )
+            items = _account_items(_decode(response), response.status_code)
+            listed += len(items)
             for item in items:
                 try:
                     accounts.append(LinkedAccount.model_validate(item))
@@ -214,8 +221,13 @@ class StackOneClient:
                         extra={"account_id": item.get("id") if isinstance(item, dict) else None},
                     )
             if len(items) < ACCOUNTS_PAGE_SIZE:
-                return accounts
+                break
             page += 1
+        if listed and not accounts:
+            # Accounts were listed but not one is readable: the shape is unknown, not "one odd account",
+            # and an empty answer would read as "nothing linked".
+            raise StackOneBadResponseError("StackOne listed accounts in an unknown shape.", status=200)
+        return accounts
 
     def get_account(self, account_id: str) -> LinkedAccount:
         response = self._send("GET", f"/accounts/{account_id}")

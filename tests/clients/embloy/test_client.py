@@ -164,7 +164,19 @@ def test_transport_failures_become_timeout_family_errors(
         embloy.request_token("ct", SESSION)
 
 
-@pytest.mark.parametrize("response", [httpx.Response(200, json={}), httpx.Response(200, text="<html>")])
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, json={}),
+        httpx.Response(200, text="<html>"),
+        httpx.Response(200, json=[{"request_token": "rt"}]),
+        httpx.Response(200, json={"request_token": None}),
+        httpx.Response(200, json={"request_token": 42}),
+        httpx.Response(200, json={"request_token": ""}),
+        httpx.Response(204),
+    ],
+    ids=["empty-object", "html", "array", "null-token", "number-token", "empty-token", "no-content"],
+)
 def test_success_without_request_token_is_a_bad_response(
     embloy_api: respx.MockRouter, embloy: EmbloyClient, response: httpx.Response
 ) -> None:
