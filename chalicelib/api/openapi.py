@@ -263,9 +263,14 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             303: Reply("To the Embloy apply portal (form posts).", media_type=None, headers=("Location",)),
         },
-        errors=(404, 409, 415, 429, *UPSTREAM),
+        errors=(400, 404, 409, 413, 415, 429, *UPSTREAM),
+        body=f"{APPLY}:EmbloyApplyRequest",
+        body_media_types=("application/json", "application/x-www-form-urlencoded"),
+        body_example={},
         path_params=JOB_ID,
         description=(
+            "The body is optional and empty: nothing, `{}` or an empty form; anything else is 400 "
+            "(`invalid_json`, `invalid_form` or field errors) before Embloy is called or a click counted. "
             "409 `embloy_unsupported` / `embloy_not_configured` when the posting cannot use Embloy; 429 "
             "`rate_limited` past `APPLY_RATE_LIMIT` clicks per client and job in `APPLY_RATE_WINDOW_SECONDS`."
         ),
