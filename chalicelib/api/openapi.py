@@ -730,7 +730,9 @@ def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, An
                 "The unified job board: a public board of open postings aggregated from many employers' "
                 "ATSs through StackOne, apply with Embloy or natively, and employer routes to link ATS "
                 'accounts and watch their sync. Every error is `{"error": {"code", "message", '
-                '"fields"?}}` with the status saying what kind of problem it is.'
+                '"fields"?}}` with the status saying what kind of problem it is. Every GET operation also '
+                "answers HEAD (the same status and headers, no body); a method a path does not have is 405 "
+                "`method_not_allowed` with an `Allow` header."
             ),
         },
         "tags": [{"name": name} for name in sorted({op.tag for op in operations})],
