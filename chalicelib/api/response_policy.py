@@ -6,6 +6,7 @@
 - **Private responses are never stored:** an employer route (it has an authorizer) and every write
   (POST, PUT, PATCH, DELETE: applications, apply clicks, uploads, connect sessions) answers
   `Cache-Control: no-store`, errors included, so no browser or CDN keeps candidates' or employers' data.
+  Errors of public routes are `no-store` too unless the view says otherwise (the HTML error pages).
 - **Security headers:** HSTS and `nosniff` on every response; HTML also gets `Referrer-Policy`, framing
   refused (`X-Frame-Options` and, without a page policy of its own, CSP `frame-ancestors 'none'`). A
   view's own values (the pages' full Content-Security-Policy, the apply page's `no-referrer`) are kept.
@@ -103,6 +104,9 @@ def apply_policy(request: Request | None, response: Response, app: Chalice) -> R
         return response
     if _is_private(request, app):
         _replace(headers, "Cache-Control", PRIVATE_CACHE_CONTROL)
+    elif response.status_code >= 400:
+        # An error says how this one request went (a 503 during an outage, a 429): a CDN keeps none.
+        _set_default(headers, "Cache-Control", PRIVATE_CACHE_CONTROL)
     if request.method == "HEAD":
         response.body = ""
     return response

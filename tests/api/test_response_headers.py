@@ -142,3 +142,11 @@ def test_json_answers_carry_hsts_too(client: Any) -> None:
     for response in (client.http.get("/jobs"), client.http.get(f"/jobs/{UNKNOWN_JOB_ID}")):
         assert response.headers["Strict-Transport-Security"] == HSTS
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_errors_of_public_routes_are_not_kept_by_a_cdn(client: Any) -> None:
+    bad_query = client.http.get("/jobs?limit=0")
+    unknown = client.http.get(f"/jobs/{UNKNOWN_JOB_ID}")
+
+    assert (bad_query.status_code, unknown.status_code) == (400, 404)
+    assert bad_query.headers["Cache-Control"] == unknown.headers["Cache-Control"] == "no-store"
