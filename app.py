@@ -15,6 +15,7 @@ from chalicelib.api.frontend import frontend_blueprint
 from chalicelib.api.health import health_blueprint
 from chalicelib.api.http_errors import framework_errors_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
+from chalicelib.api.response_policy import add_head_routes, response_policy_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
 from chalicelib.jobs.board_snapshot import (
     board_snapshot_blueprint,
@@ -37,6 +38,7 @@ app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 
 for blueprint in (
+    response_policy_blueprint,  # first: its middleware sees every response, reshaped errors included
     framework_errors_blueprint,
     auth_blueprint,
     health_blueprint,
@@ -54,3 +56,4 @@ for blueprint in (
     board_snapshot_blueprint,
 ):
     app.register_blueprint(blueprint)
+add_head_routes(app)

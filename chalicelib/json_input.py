@@ -4,10 +4,15 @@
 inside the parser. Counting brackets outside strings first keeps that (and NaN, Infinity, numbers that
 overflow to infinity, and lone surrogates that later fail to encode) out of every route. Every failure is
 one error: InvalidRequestError with code `invalid_json`.
+
+JSON on the wire is UTF-8 without a byte order mark (RFC 8259 section 8.1). `json.loads` on bytes would
+also guess UTF-16 and UTF-32 and skip a UTF-8 BOM; the body is decoded here as strict UTF-8 instead, so
+what one route accepts every route accepts, and a proxy or signature check sees the same text we parse.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
@@ -22,6 +27,8 @@ MAX_DEPTH = 32
 # A JSON string token (the unrolled loop is linear and never backtracks).
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# UTF-8, UTF-16 and UTF-32 byte order marks (the UTF-32 LE mark starts like UTF-16 LE's).
+_BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF32_BE)
 
 
 def _invalid(message: str) -> InvalidRequestError:
@@ -82,16 +89,20 @@ def load_json_object(raw: bytes | str, *, max_bytes: int, max_depth: int = MAX_D
     PayloadTooLargeError
         Above `max_bytes` (413).
     InvalidRequestError
-        Code `invalid_json` (400): not UTF-8, not JSON, nested deeper than `max_depth`, NaN/Infinity or a
-        number too large for a float, a lone surrogate, or a JSON value that is not an object.
+        Code `invalid_json` (400): not UTF-8 (UTF-16/32 included), a byte order mark, not JSON, nested
+        deeper than `max_depth`, NaN/Infinity or a number too large for a float, a lone surrogate, or a
+        JSON value that is not an object.
     """
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > max_bytes:
         raise PayloadTooLargeError(f"The request body exceeds {max_bytes} bytes.")
+    if data.startswith(_BYTE_ORDER_MARKS):
+        raise _invalid("The request body must be UTF-8 JSON without a byte order mark.")
     if nesting_depth(data, limit=max_depth) > max_depth:
         raise _invalid(f"The request body nests deeper than {max_depth} levels.")
     try:
-        document = json.loads(data, parse_float=_finite_float, parse_constant=_no_constants)
+        text = data.decode("utf-8")  # strict: UTF-16/32 (NUL bytes aside) and stray bytes fail here
+        document = json.loads(text, parse_float=_finite_float, parse_constant=_no_constants)
         _check_strings(document)
     except UnicodeError as exc:
         raise _invalid("The request body contains text that is not valid UTF-8 or Unicode.") from exc

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from chalicelib.http_headers import RESPONSE_SECURITY_HEADERS
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
 TEMPLATE_PATH = Path(__file__).resolve().parent / "resources.yaml"
@@ -37,6 +39,20 @@ _LOGICAL_ID_EXCEPTIONS = {"api_handler": "APIHandler"}
 # expiry must leave at least this long on top, for the builder to be fixed before cold starts find no files.
 SNAPSHOT_LIFECYCLE_RULE = "ExpireOldSnapshots"
 MIN_BUILDER_OUTAGE_MINUTES = 3 * 24 * 60
+
+
+# On every answer API Gateway gives itself (401, 403, 404, 413, 429, 504, ...), as on the Lambda's: none is
+# worth storing, and the security headers hold for the whole origin. `local/api_server.py` sends the same.
+GATEWAY_RESPONSE_HEADERS = {**RESPONSE_SECURITY_HEADERS, "Cache-Control": "no-store"}
+# A method a path does not have reaches the API handler, which answers 405 with `Allow` in the API's error
+# shape; without it API Gateway answers such a request as an unknown path (404). Explicit methods win over
+# this one. (API Gateway refuses TRACE and CONNECT itself: its methods are DELETE, GET, HEAD, OPTIONS,
+# PATCH, POST and PUT.)
+ANY_METHOD = "x-amazon-apigateway-any-method"
+_API_HANDLER_URI = (
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+    "/functions/${APIHandler.Arn}/invocations"
+)
 
 
 # The Lambda runtime every function is pinned to. `chalice package` picks the runtime, and the native wheels
@@ -214,7 +230,9 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
     _check_snapshot_expiry(template, deployment)
     _set_ephemeral_storage(template, deployment.ephemeral_storage)
     _pin_runtime(template, deployment.functions)
+    _secure_gateway_responses(template)
     _allow_cors_on_gateway_responses(template, env.get("CORS_ORIGINS", ""))
+    _answer_every_method(template)
     return template
 
 
@@ -266,6 +284,41 @@ def _pin_runtime(template: dict[str, Any], functions: tuple[str, ...]) -> None:
     for function in functions:
         resource = template["Resources"].setdefault(function_logical_id(function), {})
         resource.setdefault("Properties", {})["Runtime"] = LAMBDA_RUNTIME
+
+
+def _secure_gateway_responses(template: dict[str, Any]) -> None:
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    for response in definition["x-amazon-apigateway-gateway-responses"].values():
+        parameters = response.setdefault("responseParameters", {})
+        for name, value in GATEWAY_RESPONSE_HEADERS.items():
+            parameters[f"gatewayresponse.header.{name}"] = f"'{value}'"
+
+
+def _answer_every_method(template: dict[str, Any]) -> None:
+    """An ANY method on every API path, sent to the API handler (deep-merged into Chalice's paths)."""
+    from chalicelib.api.openapi import OPERATIONS  # the route table, checked against the app's routes
+
+    params_by_path = {operation.path: tuple(operation.path_params) for operation in OPERATIONS}
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"].setdefault("paths", {})
+    for path, params in sorted(params_by_path.items()):
+        method: dict[str, Any] = {
+            "consumes": ["*/*"],
+            "produces": ["application/json"],
+            "responses": {"200": {"description": "200 response", "schema": {"$ref": "#/definitions/Empty"}}},
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": {"Fn::Sub": _API_HANDLER_URI},
+                "passthroughBehavior": "when_no_match",
+                "contentHandling": "CONVERT_TO_TEXT",
+                "responses": {"default": {"statusCode": "200"}},
+            },
+        }
+        if params:
+            method["parameters"] = [
+                {"name": name, "in": "path", "required": True, "type": "string"} for name in params
+            ]
+        paths.setdefault(path, {})[ANY_METHOD] = method
 
 
 def _allow_cors_on_gateway_responses(template: dict[str, Any], cors_origins: str) -> None:

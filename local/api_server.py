@@ -4,8 +4,13 @@ Chalice's local gateway answers two kinds of request itself, before any view run
 default shapes: an unknown path is 403 `{"message": "Missing Authentication Token"}` and an employer
 route without an `Authorization` header is 401 `{"message": "Unauthorized"}`. The deployed API replaces
 those through `x-amazon-apigateway-gateway-responses` in deploy/resources.yaml (404 `not_found`,
-401 `unauthenticated`); this server answers with the same templates, read from that file, so local runs
-and the deployment agree. Everything else is `chalice local --no-autoreload`.
+401 `unauthenticated`); this server answers with the same templates, read from that file, and the same
+headers `deploy/render.py` puts on every gateway response, so local runs and the deployment agree.
+
+HTTP itself is kept whole on a keep-alive connection: a HEAD answer never carries a body (a body would
+be read as the start of the next response), and every method reaches the app, which answers a method a
+path does not have with 405 in the API's error shape (`http.server` alone answers an unknown method, such
+as TRACE, with a 501 HTML page). Everything else is `chalice local --no-autoreload`.
 
     python -m local.api_server --stage local --host 127.0.0.1 --port 8000
 """
@@ -18,19 +23,22 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from http.server import HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import (
+    ChaliceRequestHandler,
     ForbiddenError,
     LocalDevServer,
     LocalGateway,
     LocalGatewayException,
     NotAuthorizedError,
 )
+
+from deploy.render import GATEWAY_RESPONSE_HEADERS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESOURCES = PROJECT_DIR / "deploy" / "resources.yaml"
@@ -59,7 +67,9 @@ def gateway_responses(path: Path = RESOURCES) -> dict[str, GatewayResponse]:
 
 class _GatewayAnswer(LocalGatewayException):
     def __init__(self, response: GatewayResponse, headers: dict[str, str]) -> None:
-        super().__init__({**headers, "Content-Type": "application/json"}, response.body)
+        super().__init__(
+            {**headers, **GATEWAY_RESPONSE_HEADERS, "Content-Type": "application/json"}, response.body
+        )
         self.CODE = response.status
 
 
@@ -91,18 +101,33 @@ class ShapedLocalGateway(LocalGateway):
         return _GatewayAnswer(response, request_id)
 
 
+class ShapedRequestHandler(ChaliceRequestHandler):
+    """Chalice's request handler with the shaped gateway, body-less HEAD answers and every method routed."""
+
+    def __init__(
+        self, request: Any, client_address: Any, server: HTTPServer, app_object: Chalice, config: Config
+    ) -> None:
+        self.local_gateway = ShapedLocalGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def __getattr__(self, name: str) -> Any:
+        # `http.server` looks up `do_<METHOD>` and answers 501 without one: send every method to the app.
+        if name.startswith("do_") and name[3:].isalpha():
+            return self._generic_handle
+        raise AttributeError(name)
+
+    def _send_http_response_with_body(self, code: int, headers: Any, body: str | bytes) -> None:
+        if self.command != "HEAD":
+            super()._send_http_response_with_body(code, headers, body)
+            return
+        encoded = body if isinstance(body, bytes) else body.encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(encoded)))  # the headers of the answer, not its body
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
+
 def handler_class() -> type:
-    from chalice.local import ChaliceRequestHandler
-
-    class ShapedRequestHandler(ChaliceRequestHandler):
-        def __init__(
-            self, request: Any, client_address: Any, server: HTTPServer, app_object: Chalice, config: Config
-        ) -> None:
-            from http.server import BaseHTTPRequestHandler
-
-            self.local_gateway = ShapedLocalGateway(app_object, config)
-            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
-
     return ShapedRequestHandler
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import pytest
@@ -47,3 +48,27 @@ def test_what_cannot_be_a_safe_json_object_is_invalid_json(raw: bytes) -> None:
 def test_size_is_checked_first() -> None:
     with pytest.raises(PayloadTooLargeError):
         load_json_object(b"[" * 20_000, max_bytes=10_000)
+
+
+ENCODED = {
+    "UTF-8 with BOM": codecs.BOM_UTF8 + b'{"a": 1}',
+    "UTF-16 with BOM": '{"a": 1}'.encode("utf-16"),
+    "UTF-16 BE": '{"a": 1}'.encode("utf-16-be"),
+    "UTF-16 LE": '{"a": 1}'.encode("utf-16-le"),
+    "UTF-32 with BOM": '{"a": 1}'.encode("utf-32"),
+    "UTF-32 BE": '{"a": 1}'.encode("utf-32-be"),
+    "Latin-1": '{"a": "caf\u00e9"}'.encode("latin-1"),
+}
+
+
+@pytest.mark.parametrize("raw", ENCODED.values(), ids=list(ENCODED))
+def test_only_utf8_without_a_byte_order_mark_is_json(raw: bytes) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        load_json_object(raw, max_bytes=10_000)
+    assert caught.value.code == "invalid_json"
+
+
+def test_utf8_text_beyond_ascii_is_read() -> None:
+    assert load_json_object('{"a": "caf\u00e9 \U0001f600"}'.encode(), max_bytes=10_000) == {
+        "a": "caf\u00e9 \U0001f600"
+    }

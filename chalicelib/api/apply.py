@@ -17,10 +17,15 @@ from chalice.app import Request
 
 from chalicelib import deps
 from chalicelib.api.http_errors import handle_errors
-from chalicelib.api.request_body import parse_json_body
+from chalicelib.api.request_body import FORM, media_type, parse_form_body, parse_json_body
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
 from chalicelib.http_headers import IDEMPOTENCY_KEY_PATTERN, JSON_HEADERS
-from chalicelib.models.apply import EmbloyRedirectResponse, NativeApplicationRequest, ResumeUploadRequest
+from chalicelib.models.apply import (
+    EmbloyApplyRequest,
+    EmbloyRedirectResponse,
+    NativeApplicationRequest,
+    ResumeUploadRequest,
+)
 from chalicelib.models.posting import parse_job_id
 from chalicelib.observability import count
 from chalicelib.settings import get_settings
@@ -30,7 +35,6 @@ apply_blueprint = Blueprint(__name__)
 # The portal URL carries a replayable request token: keep it out of caches and Referer headers.
 _PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
-_FORM = "application/x-www-form-urlencoded"
 _PAGE_HEADERS: dict[str, str | list[str]] = {
     **_PRIVATE,
     "Content-Type": "text/html; charset=utf-8",
@@ -67,15 +71,20 @@ def apply_with_embloy_page(job_id: str) -> Response:
 
 
 @apply_blueprint.route(
-    "/jobs/{job_id}/apply/embloy", methods=["POST"], content_types=["application/json", _FORM, "text/plain"]
+    "/jobs/{job_id}/apply/embloy", methods=["POST"], content_types=["application/json", FORM, "text/plain"]
 )
 @handle_errors
 def apply_with_embloy(job_id: str) -> Response:
     request = apply_blueprint.current_request
+    # The body is checked before anything is spent: a bad one costs no Embloy token, click or rate slot.
+    is_form = media_type(request) == FORM
+    if is_form:
+        parse_form_body(request, EmbloyApplyRequest)
+    else:
+        parse_json_body(request, EmbloyApplyRequest)
     url = deps.get_embloy_apply_service().portal_url(job_id, client=client_address(request))
     count("EmbloyRedirects")
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type == _FORM:  # the confirmation page's button: send the browser on to Embloy
+    if is_form:  # the confirmation page's button: send the browser on to Embloy
         return Response(body="", status_code=303, headers={"Location": url, **_PRIVATE})
     body = EmbloyRedirectResponse(url=url).model_dump(mode="json")
     return Response(body=body, status_code=200, headers={**JSON_HEADERS, **_PRIVATE})

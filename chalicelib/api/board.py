@@ -12,6 +12,7 @@ from chalice.app import Request
 from chalicelib import deps
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.api.response_policy import public_cache_control
 from chalicelib.observability import milliseconds
 from chalicelib.settings import get_settings
 
@@ -38,7 +39,7 @@ def http_response(result: BoardResponse, *, script_safe: bool = False) -> Respon
     """
     headers: dict[str, str | list[str]] = {
         "ETag": result.etag,
-        "Cache-Control": f"public, max-age={get_settings().board_cache_max_age_seconds}",
+        "Cache-Control": public_cache_control(get_settings().board_cache_max_age_seconds),
     }
     if result.not_modified:
         return Response(body="", status_code=304, headers=headers)

@@ -11,10 +11,13 @@ from chalicelib import deps
 from chalicelib.api.board import http_response, parse_query, query_params
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.api.response_policy import public_response
 from chalicelib.errors import InvalidRequestError
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
+# robots.txt changes only with PUBLIC_BASE_URL (a deploy): an hour in shared caches, then revalidated.
+ROBOTS_MAX_AGE_SECONDS = 3600
 
 
 @feeds_blueprint.route("/feed.xml", methods=["GET"], cors=cors_config())
@@ -51,8 +54,9 @@ def robots() -> Response:
     """Everything public may be crawled except the employer console; the sitemap's absolute URL."""
     base = get_settings().public_base_url.rstrip("/")
     body = f"User-agent: *\nAllow: /\nDisallow: /board/employer\n\nSitemap: {base}/sitemap.xml\n"
-    return Response(
-        body=body,
-        status_code=200,
-        headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "public, max-age=3600"},
+    return public_response(
+        feeds_blueprint.current_request,
+        body,
+        "text/plain; charset=utf-8",
+        max_age_seconds=ROBOTS_MAX_AGE_SECONDS,
     )

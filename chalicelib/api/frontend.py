@@ -13,7 +13,6 @@ Their scripts then call only the public JSON API with `fetch`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,9 @@ from chalicelib import deps
 from chalicelib.api import pages
 from chalicelib.api.board import parse_query, query_params
 from chalicelib.api.http_errors import handle_errors, status_for
+from chalicelib.api.response_policy import public_cache_control
 from chalicelib.errors import AppError, InvalidRequestError, NotFoundError
-from chalicelib.http_headers import etag_matches
+from chalicelib.http_headers import content_etag, etag_matches
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -84,7 +84,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 
-# Pages change with deploys and carry no per-user data: always revalidate (cheap with the ETag).
+# The employer console changes only with deploys and carries no per-user data (the key stays in the
+# browser): always revalidate (cheap with the ETag). Error pages are never kept either.
 PAGE_CACHE_CONTROL = "no-cache"
 # Asset names are not fingerprinted, so keep their lifetime short and revalidate with the ETag after it.
 ASSET_CACHE_CONTROL = "public, max-age=300, must-revalidate"
@@ -117,10 +118,6 @@ class StaticFile:
         return "charset=" in self.content_type or self.content_type.startswith("text/")
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 @functools.cache
 def load_asset(name: str) -> StaticFile:
     """An asset by file name (one path segment, a known type, present on disk); NotFoundError otherwise."""
@@ -132,7 +129,7 @@ def load_asset(name: str) -> StaticFile:
     if content_type is None or not path.is_file():
         raise NotFoundError("No such asset.", code="asset_not_found")
     body = path.read_bytes()
-    return StaticFile(body=body, content_type=content_type, etag=_etag(body))
+    return StaticFile(body=body, content_type=content_type, etag=content_etag(body))
 
 
 def hub_bundle_deployed() -> bool:
@@ -151,7 +148,10 @@ def render_page(page: str, base: str, *, with_hub: bool = False) -> StaticFile:
     ).encode()
     policy = HUB_CONTENT_SECURITY_POLICY if with_hub else CONTENT_SECURITY_POLICY
     return StaticFile(
-        body=body, content_type="text/html; charset=utf-8", etag=_etag(body), content_security_policy=policy
+        body=body,
+        content_type="text/html; charset=utf-8",
+        etag=content_etag(body),
+        content_security_policy=policy,
     )
 
 
@@ -203,10 +203,15 @@ def html_response(
     """A rendered page: 200 (or 304 when the client's copy is current), or an error page's status."""
     body = html_text.encode()
     file = StaticFile(
-        body=body, content_type="text/html; charset=utf-8", etag=_etag(body), content_security_policy=policy
+        body=body,
+        content_type="text/html; charset=utf-8",
+        etag=content_etag(body),
+        content_security_policy=policy,
     )
     if status == 200:
-        return static_response(request, file, PAGE_CACHE_CONTROL)
+        # The board's pages show the board's data: cached as long as its JSON (a CDN may serve them).
+        max_age = get_settings().board_cache_max_age_seconds
+        return static_response(request, file, public_cache_control(max_age))
     headers: dict[str, str | list[str]] = {
         **SECURITY_HEADERS,
         "Content-Security-Policy": policy,

@@ -263,9 +263,14 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             303: Reply("To the Embloy apply portal (form posts).", media_type=None, headers=("Location",)),
         },
-        errors=(404, 409, 415, 429, *UPSTREAM),
+        errors=(400, 404, 409, 413, 415, 429, *UPSTREAM),
+        body=f"{APPLY}:EmbloyApplyRequest",
+        body_media_types=("application/json", "application/x-www-form-urlencoded"),
+        body_example={},
         path_params=JOB_ID,
         description=(
+            "The body is optional and empty: nothing, `{}` or an empty form; anything else is 400 "
+            "(`invalid_json`, `invalid_form` or field errors) before Embloy is called or a click counted. "
             "409 `embloy_unsupported` / `embloy_not_configured` when the posting cannot use Embloy; 429 "
             "`rate_limited` past `APPLY_RATE_LIMIT` clicks per client and job in `APPLY_RATE_WINDOW_SECONDS`."
         ),
@@ -728,7 +733,9 @@ def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, An
                 "The unified job board: a public board of open postings aggregated from many employers' "
                 "ATSs through StackOne, apply with Embloy or natively, and employer routes to link ATS "
                 'accounts and watch their sync. Every error is `{"error": {"code", "message", '
-                '"fields"?}}` with the status saying what kind of problem it is.'
+                '"fields"?}}` with the status saying what kind of problem it is. Every GET operation also '
+                "answers HEAD (the same status and headers, no body); a method a path does not have is 405 "
+                "`method_not_allowed` with an `Allow` header."
             ),
         },
         "tags": [{"name": name} for name in sorted({op.tag for op in operations})],

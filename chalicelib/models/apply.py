@@ -147,6 +147,14 @@ class NativeApplicationRequest(_Request):
         return value
 
 
+class EmbloyApplyRequest(_Request):
+    """Body of POST /jobs/{job_id}/apply/embloy: optional and empty (`{}`, an empty form or nothing).
+
+    The posting in the path says everything Embloy needs; a field here is a client mistake, refused (400)
+    before Embloy is called or a click is counted.
+    """
+
+
 class EmbloyRedirectResponse(BaseModel):
     url: str
 

@@ -27,6 +27,7 @@ from chalicelib.models.posting import (
     QuestionCondition,
     Questionnaire,
     QuestionOption,
+    http_url_or_none,
     make_job_id,
 )
 
@@ -37,7 +38,7 @@ _ALLOWED_TAGS = {
     "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
-_URL_SCHEMES = {"http", "https", "mailto"}
+_URL_SCHEMES = {"http", "https"}
 # Dropped together with their content (not just unwrapped).
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg"}
 
@@ -83,7 +84,8 @@ _AMOUNT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*([kKmM])?$")
 
 # Bump when the mapping changes what it produces: every posting's source hash changes, so the next sync
 # rewrites each posting once with the new mapping.
-MAPPING_VERSION = "1"
+# 2: links in descriptions are kept only when absolute http(s) (protocol-relative and mailto dropped).
+MAPPING_VERSION = "2"
 # The JobPosting fields the mapping reads (both spellings); nothing else can change a mapped posting.
 _MAPPED_FIELDS = (
     "id", "remote_id", "title", "locations", "internal", "status", "job_id", "remote_job_id",
@@ -106,8 +108,20 @@ class PostingMappingError(ValueError):
     """The raw posting lacks what every posting needs (an id)."""
 
 
+def _absolute_http_href(tag: str, attribute: str, value: str) -> str | None:
+    """Keep an href only when it is an absolute http(s) URL with a host.
+
+    Relative links would resolve against the board's origin (the posting's author never meant them), a
+    protocol-relative `//evil.example` or `/\\evil.example` leaves for any host, and `mailto:` and the
+    like are not links the board vouches for: the link's text stays, its href goes.
+    """
+    if attribute != "href":
+        return value
+    return http_url_or_none(value)
+
+
 def sanitize_html(raw: str) -> str:
-    """Allow-list sanitised HTML (links get rel="noopener noreferrer")."""
+    """Allow-list sanitised HTML: links only to absolute http(s) URLs, with rel="noopener noreferrer"."""
     if not raw:
         return ""
     return nh3.clean(
@@ -115,7 +129,9 @@ def sanitize_html(raw: str) -> str:
         tags=_ALLOWED_TAGS,
         clean_content_tags=_DROPPED_WITH_CONTENT,
         attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=_absolute_http_href,
         url_schemes=_URL_SCHEMES,
+        url_relative="deny",
         strip_comments=True,
     ).strip()
 

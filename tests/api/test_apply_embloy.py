@@ -100,12 +100,18 @@ def test_token_comes_from_the_postings_employer_never_the_request(
     posting_b = store_posting(make_posting(employer_id=employer_b.employer_id, posting_id="post-b"))
     route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
 
+    smuggled = client.http.post(
+        f"/jobs/{posting_b.job_id}/apply/embloy",
+        body=json.dumps({"client_token": token_a, "success_url": "https://evil.test"}),
+        headers={"Content-Type": "application/json"},
+    )
     response = client.http.post(
         f"/jobs/{posting_b.job_id}/apply/embloy?client_token={token_a}&mode=job",
-        body=json.dumps({"client_token": token_a, "success_url": "https://evil.test"}),
+        body="{}",
         headers={**bearer(key_a), "Content-Type": "application/json", "client_token": token_a},
     )
 
+    assert smuggled.status_code == 400  # body fields are refused, never read
     assert response.status_code == 200
     assert route.call_count == 1
     assert route.calls.last.request.headers["client_token"] == token_b
@@ -334,3 +340,67 @@ def test_clicks_per_client_and_job_are_rate_limited(
     records = client.http.get("/applications", headers=bearer(api_key)).json_body["data"]
     assert len(records) == limit
     assert click(client, other.job_id).status_code == 303  # another job has its own budget
+
+
+BAD_BODIES = {
+    "malformed JSON": (b"{not json", "application/json", "invalid_json"),
+    "a JSON array": (b"[]", "application/json", "invalid_json"),
+    "UTF-16 JSON": ("{}".encode("utf-16"), "application/json", "invalid_json"),
+    "an unknown field": (b'{"success_url": "https://evil.test"}', "application/json", "invalid_request"),
+    "a form field": (
+        b"success_url=https%3A%2F%2Fevil.test",
+        "application/x-www-form-urlencoded",
+        "invalid_request",
+    ),
+    "a malformed form": (b"%ff=1", "application/x-www-form-urlencoded", "invalid_form"),
+    "text that is not JSON": (b"hello", "text/plain", "unsupported_media_type"),
+}
+
+
+@pytest.mark.parametrize(("body", "content_type", "code"), BAD_BODIES.values(), ids=list(BAD_BODIES))
+def test_a_bad_body_is_refused_before_any_token_click_or_rate_slot_is_spent(
+    client: Any,
+    employer: tuple[str, str],
+    embloy_api: respx.MockRouter,
+    body: bytes,
+    content_type: str,
+    code: str,
+) -> None:
+    from chalicelib.settings import get_settings
+
+    employer_id, api_key = employer
+    upload_token(client, api_key, make_client_token())
+    posting = store_posting(make_posting(employer_id=employer_id))
+    route = embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
+    before = deps.get_table().scan()["Items"]
+
+    for _ in range(get_settings().apply_rate_limit + 1):
+        response = client.http.post(
+            f"/jobs/{posting.job_id}/apply/embloy", body=body, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 400, response.body
+        assert response.json_body["error"]["code"] == code
+
+    assert route.call_count == 0  # no Embloy request token spent
+    assert deps.get_table().scan()["Items"] == before  # no click recorded, no rate count taken
+    assert click(client, posting.job_id).status_code == 303  # the client's whole budget is left
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"", "application/json"), (b"{}", "application/json"), (b" {} ", "application/json; charset=utf-8"),
+     (b"", "application/x-www-form-urlencoded"), (b"", "text/plain")],
+)  # fmt: skip
+def test_an_empty_body_is_accepted(
+    client: Any, employer: tuple[str, str], embloy_api: respx.MockRouter, body: bytes, content_type: str
+) -> None:
+    employer_id, api_key = employer
+    upload_token(client, api_key, make_client_token())
+    posting = store_posting(make_posting(employer_id=employer_id))
+    embloy_api.post(TOKEN_PATH).respond(200, json={"request_token": "rt"})
+
+    response = client.http.post(
+        f"/jobs/{posting.job_id}/apply/embloy", body=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code in (200, 303), response.body

@@ -50,8 +50,15 @@ def test_pages_are_html_with_a_strict_policy_and_revalidated(client: Any, path: 
     uploads = " " + deps.get_resume_uploads().origin() if "/jobs/" in path else ""
     assert csp["connect-src"] == f"connect-src 'self'{uploads}"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Cache-Control"] == "no-cache"
+    # The board's pages are as public as its JSON (a CDN may keep them); the console always revalidates.
+    expected = "no-cache" if path == "/board/employer" else "public, max-age=30"
+    assert response.headers["Cache-Control"] == expected
     assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["ETag"])
+    assert response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    revalidated = client.http.get(path, headers={"If-None-Match": response.headers["ETag"]})
+    assert (revalidated.status_code, revalidated.body) == (304, b"")
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -23,6 +23,9 @@ HOSTILE = {
     "a number beyond float": b'{"label": 1e999}',
     "a lone surrogate": b'{"label": "\\ud800"}',
     "not an object": b'["provider"]',
+    "UTF-8 with a byte order mark": b'\xef\xbb\xbf{"label": "x"}',
+    "UTF-16": '{"label": "x"}'.encode("utf-16"),
+    "UTF-32": '{"label": "x"}'.encode("utf-32"),
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.models.posting import http_url_or_none
 from chalicelib.services.board.markup import script_json
 from tests.api.board_factories import (
+    BASE_TIME,
     board_refreshes_every_request,  # noqa: F401  (autouse)
     make_posting,
     put_postings,
@@ -81,3 +82,25 @@ def test_markup_helpers_drop_lone_surrogates_too() -> None:
 
     assert xml_chars("a\ud800b\udfffc\U0001f600") == "abc\U0001f600"
     assert clean_strings({"k\ufffe": ["x\ud800"]}) == {"k": ["x"]}
+
+
+def test_description_links_leave_the_api_and_the_job_page_only_when_absolute_http(client: Any) -> None:
+    from chalicelib.services.mapping import AccountInfo, map_posting
+
+    html = (
+        '<p><a href="//evil.example/x">a</a> <a href="/\\evil.example">b</a>'
+        ' <a href="mailto:x@evil.example">c</a> <a href="https://acme.example/team">d</a></p>'
+    )
+    account = AccountInfo("acc_gh", "emp_acc_gh", "Acme Robotics", "greenhouse")
+    raw = {"id": "post_links", "title": "Engineer", "status": {"value": "live"}, "content": {"html": html}}
+    mapped = map_posting(raw, account)
+    mapped.first_seen_at = mapped.changed_at = BASE_TIME  # what the sync sets when it stores a posting
+    posting = put_postings(mapped)[0]
+
+    body = client.http.get(f"/jobs/{posting.job_id}").json_body
+    page = client.http.get(f"/board/jobs/{posting.job_id}").body.decode()
+
+    for text in (body["content_html"], body["json_ld"]["description"]):
+        assert "evil.example" not in text
+        assert 'href="https://acme.example/team"' in text
+    assert "evil.example" not in page

@@ -340,6 +340,42 @@ def test_gateway_errors_use_the_api_error_shape(packaged: PackagedStage) -> None
         assert isinstance(error["message"], str), name
 
 
+def test_gateway_answers_carry_hsts_and_security_headers_and_are_never_stored(
+    packaged: PackagedStage,
+) -> None:
+    body = packaged.resources["RestAPI"]["Properties"]["DefinitionBody"]
+
+    for name, response in body["x-amazon-apigateway-gateway-responses"].items():
+        parameters = response["responseParameters"]
+        assert parameters["gatewayresponse.header.Strict-Transport-Security"] == (
+            "'max-age=63072000; includeSubDomains'"
+        ), name
+        assert parameters["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'", name
+        assert parameters["gatewayresponse.header.Cache-Control"] == "'no-store'", name
+
+
+def test_every_get_path_answers_head_and_every_other_method_reaches_the_app(packaged: PackagedStage) -> None:
+    from app import app
+
+    paths = packaged.resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    handler_uri = {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+        "/functions/${APIHandler.Arn}/invocations"
+    }
+
+    assert set(paths) == set(app.routes)
+    for path, methods in paths.items():
+        if "get" in methods:
+            # HEAD runs the GET's view (and its authorizer): headers without the body.
+            assert methods["head"]["x-amazon-apigateway-integration"]["uri"] == handler_uri, path
+            assert methods["head"].get("security") == methods["get"].get("security"), path
+        # A method the path does not have reaches the app, which answers 405 with Allow (not a 404).
+        integration = methods["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+        assert (integration["type"], integration["uri"]) == ("aws_proxy", handler_uri), path
+        parameters = {p["name"] for p in methods["x-amazon-apigateway-any-method"].get("parameters", [])}
+        assert parameters == set(re.findall(r"\{([^}]+)\}", path)), path
+
+
 _ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?[a-z]+-\d\b")
 

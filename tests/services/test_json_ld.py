@@ -133,3 +133,23 @@ def test_remote_eu_means_the_eu_member_states_and_an_office_stays_a_place() -> N
 )
 def test_location_names_to_country_codes(name: str, codes: tuple[str, ...]) -> None:
     assert countries_in(name) == codes
+
+
+def test_json_ld_description_carries_no_protocol_relative_or_non_http_link() -> None:
+    raw = {
+        "id": "post_links",
+        "title": "Engineer",
+        "status": {"value": "live"},
+        "content": {
+            "html": '<p><a href="//evil.example/a">one</a> <a href="/\\evil.example">two</a> '
+            '<a href="mailto:x@evil.example">three</a> <a href="https://acme.example/about">four</a></p>'
+        },
+    }
+    posting = map_posting(raw, AccountInfo("acc_1", "emp_1", "Acme", "greenhouse"))
+
+    description = json_ld.job_posting(posting, url="https://board.test/jobs/x", direct_apply=False)[
+        "description"
+    ]
+
+    assert re.findall(r'href="([^"]*)"', description) == ["https://acme.example/about"]
+    assert "evil.example" not in description

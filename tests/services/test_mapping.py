@@ -218,3 +218,22 @@ def test_source_hash_ignores_key_order_and_unmapped_fields_but_not_content() -> 
     other_company = AccountInfo("acc1", "emp1", "Acme Renamed", "greenhouse")
     assert source_hash(base, ACCOUNT) != source_hash(base, other_company)
     assert source_hash({**base, "big": 2**70, "title": 2**70}, ACCOUNT)  # beyond 64 bits: still hashed
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["//evil.example/x", "/\\evil.example", "\\\\evil.example", " //evil.example", "/jobs/1", "jobs/1",
+     "#top", "?q=1", "http:evil.example", "https:\\\\evil.example", "mailto:jobs@acme.example",
+     "javascript:alert(1)", "data:text/html,x", "ftp://acme.example/f", "&#x2F;&#x2F;evil.example"],
+)  # fmt: skip
+def test_only_absolute_http_links_survive_sanitising(href: str) -> None:
+    cleaned = sanitize_html(f'<p>Apply <a href="{href}">here</a></p>')
+
+    assert cleaned == '<p>Apply <a rel="noopener noreferrer">here</a></p>'
+
+
+@pytest.mark.parametrize(
+    "href", ["https://acme.example/jobs?a=1#x", "http://acme.example", "HTTPS://acme.example"]
+)
+def test_absolute_http_links_keep_their_href(href: str) -> None:
+    assert sanitize_html(f'<a href="{href}">x</a>') == f'<a href="{href}" rel="noopener noreferrer">x</a>'
