@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser run test lint typecheck unit test-fast test-slow test-e2e test-deploy test-long bench bench-cold-start \
+.PHONY: venv browser mailcatcher run test lint typecheck unit test-fast test-slow test-e2e test-deploy test-long bench bench-cold-start \
 	bootstrap sync-now cli clean fuzz soak bench-load
 
 venv: $(STAMP)
@@ -21,6 +21,14 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+
+# The local mail catcher (maildev) that `make run` and the end-to-end tests send email to.
+MAIL_CATCHER := local/mail/node_modules/.bin/maildev
+mailcatcher: $(MAIL_CATCHER)
+
+$(MAIL_CATCHER): local/mail/package.json local/mail/package-lock.json
+	npm ci --prefix local/mail --no-audit --no-fund --loglevel=error
+	touch $(MAIL_CATCHER)
 
 # Debian's chromium drives the end-to-end browser tests (Playwright never downloads its own browser).
 browser:
@@ -41,17 +49,17 @@ test-fast: venv
 
 # Browser and deploy tiers side by side (one worker keeps Chromium and the stack, another both `chalice
 # package` runs), then the long tier in one process, so the soak and fuzz summaries reach the terminal.
-test-slow: venv browser
+test-slow: venv browser mailcatcher
 	$(BIN)/pytest -q $(XDIST) -m "e2e or deploy"
 	$(BIN)/pytest -q -m long
 
-test-e2e: venv browser
+test-e2e: venv browser mailcatcher
 	$(BIN)/pytest -q -m e2e
 
 test-deploy: venv
 	$(BIN)/pytest -q $(XDIST) -m deploy
 
-test-long: venv
+test-long: venv mailcatcher
 	$(BIN)/pytest -q -m long
 
 # Long API fuzz run over every documented operation (the short one is part of `make test`).
@@ -66,7 +74,7 @@ SOAK_SEED ?= $(shell date +%s)
 soak: venv
 	SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_EXTRA_ACCOUNTS=2 SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -p no:warnings --timeout=3600 tests/soak/test_soak.py
 
-run: venv
+run: venv mailcatcher
 	$(BIN)/python -m local.run
 
 # Against a running `make run` stack (default or LOCAL_* ports):

@@ -22,6 +22,7 @@ from chalicelib.jobs.board_snapshot import (
     board_snapshot_requested,
     build_board_snapshot,
 )
+from chalicelib.jobs.email_worker import email_worker_blueprint, send_email
 from chalicelib.jobs.sync_schedule import sync_all, sync_schedule_blueprint
 from chalicelib.jobs.sync_worker import sync_account, sync_worker_blueprint
 from chalicelib.observability import logger, metrics
@@ -29,7 +30,14 @@ from chalicelib.settings import get_settings
 
 # Each event function's handler string is `app.<function>` (the job blueprints register under the name
 # "app"): Lambda imports this module, so the middleware below wraps them too, and finds them here.
-__all__ = ["app", "board_snapshot_requested", "build_board_snapshot", "sync_account", "sync_all"]
+__all__ = [
+    "app",
+    "board_snapshot_requested",
+    "build_board_snapshot",
+    "send_email",
+    "sync_account",
+    "sync_all",
+]
 
 app = Chalice(app_name="job-board")
 app.debug = get_settings().is_local
@@ -54,6 +62,7 @@ for blueprint in (
     sync_schedule_blueprint,
     sync_worker_blueprint,
     board_snapshot_blueprint,
+    email_worker_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)

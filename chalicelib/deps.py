@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from chalicelib.aws.apply_postings import DynamoDBApplyPostings
     from chalicelib.aws.board_repository import DynamoDBBoardRepository
     from chalicelib.aws.board_snapshots import S3SnapshotStore
+    from chalicelib.aws.email_queue import SqsEmailOutbox
+    from chalicelib.aws.email_suppressions import DynamoDBEmailSuppressions
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency, PowertoolsOnce
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from chalicelib.services.board.service import BoardService
     from chalicelib.services.board.snapshot import SnapshotBuilder
     from chalicelib.services.connect import ConnectSessionService
+    from chalicelib.services.email import EmailDispatcher, EmailRenderer, EmailSender
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
     from chalicelib.services.metrics import MetricsSink
@@ -590,3 +593,66 @@ def reset_dependencies() -> None:
     get_settings.cache_clear()
     for component in _COMPONENTS:
         component.cache_clear()
+
+
+@_component
+def get_email_renderer() -> EmailRenderer:
+    from chalicelib.services.email import EmailRenderer
+
+    settings = get_settings()
+    return EmailRenderer(board_name=settings.board_name, public_base_url=settings.require("public_base_url"))
+
+
+@_component
+def get_email_sender() -> EmailSender:
+    """SES (API v2) when deployed; SMTP to the mail catcher in the local stack."""
+    settings = get_settings()
+    sender = settings.require("email_from_address")
+    if settings.email_transport == "smtp":
+        from chalicelib.clients.smtp import SmtpEmailSender
+
+        return SmtpEmailSender(settings.smtp_host, settings.smtp_port, sender=sender)
+    from chalicelib.aws.ses_email import SesEmailSender
+
+    return SesEmailSender(
+        aws_client("sesv2"), sender=sender, configuration_set=settings.ses_configuration_set
+    )
+
+
+@_component
+def get_email_suppressions() -> DynamoDBEmailSuppressions:
+    from chalicelib.aws.email_suppressions import DynamoDBEmailSuppressions
+
+    return DynamoDBEmailSuppressions(get_table())
+
+
+@_component
+def get_email_outbox() -> SqsEmailOutbox:
+    from chalicelib.aws.email_queue import SqsEmailOutbox
+
+    return SqsEmailOutbox(get_sqs_client(), get_settings().require("email_queue_url"))
+
+
+@_component
+def get_email_dispatcher() -> EmailDispatcher:
+    """Sends queued emails: at most once per key (idempotency table), within SES's send rate."""
+    from chalicelib.aws.idempotency import PowertoolsOnce
+    from chalicelib.aws.rate_budget import DynamoDBWindowCounter
+    from chalicelib.clients.stackone.rate_budget import SharedRateBudget
+    from chalicelib.services.email import EmailDispatcher
+
+    settings = get_settings()
+    once = PowertoolsOnce(
+        settings.idempotency_table_name,
+        key_prefix="job-board.email",
+        key_jmespath="key",
+        expires_after_seconds=7 * 86400,
+        boto3_client=aws_client("dynamodb"),
+    )
+    rate = SharedRateBudget(
+        DynamoDBWindowCounter(get_table(), "email#ses"),
+        per_minute=max(1, int(settings.email_send_rate_per_second * 60)),
+    )
+    return EmailDispatcher(
+        get_email_renderer(), get_email_sender(), get_email_suppressions(), once, rate=rate
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,8 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "embloy_api_url": "http://127.0.0.1:4020",
     "embloy_portal_url": "http://127.0.0.1:4020",
     "stackone_base_url": "http://127.0.0.1:4010",
+    "email_from_address": "Unified Job Board <jobs@board.localhost>",
+    "email_queue_name": "job-board-email",
 }
 STACKONE_API_URL = "https://api.stackone.com"
 # Known when the app is packaged (`.chalice/config.json` stage variables): required in every non-local stage.
@@ -38,6 +40,7 @@ REQUIRED_NAMES = (
     "webhook_secret_name",
     "cursor_secret_name",
     "embloy_secret_prefix",
+    "email_queue_name",
 )
 # Handed to the functions by the stack (resource references and parameters), so only known inside Lambda:
 # required there, in every non-local stage.
@@ -48,6 +51,8 @@ REQUIRED_AT_RUNTIME = (
     "public_base_url",
     "embloy_api_url",
     "embloy_portal_url",
+    "email_queue_url",
+    "email_from_address",
 )
 
 
@@ -202,6 +207,20 @@ class Settings(BaseSettings):
     # (source IP) and job per window; more answer 429 with Retry-After.
     apply_rate_limit: int = Field(10, ge=1, alias="APPLY_RATE_LIMIT")
     apply_rate_window_seconds: int = Field(600, ge=1, alias="APPLY_RATE_WINDOW_SECONDS")
+
+    # Email. Deployed: SES (API v2) from a verified identity through the configuration set that reports
+    # bounces and complaints. Local: SMTP to the mail catcher `make run` starts.
+    email_transport: Literal["ses", "smtp"] = Field("ses", alias="EMAIL_TRANSPORT")
+    email_from_address: str = Field("", alias="EMAIL_FROM_ADDRESS")
+    ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
+    smtp_host: str = Field("127.0.0.1", alias="SMTP_HOST")
+    smtp_port: int = Field(1025, ge=1, le=65535, alias="SMTP_PORT")
+    # SES's sending quota (a new account: 1 per second in the sandbox, 14 after the production review);
+    # every function that sends shares it through one table counter.
+    email_send_rate_per_second: float = Field(10.0, gt=0, alias="EMAIL_SEND_RATE_PER_SECOND")
+    # The queue of emails to send (`send_email` drains it).
+    email_queue_name: str = Field("", alias="EMAIL_QUEUE_NAME")
+    email_queue_url: str = Field("", alias="EMAIL_QUEUE_URL")
 
     @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod

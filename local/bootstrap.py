@@ -69,6 +69,7 @@ class BootstrapNames:
     resume_upload_bucket_name: str = "job-board-resume-uploads"
     cursor_secret_name: str = "job-board/cursor-signing-key"
     snapshot_prefix: str = "board/snapshots/"
+    email_queue_name: str = "job-board-email"
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -92,6 +93,7 @@ class BootstrapNames:
             resume_upload_bucket_name=settings.resume_upload_bucket,
             cursor_secret_name=settings.cursor_secret_name,
             snapshot_prefix=settings.board_snapshot_prefix,
+            email_queue_name=settings.email_queue_name,
         )
 
 
@@ -114,6 +116,7 @@ class BootstrapResult:
     snapshot_bucket: str
     snapshot_queue_url: str
     snapshot_dead_letter_queue_url: str
+    email_queue_url: str = ""
     resume_upload_bucket: str = ""
     created: list[str] = field(default_factory=list)  # resources this run created (empty on a re-run)
 
@@ -302,6 +305,9 @@ def bootstrap(
         visibility_timeout_seconds,
         created,
     )
+    email_queue_url, _email_dead_letter_url = _ensure_queue_with_dead_letter_queue(
+        sqs, names.email_queue_name, f"{names.email_queue_name}-dlq", visibility_timeout_seconds, created
+    )
     # Each bucket gets the deployed bucket's lifecycle rules (deploy/resources.yaml), on every run.
     template_names = {"SnapshotPrefix": names.snapshot_prefix}
     _ensure_bucket(s3, names.snapshot_bucket_name, region, created)
@@ -334,6 +340,7 @@ def bootstrap(
         resume_upload_bucket=names.resume_upload_bucket_name,
         snapshot_queue_url=snapshot_queue_url,
         snapshot_dead_letter_queue_url=snapshot_dead_letter_url,
+        email_queue_url=email_queue_url,
         created=created,
     )
 
@@ -384,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"bootstrap against {args.endpoint_url}: created {created}")
     print(f"sync queue: {result.queue_url}")
     print(f"snapshot queue: {result.snapshot_queue_url}")
+    print(f"email queue: {result.email_queue_url}")
     print(f"snapshot bucket: {result.snapshot_bucket}")
     print(f"resume upload bucket: {result.resume_upload_bucket}")
     print("demo employers (API keys are shown once):")

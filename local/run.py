@@ -1,7 +1,8 @@
 """`make run`: the whole board on loopback, on an embedded default (no AWS account, no keys, no network).
 
 Starts, each by its own binary in its own process group and in this order, waiting for each to answer:
-moto's server (DynamoDB, SQS, Secrets Manager, S3), the StackOne sandbox, the Embloy sandbox; then
+moto's server (DynamoDB, SQS, Secrets Manager, S3), the mail catcher (maildev), the StackOne sandbox,
+the Embloy sandbox; then
 bootstraps tables, queues, the snapshot bucket, secrets and demo employers; then `chalice local --stage
 local --no-autoreload` and the local scheduler. Prints the URLs and the demo employers' API keys, and on
 Ctrl-C / SIGTERM (or when any piece dies) stops every process it started, by process-group id.
@@ -10,7 +11,8 @@ Board snapshots are built and unpacked under `.local-state/board/<LOCAL_API_PORT
 emptied when the run starts and removed when it stops.
 
 Ports and intervals: LOCAL_API_PORT (8000), LOCAL_STACKONE_PORT (4010), LOCAL_EMBLOY_PORT (4020),
-LOCAL_MOTO_PORT (5001), LOCAL_SYNC_INTERVAL_SECONDS (60), LOCAL_DRAIN_INTERVAL_SECONDS (5),
+LOCAL_MOTO_PORT (5001), LOCAL_MAIL_SMTP_PORT (1025), LOCAL_MAIL_WEB_PORT (1080),
+LOCAL_SYNC_INTERVAL_SECONDS (60), LOCAL_DRAIN_INTERVAL_SECONDS (5),
 LOCAL_SNAPSHOT_INTERVAL_SECONDS (300); LOCAL_STACKONE_API_KEY fixes the sandbox key (random by default),
 LOCAL_CORS_ORIGINS the allowed origins.
 """
@@ -31,6 +33,8 @@ from local.stack import HOST, LOCAL_STAGE, PROJECT_DIR, LocalStackConfig, app_en
 
 # The interpreter running this is the virtualenv's; its bin directory holds the other entry points.
 VENV_BIN = Path(sys.executable).parent
+# The mail catcher (maildev, from local/mail/package.json; `make run` installs it with npm ci).
+MAIL_CATCHER = PROJECT_DIR / "local" / "mail" / "node_modules" / ".bin" / "maildev"
 STACKONE_SANDBOX = "sandbox.stackone"
 EMBLOY_SANDBOX = "sandbox.embloy"
 SERVER_START_SECONDS = 30.0
@@ -77,6 +81,7 @@ class LocalStack:
             log_name="moto.log",
         )
         self._wait_http(moto, f"{self.config.moto_url}/moto-api/", SERVER_START_SECONDS)
+        self._start_mail_catcher(base_env)
 
         self._start_sandbox(
             "StackOne sandbox",
@@ -116,6 +121,7 @@ class LocalStack:
             sync_queue_url=self.bootstrap_result.queue_url,
             snapshot_queue_url=self.bootstrap_result.snapshot_queue_url,
             snapshot_bucket=self.bootstrap_result.snapshot_bucket,
+            email_queue_url=self.bootstrap_result.email_queue_url,
         )
         # `chalice local`, answering unknown paths and missing keys as the deployed gateway does.
         api = self._spawn(
@@ -165,6 +171,8 @@ class LocalStack:
             f"  Board API         {config.api_url}   (GET /health, GET /jobs)",
             f"  StackOne sandbox  {config.stackone_url}   (sandbox API key: {config.stackone_api_key})",
             f"  Embloy sandbox    {config.embloy_url}",
+            f"  Email (outbox)    {config.mail_url}   (every email the board sends; SMTP on port "
+            f"{config.mail_smtp_port})",
             f"  Local AWS (moto)  {config.moto_url}   "
             "(DynamoDB, SQS, Secrets Manager, S3; dashboard /moto-api/)",
             f"  Scheduler         sync every {config.sync_interval_seconds} s, board snapshot every "
@@ -189,6 +197,26 @@ class LocalStack:
         self.processes.append(process)
         _say(f"started {name} (pid {process.pid})")
         return process
+
+    def _start_mail_catcher(self, env: dict[str, str]) -> None:
+        if not MAIL_CATCHER.exists():
+            raise StartupError(
+                f"the mail catcher is not installed ({MAIL_CATCHER}): run `make run`, which installs it"
+            )
+        config = self.config
+        argv = [
+            str(MAIL_CATCHER),
+            "--ip",
+            HOST,
+            "--smtp",
+            str(config.mail_smtp_port),
+            "--web-ip",
+            HOST,
+            "--web",
+            str(config.mail_web_port),
+        ]
+        process = self._spawn("mail catcher", argv, env=env, log_name="maildev.log")
+        self._wait_http(process, f"{config.mail_url}/api/email", SERVER_START_SECONDS)
 
     def _start_sandbox(self, name: str, module: str, args: list[str], url: str, env: dict[str, str]) -> None:
         if importlib.util.find_spec(module) is None:

@@ -31,6 +31,8 @@ PORT_VARIABLES = {
     "stackone": ("LOCAL_STACKONE_PORT", 4010),
     "embloy": ("LOCAL_EMBLOY_PORT", 4020),
     "api": ("LOCAL_API_PORT", 8000),
+    "mail_smtp": ("LOCAL_MAIL_SMTP_PORT", 1025),
+    "mail_web": ("LOCAL_MAIL_WEB_PORT", 1080),
 }
 
 
@@ -57,6 +59,8 @@ class LocalStackConfig:
     stackone_port: int = 4010
     embloy_port: int = 4020
     api_port: int = 8000
+    mail_smtp_port: int = 1025
+    mail_web_port: int = 1080
     region: str = DEFAULT_REGION
     sync_interval_seconds: int = 60
     drain_interval_seconds: int = 5
@@ -77,6 +81,8 @@ class LocalStackConfig:
             stackone_port=ports["stackone"],
             embloy_port=ports["embloy"],
             api_port=ports["api"],
+            mail_smtp_port=ports["mail_smtp"],
+            mail_web_port=ports["mail_web"],
             region=environ.get("LOCAL_AWS_REGION", "").strip() or DEFAULT_REGION,
             sync_interval_seconds=_int_from_env(environ, "LOCAL_SYNC_INTERVAL_SECONDS", 60),
             drain_interval_seconds=_int_from_env(environ, "LOCAL_DRAIN_INTERVAL_SECONDS", 5),
@@ -102,6 +108,11 @@ class LocalStackConfig:
         return f"http://{HOST}:{self.api_port}"
 
     @property
+    def mail_url(self) -> str:
+        """The mail catcher's web page: every email the board sent."""
+        return f"http://{HOST}:{self.mail_web_port}"
+
+    @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
@@ -118,6 +129,8 @@ class LocalStackConfig:
             "stackone": (self.stackone_port, PORT_VARIABLES["stackone"][0]),
             "embloy": (self.embloy_port, PORT_VARIABLES["embloy"][0]),
             "api": (self.api_port, PORT_VARIABLES["api"][0]),
+            "mail_smtp": (self.mail_smtp_port, PORT_VARIABLES["mail_smtp"][0]),
+            "mail_web": (self.mail_web_port, PORT_VARIABLES["mail_web"][0]),
         }
 
 
@@ -156,6 +169,7 @@ def app_environment(
     sync_queue_url: str,
     snapshot_queue_url: str = "",
     snapshot_bucket: str = "",
+    email_queue_url: str = "",
     base: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
     """The environment of `chalice local` and the local scheduler (the same for both).
@@ -182,7 +196,12 @@ def app_environment(
             "PUBLIC_BASE_URL": f"{config.api_url}/board",
             "SYNC_QUEUE_URL": sync_queue_url,
             "BOARD_SNAPSHOT_QUEUE_URL": snapshot_queue_url,
+            "EMAIL_QUEUE_URL": email_queue_url,
             "BOARD_SNAPSHOT_DEBOUNCE_SECONDS": str(LOCAL_SNAPSHOT_DEBOUNCE_SECONDS),
+            # Email goes to the mail catcher over SMTP (deployed: SES).
+            "EMAIL_TRANSPORT": "smtp",
+            "SMTP_HOST": HOST,
+            "SMTP_PORT": str(config.mail_smtp_port),
             # Snapshots are downloaded (API) and built (scheduler) here, not in /tmp.
             "BOARD_LOCAL_DIRECTORY": str(config.board_dir),
             "CORS_ORIGINS": config.cors_origins or f"{config.api_url},http://localhost:{config.api_port}",
