@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.clients.stackone.rate_budget import SharedRateBudget
     from chalicelib.services.accounts import AccountsService
+    from chalicelib.services.alert_links import AlertLinks
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
     from chalicelib.services.board.service import BoardService
@@ -656,3 +657,10 @@ def get_email_dispatcher() -> EmailDispatcher:
     return EmailDispatcher(
         get_email_renderer(), get_email_sender(), get_email_suppressions(), once, rate=rate
     )
+
+
+@_component
+def get_alert_links() -> AlertLinks:
+    from chalicelib.services.alert_links import AlertLinks
+
+    return AlertLinks(cursor_key("alert-links"), pages_base_url=get_settings().require("public_base_url"))
