@@ -22,6 +22,7 @@ from chalicelib.jobs.board_snapshot import (
     board_snapshot_requested,
     build_board_snapshot,
 )
+from chalicelib.jobs.email_events import email_events, email_events_blueprint
 from chalicelib.jobs.email_worker import email_worker_blueprint, send_email
 from chalicelib.jobs.sync_schedule import sync_all, sync_schedule_blueprint
 from chalicelib.jobs.sync_worker import sync_account, sync_worker_blueprint
@@ -34,6 +35,7 @@ __all__ = [
     "app",
     "board_snapshot_requested",
     "build_board_snapshot",
+    "email_events",
     "send_email",
     "sync_account",
     "sync_all",
@@ -63,6 +65,7 @@ for blueprint in (
     sync_worker_blueprint,
     board_snapshot_blueprint,
     email_worker_blueprint,
+    email_events_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)

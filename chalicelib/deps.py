@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.services.board.snapshot import SnapshotBuilder
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.email import EmailDispatcher, EmailRenderer, EmailSender
+    from chalicelib.services.email_events import EmailEventsService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
     from chalicelib.services.employers import EmployerService
     from chalicelib.services.metrics import MetricsSink
@@ -664,3 +665,18 @@ def get_alert_links() -> AlertLinks:
     from chalicelib.services.alert_links import AlertLinks
 
     return AlertLinks(cursor_key("alert-links"), pages_base_url=get_settings().require("public_base_url"))
+
+
+def _forget_nothing(email_hash: str) -> int:
+    """Stands in for the alert store's `delete_all_for_address` until alerts are stored."""
+    return 0
+
+
+def get_email_events_service(forget_address: Callable[[str], int] | None = None) -> EmailEventsService:
+    """Bounces and complaints: suppress the address, then `forget_address(email_hash)` (its alerts)."""
+    from chalicelib.aws.email_suppressions import address_hash
+    from chalicelib.services.email_events import EmailEventsService
+
+    return EmailEventsService(
+        get_email_suppressions(), forget_address or _forget_nothing, hash_address=address_hash
+    )

@@ -28,6 +28,7 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "stackone_base_url": "http://127.0.0.1:4010",
     "email_from_address": "Unified Job Board <jobs@board.localhost>",
     "email_queue_name": "job-board-email",
+    "email_events_topic_name": "job-board-email-events",
 }
 STACKONE_API_URL = "https://api.stackone.com"
 # Known when the app is packaged (`.chalice/config.json` stage variables): required in every non-local stage.
@@ -41,6 +42,7 @@ REQUIRED_NAMES = (
     "cursor_secret_name",
     "embloy_secret_prefix",
     "email_queue_name",
+    "email_events_topic_name",
 )
 # Handed to the functions by the stack (resource references and parameters), so only known inside Lambda:
 # required there, in every non-local stage.
@@ -221,6 +223,8 @@ class Settings(BaseSettings):
     # The queue of emails to send (`send_email` drains it).
     email_queue_name: str = Field("", alias="EMAIL_QUEUE_NAME")
     email_queue_url: str = Field("", alias="EMAIL_QUEUE_URL")
+    # The SNS topic SES publishes bounces and complaints to (`email_events` subscribes to it).
+    email_events_topic_name: str = Field("", alias="EMAIL_EVENTS_TOPIC_NAME")
 
     @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod

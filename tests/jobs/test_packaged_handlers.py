@@ -124,6 +124,8 @@ def test_every_function_is_reached_through_the_app_module() -> None:
         "sync_account",
         "build_board_snapshot",
         "board_snapshot_requested",
+        "send_email",
+        "email_events",
     }
     assert all(handler.startswith("app.") for handler in strings.values()), strings
 
