@@ -24,6 +24,7 @@ CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
 TEMPLATE_PATH = Path(__file__).resolve().parent / "resources.yaml"
 WORKER_FUNCTION = "sync_account"
 SNAPSHOT_REQUESTED_FUNCTION = "board_snapshot_requested"
+EMAIL_SENDER_FUNCTION = "send_email"
 # AWS's recommendation for SQS event sources: visibility timeout = 6 x the function's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
 _CHALICE_DEFAULT_TIMEOUT = 60
@@ -75,6 +76,9 @@ class StageDeployment:
     worker_timeout_seconds: int
     worker_concurrency: int
     snapshot_requested_timeout_seconds: int = _CHALICE_DEFAULT_TIMEOUT
+    email_sender_timeout_seconds: int = _CHALICE_DEFAULT_TIMEOUT
+    # send_email's reserved_concurrency (also its event source's maximum concurrency).
+    email_sender_concurrency: int = 2
     # Chalice function name -> MB of /tmp (only the functions that set `ephemeral_storage_mb`).
     ephemeral_storage: dict[str, int] = field(default_factory=dict)
     # Every function of the stage's `lambda_functions` (each gets the pinned runtime).
@@ -87,6 +91,10 @@ class StageDeployment:
     @property
     def snapshot_queue_visibility_timeout(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.snapshot_requested_timeout_seconds
+
+    @property
+    def email_queue_visibility_timeout(self) -> int:
+        return VISIBILITY_TIMEOUT_FACTOR * self.email_sender_timeout_seconds
 
     @property
     def snapshot_schedule_minutes(self) -> int:
@@ -106,6 +114,8 @@ REQUIRED_VARIABLES = (
     "STACKONE_WEBHOOK_SECRET",
     "CURSOR_SIGNING_SECRET",
     "EMBLOY_SECRET_PREFIX",
+    "EMAIL_QUEUE_NAME",
+    "EMAIL_EVENTS_TOPIC_NAME",
 )
 
 
@@ -126,22 +136,29 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
     if missing:
         raise StageConfigError(f"Stage {stage!r} lacks environment variables: {', '.join(missing)}.")
     functions = stage_config.get("lambda_functions", {})
-    worker = functions.get(WORKER_FUNCTION, {})
-    concurrency = worker.get("reserved_concurrency")
-    # SQS event sources accept a maximum concurrency of 2 to 1000.
-    if not isinstance(concurrency, int) or not 2 <= concurrency <= 1000:
-        raise StageConfigError(f"Stage {stage!r}: {WORKER_FUNCTION}.reserved_concurrency must be 2..1000.")
     _check_snapshot_settings(stage, environment)
     return StageDeployment(
         stage=stage,
         api_gateway_stage=stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api")),
         environment=environment,
         worker_timeout_seconds=_timeout(config, stage_config, WORKER_FUNCTION),
-        worker_concurrency=concurrency,
+        worker_concurrency=_event_source_concurrency(stage, functions, WORKER_FUNCTION),
         snapshot_requested_timeout_seconds=_timeout(config, stage_config, SNAPSHOT_REQUESTED_FUNCTION),
+        email_sender_timeout_seconds=_timeout(config, stage_config, EMAIL_SENDER_FUNCTION),
+        email_sender_concurrency=_event_source_concurrency(stage, functions, EMAIL_SENDER_FUNCTION),
         ephemeral_storage=_ephemeral_storage(stage, functions),
         functions=tuple(functions),
     )
+
+
+def _event_source_concurrency(stage: str, functions: dict[str, Any], function: str) -> int:
+    """The function's reserved_concurrency, which its SQS event source's maximum concurrency repeats
+    (so the poller never invokes more instances than are reserved and no batch is throttled back)."""
+    concurrency = functions.get(function, {}).get("reserved_concurrency")
+    # SQS event sources accept a maximum concurrency of 2 to 1000.
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 2 <= concurrency <= 1000:
+        raise StageConfigError(f"Stage {stage!r}: {function}.reserved_concurrency must be 2..1000.")
+    return concurrency
 
 
 def _timeout(config: dict[str, Any], stage_config: dict[str, Any], function: str) -> int:
@@ -220,11 +237,16 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
             "SnapshotQueue": env["BOARD_SNAPSHOT_QUEUE_NAME"],
             "SnapshotDeadLetterQueue": f"{env['BOARD_SNAPSHOT_QUEUE_NAME']}-dlq",
             "SnapshotPrefix": env["BOARD_SNAPSHOT_PREFIX"],
+            "EmailQueue": env["EMAIL_QUEUE_NAME"],
+            "EmailDeadLetterQueue": f"{env['EMAIL_QUEUE_NAME']}-dlq",
+            "EmailEventsTopic": env["EMAIL_EVENTS_TOPIC_NAME"],
         },
         "Sizing": {
             "SyncQueueVisibilityTimeout": str(deployment.sync_queue_visibility_timeout),
             "SyncWorkerConcurrency": str(deployment.worker_concurrency),
             "SnapshotQueueVisibilityTimeout": str(deployment.snapshot_queue_visibility_timeout),
+            "EmailQueueVisibilityTimeout": str(deployment.email_queue_visibility_timeout),
+            "EmailSenderConcurrency": str(deployment.email_sender_concurrency),
         },
     }
     _check_snapshot_expiry(template, deployment)
