@@ -14,6 +14,8 @@ FUNCTIONS = {
     "sync_account": "SyncAccount",
     "build_board_snapshot": "BuildBoardSnapshot",
     "board_snapshot_requested": "BoardSnapshotRequested",
+    "send_email": "SendEmail",
+    "email_events": "EmailEvents",
 }
 # Chalice function name -> the suffix of its deployed name (`<stack name>-<suffix>`).
 FUNCTION_NAME_SUFFIXES = {
@@ -23,6 +25,8 @@ FUNCTION_NAME_SUFFIXES = {
     "sync_account": "sync-account",
     "build_board_snapshot": "snapshot-build",
     "board_snapshot_requested": "snapshot-requested",
+    "send_email": "send-email",
+    "email_events": "email-events",
 }
 
 
@@ -47,6 +51,15 @@ def classify_resource(template: dict[str, Any], resource: Any, function: str) ->
         "idempotency-table": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
         "sync-queue": {"Fn::GetAtt": ["SyncQueue", "Arn"]},
         "snapshot-queue": {"Fn::GetAtt": ["SnapshotQueue", "Arn"]},
+        "email-queue": {"Fn::GetAtt": ["EmailQueue", "Arn"]},
+        # The stack's sending domain and configuration set, in this account and region only.
+        "ses-identity": {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailDomain}"
+        },
+        "ses-configuration-set": {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+            ":configuration-set/${EmailConfigurationSet}"
+        },
         "stackone-key-secret": {"Ref": "StackOneApiKeySecret"},
         "webhook-secret": {"Ref": "WebhookSecret"},
         "cursor-secret": {"Ref": "CursorSigningSecret"},

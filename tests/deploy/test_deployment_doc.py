@@ -12,6 +12,7 @@ import re
 import stat
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -49,6 +50,8 @@ STEPS: dict[str, str] = {
     "7. Serve the board on your own domain (optional)": "test_step_7_custom_domain_maps_the_api_stage",
     "8. Check": "test_step_8_names_the_stacks_log_groups_and_functions; reason: `curl` and `aws logs` "
     "need the deployed stack (tests/api covers /health and /jobs)",
+    "9. Send email: verify the domain and leave the SES sandbox": "test_step_9_prints_the_dkim_records_and_"
+    "the_identity_status; reason: verification needs real DNS, and production access is granted by AWS",
 }
 
 
@@ -257,3 +260,46 @@ def test_step_8_names_the_stacks_log_groups_and_functions() -> None:
     access = template["Resources"]["ApiAccessLogGroup"]["Properties"]["LogGroupName"]["Fn::Sub"]
     assert access.replace("${AWS::StackName}", "$STACK") in text
     assert "DashboardName" in template["Outputs"]
+
+
+def test_step_9_prints_the_dkim_records_and_the_identity_status(moto_url: str, tmp_path: Path) -> None:
+    from chalicelib.settings import Settings
+
+    step = "9. Send email: verify the domain and leave the SES sandbox"
+    template = render(stage_deployment("prod"))
+    # The outputs the step reads exist; the rate it names is the setting the senders share.
+    records = [f"EmailDkimRecord{n}" for n in (1, 2, 3)]
+    assert set(records) <= set(template["Outputs"])
+    assert 'output "EmailDkimRecord$n"' in steps()[step]
+    assert "EMAIL_SEND_RATE_PER_SECOND" in {field.alias for field in Settings.model_fields.values()}
+    assert stage_deployment("prod").environment["EMAIL_SEND_RATE_PER_SECOND"] == "1"
+    # GIVEN a stack with the DKIM outputs and its domain identity (moto: not verified)
+    values = {
+        name: f"tok{n}._domainkey.jobs.example.com CNAME tok{n}.dkim.amazonses.com"
+        for n, name in enumerate(records, 1)
+    }
+    client(moto_url, "cloudformation").create_stack(  # type: ignore[attr-defined]
+        StackName="job-board-email",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                "Outputs": {name: {"Value": value} for name, value in values.items()},
+            }
+        ),
+    )
+    client(moto_url, "sesv2").create_email_identity(EmailIdentity="jobs.example.com")  # type: ignore[attr-defined]
+    (output_function,) = [b for b in shell_blocks("3. Deploy") if "output()" in b]
+    (block,) = shell_blocks(step)  # indented under its list item
+
+    printed = run_block(
+        output_function + textwrap.dedent(block),
+        moto_url,
+        tmp_path,
+        tmp_path,
+        STACK="job-board-email",
+        EMAIL_DOMAIN="jobs.example.com",
+    )
+
+    lines = printed.strip().splitlines()
+    assert lines[-4:-1] == list(values.values())
+    assert lines[-1].split("\t") == ["False", "NOT_STARTED"]

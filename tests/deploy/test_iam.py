@@ -49,8 +49,8 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         ("idempotency-table",),
     )
-    # SendMessageBatch is authorised by sqs:SendMessage.
-    | _grants(["sqs:SendMessage"], ("sync-queue",))
+    # SendMessageBatch is authorised by sqs:SendMessage. The email queue: alert confirmations.
+    | _grants(["sqs:SendMessage"], ("sync-queue", "email-queue"))
     # The snapshot's files (download_file: HeadObject and ranged GetObject, both authorised by GetObject).
     | _grants(["s3:GetObject"], ("snapshot-objects",))
     | _grants(
@@ -82,8 +82,9 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
         ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
         ("sync-queue",),
     )
-    # A sync that changed postings asks for a new board snapshot.
-    | _grants(["sqs:SendMessage"], ("snapshot-queue",))
+    # A sync that changed postings asks for a new board snapshot; one that found a connection broken
+    # queues the employer's notice.
+    | _grants(["sqs:SendMessage"], ("snapshot-queue", "email-queue"))
     | _grants(
         [
             "dynamodb:GetItem",
@@ -105,7 +106,24 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     # The event source mapping polls with the function's role.
     "board_snapshot_requested": _SNAPSHOT_BUILDER
     | _grants(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ("snapshot-queue",)),
+    # Drains the email queue (its event source mapping), checks suppressions and takes from the shared
+    # send rate (both limited to their partitions, see below), records each key as sent, and sends
+    # through SES from the stack's identity and configuration set only.
+    "send_email": _LOGS
+    | _grants(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ("email-queue",))
+    | _grants(["dynamodb:GetItem", "dynamodb:UpdateItem"], ("table",))
+    | _grants(
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        ("idempotency-table",),
+    )
+    | _grants(["ses:SendEmail", "ses:SendRawEmail"], ("ses-identity", "ses-configuration-set")),
+    # Writes suppressions (limited to their partition) and deletes the alerts of a suppressed address.
+    "email_events": _LOGS
+    | _grants(["dynamodb:PutItem"], ("table",))
+    | _grants(["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], _TABLE),
 }
+# Every function that queues email (and what it may do there: send, nothing else).
+EMAIL_PRODUCERS = ("api_handler", "sync_account")
 
 
 def _role_id(packaged: PackagedStage, function: str) -> str:
@@ -214,3 +232,72 @@ def test_only_the_builders_write_snapshots_and_only_the_api_reads_them(packaged:
         # Only the API signs upload forms (PutObject), reads an upload and deletes it once delivered.
         expected = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"} if function == "api_handler" else set()
         assert uploads == expected, function
+
+
+def test_only_the_email_sender_sends_email_and_only_as_the_stacks_identity(packaged: PackagedStage) -> None:
+    for function in FUNCTIONS:
+        ses = {grant for grant in _granted(packaged, function) if grant[0].startswith("ses:")}
+        if function == "send_email":
+            assert ses == _grants(
+                ["ses:SendEmail", "ses:SendRawEmail"], ("ses-identity", "ses-configuration-set")
+            )
+        else:
+            assert ses == set(), function
+
+
+def test_the_email_queue_is_written_by_the_producers_and_read_only_by_the_sender(
+    packaged: PackagedStage,
+) -> None:
+    for function in FUNCTIONS:
+        actions = {action for action, resource in _granted(packaged, function) if resource == "email-queue"}
+        if function in EMAIL_PRODUCERS:
+            assert actions == {"sqs:SendMessage"}, function
+        elif function == "send_email":
+            assert actions == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+        else:
+            assert actions == set(), function
+
+
+def _table_statements(packaged: PackagedStage, function: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for statement in _statements(packaged, function)
+        if any(
+            classify_resource(packaged.template, resource, function) == "table"
+            for resource in as_list(statement["Resource"])
+        )
+    ]
+
+
+def test_the_sender_reads_only_suppressions_and_the_send_rate_item(packaged: PackagedStage) -> None:
+    from chalicelib.aws.email_suppressions import address_hash
+    from chalicelib.aws.rate_budget import DynamoDBWindowCounter
+
+    (statement,) = _table_statements(packaged, "send_email")
+    (patterns,) = statement["Condition"]["ForAllValues:StringLike"].values()
+    assert set(statement["Condition"]["ForAllValues:StringLike"]) == {"dynamodb:LeadingKeys"}
+    # The keys the code writes match the patterns; nothing else of the table does.
+    suppression_key = f"SUPPRESSED#{address_hash('ana@example.org')}"
+    rate_key = DynamoDBWindowCounter(None, "email#ses")._key["PK"]  # type: ignore[arg-type]
+    assert _like(suppression_key, patterns)
+    assert _like(rate_key, patterns)
+    for other in ("BOARD", "JOB#1", "EMPLOYER#e1", "RATE#stackone"):
+        assert not _like(other, patterns), other
+
+
+def test_the_event_handler_writes_only_suppressions(packaged: PackagedStage) -> None:
+    puts = [
+        statement
+        for statement in _table_statements(packaged, "email_events")
+        if "dynamodb:PutItem" in as_list(statement["Action"])
+    ]
+    (statement,) = puts
+    assert as_list(statement["Action"]) == ["dynamodb:PutItem"]
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SUPPRESSED#*"]}}
+
+
+def _like(key: str, patterns: list[str]) -> bool:
+    """IAM's StringLike (`*` any run of characters)."""
+    import re
+
+    return any(re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), key) for pattern in patterns)

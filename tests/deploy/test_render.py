@@ -52,6 +52,43 @@ def test_rendered_mapping_carries_the_snapshot_queue_prefix_and_builder_sizing()
     assert mapping["Sizing"]["SnapshotQueueVisibilityTimeout"] == "3600"
 
 
+def test_rendered_mapping_carries_the_email_queue_topic_and_sender_sizing() -> None:
+    config = _config()
+    stage = config["stages"]["prod"]
+    stage["environment_variables"].update(
+        {"EMAIL_QUEUE_NAME": "jobs-email", "EMAIL_EVENTS_TOPIC_NAME": "jobs-email-events"}
+    )
+    stage["lambda_functions"]["send_email"].update({"lambda_timeout": 90, "reserved_concurrency": 3})
+
+    mapping = render(stage_deployment("prod", config))["Mappings"]["Board"]
+
+    assert mapping["Names"]["EmailQueue"] == "jobs-email"
+    assert mapping["Names"]["EmailDeadLetterQueue"] == "jobs-email-dlq"
+    assert mapping["Names"]["EmailEventsTopic"] == "jobs-email-events"
+    assert mapping["Sizing"]["EmailQueueVisibilityTimeout"] == "540"
+    assert mapping["Sizing"]["EmailSenderConcurrency"] == "3"
+
+
+@pytest.mark.parametrize("variable", ["EMAIL_QUEUE_NAME", "EMAIL_EVENTS_TOPIC_NAME"])
+def test_stage_without_the_email_names_is_refused(variable: str) -> None:
+    config = _config()
+    del config["stages"]["prod"]["environment_variables"][variable]
+    with pytest.raises(StageConfigError, match=variable):
+        stage_deployment("prod", config)
+
+
+@pytest.mark.parametrize("concurrency", [None, 1, 1001, True])
+def test_email_sender_without_a_usable_reserved_concurrency_is_refused(concurrency: object) -> None:
+    config = _config()
+    sender = config["stages"]["dev"]["lambda_functions"]["send_email"]
+    if concurrency is None:
+        del sender["reserved_concurrency"]
+    else:
+        sender["reserved_concurrency"] = concurrency
+    with pytest.raises(StageConfigError, match=r"send_email\.reserved_concurrency"):
+        stage_deployment("dev", config)
+
+
 def test_ephemeral_storage_is_added_to_the_functions_that_ask_for_it() -> None:
     config = _config()
     functions = config["stages"]["prod"]["lambda_functions"]

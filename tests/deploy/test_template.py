@@ -85,6 +85,8 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
         "STACKONE_API_KEY_SECRET": resources["StackOneApiKeySecret"]["Properties"]["Name"],
         "STACKONE_WEBHOOK_SECRET": resources["WebhookSecret"]["Properties"]["Name"],
         "CURSOR_SIGNING_SECRET": resources["CursorSigningSecret"]["Properties"]["Name"],
+        "EMAIL_QUEUE_NAME": resources["EmailQueue"]["Properties"]["QueueName"],
+        "EMAIL_EVENTS_TOPIC_NAME": resources["EmailEventsTopic"]["Properties"]["TopicName"],
     }
     for logical_id in FUNCTIONS.values():
         variables = resources[logical_id]["Properties"]["Environment"]["Variables"]
@@ -98,6 +100,9 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
             "BOARD_SNAPSHOT_QUEUE_URL",
             "BOARD_SNAPSHOT_BUCKET",
             "PUBLIC_BASE_URL",
+            "EMAIL_QUEUE_URL",
+            "EMAIL_FROM_ADDRESS",
+            "SES_CONFIGURATION_SET",
         ):
             assert deploy_time not in variables, (logical_id, deploy_time)
     global_variables = packaged.template["Globals"]["Function"]["Environment"]["Variables"]
@@ -105,6 +110,12 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
     assert global_variables["BOARD_SNAPSHOT_QUEUE_URL"] == {"Ref": "SnapshotQueue"}
     assert global_variables["BOARD_SNAPSHOT_BUCKET"] == {"Ref": "SnapshotBucket"}
     assert global_variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    assert global_variables["EMAIL_QUEUE_URL"] == {"Ref": "EmailQueue"}
+    assert global_variables["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}
+    # The From address: the parameter, or jobs@ the sending domain when it is left empty.
+    assert global_variables["EMAIL_FROM_ADDRESS"] == {
+        "Fn::If": ["HasEmailFromAddress", {"Ref": "EmailFromAddress"}, {"Fn::Sub": "jobs@${EmailDomain}"}]
+    }
     # The prefix the functions read is the one the IAM grants and the lifecycle rule are scoped to.
     prefix = packaged.template["Mappings"]["Board"]["Names"]["SnapshotPrefix"]
     assert prefix == _env(packaged, "BOARD_SNAPSHOT_PREFIX")
@@ -211,6 +222,135 @@ def test_snapshot_builds_run_on_the_stage_schedule_and_one_at_a_time_from_the_sn
     assert 0 <= int(_env(packaged, "BOARD_SNAPSHOT_DEBOUNCE_SECONDS")) <= 900
 
 
+def test_email_sender_drains_the_email_queue_in_batches_within_its_reserved_concurrency(
+    packaged: PackagedStage,
+) -> None:
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    sender = packaged.resources["SendEmail"]["Properties"]
+    (event,) = sender["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${EmailQueue.Arn}"}
+    (source,) = (s for s in app.event_sources if isinstance(s, SQSEventConfig) and s.name == "send_email")
+    assert event["Properties"]["BatchSize"] == source.batch_size == 10
+    # Few senders share the SES rate; the poller never invokes more than are reserved.
+    reserved = packaged.function_config("send_email")["reserved_concurrency"]
+    assert sender["ReservedConcurrentExecutions"] == reserved
+    maximum = resolve(packaged.template, event["Properties"]["ScalingConfig"]["MaximumConcurrency"])
+    assert int(maximum) == reserved
+
+    queue = packaged.resources["EmailQueue"]["Properties"]
+    assert resolve(packaged.template, queue["QueueName"]) == _env(packaged, "EMAIL_QUEUE_NAME")
+    assert int(resolve(packaged.template, queue["VisibilityTimeout"])) == 6 * sender["Timeout"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["EmailDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    dead_letter = packaged.resources["EmailDeadLetterQueue"]["Properties"]
+    assert resolve(packaged.template, dead_letter["QueueName"]) == f"{_env(packaged, 'EMAIL_QUEUE_NAME')}-dlq"
+    assert dead_letter["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_sending_identity_is_the_domain_parameter_with_easy_dkim_and_the_configuration_set(
+    packaged: PackagedStage,
+) -> None:
+    resources = packaged.resources
+    identity = resources["EmailIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    properties = identity["Properties"]
+    assert properties["EmailIdentity"] == {"Ref": "EmailDomain"}
+    assert properties["DkimAttributes"] == {"SigningEnabled": True}
+    assert properties["DkimSigningAttributes"] == {"NextSigningKeyLength": "RSA_2048_BIT"}
+    assert properties["ConfigurationSetAttributes"] == {
+        "ConfigurationSetName": {"Ref": "EmailConfigurationSet"}
+    }
+
+    configuration_set = resources["EmailConfigurationSet"]
+    assert configuration_set["Type"] == "AWS::SES::ConfigurationSet"
+    assert configuration_set["Properties"]["ReputationOptions"] == {"ReputationMetricsEnabled": True}
+    assert configuration_set["Properties"]["SuppressionOptions"] == {
+        "SuppressedReasons": ["BOUNCE", "COMPLAINT"]
+    }
+    # The DKIM records to publish are stack outputs, one CNAME each.
+    for number in (1, 2, 3):
+        value = packaged.template["Outputs"][f"EmailDkimRecord{number}"]["Value"]["Fn::Sub"]
+        assert value == (
+            f"${{EmailIdentity.DkimDNSTokenName{number}}} CNAME ${{EmailIdentity.DkimDNSTokenValue{number}}}"
+        )
+
+
+def test_bounces_and_complaints_reach_email_events_through_a_topic_only_ses_may_publish_to(
+    packaged: PackagedStage,
+) -> None:
+    from chalice.app import SNSEventConfig
+
+    from app import app
+
+    resources = packaged.resources
+    destination = resources["EmailEventDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "EmailConfigurationSet"}
+    event_destination = destination["EventDestination"]
+    assert event_destination["Enabled"] is True
+    assert sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": "EmailEventsTopic"}}
+
+    # The function subscribes to that topic, which carries the name the app was packaged with.
+    (event,) = resources["EmailEvents"]["Properties"]["Events"].values()
+    assert event["Type"] == "SNS"
+    assert event["Properties"]["Topic"] == {"Fn::Sub": "${EmailEventsTopic}"}
+    (source,) = (s for s in app.event_sources if isinstance(s, SNSEventConfig))
+    topic_name = resolve(packaged.template, resources["EmailEventsTopic"]["Properties"]["TopicName"])
+    assert topic_name == _env(packaged, "EMAIL_EVENTS_TOPIC_NAME")
+    assert source.name == "email_events"
+
+    policy = resources["EmailEventsTopicPolicy"]["Properties"]
+    assert policy["Topics"] == [{"Ref": "EmailEventsTopic"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": "EmailEventsTopic"}
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "AWS:SourceAccount": {"Ref": "AWS::AccountId"},
+            "AWS:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                ":configuration-set/${EmailConfigurationSet}"
+            },
+        }
+    }
+    # SES starts publishing only once the policy lets it.
+    assert resources["EmailEventDestination"]["DependsOn"] == "EmailEventsTopicPolicy"
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "accepted"),
+    [
+        ("EmailDomain", "jobs.example.com", True),
+        ("EmailDomain", "example.co.uk", True),
+        ("EmailDomain", "Jobs.Example.com", False),
+        ("EmailDomain", "localhost", False),
+        ("EmailDomain", "https://jobs.example.com", False),
+        ("EmailFromAddress", "", True),
+        ("EmailFromAddress", "jobs@jobs.example.com", True),
+        ("EmailFromAddress", "Example Jobs <jobs@jobs.example.com>", True),
+        ("EmailFromAddress", "Example Jobs jobs@jobs.example.com", False),
+        ("EmailFromAddress", "<jobs@jobs.example.com>", False),
+    ],
+)
+def test_email_parameters_refuse_what_ses_could_not_send_from(
+    packaged: PackagedStage, parameter: str, value: str, accepted: bool
+) -> None:
+    spec = packaged.template["Parameters"][parameter]
+    # CloudFormation matches the whole value (Java regex; these patterns read the same in Python).
+    matched = re.fullmatch(spec["AllowedPattern"], value) is not None
+    fits = spec.get("MinLength", 0) <= len(value) <= spec.get("MaxLength", 4096)
+    assert (matched and fits) is accepted
+
+
 def test_ephemeral_storage_comes_from_the_stage_config(packaged: PackagedStage) -> None:
     for function, logical_id in FUNCTIONS.items():
         configured = packaged.function_config(function).get("ephemeral_storage_mb")
@@ -257,6 +397,11 @@ def test_alarms_watch_the_dead_letter_queues_and_sync_and_build_failures(package
     assert alarms["SnapshotRequestedErrorsAlarm"]["Dimensions"][0]["Value"] == {
         "Ref": "BoardSnapshotRequested"
     }
+    assert alarms["EmailDeadLetterAlarm"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["EmailDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarms["SendEmailErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "SendEmail"}
+    assert alarms["EmailEventsErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "EmailEvents"}
     # The API is named after the stack, so a 5xx alarm never mixes two stages in one account.
     assert resources["RestAPI"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
     api_dimensions = {
