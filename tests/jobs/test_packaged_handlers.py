@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.ses_events import bounce, sns_event
 from tests.sync_support import sqs_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +147,11 @@ def test_every_function_is_reached_through_the_app_module() -> None:
             {"SnapshotsPublished", "BoardPostingsLive"},
         ),
         ("api_handler", API_EVENT, {"BoardSearchLatency"}),
+        (
+            "email_events",
+            sns_event(bounce("ana@example.org")),
+            {"EmailEventsReceived", "EmailAddressesSuppressed"},
+        ),
     ],
 )
 def test_each_packaged_function_emits_emf_metric_lines(
