@@ -509,11 +509,13 @@ def get_native_apply_service() -> NativeApplyService:
             resume_upload_max_bytes=settings.resume_upload_max_bytes,
             duplicate_window_seconds=settings.duplicate_window_seconds,
             record_policy=get_record_policy(),
+            public_base_url=settings.public_base_url,
         ),
         uploads=get_resume_uploads() if settings.resume_upload_bucket else None,
         metrics=get_metrics_sink(),
         limiter=get_public_write_limiter(),
         closer=get_sync_service(),
+        outbox=get_configured_email_outbox(),
     )
 
 
@@ -632,6 +634,12 @@ def get_email_outbox() -> SqsEmailOutbox:
     from chalicelib.aws.email_queue import SqsEmailOutbox
 
     return SqsEmailOutbox(get_sqs_client(), get_settings().require("email_queue_url"))
+
+
+def get_configured_email_outbox() -> SqsEmailOutbox | None:
+    """The email queue, or None where none is configured (a deployed function always has one: its URL
+    is required at runtime), so a process without email still serves everything else."""
+    return get_email_outbox() if get_settings().email_queue_url else None
 
 
 @_component
