@@ -9,6 +9,7 @@ from chalicelib.api.apply import apply_blueprint
 from chalicelib.api.auth import auth_blueprint
 from chalicelib.api.board import board_blueprint
 from chalicelib.api.embloy_token import embloy_token_blueprint
+from chalicelib.api.employer_notifications import employer_notifications_blueprint
 from chalicelib.api.employers import employers_blueprint
 from chalicelib.api.feeds import feeds_blueprint
 from chalicelib.api.frontend import frontend_blueprint
@@ -56,6 +57,7 @@ for blueprint in (
     employers_blueprint,
     apply_blueprint,
     embloy_token_blueprint,
+    employer_notifications_blueprint,
     applications_blueprint,
     webhooks_blueprint,
     frontend_blueprint,

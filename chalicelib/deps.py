@@ -48,6 +48,11 @@ if TYPE_CHECKING:
     from chalicelib.services.connect import ConnectSessionService
     from chalicelib.services.email import EmailDispatcher, EmailRenderer, EmailSender
     from chalicelib.services.embloy_tokens import EmbloyTokenService
+    from chalicelib.services.employer_notifications import (
+        ApplicationsDigestService,
+        ConnectionAttentionNotifier,
+        EmployerNotificationService,
+    )
     from chalicelib.services.employers import EmployerService
     from chalicelib.services.metrics import MetricsSink
     from chalicelib.services.rate_limits import PublicWriteLimiter
@@ -231,6 +236,7 @@ def get_sync_service() -> SyncService:
         metrics=get_metrics_sink(),
         departments=get_sync_state_repository(),
         employers=RepositoryEmployerRegistry(get_employers_repository()),
+        attention=get_connection_attention_notifier(),
     )
 
 
@@ -672,3 +678,38 @@ def get_alert_links() -> AlertLinks:
     from chalicelib.services.alert_links import AlertLinks
 
     return AlertLinks(cursor_key("alert-links"), pages_base_url=get_settings().require("public_base_url"))
+
+
+def employer_console_url() -> str:
+    """The employer console's absolute URL (where emails send employers to reconnect or read more)."""
+    return f"{get_settings().require('public_base_url').rstrip('/')}/employer"
+
+
+@_component
+def get_employer_notification_service() -> EmployerNotificationService:
+    from chalicelib.services.employer_notifications import EmployerNotificationService
+
+    return EmployerNotificationService(get_employers_repository())
+
+
+@_component
+def get_connection_attention_notifier() -> ConnectionAttentionNotifier | None:
+    """Emails employers about connections that need attention; None where no email queue is configured."""
+    from chalicelib.services.employer_notifications import ConnectionAttentionNotifier
+
+    outbox = get_configured_email_outbox()
+    if outbox is None:
+        return None
+    return ConnectionAttentionNotifier(get_employers_repository(), outbox, console_url=employer_console_url())
+
+
+@_component
+def get_applications_digest_service() -> ApplicationsDigestService:
+    from chalicelib.services.employer_notifications import ApplicationsDigestService
+
+    return ApplicationsDigestService(
+        get_employers_repository(),
+        get_application_records(),
+        get_email_outbox(),
+        console_url=employer_console_url(),
+    )
