@@ -78,7 +78,14 @@ def render_queued(request: EmailRequested, *, board_url: str = BOARD_URL) -> Par
     assert "<style" not in html  # inlined
     for href in links.hrefs:
         assert href.startswith(("https://", "http://")), href
-    return ParsedEmail(message=message, text=text_part.get_content(), html=html, links=links.hrefs)
+    # SMTP line endings (CRLF) back to Python's, so tests can match multi-line text.
+    text = text_part.get_content().replace("\r\n", "\n")
+    return ParsedEmail(message=message, text=text, html=html, links=links.hrefs)
+
+
+def subject(parsed: ParsedEmail) -> str:
+    """The Subject as a mail client shows it (a folded header may keep the fold's leading space)."""
+    return str(parsed.message["Subject"]).strip()
 
 
 class RecordedLogs(logging.Handler):
