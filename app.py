@@ -24,6 +24,7 @@ from chalicelib.jobs.board_snapshot import (
     build_board_snapshot,
 )
 from chalicelib.jobs.email_worker import email_worker_blueprint, send_email
+from chalicelib.jobs.employer_digest import employer_digest_blueprint, send_employer_digests
 from chalicelib.jobs.sync_schedule import sync_all, sync_schedule_blueprint
 from chalicelib.jobs.sync_worker import sync_account, sync_worker_blueprint
 from chalicelib.observability import logger, metrics
@@ -36,6 +37,7 @@ __all__ = [
     "board_snapshot_requested",
     "build_board_snapshot",
     "send_email",
+    "send_employer_digests",
     "sync_account",
     "sync_all",
 ]
@@ -65,6 +67,7 @@ for blueprint in (
     sync_worker_blueprint,
     board_snapshot_blueprint,
     email_worker_blueprint,
+    employer_digest_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)
