@@ -119,6 +119,7 @@ def test_the_first_failure_emails_the_employer_with_a_reconnect_link(world: Worl
         assert "Your Greenhouse (EU hiring) connection needs attention" in part
         assert "credentials have expired or were revoked" in part
         assert "9 postings stay on Unified Job Board" in part
+        assert "The next sync picks up your changes." in part
         assert "Company acc1" in part and "EU hiring" in part
     assert world.states.states["acc1"].attention_notified_at == world.clock.now
 
@@ -167,6 +168,7 @@ def test_an_inactive_account_says_how_many_postings_left_the_board(world: World)
     parsed = render_queued(queued)
     for part in (parsed.text, parsed.html):
         assert "9 postings left Unified Job Board" in part
+        assert "Your postings come back with the next sync" in part
         assert "no longer active" in part
 
 
