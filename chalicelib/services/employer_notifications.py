@@ -150,11 +150,15 @@ class ConnectionAttentionNotifier:
             if settings is None or settings.email is None:
                 return  # nobody to tell yet; the first run after an address is set tells them
             self._outbox.enqueue([self._email(state, settings.email, postings_closed, now)])
-        except AppError as exc:
-            # The next run tries again: the state still says nobody was told.
+        except (AppError, ValueError) as exc:
+            # The next run tries again: the state still says nobody was told. (ValueError: an email that
+            # cannot be built from what StackOne said about the account must not fail the sync either.)
             logger.warning(
                 "connection attention email not queued",
-                extra={"error_code": exc.code, "account_id": state.account_id},
+                extra={
+                    "error_code": getattr(exc, "code", type(exc).__name__),
+                    "account_id": state.account_id,
+                },
             )
             return
         state.attention_notified_at = now
