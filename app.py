@@ -9,6 +9,7 @@ from chalicelib.api.apply import apply_blueprint
 from chalicelib.api.auth import auth_blueprint
 from chalicelib.api.board import board_blueprint
 from chalicelib.api.embloy_token import embloy_token_blueprint
+from chalicelib.api.employer_notifications import employer_notifications_blueprint
 from chalicelib.api.employers import employers_blueprint
 from chalicelib.api.feeds import feeds_blueprint
 from chalicelib.api.frontend import frontend_blueprint
@@ -24,6 +25,7 @@ from chalicelib.jobs.board_snapshot import (
 )
 from chalicelib.jobs.email_events import email_events, email_events_blueprint
 from chalicelib.jobs.email_worker import email_worker_blueprint, send_email
+from chalicelib.jobs.employer_digest import employer_digest_blueprint, send_employer_digests
 from chalicelib.jobs.sync_schedule import sync_all, sync_schedule_blueprint
 from chalicelib.jobs.sync_worker import sync_account, sync_worker_blueprint
 from chalicelib.observability import logger, metrics
@@ -37,6 +39,7 @@ __all__ = [
     "build_board_snapshot",
     "email_events",
     "send_email",
+    "send_employer_digests",
     "sync_account",
     "sync_all",
 ]
@@ -58,6 +61,7 @@ for blueprint in (
     employers_blueprint,
     apply_blueprint,
     embloy_token_blueprint,
+    employer_notifications_blueprint,
     applications_blueprint,
     webhooks_blueprint,
     frontend_blueprint,
@@ -66,6 +70,7 @@ for blueprint in (
     board_snapshot_blueprint,
     email_worker_blueprint,
     email_events_blueprint,
+    employer_digest_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)

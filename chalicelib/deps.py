@@ -49,6 +49,11 @@ if TYPE_CHECKING:
     from chalicelib.services.email import EmailDispatcher, EmailRenderer, EmailSender
     from chalicelib.services.email_events import EmailEventsService
     from chalicelib.services.embloy_tokens import EmbloyTokenService
+    from chalicelib.services.employer_notifications import (
+        ApplicationsDigestService,
+        ConnectionAttentionNotifier,
+        EmployerNotificationService,
+    )
     from chalicelib.services.employers import EmployerService
     from chalicelib.services.metrics import MetricsSink
     from chalicelib.services.rate_limits import PublicWriteLimiter
@@ -232,6 +237,7 @@ def get_sync_service() -> SyncService:
         metrics=get_metrics_sink(),
         departments=get_sync_state_repository(),
         employers=RepositoryEmployerRegistry(get_employers_repository()),
+        attention=get_connection_attention_notifier(),
     )
 
 
@@ -510,11 +516,13 @@ def get_native_apply_service() -> NativeApplyService:
             resume_upload_max_bytes=settings.resume_upload_max_bytes,
             duplicate_window_seconds=settings.duplicate_window_seconds,
             record_policy=get_record_policy(),
+            public_base_url=settings.public_base_url,
         ),
         uploads=get_resume_uploads() if settings.resume_upload_bucket else None,
         metrics=get_metrics_sink(),
         limiter=get_public_write_limiter(),
         closer=get_sync_service(),
+        outbox=get_configured_email_outbox(),
     )
 
 
@@ -635,6 +643,12 @@ def get_email_outbox() -> SqsEmailOutbox:
     return SqsEmailOutbox(get_sqs_client(), get_settings().require("email_queue_url"))
 
 
+def get_configured_email_outbox() -> SqsEmailOutbox | None:
+    """The email queue, or None where none is configured (a deployed function always has one: its URL
+    is required at runtime), so a process without email still serves everything else."""
+    return get_email_outbox() if get_settings().email_queue_url else None
+
+
 @_component
 def get_email_dispatcher() -> EmailDispatcher:
     """Sends queued emails: at most once per key (idempotency table), within SES's send rate."""
@@ -679,4 +693,39 @@ def get_email_events_service(forget_address: Callable[[str], int] | None = None)
 
     return EmailEventsService(
         get_email_suppressions(), forget_address or _forget_nothing, hash_address=address_hash
+    )
+
+
+def employer_console_url() -> str:
+    """The employer console's absolute URL (where emails send employers to reconnect or read more)."""
+    return f"{get_settings().require('public_base_url').rstrip('/')}/employer"
+
+
+@_component
+def get_employer_notification_service() -> EmployerNotificationService:
+    from chalicelib.services.employer_notifications import EmployerNotificationService
+
+    return EmployerNotificationService(get_employers_repository())
+
+
+@_component
+def get_connection_attention_notifier() -> ConnectionAttentionNotifier | None:
+    """Emails employers about connections that need attention; None where no email queue is configured."""
+    from chalicelib.services.employer_notifications import ConnectionAttentionNotifier
+
+    outbox = get_configured_email_outbox()
+    if outbox is None:
+        return None
+    return ConnectionAttentionNotifier(get_employers_repository(), outbox, console_url=employer_console_url())
+
+
+@_component
+def get_applications_digest_service() -> ApplicationsDigestService:
+    from chalicelib.services.employer_notifications import ApplicationsDigestService
+
+    return ApplicationsDigestService(
+        get_employers_repository(),
+        get_application_records(),
+        get_email_outbox(),
+        console_url=employer_console_url(),
     )

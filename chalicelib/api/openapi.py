@@ -120,6 +120,11 @@ DOCS = "chalicelib.models.responses"
 EMPLOYER_API = "chalicelib.models.employer_api"
 APPLY = "chalicelib.models.apply"
 
+NOTIFICATIONS_EXAMPLE = {
+    "email": "hiring@acme.example",
+    "new_applications_digest": True,
+    "updated_at": "2026-12-07T09:30:00Z",
+}
 SUMMARY_EXAMPLE = {
     "job_id": "YWNjX2RlbW9fZ3JlZW5ob3VzZV9hY21lOnBvc3RfMQ",
     "title": "Senior Robotics Engineer",
@@ -420,6 +425,46 @@ OPERATIONS: tuple[Operation, ...] = (
         {204: Reply("Removed (or there was none).", media_type=None)},
         errors=UPSTREAM,
         auth=True,
+    ),
+    Operation(
+        "GET",
+        "/employer/notifications",
+        "getNotificationSettings",
+        "Where the board emails the employer, and whether they get the daily applications digest",
+        "employers",
+        {
+            200: Reply(
+                "The settings (no address: the board emails the employer nothing).",
+                f"{EMPLOYER_API}:NotificationSettingsResponse",
+                example=NOTIFICATIONS_EXAMPLE,
+            )
+        },
+        errors=UPSTREAM,
+        auth=True,
+    ),
+    Operation(
+        "PUT",
+        "/employer/notifications",
+        "putNotificationSettings",
+        "Set the notification address and the daily applications digest",
+        "employers",
+        {
+            200: Reply(
+                "The stored settings.",
+                f"{EMPLOYER_API}:NotificationSettingsResponse",
+                example=NOTIFICATIONS_EXAMPLE,
+            )
+        },
+        errors=(400, 415, *UPSTREAM),
+        auth=True,
+        body=f"{EMPLOYER_API}:NotificationSettingsRequest",
+        body_required=True,
+        body_example={"email": "hiring@acme.example", "new_applications_digest": True},
+        description=(
+            "The address gets an email when a linked ATS connection needs attention (then at most daily "
+            "while it lasts) and, with `new_applications_digest`, a daily list of the previous day's "
+            "applications. `email: null` turns every email off."
+        ),
     ),
     Operation(
         "GET",

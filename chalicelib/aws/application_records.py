@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import TABLE, ConditionFailedError
@@ -142,6 +143,27 @@ class DynamoDBApplicationRecords:
             )
             if "LastEvaluatedKey" not in page:
                 return rows
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def submitted_between(self, employer_id: str, start: datetime, end: datetime) -> list[ApplicationRecord]:
+        """The employer's records with `start <= submitted_at < end`, oldest first."""
+        # Sort keys are `APPLICATION#{at}#{id}`: every key of an instant sorts after `APPLICATION#{at}`, so
+        # BETWEEN the two bare instants takes `start` and leaves `end` to the next window.
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {
+                ":pk": f"EMPLOYER#{employer_id}",
+                ":from": f"APPLICATION#{isoformat(start)}",
+                ":to": f"APPLICATION#{isoformat(end)}",
+            },
+        }
+        records: list[ApplicationRecord] = []
+        while True:
+            with TABLE:
+                page = self._table.query(**kwargs)
+            records.extend(_from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return records
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def claim_guard(self, job_id: str, email_hash: str, *, now: int, until: int) -> bool:

@@ -1,4 +1,8 @@
-"""Employers and API-key hashes in the application table."""
+"""Employers and API-key hashes in the application table.
+
+The employer item (PK `EMPLOYER#{id}`, SK `PROFILE`) also holds the employer's notification settings:
+`notification_email`, `new_applications_digest` and `notifications_updated_at`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import TABLE, AwsErrors
 from chalicelib.clock import isoformat
-from chalicelib.errors import ConflictError
+from chalicelib.errors import ConflictError, NotFoundError
+from chalicelib.services.employer_notifications import DigestRecipient, NotificationSettings
 from chalicelib.services.employers import ApiKeyRecord, Employer
 
 if TYPE_CHECKING:
@@ -114,3 +119,68 @@ class DynamoDBEmployersRepository:
             )
         else:
             self._table.update_item(Key=_employer_key(employer_id), UpdateExpression="REMOVE key_hash")
+
+    @TABLE
+    def get_notification_settings(self, employer_id: str) -> NotificationSettings | None:
+        item = self._table.get_item(
+            Key=_employer_key(employer_id),
+            ProjectionExpression="PK, notification_email, new_applications_digest, notifications_updated_at",
+        ).get("Item")
+        if not item:
+            return None
+        return _notification_settings(item)
+
+    def put_notification_settings(self, employer_id: str, settings: NotificationSettings) -> None:
+        """Update the settings on the employer item (never create one); NotFoundError without it."""
+        values: dict[str, Any] = {
+            ":digest": settings.new_applications_digest,
+            ":at": isoformat(settings.updated_at) if settings.updated_at else None,
+        }
+        if settings.email:
+            expression = "SET notification_email = :email, "
+            values[":email"] = settings.email
+        else:
+            expression = "REMOVE notification_email SET "
+        expression += "new_applications_digest = :digest, notifications_updated_at = :at"
+        missing = NotFoundError(f"No employer {employer_id}.", code="employer_not_found")
+        with AwsErrors(
+            TABLE.code, TABLE.message, expect={"ConditionalCheckFailedException": lambda: missing}
+        ):
+            self._table.update_item(
+                Key=_employer_key(employer_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=values,
+            )
+
+    @TABLE
+    def digest_recipients(self) -> list[DigestRecipient]:
+        recipients: list[DigestRecipient] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "FilterExpression": "new_applications_digest = :yes AND attribute_exists(notification_email)",
+            "ExpressionAttributeValues": {":pk": "EMPLOYERS", ":yes": True},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            recipients.extend(
+                DigestRecipient(
+                    employer_id=str(item["employer_id"]),
+                    name=str(item["name"]),
+                    email=str(item["notification_email"]),
+                )
+                for item in page.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in page:
+                return recipients
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _notification_settings(item: dict[str, Any]) -> NotificationSettings:
+    updated_at = item.get("notifications_updated_at")
+    return NotificationSettings(
+        email=str(item["notification_email"]) if item.get("notification_email") else None,
+        new_applications_digest=bool(item.get("new_applications_digest", False)),
+        updated_at=datetime.fromisoformat(str(updated_at).replace("Z", "+00:00")) if updated_at else None,
+    )

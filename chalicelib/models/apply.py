@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
+
+
+def is_email_address(value: str) -> bool:
+    """The board's one check of an email address (candidates, employers' notification addresses)."""
+    return _EMAIL.match(value) is not None
+
+
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from chalicelib.models.apply import is_email_address
 
 # Linked-account ids go into StackOne URL paths: a strict alphabet rules out path tricks ("../", "?").
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
@@ -96,3 +98,40 @@ class SyncQueuedResponse(BaseModel):
     account_id: str
     run_id: str
     mode: Literal["auto", "full"]
+
+
+class NotificationSettingsRequest(_Request):
+    """Body of PUT /employer/notifications: where the board emails the employer, and what."""
+
+    email: str | None = Field(
+        None,
+        max_length=254,
+        description="The address for connection problems and the digest; null or empty turns email off.",
+    )
+    new_applications_digest: bool = Field(
+        False, description="A daily email listing the previous day's applications (only when there were any)."
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not is_email_address(value):
+            raise ValueError("must be a valid email address")
+        return value
+
+    @field_validator("new_applications_digest")
+    @classmethod
+    def _digest_needs_an_address(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("email"):
+            raise ValueError("needs an email address")
+        return value
+
+
+class NotificationSettingsResponse(BaseModel):
+    """The employer's notification settings (GET and PUT /employer/notifications)."""
+
+    email: str | None
+    new_applications_digest: bool
+    updated_at: datetime | None

@@ -51,6 +51,9 @@ class AccountSyncState(BaseModel):
     last_error: str | None = None  # a short code + message, never a secret or raw upstream body
     needs_attention: bool = False
     attention_reason: str | None = None
+    # When the employer was last emailed about it (at most daily); cleared when the account recovers.
+    attention_notified_at: datetime | None = None
+    label: str | None = None  # the linked account's label in StackOne (named in the employer's emails)
     consecutive_failures: int = 0
     # StackOne's status of the linked account as last seen (active, inactive, ..., or "deleted").
     account_status: str | None = None

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from chalicelib.clients.embloy.errors import EmbloyTokenRejectedError
 from chalicelib.clients.embloy.models import MODE_BY_PROVIDER, EmbloySession, portal_url
@@ -35,8 +35,10 @@ from chalicelib.models.apply import (
     NativeApplicationRequest,
     UploadedDocumentIn,
 )
+from chalicelib.models.messages import EmailOutbox
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
+from chalicelib.services.application_emails import application_confirmation
 from chalicelib.services.application_form import (
     CheckedDocument,
     Problems,
@@ -265,6 +267,8 @@ class NativeApplyPolicy:
     # How long an upload stays bound to the application that used it: past the bucket's lifecycle rule
     # (one day) and the Idempotency-Key window, so no later request can take it over.
     upload_claim_seconds: int = 2 * 86400
+    # Where job pages live: the candidate's confirmation email links to the job there.
+    public_base_url: str = ""
 
 
 def email_fingerprint(email: str) -> str:
@@ -294,8 +298,10 @@ class NativeApplyService:
         limiter: WriteLimiter | None = None,
         now: Clock = utcnow,
         closer: PostingCloser | None = None,
+        outbox: EmailOutbox | None = None,
     ) -> None:
         self._postings = postings
+        self._outbox = outbox  # None: no confirmation emails
         self._uploads = uploads
         self._metrics = metrics
         self._limiter = limiter or _NoLimit()
@@ -519,6 +525,7 @@ class NativeApplyService:
             # StackOne may have written it before giving up (408 / our own timeout): never re-post blindly.
             # The guard stays, so a quick resubmission is refused as a duplicate instead of doubled.
             reference = record("pending_confirmation", error_code="stackone_timeout")
+            self._confirm(posting, request, reference, now, "pending_confirmation")
             return SubmitResult(202, ApplicationPendingResponse(reference=reference).model_dump(mode="json"))
         except StackOneError as exc:
             self._records.release_guard(posting.job_id, fingerprint)
@@ -527,12 +534,42 @@ class NativeApplyService:
         if created.id is None:
             # Created (2xx), but StackOne did not say its id (the spec allows `data.id: null`). It is a
             # success for the candidate; the record says the id is unknown so it can be matched later.
-            record("submitted", error_code="stackone_id_unknown")
+            reference = record("submitted", error_code="stackone_id_unknown")
         else:
-            record("submitted", stackone_application_id=created.id)
+            reference = record("submitted", stackone_application_id=created.id)
+        self._confirm(posting, request, reference, now, "submitted")
         return SubmitResult(
             201, ApplicationCreatedResponse(application_id=created.id).model_dump(mode="json")
         )
+
+    def _confirm(
+        self,
+        posting: Posting,
+        request: NativeApplicationRequest,
+        reference: str,
+        at: datetime,
+        status: Literal["submitted", "pending_confirmation"],
+    ) -> None:
+        """Queue the candidate's confirmation. Runs inside the delivery, which an Idempotency-Key replay
+        skips, so a replayed answer queues nothing; a queue failure never fails the application."""
+        if self._outbox is None:
+            return
+        message = application_confirmation(
+            posting,
+            first_name=request.candidate.first_name,
+            email=request.candidate.email,
+            reference=reference,
+            at=at,
+            public_base_url=self._policy.public_base_url,
+            status=status,
+        )
+        try:
+            self._outbox.enqueue([message])
+        except AppError as exc:
+            logger.warning(
+                "application confirmation not queued",
+                extra={"error_code": exc.code, "job_id": posting.job_id, "reference": reference},
+            )
 
     def _close(self, posting: Posting) -> None:
         if self._closer is None:

@@ -146,6 +146,12 @@ class RepositoryEmployerRegistry:
         return {employer.employer_id for employer in self._employers.list_employers()}
 
 
+class AttentionNotifier(Protocol):
+    def review(self, state: AccountSyncState, *, postings_closed: int, now: datetime) -> None:
+        """Tell the employer about an account that needs attention (recorded on `state`); never raises."""
+        ...
+
+
 class SyncLogger(Protocol):
     def info(self, msg: object, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -272,8 +278,10 @@ class SyncService:
         logger: SyncLogger | None = None,
         departments: DepartmentsStore | None = None,
         employers: EmployerRegistry | None = None,
+        attention: AttentionNotifier | None = None,
     ) -> None:
         self._stackone = stackone
+        self._attention = attention  # None: employers are not emailed about their connections
         self._postings = postings
         self._states = states
         self._publisher = publisher
@@ -398,6 +406,7 @@ class SyncService:
                     info.company,
                     info.provider,
                 )
+                state.label = account.label
                 if account.status != "active":
                     return self._close_account(
                         state, report, account_status=account.status, started_at=started_at
@@ -849,6 +858,8 @@ class SyncService:
         if not keep_attention and outcome == "succeeded":
             state.needs_attention = False
             state.attention_reason = None
+        if self._attention is not None:
+            self._attention.review(state, postings_closed=report.closed, now=state.last_finished_at)
         self._states.put(state)
         self._record(report)
         return report

@@ -263,6 +263,11 @@ class FakeApi:
         # job page's Content-Security-Policy allows besides its own.
         self.upload_origin = ""
         self.uploads: list[bytes] = []  # multipart bodies the page posted to the upload bucket
+        self.notifications: dict[str, Any] = {
+            "email": None,
+            "new_applications_digest": False,
+            "updated_at": None,
+        }
 
     def upload(self, route: Any) -> None:
         self.uploads.append(route.request.post_data_buffer or b"")
@@ -375,6 +380,14 @@ class FakeApi:
             }
         if path == "/accounts/acct_gh/sync":
             return 202, {"status": "queued", "account_id": "acct_gh", "run_id": "r1", "mode": "auto"}
+        if path == "/employer/notifications":
+            if method == "PUT":
+                sent = self.requests[-1]["json"] or {}
+                if sent.get("email") and "@" not in sent["email"]:
+                    fields = {"email": "must be a valid email address"}
+                    return 400, {"error": {"code": "invalid_request", "message": "email", "fields": fields}}
+                self.notifications = {**sent, "updated_at": "2026-12-07T09:30:00Z"}
+            return 200, self.notifications
         if path == "/employer/embloy-token" and method == "GET":
             return 200, {"configured": False, "updated_at": None, "needs_renewal": False}
         return 404, {"error": {"code": "not_found", "message": "No such route."}}
@@ -802,6 +815,41 @@ def test_employer_page_names_the_company_and_puts_reconnect_first(
     page.get_by_text("Sync queued").wait_for()
     page.get_by_role("button", name="Sign out (forget key)").click()
     expect(page.get_by_label("Employer API key")).to_be_visible()
+
+
+def test_the_employer_sets_the_notification_address_and_the_daily_digest(
+    site: Site, sized: tuple[str, Any, FakeApi]
+) -> None:
+    size, page, api = sized
+    _sign_in(page, site)
+    state = page.locator("#notifications-state")
+    expect(state).to_have_text("No notification address: the board sends you no emails.")
+
+    page.get_by_label("Notification address").fill("nope")
+    page.get_by_role("button", name="Save notifications").click()
+    expect(page.locator("#notification-email-error")).to_have_text("Address must be a valid email address")
+    assert page.get_by_label("Notification address").get_attribute("aria-invalid") == "true"
+
+    page.get_by_label("Notification address").fill("")
+    page.get_by_label("Daily digest of new applications").check()
+    page.get_by_role("button", name="Save notifications").click()
+    expect(page.locator("#notification-digest-error")).to_be_visible()  # refused before any request
+
+    page.get_by_label("Notification address").fill("hiring@acme.example")
+    page.get_by_role("button", name="Save notifications").click()
+    expect(state).to_contain_text("Saved. We email hiring@acme.example")
+    expect(state).to_contain_text("and a daily digest of new applications")
+    puts = [r for r in api.requests if r["path"] == "/employer/notifications" and r["method"] == "PUT"]
+    assert [r["json"] for r in puts] == [
+        {"email": "nope", "new_applications_digest": False},
+        {"email": "hiring@acme.example", "new_applications_digest": True},
+    ]
+    assert puts[-1]["headers"]["authorization"] == "Bearer emp_secret_key"
+    expect(page.locator("#notification-email-error")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    assert accessibility_violations(page, impacts=SERIOUS) == []
+    page.locator("#notifications-form").scroll_into_view_if_needed()
+    after_shot(page, f"employer-notifications-{size}")
 
 
 def test_connect_opens_the_hub_without_a_false_blocked_tab_message(

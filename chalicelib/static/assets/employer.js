@@ -1,5 +1,6 @@
-// Employer console: API key (this tab only), linked accounts with sync health, connect, sync now, Embloy token.
-import { ApiError, api, h, humanError, humanize, shortDate } from "./api.js";
+// Employer console: API key (this tab only), linked accounts with sync health, connect, sync now,
+// email notifications, Embloy token.
+import { ApiError, api, cleanMessage, h, humanError, humanize, shortDate } from "./api.js";
 
 // sessionStorage: survives a reload of this tab and is gone when the tab closes (never persistent storage).
 const KEY_STORAGE = "job-board.employer-key";
@@ -19,6 +20,12 @@ const embloyForm = document.getElementById("embloy-form");
 const embloyState = document.getElementById("embloy-state");
 const embloyInput = document.getElementById("embloy-token");
 const embloyError = document.getElementById("embloy-token-error");
+const notificationsForm = document.getElementById("notifications-form");
+const notificationsState = document.getElementById("notifications-state");
+const notificationEmail = document.getElementById("notification-email");
+const notificationDigest = document.getElementById("notification-digest");
+const notificationEmailError = document.getElementById("notification-email-error");
+const notificationDigestError = document.getElementById("notification-digest-error");
 
 let apiKey = "";
 
@@ -249,6 +256,64 @@ document.getElementById("embloy-delete").addEventListener("click", async () => {
   }
 });
 
+function describeNotifications(settings) {
+  if (!settings || !settings.email) return "No notification address: the board sends you no emails.";
+  const digest = settings.new_applications_digest ? " and a daily digest of new applications" : "";
+  return `We email ${settings.email} about connections that need attention${digest}.`;
+}
+
+function showNotifications(settings) {
+  notificationEmail.value = (settings && settings.email) || "";
+  notificationDigest.checked = Boolean(settings && settings.new_applications_digest);
+  notificationsState.textContent = describeNotifications(settings);
+}
+
+function setFieldError(input, line, message) {
+  line.textContent = message || "";
+  line.hidden = !message;
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+async function loadNotifications() {
+  try {
+    showNotifications(await employerApi("/employer/notifications"));
+  } catch (exc) {
+    if (handleAuthError(exc)) return;
+    notificationsState.textContent = `We couldn't read your notification settings. ${humanError(exc).message}`;
+  }
+}
+
+notificationsForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  setFieldError(notificationEmail, notificationEmailError, "");
+  setFieldError(notificationDigest, notificationDigestError, "");
+  const email = notificationEmail.value.trim();
+  if (notificationDigest.checked && !email) {
+    setFieldError(notificationDigest, notificationDigestError, "Enter a notification address to get the daily digest.");
+    notificationEmail.focus();
+    return;
+  }
+  notificationsState.textContent = "Saving…";
+  try {
+    const saved = await employerApi("/employer/notifications", {
+      method: "PUT",
+      body: { email: email || null, new_applications_digest: notificationDigest.checked },
+    });
+    showNotifications(saved);
+    notificationsState.textContent = `Saved. ${describeNotifications(saved)}`;
+  } catch (exc) {
+    if (handleAuthError(exc)) return;
+    const fields = exc instanceof ApiError ? exc.fields : {};
+    if (fields.email) setFieldError(notificationEmail, notificationEmailError, cleanMessage(`Address ${fields.email}`));
+    if (fields.new_applications_digest) setFieldError(notificationDigest, notificationDigestError, "Enter a notification address to get the daily digest.");
+    notificationsState.textContent = fields.email || fields.new_applications_digest
+      ? "Check the marked fields."
+      : `We couldn't save your notification settings. ${humanError(exc).message}`;
+    if (fields.email) notificationEmail.focus();
+  }
+});
+
 connectForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const provider = connectForm.elements.provider.value;
@@ -278,6 +343,7 @@ async function start() {
   forgetButton.hidden = false;
   consoleBox.hidden = false;
   loadIdentity();
+  loadNotifications();
   loadEmbloy();
 }
 
