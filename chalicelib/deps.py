@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
+    from chalicelib.aws.alerts_repository import DynamoDBAlertStore
     from chalicelib.aws.application_records import DynamoDBApplicationRecords
     from chalicelib.aws.apply_postings import DynamoDBApplyPostings
     from chalicelib.aws.board_repository import DynamoDBBoardRepository
@@ -664,3 +665,10 @@ def get_alert_links() -> AlertLinks:
     from chalicelib.services.alert_links import AlertLinks
 
     return AlertLinks(cursor_key("alert-links"), pages_base_url=get_settings().require("public_base_url"))
+
+
+@_component
+def get_alert_store() -> DynamoDBAlertStore:
+    from chalicelib.aws.alerts_repository import DynamoDBAlertStore
+
+    return DynamoDBAlertStore(get_table())

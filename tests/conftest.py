@@ -41,6 +41,7 @@ os.environ.update(
         "EMBLOY_SECRET_PREFIX": "job-board/embloy/",
         "BOARD_SNAPSHOT_BUCKET": "job-board-snapshots",
         "RESUME_UPLOAD_BUCKET": "job-board-resume-uploads",
+        "EMAIL_QUEUE_NAME": "job-board-email",
     }
 )
 os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
