@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.clients.stackone.rate_budget import SharedRateBudget
     from chalicelib.services.accounts import AccountsService
     from chalicelib.services.alert_links import AlertLinks
+    from chalicelib.services.alerts import AlertService
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
     from chalicelib.services.board.service import BoardService
@@ -672,3 +673,26 @@ def get_alert_store() -> DynamoDBAlertStore:
     from chalicelib.aws.alerts_repository import DynamoDBAlertStore
 
     return DynamoDBAlertStore(get_table())
+
+
+@_component
+def get_alert_service() -> AlertService:
+    from chalicelib.aws.rate_counters import DynamoDBRateCounters
+    from chalicelib.services.alerts import AlertPolicy, AlertService
+
+    settings = get_settings()
+    return AlertService(
+        get_alert_store(),
+        get_email_outbox(),
+        get_alert_links(),
+        DynamoDBRateCounters(get_table()),
+        AlertPolicy(
+            board_url=settings.require("public_base_url"),
+            max_per_address=settings.alerts_per_address_max,
+            client_limit=settings.alert_subscribe_rate_limit,
+            client_window_seconds=settings.alert_subscribe_window_seconds,
+            address_limit=settings.alert_address_rate_limit,
+            address_window_seconds=settings.alert_address_window_seconds,
+            salt=cursor_key("alert-rate").hex(),
+        ),
+    )
