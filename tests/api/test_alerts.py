@@ -16,6 +16,11 @@ from chalicelib import deps
 from chalicelib.api.openapi import ALERT_SUBSCRIBE_EXAMPLE
 from chalicelib.models.messages import EmailRequested
 from chalicelib.settings import get_settings
+from tests.api.board_factories import (
+    board_refreshes_every_request,  # noqa: F401  (autouse)
+    make_posting,
+    put_postings,
+)
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -307,3 +312,51 @@ def test_every_bad_token_is_the_same_404_page(alerts: AlertsApi, page: str, toke
         assert "This link is not valid or has expired." in Page(response.body.decode()).words
     [after] = [item for item in alerts.stored() if item["SK"] == "ALERT"]
     assert after == alert
+
+
+class BoardForm(HTMLParser):
+    """The fields of the board page's alert form, as a browser without JavaScript would send them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.inside = False
+        self.action = ""
+        self.fields: list[tuple[str, str]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form" and values.get("id") == "alert-form":
+            self.inside, self.action = True, values["action"]
+            assert values["method"] == "post"
+        elif self.inside and tag == "input" and values.get("type") == "hidden":
+            self.fields.append((values["name"], values["value"]))
+        elif self.inside and tag == "option" and "selected" in values:
+            self.fields.append(("frequency", values["value"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def test_the_board_page_form_signs_up_for_the_search_on_screen_without_javascript(
+    alerts: AlertsApi,
+) -> None:
+    put_postings(make_posting("Python Engineer", posting_id="post_alert"))
+    html = alerts.client.http.get("/board?q=python&remote=true&location=Berlin&sort=newest").body.decode()
+    form = BoardForm(html)
+
+    assert form.action == "/alerts"
+    assert sorted(form.fields) == [
+        ("frequency", "daily"),
+        ("location", "Berlin"),
+        ("q", "python"),
+        ("remote", "true"),
+    ]
+    response = alerts.client.http.post(
+        form.action, headers=FORM, body=urlencode([*form.fields, ("email", ADDRESS)])
+    )
+
+    assert response.status_code == 303
+    [message] = alerts.emails()
+    assert message.context["search_url"] == "https://board.test/board?q=python&location=Berlin&remote=true"
