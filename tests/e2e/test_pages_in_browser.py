@@ -964,7 +964,6 @@ def _unsubscribe_url(site: Site, confirm_url: str) -> str:
     import boto3
 
     from chalicelib.services.alert_links import AlertLinks
-    from chalicelib.settings import LOCAL_DEFAULTS
 
     secrets = boto3.client(
         "secretsmanager",
@@ -973,7 +972,12 @@ def _unsubscribe_url(site: Site, confirm_url: str) -> str:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    secret = secrets.get_secret_value(SecretId=LOCAL_DEFAULTS["cursor_secret_name"])["SecretString"]
+    [name] = [
+        entry["Name"]
+        for entry in secrets.list_secrets()["SecretList"]
+        if entry["Name"].endswith("cursor-signing-key")
+    ]
+    secret = secrets.get_secret_value(SecretId=name)["SecretString"]
     key = hmac.new(secret.encode(), b"alert-links", hashlib.sha256).digest()
     base, _, token = confirm_url.partition("/alerts/confirm?token=")
     links = AlertLinks(key, pages_base_url=base)
