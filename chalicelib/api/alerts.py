@@ -1,7 +1,8 @@
 """Job alert routes: sign-up (JSON or the board page's plain form) and the pages of an alert's links.
 
 - `POST /alerts`: JSON answers 202 (the same body whatever the address's state); the board's form
-  (`application/x-www-form-urlencoded`) answers 303 to the "check your inbox" page.
+  (`application/x-www-form-urlencoded`) answers 303 to the "check your inbox" page. Errors of both are
+  in the API's JSON shape.
 - `GET /board/alerts/confirm?token=`: confirms and links to the manage page.
 - `GET|POST /board/alerts/manage?token=`: change the frequency, pause, resume, delete (plain forms).
 - `GET /board/alerts/unsubscribe?token=`: a page with a button (link scanners follow GETs, so a GET
@@ -34,7 +35,7 @@ from chalicelib.api.request_body import (
     parse_json_body,
     request_input,
 )
-from chalicelib.errors import AppError, InvalidRequestError, PayloadTooLargeError, ThrottledError
+from chalicelib.errors import AppError, InvalidRequestError, PayloadTooLargeError
 from chalicelib.http_headers import JSON_HEADERS
 from chalicelib.models.alert_api import AlertManageForm, AlertSubscribeRequest, AlertSubscribeResponse
 from chalicelib.models.alerts import SEARCH_PARAMETERS, Alert
@@ -147,37 +148,19 @@ def _form_subscription(request: Request) -> AlertSubscribeRequest:
 @handle_errors
 def subscribe() -> Response:
     request = alerts_blueprint.current_request
-    if media_type(request) != FORM:
-        body = parse_json_body(request, AlertSubscribeRequest)
-        with request_input():
-            search = body.alert_search()
-        deps.get_alert_service().subscribe(body.email, search, body.frequency, client=client_address(request))
-        count("AlertSignups")
-        return Response(
-            body=AlertSubscribeResponse().model_dump(mode="json"), status_code=202, headers=JSON_HEADERS
-        )
-    base = _base(request, "/alerts")
-    try:
-        form = _form_subscription(request)
-        with request_input():
-            search = form.alert_search()
-        deps.get_alert_service().subscribe(form.email, search, form.frequency, client=client_address(request))
-    except InvalidRequestError as exc:
-        lines = ["Please go back and check the email address."]
-        if "email" not in getattr(exc, "fields", {}):
-            lines = ["Please go back, check the search and the email address, and try again."]
-        return _page(base, 400, heading="We couldn't set up the alert", lines=lines)
-    except ThrottledError as exc:
-        page = _page(base, 429, heading="Too many sign-ups", lines=[exc.message])
-        page.headers["Retry-After"] = str(exc.retry_after)
-        return page
-    except AppError as exc:
-        return _error_page(base, exc)
+    is_form = media_type(request) == FORM
+    # Errors of the board's plain form answer in the API's shape too, as the Embloy apply form's do (the
+    # browser checks the form's fields first).
+    body = _form_subscription(request) if is_form else parse_json_body(request, AlertSubscribeRequest)
+    with request_input():
+        search = body.alert_search()
+    deps.get_alert_service().subscribe(body.email, search, body.frequency, client=client_address(request))
     count("AlertSignups")
+    if is_form:
+        location = f"{_base(request, '/alerts')}/board/alerts/subscribed"
+        return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
     return Response(
-        body="",
-        status_code=303,
-        headers={"Location": f"{base}/board/alerts/subscribed", "Cache-Control": "no-store"},
+        body=AlertSubscribeResponse().model_dump(mode="json"), status_code=202, headers=JSON_HEADERS
     )
 
 

@@ -571,7 +571,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_example=ALERT_SUBSCRIBE_EXAMPLE,
         description=(
             "JSON answers 202; the board page's plain form (`email`, `frequency` and the search's fields, "
-            "repeated for several values) answers 303 to a page, or an HTML page for 400/429. The search "
+            "repeated for several values) answers 303 to a page; errors of both are JSON. The search "
             "takes `GET /jobs`'s filters and is validated as that route validates them. A confirmation "
             "email with a signed link is sent to a new alert; an unconfirmed alert is deleted after 7 "
             "days. 429 `rate_limited` past `ALERT_SUBSCRIBE_RATE_LIMIT` sign-ups per client in "
@@ -630,11 +630,9 @@ OPERATIONS: tuple[Operation, ...] = (
             404: Reply("One page for every invalid link.", media_type="text/html"),
         },
         query_params=(ALERT_TOKEN,),
-        body=f"{ALERTS}:AlertManageForm",
-        body_media_types=("application/x-www-form-urlencoded",),
-        body_example={"action": "frequency", "frequency": "weekly"},
-        description="`action` is `frequency` (with `frequency`), `pause`, `resume` or `delete`. Resuming "
-        "starts from the resume time: jobs that appeared while paused are not sent.",
+        description="The page's forms post `application/x-www-form-urlencoded` bodies: `action=frequency"
+        "&frequency=weekly` (instant, daily or weekly), `action=pause`, `action=resume` or `action=delete`. "
+        "Resuming starts from the resume time: jobs that appeared while paused are not sent.",
     ),
     Operation(
         "GET",
@@ -663,11 +661,9 @@ OPERATIONS: tuple[Operation, ...] = (
             404: Reply("One page for every invalid link.", media_type="text/html"),
         },
         query_params=(ALERT_TOKEN,),
-        body=f"{ALERTS}:AlertOneClickForm",
-        body_media_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        body_example={"List-Unsubscribe": "One-Click"},
-        description="Mail clients POST `List-Unsubscribe=One-Click` to the `List-Unsubscribe` URL of every "
-        "alert email (no cookies, no other state); the token in the URL names the alert.",
+        description="Mail clients POST `List-Unsubscribe=One-Click` (urlencoded or multipart) to the "
+        "`List-Unsubscribe` URL of every alert email, with no cookies; the page's button posts an empty "
+        "form. The body is not needed: the token in the URL names the alert.",
     ),
     # ---- integrations -----------------------------------------------------------------------------
     Operation(

@@ -68,11 +68,3 @@ class AlertManageForm(BaseModel):
 
     action: Literal["frequency", "pause", "resume", "delete"]
     frequency: Frequency | None = None
-
-
-class AlertOneClickForm(BaseModel):
-    """RFC 8058's one-click body (the page's own button posts an empty form; both unsubscribe)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    list_unsubscribe: Literal["One-Click"] | None = Field(None, alias="List-Unsubscribe")
