@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,7 +26,7 @@ from chalicelib.services.alerts import (
     search_key,
     search_url,
 )
-from chalicelib.services.email import EmailRenderer
+from chalicelib.services.email import EmailRenderer, to_mime
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 BOARD = "https://jobs.example.org/board"
@@ -149,20 +153,27 @@ def test_a_sign_up_stores_a_pending_alert_and_queues_one_confirmation() -> None:
     )
 
 
-def test_the_confirmation_email_renders_both_parts_with_the_confirm_link() -> None:
+def test_the_confirmation_email_has_both_parts_with_absolute_links() -> None:
     world = World()
     world.subscribe()
     [message] = world.outbox.sent
-
     rendered = EmailRenderer(board_name="Jobs", public_base_url=BOARD).render(
         message.template, to=message.to, subject=message.subject, context=message.context
     )
 
+    mime = email.message_from_bytes(
+        to_mime(rendered, sender="Jobs <jobs@example.org>", at=NOW), policy=email.policy.default
+    )
+
+    assert isinstance(mime, EmailMessage)
+    assert (mime["To"], mime["Subject"]) == ("Ada@Example.org", message.subject)
+    text, html = (part.get_content() for part in mime.iter_parts())
     confirm_url = message.context["confirm_url"]
-    assert f'href="{confirm_url}"' in rendered.html.replace("&amp;", "&")
-    assert f"Confirm the alert: {confirm_url}" in rendered.text
-    assert "\u201cpython\u201d \u00b7 Remote" in rendered.text
-    assert "deleted after 7 days" in rendered.text
+    hrefs = re.findall(r'href="([^"]+)"', html.replace("&amp;", "&"))
+    assert hrefs == [message.context["search_url"], confirm_url, BOARD]
+    assert f"Confirm the alert: {confirm_url}" in text
+    assert "\u201cpython\u201d \u00b7 Remote" in text and "deleted after 7 days" in text
+    assert "Confirm the alert" in html and 'style="' in html
 
 
 def test_confirming_activates_once_with_the_watermark_at_confirmation() -> None:
