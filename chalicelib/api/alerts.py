@@ -186,7 +186,9 @@ def confirm_page() -> Response:
     base = _base(request, "/board/alerts/confirm")
     service = deps.get_alert_service()
     try:
-        alert = service.confirm(_token(request))
+        # A HEAD (link checkers, previews) only checks the link: only a browser's GET confirms.
+        check = request.method == "HEAD"
+        alert = service.pending(_token(request)) if check else service.confirm(_token(request))
     except AppError as exc:
         return _error_page(base, exc)
     count("AlertConfirmations")

@@ -211,6 +211,10 @@ class AlertService:
         self._store.put(confirmed)
         return confirmed
 
+    def pending(self, token: str) -> Alert:
+        """The alert a confirm link is for, unchanged (a HEAD checks the link without confirming)."""
+        return self._alert("confirm", token)
+
     def manage(self, token: str) -> Alert:
         """The alert a manage link is for (a confirmed one); NotFoundError otherwise."""
         alert = self._alert("manage", token)

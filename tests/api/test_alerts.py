@@ -229,6 +229,20 @@ def test_confirming_activates_and_links_to_the_manage_page(alerts: AlertsApi) ->
     assert alert["watermark"] == alert["confirmed_at"]
 
 
+def test_a_head_on_the_confirm_link_checks_it_without_confirming(alerts: AlertsApi) -> None:
+    alerts.subscribe()
+    [message] = alerts.emails()
+    parts = urlsplit(message.context["confirm_url"])
+
+    head = alerts.client.http.request("HEAD", f"{parts.path}?{parts.query}")
+    bad = alerts.client.http.request("HEAD", f"{parts.path}?token=garbage")
+
+    assert (head.status_code, head.body) == (200, b"")
+    assert bad.status_code == 404
+    [alert] = [item for item in alerts.stored() if item["SK"] == "ALERT"]
+    assert alert["status"] == "pending"
+
+
 def test_the_manage_page_changes_frequency_pauses_resumes_and_deletes(alerts: AlertsApi) -> None:
     _page, manage = alerts.confirmed()
 
