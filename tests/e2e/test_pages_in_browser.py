@@ -579,6 +579,25 @@ def test_desktop_filters_apply_at_once_with_chips_and_focus_kept(
     after_shot(page, "board-desktop-filtered")
 
 
+def test_the_alert_form_follows_the_search_as_filters_change_in_place(
+    site: Site, page: Any, fake_api: FakeApi
+) -> None:
+    page.goto(f"{site.url}/board?q=engineer")
+
+    def alert_fields() -> list[tuple[str, str]]:
+        return sorted(
+            (str(field.get_attribute("name")), str(field.get_attribute("value")))
+            for field in page.locator("#alert-search input").all()
+        )
+
+    assert alert_fields() == [("q", "engineer")]
+    with page.expect_response(lambda response: "company=Globex" in response.url):
+        page.get_by_label("Globex (13)").check()
+
+    assert alert_fields() == [("company", "Globex"), ("q", "engineer")]
+    expect(page.get_by_role("button", name="Email me new jobs")).to_be_visible()
+
+
 def test_back_from_a_job_restores_the_page_and_scroll(site: Site, sized: tuple[str, Any, FakeApi]) -> None:
     _, page, _ = sized
     page.goto(f"{site.url}/board")
