@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.api.alerts import alerts_blueprint
 from chalicelib.api.applications import applications_blueprint
 from chalicelib.api.apply import apply_blueprint
 from chalicelib.api.auth import auth_blueprint
@@ -63,6 +64,7 @@ for blueprint in (
     embloy_token_blueprint,
     employer_notifications_blueprint,
     applications_blueprint,
+    alerts_blueprint,
     webhooks_blueprint,
     frontend_blueprint,
     sync_schedule_blueprint,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
+    from chalicelib.aws.alerts_repository import DynamoDBAlertStore
     from chalicelib.aws.application_records import DynamoDBApplicationRecords
     from chalicelib.aws.apply_postings import DynamoDBApplyPostings
     from chalicelib.aws.board_repository import DynamoDBBoardRepository
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.clients.stackone.rate_budget import SharedRateBudget
     from chalicelib.services.accounts import AccountsService
     from chalicelib.services.alert_links import AlertLinks
+    from chalicelib.services.alerts import AlertService
     from chalicelib.services.applications import ApplicationsService
     from chalicelib.services.apply import EmbloyApplyService, NativeApplyService, RecordPolicy
     from chalicelib.services.board.service import BoardService
@@ -681,18 +683,15 @@ def get_alert_links() -> AlertLinks:
     return AlertLinks(cursor_key("alert-links"), pages_base_url=get_settings().require("public_base_url"))
 
 
-def _forget_nothing(email_hash: str) -> int:
-    """Stands in for the alert store's `delete_all_for_address` until alerts are stored."""
-    return 0
-
-
 def get_email_events_service(forget_address: Callable[[str], int] | None = None) -> EmailEventsService:
     """Bounces and complaints: suppress the address, then `forget_address(email_hash)` (its alerts)."""
     from chalicelib.aws.email_suppressions import address_hash
     from chalicelib.services.email_events import EmailEventsService
 
     return EmailEventsService(
-        get_email_suppressions(), forget_address or _forget_nothing, hash_address=address_hash
+        get_email_suppressions(),
+        forget_address or (lambda email_hash: get_alert_store().delete_all_for_address(email_hash)),
+        hash_address=address_hash,
     )
 
 
@@ -728,4 +727,34 @@ def get_applications_digest_service() -> ApplicationsDigestService:
         get_application_records(),
         get_email_outbox(),
         console_url=employer_console_url(),
+    )
+
+
+@_component
+def get_alert_store() -> DynamoDBAlertStore:
+    from chalicelib.aws.alerts_repository import DynamoDBAlertStore
+
+    return DynamoDBAlertStore(get_table())
+
+
+@_component
+def get_alert_service() -> AlertService:
+    from chalicelib.aws.rate_counters import DynamoDBRateCounters
+    from chalicelib.services.alerts import AlertPolicy, AlertService
+
+    settings = get_settings()
+    return AlertService(
+        get_alert_store(),
+        get_email_outbox(),
+        get_alert_links(),
+        DynamoDBRateCounters(get_table()),
+        AlertPolicy(
+            board_url=settings.require("public_base_url"),
+            max_per_address=settings.alerts_per_address_max,
+            client_limit=settings.alert_subscribe_rate_limit,
+            client_window_seconds=settings.alert_subscribe_window_seconds,
+            address_limit=settings.alert_address_rate_limit,
+            address_window_seconds=settings.alert_address_window_seconds,
+            salt=cursor_key("alert-rate").hex(),
+        ),
     )

@@ -226,6 +226,15 @@ class Settings(BaseSettings):
     # The SNS topic SES publishes bounces and complaints to (`email_events` subscribes to it).
     email_events_topic_name: str = Field("", alias="EMAIL_EVENTS_TOPIC_NAME")
 
+    # Job alerts. At most this many alerts per address (over it, a subscribe changes nothing and sends
+    # nothing, with the same 202). Subscribe attempts: per client (source IP; more answer 429) and per
+    # address (more are dropped silently, so the answer never tells whether an address is known).
+    alerts_per_address_max: int = Field(10, ge=1, le=100, alias="ALERTS_PER_ADDRESS_MAX")
+    alert_subscribe_rate_limit: int = Field(10, ge=1, alias="ALERT_SUBSCRIBE_RATE_LIMIT")
+    alert_subscribe_window_seconds: int = Field(3600, ge=1, alias="ALERT_SUBSCRIBE_WINDOW_SECONDS")
+    alert_address_rate_limit: int = Field(3, ge=1, alias="ALERT_ADDRESS_RATE_LIMIT")
+    alert_address_window_seconds: int = Field(86400, ge=1, alias="ALERT_ADDRESS_WINDOW_SECONDS")
+
     @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

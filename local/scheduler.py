@@ -4,7 +4,8 @@ Every ``LOCAL_SYNC_INTERVAL_SECONDS`` (default 60) it fires the app's ``sync_all
 every ``LOCAL_SNAPSHOT_INTERVAL_SECONDS`` (default 300) the ``build_board_snapshot`` one (the first time
 right after the first sync has been drained, so the board has a snapshot soon after the start). Every
 ``LOCAL_DRAIN_INTERVAL_SECONDS`` (default 5) it drains the sync queue into the app's ``sync_account``
-SQS handler and the snapshot queue into ``board_snapshot_requested``: one Lambda-shaped event per batch
+SQS handler, the snapshot queue into ``board_snapshot_requested`` and the email queue into
+``send_email`` (which sends to the mail catcher): one Lambda-shaped event per batch
 (the batch size of the app's event source, distinct message ids), deleting messages only after the
 handler returned (failed ones come back after the visibility timeout and end in the dead-letter queue,
 as in AWS).
@@ -53,6 +54,7 @@ SCHEDULE_HANDLER = "sync_all"
 QUEUE_HANDLER = "sync_account"
 SNAPSHOT_SCHEDULE_HANDLER = "build_board_snapshot"
 SNAPSHOT_QUEUE_HANDLER = "board_snapshot_requested"
+EMAIL_QUEUE_HANDLER = "send_email"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 _MAX_SQS_BATCH = 10
 
@@ -135,6 +137,7 @@ class LocalScheduler:
         region: str,
         limits: LambdaLimits,
         snapshot_queue_url: str | None = None,
+        email_queue_url: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -142,6 +145,7 @@ class LocalScheduler:
         self._sqs = sqs
         self._queue_url = queue_url
         self._snapshot_queue_url = snapshot_queue_url
+        self._email_queue_url = email_queue_url
         self._region = region
         self._limits = limits
         self._now = now
@@ -162,6 +166,12 @@ class LocalScheduler:
         self._drain(QUEUE_HANDLER, self._queue_url, result, max_messages)
         if self._snapshot_queue_url:
             self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, max_messages)
+        self._drain_emails(result, max_messages)
+
+    def _drain_emails(self, result: TickResult, max_messages: int) -> None:
+        # Queued emails (alert confirmations, ...) go to `send_email`, which sends them to the mail catcher.
+        if self._email_queue_url:
+            self._drain(EMAIL_QUEUE_HANDLER, self._email_queue_url, result, max_messages)
 
     def tick(self, *, fire_schedule: bool, build_snapshot: bool = False) -> TickResult:
         """Optionally fire the sync schedule; drain the sync queue; optionally fire the snapshot build
@@ -175,6 +185,7 @@ class LocalScheduler:
             self.fire_snapshot_build(result)
         if self._snapshot_queue_url:
             self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, 1000)
+        self._drain_emails(result, 1000)
         return result
 
     def run_forever(
@@ -356,12 +367,14 @@ def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
     snapshot_queue_url = settings.board_snapshot_queue_url or _queue_url(
         sqs, settings.board_snapshot_queue_name
     )
+    email_queue_url = settings.email_queue_url or _queue_url(sqs, settings.email_queue_name)
     region = sqs.meta.region_name
     return LocalScheduler(
         app,
         sqs,
         queue_url=queue_url,
         snapshot_queue_url=snapshot_queue_url,
+        email_queue_url=email_queue_url,
         region=region,
         limits=LambdaLimits.from_project(stage),
     )

@@ -125,6 +125,16 @@ NOTIFICATIONS_EXAMPLE = {
     "new_applications_digest": True,
     "updated_at": "2026-12-07T09:30:00Z",
 }
+ALERTS = "chalicelib.models.alert_api"
+ALERT_TOKEN = Param(
+    "token", "The signed token of the email's link (one alert, one purpose).", {"type": "string"}, True
+)
+ALERT_SUBSCRIBE_EXAMPLE = {
+    "email": "ada@example.org",
+    "frequency": "daily",
+    "search": {"q": "robotics engineer", "location": ["Berlin", "Remote - EU"], "remote": "true"},
+}
+
 SUMMARY_EXAMPLE = {
     "job_id": "YWNjX2RlbW9fZ3JlZW5ob3VzZV9hY21lOnBvc3RfMQ",
     "title": "Senior Robotics Engineer",
@@ -579,6 +589,126 @@ OPERATIONS: tuple[Operation, ...] = (
         "Redirect to `/sitemap.xml`",
         "frontend",
         {301: Reply("To `/sitemap.xml`.", media_type=None, headers=("Location",))},
+    ),
+    # ---- job alerts -------------------------------------------------------------------------------
+    Operation(
+        "POST",
+        "/alerts",
+        "subscribeAlert",
+        "Email me new jobs like these: sign up for a job alert (double opt-in)",
+        "alerts",
+        {
+            202: Reply(
+                "Accepted. The same answer whatever the address's state: it never tells whether the "
+                "address is subscribed.",
+                f"{ALERTS}:AlertSubscribeResponse",
+            ),
+            303: Reply(
+                'To the "check your inbox" page `/board/alerts/subscribed` (form posts).',
+                media_type=None,
+                headers=("Location",),
+            ),
+        },
+        errors=(400, 413, 415, 429, *UPSTREAM),
+        body=f"{ALERTS}:AlertSubscribeRequest",
+        body_required=True,
+        body_media_types=("application/json", "application/x-www-form-urlencoded"),
+        body_example=ALERT_SUBSCRIBE_EXAMPLE,
+        description=(
+            "JSON answers 202; the board page's plain form (`email`, `frequency` and the search's fields, "
+            "repeated for several values) answers 303 to a page; errors of both are JSON. The search "
+            "takes `GET /jobs`'s filters and is validated as that route validates them. A confirmation "
+            "email with a signed link is sent to a new alert; an unconfirmed alert is deleted after 7 "
+            "days. 429 `rate_limited` past `ALERT_SUBSCRIBE_RATE_LIMIT` sign-ups per client in "
+            "`ALERT_SUBSCRIBE_WINDOW_SECONDS`. Sign-ups past the per-address limit or the cap "
+            "(`ALERTS_PER_ADDRESS_MAX`), and repeats of an address's active search, get the same 202 "
+            "and send nothing."
+        ),
+    ),
+    Operation(
+        "GET",
+        "/board/alerts/subscribed",
+        "alertSubscribedPage",
+        '"Check your inbox" page after the board\'s alert form',
+        "frontend",
+        {200: Reply("The page.", media_type="text/html")},
+    ),
+    Operation(
+        "GET",
+        "/board/alerts/confirm",
+        "alertConfirmPage",
+        "Confirm a job alert (the link of the confirmation email)",
+        "frontend",
+        {
+            200: Reply("The alert is active; the page links to its manage page.", media_type="text/html"),
+            503: Reply("A page asking to try again (storage unavailable).", media_type="text/html"),
+            404: Reply("One page for every invalid, expired or used-up link.", media_type="text/html"),
+        },
+        query_params=(ALERT_TOKEN,),
+        description="Confirming again changes nothing. Personal: `Cache-Control: no-store`, `no-referrer`.",
+    ),
+    Operation(
+        "GET",
+        "/board/alerts/manage",
+        "alertManagePage",
+        "Manage a job alert: frequency, pause, resume, delete (plain forms)",
+        "frontend",
+        {
+            200: Reply("The page.", media_type="text/html"),
+            503: Reply("A page asking to try again (storage unavailable).", media_type="text/html"),
+            404: Reply("One page for every invalid link.", media_type="text/html"),
+        },
+        query_params=(ALERT_TOKEN,),
+    ),
+    Operation(
+        "POST",
+        "/board/alerts/manage",
+        "alertManageChange",
+        "Change a job alert (the manage page's forms)",
+        "frontend",
+        {
+            200: Reply(
+                "The manage page after the change (or a page saying it was deleted).", media_type="text/html"
+            ),
+            400: Reply("A page: the form was not one of the page's buttons.", media_type="text/html"),
+            503: Reply("A page asking to try again (storage unavailable).", media_type="text/html"),
+            404: Reply("One page for every invalid link.", media_type="text/html"),
+        },
+        query_params=(ALERT_TOKEN,),
+        description="The page's forms post `application/x-www-form-urlencoded` bodies: `action=frequency"
+        "&frequency=weekly` (instant, daily or weekly), `action=pause`, `action=resume` or `action=delete`. "
+        "Resuming starts from the resume time: jobs that appeared while paused are not sent.",
+    ),
+    Operation(
+        "GET",
+        "/board/alerts/unsubscribe",
+        "alertUnsubscribePage",
+        "Unsubscribe page (a button; a GET never unsubscribes, so link scanners cannot)",
+        "frontend",
+        {
+            200: Reply("The page with its button.", media_type="text/html"),
+            503: Reply("A page asking to try again (storage unavailable).", media_type="text/html"),
+            404: Reply("One page for every invalid link.", media_type="text/html"),
+        },
+        query_params=(ALERT_TOKEN,),
+    ),
+    Operation(
+        "POST",
+        "/board/alerts/unsubscribe",
+        "alertUnsubscribe",
+        "Unsubscribe: the page's button and RFC 8058 one-click",
+        "frontend",
+        {
+            200: Reply(
+                "A page: unsubscribed (also when the alert was already gone).", media_type="text/html"
+            ),
+            503: Reply("A page asking to try again (storage unavailable).", media_type="text/html"),
+            404: Reply("One page for every invalid link.", media_type="text/html"),
+        },
+        query_params=(ALERT_TOKEN,),
+        description="Mail clients POST `List-Unsubscribe=One-Click` (urlencoded or multipart) to the "
+        "`List-Unsubscribe` URL of every alert email, with no cookies; the page's button posts an empty "
+        "form. The body is not needed: the token in the URL names the alert.",
     ),
     # ---- integrations -----------------------------------------------------------------------------
     Operation(

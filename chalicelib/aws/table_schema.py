@@ -10,6 +10,8 @@ Items (PK / SK; GSI1PK / GSI1SK; GSI2PK / GSI2SK):
 - employer: EMPLOYER#{employer_id} / PROFILE; GSI1 EMPLOYERS / {employer_id}
 - employer API key: APIKEY#{sha256(key)} / APIKEY
 - application record: EMPLOYER#{employer_id} / APPLICATION#{at}#{id}; GSI1 JOBAPPS#{job_id} / {at}#{id}
+- job alert: ALERT#{alert_id} / ALERT; GSI1 (active only) ALERTS#{frequency} / {last sent}#{alert_id};
+  its address slot: ALERTADDR#{sha256(address)} / SLOT#{n} (see `chalicelib.aws.alerts_repository`)
 
 Posting items carry the mapped posting as a compact JSON string in `doc` (see `chalicelib.models.posting`),
 plus `job_id`, `status`, `content_hash`, `changed_at`, `first_seen_at`, `last_seen_at`, `closed_at`.

@@ -44,7 +44,11 @@ class AlertSearch(BaseModel):
 
 class Alert(BaseModel):
     """One alert of one address. `watermark` is where the last digest left off on the board's
-    first-seen order: the next digest holds only postings first seen after it."""
+    first-seen order: the next digest holds only postings first seen after it. It is an ISO-8601 UTC
+    timestamp string (`chalicelib.clock.isoformat`, e.g. `2026-12-07T09:00:00.000Z`) on the scale of
+    postings' `first_seen_at`; compare them as datetimes (`datetime.fromisoformat`), since a posting's
+    serialised `first_seen_at` may carry other precision. Confirming an alert, and resuming a paused
+    one, sets it to that moment."""
 
     model_config = ConfigDict(extra="ignore")
 

@@ -193,6 +193,7 @@ def test_templates_are_not_reachable_as_assets() -> None:
     assert not list(ASSETS_DIR.glob("*.html"))
     assert sorted(p.name for p in STATIC_DIR.glob("*.html")) == [
         "_layout.html",
+        "alerts.html",
         "board.html",
         "employer.html",
         "job.html",

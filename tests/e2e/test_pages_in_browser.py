@@ -33,6 +33,7 @@ from chalicelib.models.posting import (
     QuestionOption,
     make_job_id,
 )
+from local.stack import DEFAULT_REGION
 from tests.e2e.conftest import (
     ARTIFACTS,
     DESKTOP,
@@ -186,6 +187,7 @@ def _stored_postings() -> list[Posting]:
 class Site:
     url: str
     moto_url: str
+    email_queue_url: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -224,13 +226,18 @@ def site() -> Iterator[Site]:
         with table.batch_writer() as batch:
             for posting in _stored_postings():
                 batch.put_item(Item=posting_to_item(posting))
-        env = app_environment(config, sync_queue_url=result.queue_url, snapshot_bucket=result.snapshot_bucket)
+        env = app_environment(
+            config,
+            sync_queue_url=result.queue_url,
+            snapshot_bucket=result.snapshot_bucket,
+            email_queue_url=result.email_queue_url,
+        )
         env["BOARD_REFRESH_SECONDS"] = "0"
         config.board_dir.mkdir(parents=True, exist_ok=True)
         api = start_server(
             "pages-chalice", chalice_argv(api_port), port=api_port, health_path="/health", env=env
         )
-        yield Site(api.url, config.moto_url)
+        yield Site(api.url, config.moto_url, result.email_queue_url)
     finally:
         if api is not None:
             api.stop()
@@ -583,6 +590,25 @@ def test_desktop_filters_apply_at_once_with_chips_and_focus_kept(
         page.get_by_label("Sort by").select_option("newest")
     assert parse_qs(urlparse(page.url).query)["sort"] == ["newest"]
     after_shot(page, "board-desktop-filtered")
+
+
+def test_the_alert_form_follows_the_search_as_filters_change_in_place(
+    site: Site, page: Any, fake_api: FakeApi
+) -> None:
+    page.goto(f"{site.url}/board?q=engineer")
+
+    def alert_fields() -> list[tuple[str, str]]:
+        return sorted(
+            (str(field.get_attribute("name")), str(field.get_attribute("value")))
+            for field in page.locator("#alert-search input").all()
+        )
+
+    assert alert_fields() == [("q", "engineer")]
+    with page.expect_response(lambda response: "company=Globex" in response.url):
+        page.get_by_label("Globex (13)").check()
+
+    assert alert_fields() == [("company", "Globex"), ("q", "engineer")]
+    expect(page.get_by_role("button", name="Email me new jobs")).to_be_visible()
 
 
 def test_back_from_a_job_restores_the_page_and_scroll(site: Site, sized: tuple[str, Any, FakeApi]) -> None:
@@ -977,4 +1003,91 @@ def test_without_javascript_the_job_page_reads_and_offers_ways_to_apply(
     assert page.url.endswith("#apply")
     assert _axe_without_scripts(browser, page.url, SIZES[size]) == []
     after_shot(page, f"nojs-job-{size}")
+    context.close()
+
+
+def _queued_emails(site: Site) -> list[dict[str, Any]]:
+    """The emails the app queued (bodies of the email queue's messages in moto's server)."""
+    import boto3
+
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=site.moto_url,
+        region_name=DEFAULT_REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    found = sqs.receive_message(QueueUrl=site.email_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    return [json.loads(message["Body"]) for message in found.get("Messages", [])]
+
+
+def _unsubscribe_url(site: Site, confirm_url: str) -> str:
+    """The unsubscribe link a digest email would carry, for the alert of a confirm link (signed with the
+    key the app derives from the stack's cursor secret)."""
+    import hashlib
+    import hmac
+    from urllib.parse import unquote
+
+    import boto3
+
+    from chalicelib.services.alert_links import AlertLinks
+
+    secrets = boto3.client(
+        "secretsmanager",
+        endpoint_url=site.moto_url,
+        region_name=DEFAULT_REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    [name] = [
+        entry["Name"]
+        for entry in secrets.list_secrets()["SecretList"]
+        if entry["Name"].endswith("cursor-signing-key")
+    ]
+    secret = secrets.get_secret_value(SecretId=name)["SecretString"]
+    key = hmac.new(secret.encode(), b"alert-links", hashlib.sha256).digest()
+    base, _, token = confirm_url.partition("/alerts/confirm?token=")
+    links = AlertLinks(key, pages_base_url=base)
+    return links.url("unsubscribe", links.alert_id("confirm", unquote(token)))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_without_javascript_an_alert_is_signed_up_confirmed_managed_and_unsubscribed(
+    site: Site, browser: Any, size: str
+) -> None:
+    context, page = open_page(browser, SIZES[size], javascript=False)
+    page.goto(f"{site.url}/board?q=engineer&company=Globex")
+    address = f"alert-{size}@example.org"
+
+    page.get_by_label("Email address").fill(address)
+    page.get_by_label("How often").select_option("weekly")
+    page.get_by_role("button", name="Email me new jobs").click()
+    page.wait_for_url(re.compile(r".*/board/alerts/subscribed$"))
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    assert _axe_without_scripts(browser, page.url, SIZES[size]) == []
+    [email] = [message for message in _queued_emails(site) if message["to"] == address]
+    assert email["context"]["search_url"].endswith("/board?q=engineer&company=Globex")
+
+    page.goto(email["context"]["confirm_url"])
+    expect(page.get_by_role("heading", name="Your job alert is on")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    assert _axe_without_scripts(browser, page.url, SIZES[size]) == []
+    after_shot(page, f"alert-confirmed-{size}")
+    page.get_by_role("link", name="Manage this alert").click()
+    page.get_by_label("Once a day").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.locator(".account-details")).to_contain_text("Once a day")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    assert _axe_without_scripts(browser, page.url, SIZES[size]) == []
+    after_shot(page, f"alert-manage-{size}")
+
+    page.goto(_unsubscribe_url(site, email["context"]["confirm_url"]))
+    expect(page.get_by_role("heading", name="Unsubscribe from this job alert?")).to_be_visible()
+    assert _axe_without_scripts(browser, page.url, SIZES[size]) == []
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="You're unsubscribed")).to_be_visible()
+    page.goto(page.url.replace("/alerts/unsubscribe?", "/alerts/manage?"))
+    expect(page.get_by_role("heading", name="This link is not valid")).to_be_visible()
+    assert _axe_without_scripts(browser, page.url, SIZES[size]) == []
     context.close()

@@ -313,3 +313,33 @@ def test_run_forever_builds_a_snapshot_right_after_the_first_sync_and_then_on_it
     assert recorder.calls[:3] == ["sync_all", "sync_account", "build_board_snapshot"]
     assert recorder.calls.count("sync_all") == 1
     assert recorder.calls.count("build_board_snapshot") == 3
+
+
+def test_queued_emails_are_handed_to_send_email(queue_url: str) -> None:
+    # `make run`'s stand-in for the email queue's event source: confirmations reach the mail catcher.
+    app = Chalice(app_name="toy-mail")
+    sent: list[str] = []
+
+    @app.on_sqs_message(queue="toy-email", batch_size=1)
+    def send_email(event: SQSEvent) -> None:
+        sent.extend(record.body for record in event)
+
+    sqs = boto3.client("sqs")
+    email_queue_url = sqs.create_queue(QueueName="toy-email")["QueueUrl"]
+    for body in ("confirm-1", "confirm-2"):
+        sqs.send_message(QueueUrl=email_queue_url, MessageBody=body)
+    scheduler = LocalScheduler(
+        app,
+        sqs,
+        queue_url=queue_url,
+        email_queue_url=email_queue_url,
+        region="eu-central-1",
+        limits=LambdaLimits("local", {}),
+        now=lambda: FIXED_NOW,
+    )
+
+    result = scheduler.tick(fire_schedule=False)
+
+    assert sorted(sent) == ["confirm-1", "confirm-2"]
+    assert result.handled == 2
+    assert _queue_counts(email_queue_url) == (0, 0)

@@ -46,8 +46,8 @@ def _free_port() -> int:
 
 
 def provision_aws(stackone_key: str, webhook_secret: str) -> tuple[str, str]:
-    """Inside an active AWS emulator: the app's tables, its two secrets and the sync queue, with
-    SYNC_QUEUE_URL exported and settings re-read. Returns (queue URL, queue name)."""
+    """Inside an active AWS emulator: the app's tables, its secrets, the sync and email queues, with
+    SYNC_QUEUE_URL and EMAIL_QUEUE_URL exported and settings re-read. Returns the sync queue's (URL, name)."""
     import boto3
 
     from chalicelib import deps
@@ -66,6 +66,8 @@ def provision_aws(stackone_key: str, webhook_secret: str) -> tuple[str, str]:
     secrets.create_secret(Name=settings.cursor_secret_name, SecretString="soak-cursor-signing-key")
     queue_url = boto3.client("sqs").create_queue(QueueName=settings.sync_queue_name)["QueueUrl"]
     os.environ["SYNC_QUEUE_URL"] = queue_url
+    email_queue = boto3.client("sqs").create_queue(QueueName=settings.email_queue_name)
+    os.environ["EMAIL_QUEUE_URL"] = email_queue["QueueUrl"]
     get_settings.cache_clear()
     return queue_url, settings.sync_queue_name
 

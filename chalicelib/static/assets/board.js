@@ -36,6 +36,7 @@ const statusBox = $("status-box");
 const statusLine = $("status");
 const results = $("results");
 const pager = $("pager");
+const alertSearch = $("alert-search");
 
 document.documentElement.classList.add("js");
 
@@ -145,6 +146,9 @@ function renderActive(state) {
   clearLink.href = boardUrl({ ...state, filters: {}, page: 1 });
   // The search form carries the filters, so a new search keeps them.
   searchFilters.replaceChildren(...active.map(([name, value]) => h("input", { type: "hidden", name, value })));
+  // "Get these jobs by email" signs up for the search on screen.
+  const alertFields = state.q ? [["q", state.q], ...active] : active;
+  alertSearch.replaceChildren(...alertFields.map(([name, value]) => h("input", { type: "hidden", name, value })));
 }
 
 function jobItem(job) {

@@ -1,0 +1,70 @@
+"""Request and response bodies of the alert routes (the stored alert is `chalicelib.models.alerts`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.models.alerts import SEARCH_PARAMETERS, AlertSearch, Frequency
+from chalicelib.models.apply import _EMAIL
+
+SearchValue = str | list[str]
+
+
+class AlertSubscribeRequest(BaseModel):
+    """`POST /alerts`: an address, how often, and the board search (`GET /jobs`'s parameters)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str = Field(max_length=254, description="Where the alert goes (confirmed by a link first).")
+    frequency: Frequency = Field(
+        "daily", description="instant (within 15 minutes of a posting appearing), daily or weekly."
+    )
+    search: dict[str, SearchValue] = Field(
+        default_factory=dict,
+        description="`q`, `location`, `remote`, `employment_type`, `company`, `provider`, `department`: "
+        "each a string or a list of strings, validated as `GET /jobs` validates them.",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("must be a valid email address")
+        return value
+
+    @field_validator("search")
+    @classmethod
+    def _search(cls, value: dict[str, SearchValue]) -> dict[str, SearchValue]:
+        unknown = sorted(set(value) - set(SEARCH_PARAMETERS))
+        if unknown:
+            raise ValueError(f"unknown search parameter(s): {', '.join(unknown)}")
+        if any(len(v) > 20 for v in value.values() if isinstance(v, list)):
+            raise ValueError("at most 20 values per parameter")
+        return value
+
+    def alert_search(self) -> AlertSearch:
+        """The canonical search; InvalidRequestError (or a ValidationError) as `GET /jobs` would refuse it."""
+        return AlertSearch.from_params(
+            {name: [value] if isinstance(value, str) else value for name, value in self.search.items()}
+        )
+
+
+class AlertSubscribeResponse(BaseModel):
+    """The one answer to every accepted sign-up, whatever the address's state."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str = (
+        "If this address can receive alerts, a confirmation email is on its way. "
+        "Open its link within 7 days to start the alert."
+    )
+
+
+class AlertManageForm(BaseModel):
+    """The manage page's forms: one button's `action`, and the chosen `frequency` with `frequency`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["frequency", "pause", "resume", "delete"]
+    frequency: Frequency | None = None
