@@ -27,6 +27,7 @@ import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -57,6 +58,7 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
 # posting's place in "newest first", seen how many results precede it and it (a hint for the next page).
@@ -97,16 +99,20 @@ def fingerprint_of(job_id: str, content_hash: str) -> int:
     return int.from_bytes(digest, "big")
 
 
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch, in integers (a float timestamp can lose the last one)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(milliseconds=1)
+
+
 def first_seen_ms_of(posting: Posting) -> int:
     """Milliseconds of when the sync first saw the posting (its first change when older items lack it)."""
     seen = posting.first_seen_at or posting.changed_at
-    return int(seen.timestamp() * 1000) if seen else 0
+    return epoch_ms(seen) if seen else 0
 
 
 def changed_ms_of(changed_key: str) -> int:
     """Milliseconds of a change-feed key's timestamp (`2026-11-20T12:00:00.000Z#job`)."""
-    from datetime import datetime
-
     stamp = changed_key.partition("#")[0]
     return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
