@@ -17,6 +17,7 @@ from chalicelib.api.http_errors import framework_errors_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
 from chalicelib.api.response_policy import add_head_routes, response_policy_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
+from chalicelib.jobs.alert_digests import alert_digests_blueprint, send_alert_digests
 from chalicelib.jobs.board_snapshot import (
     board_snapshot_blueprint,
     board_snapshot_requested,
@@ -34,6 +35,7 @@ __all__ = [
     "app",
     "board_snapshot_requested",
     "build_board_snapshot",
+    "send_alert_digests",
     "send_email",
     "sync_account",
     "sync_all",
@@ -63,6 +65,7 @@ for blueprint in (
     sync_worker_blueprint,
     board_snapshot_blueprint,
     email_worker_blueprint,
+    alert_digests_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)
