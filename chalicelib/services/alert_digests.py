@@ -247,6 +247,9 @@ class AlertDigestService:
     ) -> EmailRequested:
         search = describe_search(alert.search)
         noun = "job" if total == 1 else "jobs"
+        headers = self._links.unsubscribe_headers(alert.alert_id)
+        # The header's URL is the body's unsubscribe link: one token signed, not two.
+        unsubscribe_url = headers["List-Unsubscribe"].removeprefix("<").removesuffix(">")
         subject = f"{total} new {noun}: {_short(search, _SUBJECT_SEARCH_CHARS)}"
         return EmailRequested(
             key=f"alert-digest:{alert.alert_id}:{watermark}",
@@ -260,9 +263,9 @@ class AlertDigestService:
                 "total": total,
                 "board_search_url": board_search_url(self._public_base_url, alert.search),
                 "manage_url": self._links.url("manage", alert.alert_id),
-                "unsubscribe_url": self._links.url("unsubscribe", alert.alert_id),
+                "unsubscribe_url": unsubscribe_url,
             },
-            headers=self._links.unsubscribe_headers(alert.alert_id),
+            headers=headers,
         )
 
     def _deliver(self, outcomes: Iterable[_Outcome], now: datetime) -> int:

@@ -15,6 +15,7 @@ from pyroaring import BitMap
 
 from chalicelib.models.alerts import AlertSearch
 from chalicelib.services.board.engine import BoardEngine, Plan
+from chalicelib.services.board.query import BoardQuery
 
 SearchKey = tuple[tuple[str, tuple[str, ...]], ...]
 PlanKey = tuple[tuple[str, ...], bool, tuple[tuple[str, tuple[str, ...]], ...]]
@@ -46,6 +47,7 @@ class AlertMatcher:
         self._part = engine.part(BitMap(self.first_seen_ms))
         self._plans: dict[SearchKey, PlanKey] = {}
         self._results: dict[PlanKey, BitMap] = {}
+        self._ordered: dict[PlanKey, list[NewPosting]] = {}
         self.distinct_searches = 0
 
     @classmethod
@@ -59,7 +61,7 @@ class AlertMatcher:
         key = search_key(search)
         found_plan = self._plans.get(key)
         if found_plan is None:
-            plan = search.board_query().plan()
+            plan = BoardQuery.from_params(search.params).plan()  # stored searches were validated
             found_plan = self._plans[key] = plan_key(plan)
             if found_plan not in self._results:
                 self.distinct_searches += 1
@@ -68,8 +70,18 @@ class AlertMatcher:
 
     def new_for(self, search: AlertSearch, *, after_ms: int) -> list[NewPosting]:
         """The postings `search` matches that were first seen after `after_ms`, newest first."""
-        slots = self.matches(search)
-        seen = self.first_seen_ms
-        found = [NewPosting(slot, seen[slot]) for slot in slots if seen[slot] > after_ms]
-        found.sort(key=lambda posting: (-posting.first_seen_ms, posting.slot))
-        return found
+        self.matches(search)
+        key = self._plans[search_key(search)]
+        ordered = self._ordered.get(key)
+        if ordered is None:
+            seen = self.first_seen_ms
+            ordered = sorted(
+                (NewPosting(slot, seen[slot]) for slot in self._results[key]),
+                key=lambda posting: (-posting.first_seen_ms, posting.slot),
+            )
+            self._ordered[key] = ordered
+        # Newest first: the ones after `after_ms` are a prefix.
+        end = next(
+            (n for n, posting in enumerate(ordered) if posting.first_seen_ms <= after_ms), len(ordered)
+        )
+        return ordered[:end]
