@@ -197,9 +197,14 @@ class BoardService:
         serving the board as it was; so does a feed still unread after `max_catch_ups` rounds."""
         with self._lock:
             self.board()
+            finished: set[int] = set()  # shards whose feed was read to its end during this call
             for _ in range(max_catch_ups):
+                engine = self._engine
                 self._catch_up(strict=True)
-                if not self._behind:
+                if self._engine is not engine:  # moved to a newer snapshot: its feeds start over
+                    finished.clear()
+                finished.update(feed.shard for feed in self._feeds if feed.resume is None)
+                if len(finished) == len(self._feeds):
                     assert self._engine is not None
                     return self._engine
             raise UpstreamUnavailableError(
