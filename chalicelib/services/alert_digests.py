@@ -20,8 +20,10 @@ day or a week later and its next digest holds what came in that day or week; an 
 every run anyway and keeps its watermark.
 
 Alerts are done in chunks: the matching runs here, the outbox and store calls of each chunk in a small
-thread pool (they wait on the network). Past the time budget no new chunk starts; the alerts left stay
-due for the next run.
+thread pool (they wait on the network), so the outbox's `enqueue` and the store's `advance` are called
+from several threads at once (boto3 clients are thread-safe; a boto3 resource object is not, so a
+DynamoDB store calls its table's low-level client). Past the time budget no new chunk starts; the
+alerts left stay due for the next run.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, get_args
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.alerts import Alert, AlertSearch, AlertStore, Frequency
 from chalicelib.models.messages import EmailOutbox, EmailRequested
 from chalicelib.observability import logger
+from chalicelib.services.alert_links import AlertLinks
 from chalicelib.services.board import shaping
 from chalicelib.services.board.alert_matching import AlertMatcher
 from chalicelib.services.board.engine import BoardEngine, epoch_ms
@@ -61,13 +64,6 @@ _FILTER_WORDS = {
     "department": "department",
     "provider": "via",
 }
-
-
-class DigestLinks(Protocol):
-    """The alert's signed links (`AlertLinks`)."""
-
-    def url(self, purpose: Any, alert_id: str) -> str: ...
-    def unsubscribe_headers(self, alert_id: str) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ class AlertDigestService:
         alerts: AlertStore,
         board: Callable[[], BoardEngine],
         outbox: EmailOutbox,
-        links: DigestLinks,
+        links: AlertLinks,
         *,
         public_base_url: str,
         policy: DigestPolicy | None = None,
