@@ -381,3 +381,24 @@ def test_the_digest_email_has_both_parts_the_unsubscribe_headers_and_absolute_li
     # AND the manage and unsubscribe tokens are this alert's, each for its own purpose
     assert LINKS.alert_id("manage", parse_qs(urlsplit(manage).query)["token"][0]) == "al_1"
     assert LINKS.alert_id("unsubscribe", parse_qs(urlsplit(unsubscribe).query)["token"][0]) == "al_1"
+
+
+def test_a_new_alert_starts_at_its_confirmation_and_looks_back_at_most_eight_days(board: LiveBoard) -> None:
+    # GIVEN a never-sent alert confirmed two days ago, and an instant alert last sent 30 days ago
+    fresh = make_alert("al_new")
+    stale = make_alert("al_old", watermark=isoformat(NOW - timedelta(days=30)))
+    store, outbox, clock = InMemoryAlertStore(fresh, stale), InMemoryOutbox(), Clock()
+    board.publish(
+        new_posting("Python Engineer A", NOW - timedelta(days=10), posting_id="p10d"),
+        new_posting("Python Engineer B", NOW - timedelta(days=3), posting_id="p3d"),
+        new_posting("Python Engineer C", NOW - timedelta(days=1), posting_id="p1d"),
+    )
+    # WHEN the schedule runs
+    service(store, board, outbox, clock).run()
+    # THEN the new alert gets only what came after its confirmation, the old one the last 8 days
+    by_alert = {m.to: titles(m) for m in outbox.messages}
+    assert by_alert == {
+        "al_new@example.org": ["Python Engineer C"],
+        # (the board's "Python Developer" was first seen 5 days ago)
+        "al_old@example.org": ["Python Engineer C", "Python Engineer B", "Python Developer"],
+    }
