@@ -20,15 +20,17 @@ day or a week later and its next digest holds what came in that day or week; an 
 every run anyway and keeps its watermark.
 
 Alerts are done in chunks: the matching runs here, the outbox and store calls of each chunk in a small
-thread pool (they wait on the network), so the outbox's `enqueue` and the store's `advance` are called
-from several threads at once (boto3 clients are thread-safe; a boto3 resource object is not, so a
-DynamoDB store calls its table's low-level client). Past the time budget no new chunk starts; the
+thread pool (they wait on the network; at most two chunks per thread are pending, so memory stays
+bounded and a failure stops the run). The outbox's `enqueue` and the store's `advance` are therefore
+called from several threads at once (boto3 clients are thread-safe; a boto3 resource object is not, so
+a DynamoDB store calls its table's low-level client). Past the time budget no new chunk starts; the
 alerts left stay due for the next run.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -173,8 +175,10 @@ class AlertDigestService:
         # Half a schedule interval of slack: a daily digest due at 09:00:05 goes at the 09:00 run, not
         # one interval later every day.
         slack = timedelta(minutes=self._policy.schedule_minutes / 2)
+        # Chunks handed to the workers and not yet done: at most two per worker, so matching never runs
+        # far ahead of the network (the digests waiting are held in memory), and a failure stops the run.
+        in_flight: deque[Future[int]] = deque()
         with ThreadPoolExecutor(max_workers=self._policy.workers, thread_name_prefix="digests") as pool:
-            pending: list[Future[int]] = []
             for frequency in get_args(Frequency):
                 period = PERIODS[frequency]
                 sent_before = now if not period else now - period + slack
@@ -196,10 +200,12 @@ class AlertDigestService:
                         for alert in alerts[start : start + self._policy.chunk_size]
                     ]
                     report.nothing_new += sum(1 for outcome in outcomes if outcome.message is None)
-                    pending.append(pool.submit(self._deliver, outcomes, now))
+                    in_flight.append(pool.submit(self._deliver, outcomes, now))
+                    while len(in_flight) >= 2 * self._policy.workers:
+                        report.queued += in_flight.popleft().result()
                 report.distinct_searches += matcher.distinct_searches
-            for future in pending:
-                report.queued += future.result()
+            while in_flight:
+                report.queued += in_flight.popleft().result()
         return report
 
     def _outcome(

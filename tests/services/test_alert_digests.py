@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -402,3 +402,22 @@ def test_a_new_alert_starts_at_its_confirmation_and_looks_back_at_most_eight_day
         # (the board's "Python Developer" was first seen 5 days ago)
         "al_old@example.org": ["Python Engineer C", "Python Engineer B", "Python Developer"],
     }
+
+
+class BrokenOutbox(InMemoryOutbox):
+    def enqueue(self, messages: Sequence[EmailRequested]) -> int:
+        self.calls += 1
+        raise UpstreamUnavailableError("the email queue is down", code="email_queue_unavailable")
+
+
+def test_when_the_email_queue_fails_the_run_fails_and_no_alert_is_advanced(board: LiveBoard) -> None:
+    # GIVEN 30 due alerts with news and an email queue that refuses everything
+    alerts = [make_alert(f"al_{n}") for n in range(30)]
+    store, outbox, clock = InMemoryAlertStore(*alerts), BrokenOutbox(), Clock()
+    board.publish(new_posting("Python Engineer", NOW - timedelta(minutes=30), posting_id="p1"))
+    # WHEN the schedule runs (one alert per chunk, one worker: at most two chunks pending)
+    with pytest.raises(UpstreamUnavailableError):
+        service(store, board, outbox, clock, chunk_size=1, workers=1).run()
+    # THEN it stopped early and nothing was recorded: every alert is due again on the next run
+    assert outbox.calls < 30
+    assert store.advanced == []
