@@ -127,3 +127,9 @@ bench-load: venv
 .PHONY: bench-sync
 bench-sync: venv
 	$(BIN)/python -m bench.sync
+
+# Job alert matching (bench/alerts.py): 100,000 stored searches against 1,000 new postings on a 100,000-posting
+# board, against each search run as a board query; BENCH_ALERTS_ARGS=--quick smoke-tests it.
+.PHONY: bench-alerts
+bench-alerts: venv
+	$(BIN)/python -m bench.alerts $(BENCH_ALERTS_ARGS)

@@ -19,6 +19,7 @@ from chalicelib.api.http_errors import framework_errors_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
 from chalicelib.api.response_policy import add_head_routes, response_policy_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
+from chalicelib.jobs.alert_digests import alert_digests_blueprint, send_alert_digests
 from chalicelib.jobs.board_snapshot import (
     board_snapshot_blueprint,
     board_snapshot_requested,
@@ -39,6 +40,7 @@ __all__ = [
     "board_snapshot_requested",
     "build_board_snapshot",
     "email_events",
+    "send_alert_digests",
     "send_email",
     "send_employer_digests",
     "sync_account",
@@ -73,6 +75,7 @@ for blueprint in (
     email_worker_blueprint,
     email_events_blueprint,
     employer_digest_blueprint,
+    alert_digests_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)

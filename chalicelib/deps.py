@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from chalicelib.clients.stackone.client import StackOneClient
     from chalicelib.clients.stackone.rate_budget import SharedRateBudget
     from chalicelib.services.accounts import AccountsService
+    from chalicelib.services.alert_digests import AlertDigestService
     from chalicelib.services.alert_links import AlertLinks
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.applications import ApplicationsService
@@ -756,5 +757,28 @@ def get_alert_service() -> AlertService:
             address_limit=settings.alert_address_rate_limit,
             address_window_seconds=settings.alert_address_window_seconds,
             salt=cursor_key("alert-rate").hex(),
+        ),
+    )
+
+
+@_component
+def get_alert_digest_service() -> AlertDigestService:
+    """The digest schedule's service: due alerts from the alert store, the board caught up with its feed."""
+    from chalicelib.services.alert_digests import AlertDigestService, DigestPolicy
+
+    settings = get_settings()
+    board = get_board_service()
+    return AlertDigestService(
+        get_alert_store(),
+        board.fresh_board,
+        get_email_outbox(),
+        get_alert_links(),
+        public_base_url=settings.require("public_base_url"),
+        policy=DigestPolicy(
+            schedule_minutes=settings.alert_digest_schedule_minutes,
+            max_postings=settings.alert_digest_max_postings,
+            settle_seconds=settings.alert_digest_settle_seconds,
+            time_budget_seconds=settings.alert_digest_time_budget_seconds,
+            workers=settings.alert_digest_workers,
         ),
     )

@@ -235,6 +235,19 @@ class Settings(BaseSettings):
     alert_address_rate_limit: int = Field(3, ge=1, alias="ALERT_ADDRESS_RATE_LIMIT")
     alert_address_window_seconds: int = Field(86400, ge=1, alias="ALERT_ADDRESS_WINDOW_SECONDS")
 
+    # Job alert digests (`send_alert_digests`). Read at import like the sync schedule: the rule is deployed.
+    # Instant alerts go out at most one interval plus the settle margin after a posting is first seen.
+    alert_digest_schedule_minutes: int = Field(14, ge=1, le=60, alias="ALERT_DIGEST_SCHEDULE_MINUTES")
+    # Postings shown per digest (newest first); the email links to all of them on the board.
+    alert_digest_max_postings: int = Field(25, ge=1, le=100, alias="ALERT_DIGEST_MAX_POSTINGS")
+    # Postings first seen in the last seconds wait for the next run: a sync stamps `first_seen_at` just
+    # before its write is readable.
+    alert_digest_settle_seconds: float = Field(30.0, ge=0, alias="ALERT_DIGEST_SETTLE_SECONDS")
+    # Below the function's lambda_timeout: alerts not reached stay due for the next run.
+    alert_digest_time_budget_seconds: float = Field(240.0, gt=0, alias="ALERT_DIGEST_TIME_BUDGET_SECONDS")
+    # Threads queueing digests and recording them (network waits) while the next alerts are matched.
+    alert_digest_workers: int = Field(8, ge=1, le=32, alias="ALERT_DIGEST_WORKERS")
+
     @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

@@ -384,3 +384,35 @@ def test_copies_left_by_processes_that_are_gone_are_removed(
     job_ids(service)
     assert not leftover.exists() and ours_before.exists()
     assert len(list((tmp_path / "process").glob(f"board-{os.getpid()}-*-1"))) == 2
+
+
+def test_fresh_board_applies_the_whole_feed_however_long(
+    source: InMemoryBoardSource, builder: Any, fake_time: FakeTime, make_service: Any
+) -> None:
+    # GIVEN a warm process, then more changes than one catch-up reads (2 pages of 2 per shard)
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service(pages_per_refresh=1)
+    service.board()
+    source.page_size = 2
+    fake_time.advance(60)
+    added = [source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now)) for n in range(40)]
+    # WHEN job alerts ask for the board
+    engine = service.fresh_board()
+    # THEN every change is on it, although a request's catch-up stops after one page per shard
+    assert all(engine.version(posting.job_id) is not None for posting in added)
+
+
+def test_fresh_board_fails_instead_of_serving_a_stale_board(
+    source: InMemoryBoardSource, builder: Any, fake_time: FakeTime, make_service: Any
+) -> None:
+    # GIVEN a warm process whose change feed stops answering
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service()
+    service.board()
+    source.fail = True
+    fake_time.advance(60)
+    # WHEN job alerts ask for the board, THEN it raises (a request would be served the old board)
+    with pytest.raises(UpstreamUnavailableError):
+        service.fresh_board()

@@ -15,6 +15,7 @@ Fields of the tantivy index (one document per live posting):
 - `slot`: the posting's number in the bitmaps; `sort_key`: newest first (posted second << 31 | 31 bits
   of the job id's hash), unique in practice; `recency`: the tie-breaking weight;
 - `changed_ms`, `fp`: the version on the board and its share of the board's content fingerprint;
+- `first_seen_ms`: when the sync first saw the posting (job alerts send postings first seen after a point);
 - `record`: the stored list summary, feed excerpt and sitemap date (orjson), never the full content.
 """
 
@@ -26,8 +27,9 @@ import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from pyroaring import BitMap
@@ -41,7 +43,7 @@ from chalicelib.services.board.text import key
 if TYPE_CHECKING:
     import tantivy
 
-FORMAT_VERSION = 1  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
+FORMAT_VERSION = 2  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
 
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
@@ -56,6 +58,7 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
 # posting's place in "newest first", seen how many results precede it and it (a hint for the next page).
@@ -77,6 +80,7 @@ def schema() -> tantivy.Schema:
     builder.add_unsigned_field("sort_key", fast=True)
     builder.add_float_field("recency", fast=True)
     builder.add_integer_field("changed_ms", fast=True)
+    builder.add_integer_field("first_seen_ms", fast=True)
     builder.add_unsigned_field("fp", fast=True)
     builder.add_bytes_field("record", stored=True)
     return builder.build()
@@ -95,10 +99,20 @@ def fingerprint_of(job_id: str, content_hash: str) -> int:
     return int.from_bytes(digest, "big")
 
 
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch, in integers (a float timestamp can lose the last one)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(milliseconds=1)
+
+
+def first_seen_ms_of(posting: Posting) -> int:
+    """Milliseconds of when the sync first saw the posting (its first change when older items lack it)."""
+    seen = posting.first_seen_at or posting.changed_at
+    return epoch_ms(seen) if seen else 0
+
+
 def changed_ms_of(changed_key: str) -> int:
     """Milliseconds of a change-feed key's timestamp (`2026-11-20T12:00:00.000Z#job`)."""
-    from datetime import datetime
-
     stamp = changed_key.partition("#")[0]
     return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
@@ -121,6 +135,7 @@ class BoardDocument:
     fingerprint: int
     changed_ms: int
     sort_key: int
+    first_seen_ms: int
     words: frozenset[str]  # every word of title, company, department, locations and content
     facets: dict[str, tuple[str, ...]]  # dimension -> display values
     filter_keys: dict[str, tuple[str, ...]]  # dimension -> keys a filter selects it by
@@ -177,6 +192,8 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     document.add_unsigned("sort_key", sort_key)
     document.add_float("recency", RECENCY_WEIGHT * sort_key / 2**64)
     document.add_integer("changed_ms", changed_ms)
+    first_seen_ms = first_seen_ms_of(posting)
+    document.add_integer("first_seen_ms", first_seen_ms)
     document.add_unsigned("fp", fingerprint)
     document.add_bytes("record", orjson.dumps(record))
     return BoardDocument(
@@ -185,6 +202,7 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         fingerprint=fingerprint,
         changed_ms=changed_ms,
         sort_key=sort_key,
+        first_seen_ms=first_seen_ms,
         words=frozenset(words),
         facets={dim: tuple(values) for dim, values in displays.items()},
         filter_keys=filter_keys,
@@ -334,25 +352,66 @@ class BoardEngine:
     def search(self, plan: Plan, *, after: Position | None, limit: int, facets: bool = True) -> Page:
         """The page after `after` (exclusive) of the plan's results, its total and facet counts."""
         text = self._text_query(plan.terms, prefix_last=plan.prefix_last)
-        bitmaps = self._bitmaps
-        selected = {dim: bitmaps.any_filter(dim, keys) for dim, keys in plan.filters}
-        matched = bitmaps.live
-        exact = BitMap()  # postings with at least one word as written: the ones BM25 scores
-        for word in text.words if text else ():
-            written = bitmaps.any_term(word.exact) | self._compounds(word.compounds)
-            exact |= written
-            matched = matched & (written | bitmaps.any_term(word.loose))
-        results = BitMap.intersection(matched, *selected.values()) if selected else matched
+        found = _match(text.words if text else (), plan.filters, _BoardSlots(self))
+        results = found.results
         if plan.relevance and text is not None:
             filters = [self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters]
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
-            hits, has_more = self._by_relevance(scored, results, results & exact, after, limit)
+            hits, has_more = self._by_relevance(scored, results, results & found.exact, after, limit)
         else:
             hits, has_more = self._by_newest(results, after, limit)
         page = Page(hits=hits, has_more=has_more, total=len(results))
         if facets:
-            page.facets = self._facets(plan, matched, results, selected)
+            page.facets = self._facets(plan, found.matched, results, found.selected)
         return page
+
+    def part(self, slots: BitMap) -> BoardPart:
+        """The board restricted to `slots`: many plans matched against a few postings (job alerts)."""
+        return BoardPart(self, slots)
+
+    def first_seen_between(self, after_ms: int, until_ms: int) -> list[tuple[int, int]]:
+        """(first seen ms, slot) of the live postings first seen in (after_ms, until_ms], newest first."""
+        if until_ms <= after_ms or not len(self):
+            return []
+        query = self._tantivy.Query.range_query(
+            self._schema,
+            "first_seen_ms",
+            self._tantivy.FieldType.Integer,
+            after_ms,
+            until_ms,
+            include_lower=False,
+        )
+        found = self._searcher.search(query, len(self._bitmaps.live) + 1, count=False).hits
+        addresses = [address for _, address in found]
+        seen = self._searcher.fast_field_values("first_seen_ms", addresses)
+        slots = self._searcher.fast_field_values("slot", addresses)
+        live = self._bitmaps.live
+        pairs = [
+            (int(ms), int(slot))
+            for ms, slot in zip(seen, slots, strict=True)
+            if ms is not None and slot is not None and int(slot) in live
+        ]
+        pairs.sort(reverse=True)
+        return pairs
+
+    def hits(self, slots: list[int]) -> list[Hit]:
+        """The stored summaries of `slots`, in that order."""
+        return self._hits_for_slots([(0, slot) for slot in slots], 0)
+
+    def word_match(self, word: str, *, before: str | None, after: str | None, prefix: bool) -> WordMatch:
+        """Where one query word is found on this board: its forms, the compounds it makes with its
+        neighbours, and (loosely) its prefix completions when `prefix`, or typo corrections when the
+        board does not know it."""
+        exact = analysis.forms(word)
+        neighbours = [before + word] if before is not None else []
+        if after is not None:
+            neighbours.append(word + after)
+        pairs = sorted({form for joined in neighbours for form in analysis.forms(joined)} - set(exact))
+        loose = set(self._prefix_terms(word) if prefix else ())
+        if not self._known(exact):
+            loose.update(self._typo_terms(word))
+        loose.difference_update(exact)
+        return WordMatch(exact=(*exact, *pairs), loose=tuple(sorted(loose)), compounds=tuple(exact))
 
     def _any_of(self, field_name: str, values: list[Any]) -> tantivy.Query:
         """Postings whose field holds any of `values`. A few term queries cost less than a term set,
@@ -391,25 +450,12 @@ class BoardEngine:
             return None
         query, should = self._tantivy.Query, self._tantivy.Occur.Should
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        matches_by_word: list[WordMatch] = []
-        for position, word in enumerate(words):
-            exact = analysis.forms(word)
-            pairs = sorted(
-                {
-                    form
-                    for n in (position - 1, position + 1)
-                    if 0 <= n < len(words)
-                    for form in analysis.forms(words[n] + word if n < position else word + words[n])
-                }
-                - set(exact)
-            )
-            loose = set(self._prefix_terms(word) if prefix_last and position == len(words) - 1 else ())
-            if not self._known(exact):
-                loose.update(self._typo_terms(word))
-            loose.difference_update(exact)
-            matches_by_word.append(
-                WordMatch(exact=(*exact, *pairs), loose=tuple(sorted(loose)), compounds=tuple(exact))
-            )
+        matches_by_word = [
+            self.word_match(word, **word_context(words, position, prefix_last=prefix_last))
+            for position, word in enumerate(words)
+        ]
+        for match in matches_by_word:
+            exact, pairs = match.compounds, match.exact[len(match.compounds) :]
             for term in exact:
                 clauses.append(
                     (should, query.boost_query(query.term_query(self._schema, "title", term), TITLE_BOOST))
@@ -611,3 +657,127 @@ class BoardEngine:
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+
+
+# ---- matching ----------------------------------------------------------------------------------------
+def word_context(words: tuple[str, ...], position: int, *, prefix_last: bool) -> dict[str, Any]:
+    """`word_match`'s context of the word at `position`: its neighbours and whether it is a prefix."""
+    return {
+        "before": words[position - 1] if position > 0 else None,
+        "after": words[position + 1] if position + 1 < len(words) else None,
+        "prefix": prefix_last and position == len(words) - 1,
+    }
+
+
+class _Slots(Protocol):
+    """The bitmaps matching reads: the whole board's, or those of a part of it."""
+
+    live: BitMap
+
+    def any_term(self, words: tuple[str, ...]) -> BitMap: ...
+    def any_filter(self, dim: str, keys: tuple[str, ...]) -> BitMap: ...
+    def compounds(self, terms: tuple[str, ...]) -> BitMap: ...
+
+
+class _BoardSlots:
+    def __init__(self, engine: BoardEngine) -> None:
+        self._engine = engine
+        self.live = engine._bitmaps.live
+
+    def any_term(self, words: tuple[str, ...]) -> BitMap:
+        return self._engine._bitmaps.any_term(words)
+
+    def any_filter(self, dim: str, keys: tuple[str, ...]) -> BitMap:
+        return self._engine._bitmaps.any_filter(dim, keys)
+
+    def compounds(self, terms: tuple[str, ...]) -> BitMap:
+        return self._engine._compounds(terms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Matching:
+    matched: BitMap  # live postings with every word
+    exact: BitMap  # postings with at least one word as written: the ones BM25 scores
+    selected: dict[str, BitMap]  # dimension -> postings its filter selects
+    results: BitMap  # matched and selected by every filter
+
+
+def _match(
+    words: tuple[WordMatch, ...], filters: tuple[tuple[str, tuple[str, ...]], ...], slots: _Slots
+) -> _Matching:
+    """What a query matches: every word (as written, as a compound or loosely) and every filter.
+
+    Only unions and intersections, so over a part of the board (every bitmap cut to the part first) it
+    is exactly the whole board's answer cut to that part: a job alert agrees with `GET /jobs`.
+    """
+    selected = {dim: slots.any_filter(dim, keys) for dim, keys in filters}
+    matched = slots.live
+    exact = BitMap()
+    for word in words:
+        written = slots.any_term(word.exact) | slots.compounds(word.compounds)
+        exact |= written
+        matched = matched & (written | slots.any_term(word.loose))
+    results = BitMap.intersection(matched, *selected.values()) if selected else matched
+    return _Matching(matched, exact, selected, results)
+
+
+class BoardPart:
+    """A few postings of the board (the new ones) against which many plans are matched, with the
+    board's own semantics: words are resolved on the whole board (its forms, prefixes and typos, as
+    `GET /jobs` resolves them), then matched on bitmaps cut to the part. Word resolutions and cut
+    bitmaps are remembered, so plans sharing words or filters share the work.
+    """
+
+    def __init__(self, engine: BoardEngine, slots: BitMap) -> None:
+        self._engine = engine
+        self._bitmaps = engine._bitmaps
+        self.live = engine._bitmaps.live & slots
+        self._terms: dict[str, BitMap] = {}
+        self._filters: dict[tuple[str, str], BitMap] = {}
+        self._compound_sets: dict[tuple[str, ...], BitMap] = {}
+        self._words: dict[tuple[str, str | None, str | None, bool], WordMatch] = {}
+
+    def results(self, plan: Plan) -> BitMap:
+        """The part's postings that `plan` matches (what `GET /jobs` with it would show of them)."""
+        if not self.live:
+            return BitMap()
+        words = tuple(
+            self._word_match(word, **word_context(plan.terms, position, prefix_last=plan.prefix_last))
+            for position, word in enumerate(plan.terms)
+        )
+        return _match(words, plan.filters, self).results
+
+    def _word_match(self, word: str, *, before: str | None, after: str | None, prefix: bool) -> WordMatch:
+        cache_key = (word, before, after, prefix)
+        found = self._words.get(cache_key)
+        if found is None:
+            found = self._words[cache_key] = self._engine.word_match(
+                word, before=before, after=after, prefix=prefix
+            )
+        return found
+
+    def any_term(self, words: tuple[str, ...]) -> BitMap:
+        union = BitMap()
+        for word in words:
+            bits = self._terms.get(word)
+            if bits is None:
+                bits = self._terms[word] = self._bitmaps.term(word) & self.live
+            union |= bits
+        return union
+
+    def any_filter(self, dim: str, keys: tuple[str, ...]) -> BitMap:
+        union = BitMap()
+        for filter_key in keys:
+            bits = self._filters.get((dim, filter_key))
+            if bits is None:
+                table = self._bitmaps.filters.get(dim, {})
+                bits = table[filter_key] & self.live if filter_key in table else BitMap()
+                self._filters[(dim, filter_key)] = bits
+            union |= bits
+        return union
+
+    def compounds(self, terms: tuple[str, ...]) -> BitMap:
+        bits = self._compound_sets.get(terms)
+        if bits is None:
+            bits = self._compound_sets[terms] = self._engine._compounds(terms) & self.live
+        return bits

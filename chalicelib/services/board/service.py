@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 from cachetools import TTLCache
 
 from chalicelib.clock import Clock, isoformat, utcnow
-from chalicelib.errors import AppError, NotFoundError
+from chalicelib.errors import AppError, NotFoundError, UpstreamUnavailableError
 from chalicelib.http_headers import etag_matches
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
@@ -190,6 +190,26 @@ class BoardService:
                 self._catch_up(strict=False)
             assert self._engine is not None
             return self._engine
+
+    def fresh_board(self, *, max_catch_ups: int = 50) -> BoardEngine:
+        """The engine with every change written before this call applied (job alerts: a posting missing
+        from a stale board would be skipped for good). A failed read raises (AppError) instead of
+        serving the board as it was; so does a feed still unread after `max_catch_ups` rounds."""
+        with self._lock:
+            self.board()
+            finished: set[int] = set()  # shards whose feed was read to its end during this call
+            for _ in range(max_catch_ups):
+                engine = self._engine
+                self._catch_up(strict=True)
+                if self._engine is not engine:  # moved to a newer snapshot: its feeds start over
+                    finished.clear()
+                finished.update(feed.shard for feed in self._feeds if feed.resume is None)
+                if len(finished) == len(self._feeds):
+                    assert self._engine is not None
+                    return self._engine
+            raise UpstreamUnavailableError(
+                "The board is still catching up with its change feed.", code="board_unavailable"
+            )
 
     @property
     def snapshot(self) -> SnapshotManifest | None:
