@@ -18,8 +18,10 @@ from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest, Request
 
 from chalicelib import deps
+from chalicelib.deadline import deadline_scope
 from chalicelib.errors import UnauthenticatedError, UpstreamUnavailableError
 from chalicelib.observability import logger
+from chalicelib.settings import get_settings
 
 ANONYMOUS = "anonymous"
 # The key store could not be read: the view answers 503 rather than a misleading 401.
@@ -41,7 +43,8 @@ def employer_id_for_token(token: str | None) -> str | None:
 @auth_blueprint.authorizer(ttl_seconds=AUTHORIZER_TTL_SECONDS)
 def employer_authorizer(auth_request: AuthRequest) -> AuthResponse:
     try:
-        principal = employer_id_for_token(auth_request.token) or ANONYMOUS
+        with deadline_scope(get_settings().request_deadline_seconds):
+            principal = employer_id_for_token(auth_request.token) or ANONYMOUS
     except Exception as exc:
         # Never the token itself: only what kind of failure it was.
         logger.warning("api key lookup failed", extra={"error_type": type(exc).__name__})

@@ -2,9 +2,11 @@
 
 Cold start: read the snapshot pointer, download the snapshot's files, open them (milliseconds), then read
 the change feed after the snapshot's `changes_after`. Warm: whenever the last catch-up is older than
-`refresh_seconds`, the next request first reads every shard's change feed (in parallel, at most
-`pages_per_refresh` pages per shard) and applies what changed, so a sync's writes are on every warm
-process within `refresh_seconds` of its next request, however quiet the board. Every
+`refresh_seconds`, the next request starts a catch-up beside itself that reads every shard's change feed
+(in parallel, at most `pages_per_refresh` pages per shard) and applies what changed; the request waits for
+it at most `refresh_wait_seconds`, so a sync's writes are on every warm process within `refresh_seconds`
+of its next request, however quiet the board, and a stalled table or bucket never holds up a warm read
+(it answers from what is loaded, and the catch-up is retried once it has failed). Every
 `snapshot_check_seconds` it also looks at the pointer and moves to a newer snapshot once it has applied
 `snapshot_switch_changes` changes of its own. The request path never rebuilds the index from items.
 """
@@ -27,6 +29,7 @@ from typing import Any, Literal, Protocol
 from cachetools import TTLCache
 
 from chalicelib.clock import Clock, isoformat, utcnow
+from chalicelib.deadline import in_current_context
 from chalicelib.errors import AppError, NotFoundError
 from chalicelib.http_headers import etag_matches
 from chalicelib.models.posting import Posting, parse_job_id
@@ -130,6 +133,7 @@ class BoardService:
         embloy_providers: Iterable[str],
         refresh_seconds: float = 5.0,
         pages_per_refresh: int = 5,
+        refresh_wait_seconds: float = 0.5,
         overlap_seconds: float = 30.0,
         snapshot_check_seconds: float = 60.0,
         snapshot_switch_changes: int = 500,
@@ -176,20 +180,62 @@ class BoardService:
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
         # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
         self._lock = threading.RLock()
+        self._refresh: threading.Thread | None = None  # the catch-up running beside requests, if any
+        self._refresh_started = 0.0
+        self._refresh_wait = refresh_wait_seconds
         self.stats = BoardStats()
 
     # ---- freshness ----------------------------------------------------------------------------------
     def board(self) -> BoardEngine:
         """The engine, opened on first use and caught up with the change feed when due."""
+        self._freshen()
+        with self._lock:
+            return self._loaded()
+
+    def _loaded(self) -> BoardEngine:
+        """The engine as it is, opened first if this process has none (the cold open; lock held)."""
+        if self._engine is None:
+            self._open(self._snapshots.current())
+            self.stats.cold_opens += 1
+            self._catch_up(strict=True)
+        assert self._engine is not None
+        return self._engine
+
+    def _freshen(self) -> None:
+        """Start the catch-up when one is due, beside the request, and wait for it a little.
+
+        The request waits at most `refresh_wait_seconds` from the catch-up's start (a healthy one takes
+        milliseconds, so it sees the sync's writes), then answers from what is loaded while the catch-up
+        goes on: a stalled table or bucket never holds up a warm board read. One catch-up at a time; it
+        runs outside any request deadline, on the clients' own timeouts. Called without the lock.
+        """
         with self._lock:
             if self._engine is None:
-                self._open(self._snapshots.current())
-                self.stats.cold_opens += 1
-                self._catch_up(strict=True)
-            elif self._behind or self._monotonic() - self._refreshed_at >= self._refresh_seconds:
-                self._catch_up(strict=False)
-            assert self._engine is not None
-            return self._engine
+                return  # the cold open happens in the request, under the lock (`_loaded`)
+            refresh = self._refresh
+            if refresh is None and (
+                self._behind or self._monotonic() - self._refreshed_at >= self._refresh_seconds
+            ):
+                refresh = threading.Thread(
+                    target=self._background_catch_up, name="board-refresh", daemon=True
+                )
+                self._refresh, self._refresh_started = refresh, time.monotonic()
+                refresh.start()
+            started = self._refresh_started
+        if refresh is not None:
+            refresh.join(max(0.0, self._refresh_wait - (time.monotonic() - started)))
+
+    def _background_catch_up(self) -> None:
+        try:
+            self._catch_up(strict=False)
+        except Exception:  # never lose the thread's failure silently; the next due request retries
+            logger.exception("board refresh crashed")
+            with self._lock:
+                self.stats.refresh_failures += 1
+                self._refreshed_at = self._monotonic()
+        finally:
+            with self._lock:
+                self._refresh = None
 
     @property
     def snapshot(self) -> SnapshotManifest | None:
@@ -197,6 +243,12 @@ class BoardService:
 
     def _open(self, manifest: SnapshotManifest | None) -> None:
         """Open `manifest`'s snapshot (or an empty board when there is none yet) in a fresh directory."""
+        self._install(*self._prepare(manifest))
+
+    def _prepare(
+        self, manifest: SnapshotManifest | None
+    ) -> tuple[BoardEngine, SnapshotManifest | None, dict[str, float]]:
+        """Download and open a snapshot beside the one in service (no lock: requests go on meanwhile)."""
         if not self._opened:
             self._remove_leftovers()
         self._opened += 1
@@ -219,16 +271,24 @@ class BoardService:
         downloaded = time.perf_counter()
         engine = BoardEngine(directory, fingerprint=fingerprint, facet_limit=self._facet_limit)
         opened = time.perf_counter()
-        previous, self._engine, self._manifest = self._engine, engine, manifest
-        if previous is not None:
-            previous.close()
-            shutil.rmtree(previous.directory, ignore_errors=True)
-        horizon = manifest.changes_after if manifest is not None else _BEGINNING
-        self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
-        self._versions = {}
-        self._changes_since_open = 0
-        self._checked_at = self._monotonic()
-        self.stats.extra.update(download_seconds=downloaded - started, open_seconds=opened - downloaded)
+        timings = {"download_seconds": downloaded - started, "open_seconds": opened - downloaded}
+        return engine, manifest, timings
+
+    def _install(
+        self, engine: BoardEngine, manifest: SnapshotManifest | None, timings: dict[str, float]
+    ) -> None:
+        """Put a prepared engine in service and retire the previous one."""
+        with self._lock:
+            previous, self._engine, self._manifest = self._engine, engine, manifest
+            if previous is not None:
+                previous.close()
+                shutil.rmtree(previous.directory, ignore_errors=True)
+            horizon = manifest.changes_after if manifest is not None else _BEGINNING
+            self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
+            self._versions = {}
+            self._changes_since_open = 0
+            self._checked_at = self._monotonic()
+            self.stats.extra.update(timings)
 
     def _remove_leftovers(self) -> None:
         """Snapshot copies of processes that are gone (a reused Lambda sandbox keeps /tmp)."""
@@ -254,36 +314,41 @@ class BoardService:
 
     def _catch_up(self, *, strict: bool) -> None:
         """Read every shard's change feed (in parallel) and apply it; on failure keep serving, unless
-        this is the cold open (`strict`), which then fails with 503 and is retried by the next request."""
+        this is the cold open (`strict`), which then fails with 503 and is retried by the next request.
+
+        The reads hold no lock (only one catch-up runs at a time); applying them does."""
         started = time.perf_counter()
         try:
             if self._monotonic() - self._checked_at >= self._snapshot_check_seconds:
                 self._maybe_switch()
             pages = self._read_feeds()
         except AppError as exc:
-            if strict:
-                if self._engine is not None:  # the next request opens a fresh copy
-                    self._engine.close()
-                    shutil.rmtree(self._engine.directory, ignore_errors=True)
-                self._engine = None
-                raise
-            self.stats.refresh_failures += 1
-            self._refreshed_at = self._monotonic()
+            with self._lock:
+                if strict:
+                    if self._engine is not None:  # the next request opens a fresh copy
+                        self._engine.close()
+                        shutil.rmtree(self._engine.directory, ignore_errors=True)
+                    self._engine = None
+                    raise
+                self.stats.refresh_failures += 1
+                self._refreshed_at = self._monotonic()
             logger.warning("board refresh failed", extra={"error_code": exc.code})
             return
-        assert self._engine is not None
-        for records in pages:
-            for record in records:
-                self._apply(record)
-        self._engine.commit()
-        self._behind = any(feed.resume is not None for feed in self._feeds)
-        self._refreshed_at = self._monotonic()
-        self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
+        with self._lock:
+            assert self._engine is not None
+            for records in pages:
+                for record in records:
+                    self._apply(record)
+            self._engine.commit()
+            self._behind = any(feed.resume is not None for feed in self._feeds)
+            self._refreshed_at = self._monotonic()
+            self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
 
     def _read_feeds(self) -> list[list[PostingRecord]]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._feeds)), thread_name_prefix="board")
-        return list(self._pool.map(self._read_feed, self._feeds))
+        # The shard readers see the caller's request deadline (the cold open); a background catch-up has none.
+        return list(self._pool.map(in_current_context(self._read_feed), self._feeds))
 
     def _read_feed(self, feed: _Feed) -> list[PostingRecord]:
         records: list[PostingRecord] = []
@@ -346,10 +411,11 @@ class BoardService:
     # ---- reads --------------------------------------------------------------------------------------
     def list_jobs(self, query: BoardQuery, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs`: a page of summaries, the next cursor, the total and facet counts."""
+        self._freshen()
         with self._lock:
             plan = query.plan()
             position = self._cursors.decode(query.cursor, plan) if query.cursor else None
-            engine = self.board()
+            engine = self._loaded()
             etag = self._etag("jobs", engine.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None)
@@ -435,11 +501,12 @@ class BoardService:
 
     def rss(self, query: BoardQuery, *, self_url: str, if_none_match: str | None = None) -> BoardResponse:
         """`GET /feed.xml`: the newest live postings matching the query's words and filters."""
+        self._freshen()
         with self._lock:
             plan = query.plan()
             plan = Plan(terms=plan.terms, filters=plan.filters, relevance=False)
             limit = query.limit if "limit" in query.model_fields_set else self._feed_limit
-            engine = self.board()
+            engine = self._loaded()
             etag = self._etag("rss", engine.fingerprint, plan_fingerprint(plan), limit, self_url)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None, "application/rss+xml; charset=utf-8")
@@ -459,8 +526,9 @@ class BoardService:
         entries are `sitemap.xml?page=N` (1-based), each a sitemap of up to `sitemap_max_urls` postings.
         """
         content_type = "application/xml; charset=utf-8"
+        self._freshen()
         with self._lock:
-            engine = self.board()
+            engine = self._loaded()
             total = len(engine)
             pages = max(1, -(-total // self._sitemap_max_urls))
             if page is not None and not 1 <= page <= pages:
