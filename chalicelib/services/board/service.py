@@ -225,6 +225,15 @@ class BoardService:
         if refresh is not None:
             refresh.join(max(0.0, self._refresh_wait - (time.monotonic() - started)))
 
+    def settle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the catch-up in progress; True when none is running (tests,
+        benchmarks)."""
+        with self._lock:
+            refresh = self._refresh
+        if refresh is not None:
+            refresh.join(timeout)
+        return refresh is None or not refresh.is_alive()
+
     def _background_catch_up(self) -> None:
         try:
             self._catch_up(strict=False)
