@@ -64,8 +64,12 @@ def test_a_nested_scope_never_extends_the_time_of_its_caller() -> None:
 
 def test_worker_threads_see_the_deadline_only_when_handed_the_context() -> None:
     seen: list[object] = []
+
+    def deadline_in_worker(_: int) -> object:
+        return current_deadline()
+
     with deadline_scope(5.0) as deadline, ThreadPoolExecutor(max_workers=2) as pool:
-        handed = list(pool.map(in_current_context(lambda _: current_deadline()), range(4)))
+        handed = list(pool.map(in_current_context(deadline_in_worker), range(4)))
         bare = threading.Thread(target=lambda: seen.append(current_deadline()))
         bare.start()
         bare.join()
