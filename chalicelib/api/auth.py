@@ -29,6 +29,10 @@ UNAVAILABLE = "unavailable"
 BEARER = "bearer "
 # Read at import (the decorator is evaluated at deploy time); see the module docstring on revocation.
 AUTHORIZER_TTL_SECONDS = 30
+# The authorizer runs before the view (its own Lambda when deployed) and the caller waits for both: the
+# key lookup gets this share of the request deadline, so a stalled key store ends in the view's 503
+# `auth_unavailable` well inside the deadline.
+AUTHORIZER_DEADLINE_SHARE = 0.3
 
 auth_blueprint = Blueprint(__name__)
 
@@ -43,7 +47,7 @@ def employer_id_for_token(token: str | None) -> str | None:
 @auth_blueprint.authorizer(ttl_seconds=AUTHORIZER_TTL_SECONDS)
 def employer_authorizer(auth_request: AuthRequest) -> AuthResponse:
     try:
-        with deadline_scope(get_settings().request_deadline_seconds):
+        with deadline_scope(get_settings().request_deadline_seconds * AUTHORIZER_DEADLINE_SHARE):
             principal = employer_id_for_token(auth_request.token) or ANONYMOUS
     except Exception as exc:
         # Never the token itself: only what kind of failure it was.
