@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     board_refresh_pages_per_shard: int = Field(5, ge=1, alias="BOARD_REFRESH_PAGES_PER_SHARD")
     # The catch-up runs beside the request; a request waits for it at most this long, then answers from
     # what is loaded (a stalled table never holds up a warm board read).
-    board_refresh_wait_seconds: float = Field(0.25, ge=0, le=1, alias="BOARD_REFRESH_WAIT_SECONDS")
+    board_refresh_wait_seconds: float = Field(0.5, ge=0, le=1, alias="BOARD_REFRESH_WAIT_SECONDS")
     # Snapshots: the bucket and key prefix of their files, where a process unpacks one, how often it
     # looks for a newer one and how many changes of its own it applies before moving to it.
     board_snapshot_bucket: str = Field("", alias="BOARD_SNAPSHOT_BUCKET")
