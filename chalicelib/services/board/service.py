@@ -219,6 +219,7 @@ class BoardService:
                 refresh = threading.Thread(
                     target=self._background_catch_up, name="board-refresh", daemon=True
                 )
+                # The wait is real time (a thread's progress), unlike the injected freshness clock.
                 self._refresh, self._refresh_started = refresh, time.monotonic()
                 refresh.start()
             started = self._refresh_started
