@@ -25,9 +25,10 @@ Monotonic = Callable[[], float]
 
 # Left for answering once a dependency gave up: shaping the 503, logging, the gateway's own hop.
 ANSWER_RESERVE_SECONDS = 0.1
-# Further time an upstream call (StackOne, Embloy) leaves unused, so that a handler can still record
-# what happened (e.g. an application pending confirmation) in the table after the upstream gave up.
-UPSTREAM_RESERVE_SECONDS = 0.5
+# Further time a dependency call leaves unused, so that the handler can still record or undo what
+# happened (an application pending confirmation, a sync-now slot given back) after a stalled call gave up.
+# A call started inside this reserve (that follow-up itself) may use it.
+FOLLOW_UP_RESERVE_SECONDS = 0.5
 # A timeout fires at its value or a little after: this close to the end, the deadline is what cut it.
 _EXPIRY_SLACK_SECONDS = 0.01
 
@@ -73,7 +74,7 @@ def upstream_time_is_up() -> bool:
     """True when a request deadline is set and an upstream call has no time of it left (a timeout
     that fired now means "out of time", not "the upstream is slower than its own timeout")."""
     deadline = _current.get()
-    return deadline is not None and deadline.exhausted(UPSTREAM_RESERVE_SECONDS)
+    return deadline is not None and deadline.exhausted(FOLLOW_UP_RESERVE_SECONDS)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.deadline import (
     ANSWER_RESERVE_SECONDS,
-    UPSTREAM_RESERVE_SECONDS,
+    FOLLOW_UP_RESERVE_SECONDS,
     current_deadline,
     deadline_scope,
     in_current_context,
@@ -34,8 +34,8 @@ def test_time_left_shrinks_with_the_clock_and_never_goes_negative() -> None:
         assert deadline.cap(None) == pytest.approx(10.0 - ANSWER_RESERVE_SECONDS)
         clock.now += 8.0
         assert deadline.cap(3.0) == pytest.approx(2.0 - ANSWER_RESERVE_SECONDS)
-        assert deadline.cap(3.0, UPSTREAM_RESERVE_SECONDS) == pytest.approx(
-            2.0 - ANSWER_RESERVE_SECONDS - UPSTREAM_RESERVE_SECONDS
+        assert deadline.cap(3.0, FOLLOW_UP_RESERVE_SECONDS) == pytest.approx(
+            2.0 - ANSWER_RESERVE_SECONDS - FOLLOW_UP_RESERVE_SECONDS
         )
         assert not upstream_time_is_up()
         clock.now += 5.0

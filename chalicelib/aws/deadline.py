@@ -1,8 +1,9 @@
 """The request deadline on every boto3 client, through botocore's own event hooks.
 
 - `before-send`: each attempt's read timeout becomes the client's `read_timeout` cut to the time the request
-  has left (botocore's per-request `read_timeout` in the request context); no attempt starts when less
-  than `MIN_ATTEMPT_SECONDS` is left.
+  has left (botocore's per-request `read_timeout` in the request context), less the follow-up reserve
+  that lets the handler record or undo what happened; no attempt starts when less than
+  `MIN_ATTEMPT_SECONDS` is left.
 - `needs-retry`: a retry the standard retry mode would make is refused when its longest backoff plus a
   minimal attempt no longer fit in the time left, so the number of attempts shrinks with it.
 
@@ -18,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 from botocore.retries.standard import RetryEventAdapter, StandardRetryConditions
 
-from chalicelib.deadline import current_deadline
+from chalicelib.deadline import FOLLOW_UP_RESERVE_SECONDS, current_deadline
 
 # Shorter than this, an attempt cannot complete a TLS handshake and a round trip: don't start one.
 MIN_ATTEMPT_SECONDS = 0.05
@@ -51,6 +52,11 @@ def cap_attempt_timeout(request: Any, event_name: str = "", **_: Any) -> None:
     left = deadline.remaining()
     if left < MIN_ATTEMPT_SECONDS:
         raise RequestDeadlineExceeded(operation=event_name.rsplit(".", 1)[-1] or "an AWS call")
+    # Keep the follow-up reserve for what the handler does after a stalled call; a call started inside
+    # it (that follow-up) gets what is left.
+    beyond_reserve = deadline.remaining(FOLLOW_UP_RESERVE_SECONDS)
+    if beyond_reserve >= MIN_ATTEMPT_SECONDS:
+        left = beyond_reserve
     context = request.context
     configured = getattr(context.get("client_config"), "read_timeout", None)
     context["read_timeout"] = left if configured is None else min(float(configured), left)
@@ -70,7 +76,7 @@ class RetryWithinDeadline:
         if deadline is None:
             return
         attempts = int(kwargs["attempts"])
-        if deadline.remaining() >= longest_backoff(attempts) + MIN_ATTEMPT_SECONDS:
+        if deadline.remaining(FOLLOW_UP_RESERVE_SECONDS) >= longest_backoff(attempts) + MIN_ATTEMPT_SECONDS:
             return
         if not self._retryable.is_retryable(self._adapter.create_retry_context(**kwargs)):
             return  # a success or an answer no retry would change: the caller gets it as it is

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from chalicelib.deadline import UPSTREAM_RESERVE_SECONDS, current_deadline
+from chalicelib.deadline import FOLLOW_UP_RESERVE_SECONDS, current_deadline
 
 _TIMEOUT_PHASES = ("connect", "read", "write", "pool")
 
@@ -25,11 +25,11 @@ def cap_to_request_deadline(request: httpx.Request) -> None:
     deadline = current_deadline()
     if deadline is None:
         return
-    if deadline.exhausted(UPSTREAM_RESERVE_SECONDS):
+    if deadline.exhausted(FOLLOW_UP_RESERVE_SECONDS):
         raise RequestDeadlineTimeout("The request's deadline left no time to send it.", request=request)
     configured = request.extensions.get("timeout") or {}
     request.extensions["timeout"] = {
-        phase: deadline.cap(configured.get(phase), UPSTREAM_RESERVE_SECONDS) for phase in _TIMEOUT_PHASES
+        phase: deadline.cap(configured.get(phase), FOLLOW_UP_RESERVE_SECONDS) for phase in _TIMEOUT_PHASES
     }
 
 

@@ -31,7 +31,7 @@ from tests.api.apply_factories import (
 from tests.api.board_factories import make_posting as make_board_posting
 from tests.api.board_factories import put_posting
 from tests.api.employers_fixtures import *  # noqa: F403
-from tests.api.employers_fixtures import reload_settings
+from tests.api.employers_fixtures import EmployerApi, linked_account, reload_settings
 from tests.aws_failures import OUTAGES, fail_calls
 from tests.conftest import bearer
 from tests.stalled import *  # noqa: F403
@@ -117,7 +117,7 @@ def test_an_employer_route_on_a_stalled_key_store_answers_503_within_the_deadlin
     assert_503_in_time(answer, "auth_unavailable")
 
 
-# ---- S3 and Secrets Manager -----------------------------------------------------------------------------
+# ---- S3, SQS and Secrets Manager ------------------------------------------------------------------------
 
 
 def test_a_cold_board_on_stalled_snapshot_storage_answers_503_within_the_deadline(
@@ -128,6 +128,24 @@ def test_a_cold_board_on_stalled_snapshot_storage_answers_503_within_the_deadlin
     stall(monkeypatch, "AWS_ENDPOINT_URL_S3", stalled)
 
     assert_503_in_time(timed(lambda: short_deadline.http.get("/jobs")), "board_unavailable")
+
+
+def test_sync_now_on_a_stalled_queue_answers_503_within_the_deadline(
+    short_deadline: Any,
+    employer_api: EmployerApi,
+    stalled: StalledListener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    employer_api.stackone.get("/accounts/acc_1").respond(
+        200, json=linked_account("acc_1", employer_api.employer_id)
+    )
+    stall(monkeypatch, "AWS_ENDPOINT_URL_SQS", stalled)
+
+    answer = timed(
+        lambda: short_deadline.http.post("/accounts/acc_1/sync", headers=employer_api.headers(), body="")
+    )
+
+    assert_503_in_time(answer, "queue_unavailable")
 
 
 def test_the_board_on_a_stalled_secret_store_answers_503_within_the_deadline(

@@ -20,7 +20,7 @@ from chalicelib.aws.deadline import (
     longest_backoff,
 )
 from chalicelib.aws.errors import TABLE
-from chalicelib.deadline import ANSWER_RESERVE_SECONDS, deadline_scope
+from chalicelib.deadline import ANSWER_RESERVE_SECONDS, FOLLOW_UP_RESERVE_SECONDS, deadline_scope
 from chalicelib.errors import UpstreamUnavailableError
 from tests.stalled import *  # noqa: F403
 from tests.stalled import StalledListener
@@ -45,19 +45,32 @@ def prepared(read_timeout: float) -> Attempt:
     return Attempt({"client_config": Config(read_timeout=read_timeout)})
 
 
+RESERVES = ANSWER_RESERVE_SECONDS + FOLLOW_UP_RESERVE_SECONDS
+
+
 def test_each_attempt_reads_for_no_longer_than_the_request_has_left() -> None:
     clock = FakeMonotonic()
     s3_attempt, table_attempt = prepared(20.0), prepared(3.0)
     with deadline_scope(10.0, clock):
         cap_attempt_timeout(s3_attempt)
         cap_attempt_timeout(table_attempt)
-        assert s3_attempt.context["read_timeout"] == pytest.approx(10.0 - ANSWER_RESERVE_SECONDS)
+        assert s3_attempt.context["read_timeout"] == pytest.approx(10.0 - RESERVES)
         assert table_attempt.context["read_timeout"] == 3.0  # the client's own, shorter, timeout
         clock.now += 8.5
         cap_attempt_timeout(s3_attempt)
         cap_attempt_timeout(table_attempt)
-    assert s3_attempt.context["read_timeout"] == pytest.approx(1.5 - ANSWER_RESERVE_SECONDS)
-    assert table_attempt.context["read_timeout"] == pytest.approx(1.5 - ANSWER_RESERVE_SECONDS)
+    assert s3_attempt.context["read_timeout"] == pytest.approx(1.5 - RESERVES)
+    assert table_attempt.context["read_timeout"] == pytest.approx(1.5 - RESERVES)
+
+
+def test_a_follow_up_call_inside_the_reserve_gets_what_is_left() -> None:
+    # e.g. giving back a sync-now slot after the queue stalled: it may use the reserve kept for it.
+    clock = FakeMonotonic()
+    follow_up = prepared(3.0)
+    with deadline_scope(10.0, clock):
+        clock.now += 10.0 - ANSWER_RESERVE_SECONDS - 0.3
+        cap_attempt_timeout(follow_up)
+    assert follow_up.context["read_timeout"] == pytest.approx(0.3)
 
 
 def test_no_attempt_starts_once_the_deadline_has_passed() -> None:
@@ -91,7 +104,7 @@ def test_retries_shrink_with_the_time_left(left: float, attempts_allowed: int) -
     clock = FakeMonotonic()
     veto = RetryWithinDeadline()
     allowed = 1
-    with deadline_scope(left + ANSWER_RESERVE_SECONDS, clock):
+    with deadline_scope(left + RESERVES, clock):
         for attempts in range(1, 5):
             try:
                 veto(**retry_kwargs(attempts, ReadTimeoutError(endpoint_url="https://dynamodb.test")))

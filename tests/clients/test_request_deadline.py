@@ -15,11 +15,11 @@ from chalicelib.clients.embloy.models import EmbloySession
 from chalicelib.clients.http import RequestDeadlineTimeout, build_http_client, cap_to_request_deadline
 from chalicelib.clients.stackone.client import StackOneClient
 from chalicelib.clients.stackone.errors import StackOneDeadlineError, StackOneTimeoutError
-from chalicelib.deadline import ANSWER_RESERVE_SECONDS, UPSTREAM_RESERVE_SECONDS, deadline_scope
+from chalicelib.deadline import ANSWER_RESERVE_SECONDS, FOLLOW_UP_RESERVE_SECONDS, deadline_scope
 from tests.stalled import *  # noqa: F403
 from tests.stalled import StalledListener
 
-RESERVES = ANSWER_RESERVE_SECONDS + UPSTREAM_RESERVE_SECONDS
+RESERVES = ANSWER_RESERVE_SECONDS + FOLLOW_UP_RESERVE_SECONDS
 
 
 class FakeMonotonic:

@@ -48,7 +48,7 @@ from chalicelib.clients.stackone.models import (
 )
 from chalicelib.clients.stackone.rate_budget import RateBudgetExhaustedError, SharedRateBudget
 from chalicelib.clock import Clock, Sleep, real_sleep, utcnow
-from chalicelib.deadline import UPSTREAM_RESERVE_SECONDS, current_deadline, upstream_time_is_up
+from chalicelib.deadline import FOLLOW_UP_RESERVE_SECONDS, current_deadline, upstream_time_is_up
 from chalicelib.http_headers import retry_after_seconds
 from chalicelib.observability import logger
 
@@ -368,7 +368,8 @@ class StackOneClient:
         # Inside an API request, its deadline bounds the slot wait and every retry too.
         request_deadline = current_deadline()
         if request_deadline is not None:
-            slot_deadline = min(slot_deadline, started + request_deadline.remaining(UPSTREAM_RESERVE_SECONDS))
+            left = request_deadline.remaining(FOLLOW_UP_RESERVE_SECONDS)
+            slot_deadline = min(slot_deadline, started + left)
 
         def attempt() -> httpx.Response:
             if caller_deadline is not None and self._monotonic() >= caller_deadline:
@@ -382,7 +383,7 @@ class StackOneClient:
             if state.attempt_number >= self._max_attempts:
                 return True
             if request_deadline is not None and state.upcoming_sleep >= request_deadline.remaining(
-                UPSTREAM_RESERVE_SECONDS
+                FOLLOW_UP_RESERVE_SECONDS
             ):
                 return True
             return self._monotonic() + state.upcoming_sleep > deadline
