@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     monotonic.offset += 2e9  # the next request finds its last catch-up older than refresh_seconds
     started = time.perf_counter()
     answer = engine.request({})
-    # The catch-up runs beside the request (which waits for it at most BOARD_REFRESH_WAIT_SECONDS):
+    # The catch-up runs beside the request (which waits for it at most BOARD_READ_WAIT_SECONDS):
     # the figure is the time until both are done.
     assert service.settle(timeout=600)
     wall = time.perf_counter() - started

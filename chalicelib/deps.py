@@ -333,7 +333,7 @@ def get_board_service() -> BoardService:
         embloy_providers=settings.embloy_supported_providers,
         refresh_seconds=settings.board_refresh_seconds,
         pages_per_refresh=settings.board_refresh_pages_per_shard,
-        refresh_wait_seconds=settings.board_refresh_wait_seconds,
+        read_wait_seconds=settings.board_read_wait_seconds,
         overlap_seconds=settings.board_change_overlap_seconds,
         snapshot_check_seconds=settings.board_snapshot_check_seconds,
         snapshot_switch_changes=settings.board_snapshot_switch_changes,

@@ -152,9 +152,10 @@ class Settings(BaseSettings):
     # A request finding the last catch-up older than this reads every shard's feed first (in parallel).
     board_refresh_seconds: float = Field(5.0, alias="BOARD_REFRESH_SECONDS")
     board_refresh_pages_per_shard: int = Field(5, ge=1, alias="BOARD_REFRESH_PAGES_PER_SHARD")
-    # The catch-up runs beside the request; a request waits for it at most this long, then answers from
-    # what is loaded (a stalled table never holds up a warm board read).
-    board_refresh_wait_seconds: float = Field(0.5, ge=0, le=1, alias="BOARD_REFRESH_WAIT_SECONDS")
+    # Longest a board read waits on the table when it has a loaded answer to fall back on: the catch-up
+    # (which runs beside the request), and a job's item or apply flags read before. Past it the read
+    # answers from what is loaded, so a stalled table never holds up a warm board read.
+    board_read_wait_seconds: float = Field(0.5, ge=0, le=1, alias="BOARD_READ_WAIT_SECONDS")
     # Snapshots: the bucket and key prefix of their files, where a process unpacks one, how often it
     # looks for a newer one and how many changes of its own it applies before moving to it.
     board_snapshot_bucket: str = Field("", alias="BOARD_SNAPSHOT_BUCKET")

@@ -20,6 +20,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from chalicelib import deps
 from chalicelib.models.posting import make_job_id
+from chalicelib.settings import get_settings
 from tests.api.apply_factories import (
     application_body,
     json_headers,
@@ -253,3 +254,39 @@ def test_warm_board_reads_stay_200_from_what_is_loaded_while_the_table_stalls(
     assert not finished.is_set()
     release.set()
     assert deps.get_board_service().settle(timeout=30)
+
+
+def test_a_job_this_process_served_stays_200_while_the_table_stalls(
+    short_deadline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a job whose detail this process served
+    posting = put_posting(make_board_posting("Platform Engineer"))
+    never_served = put_posting(make_board_posting("Data Engineer"))
+    first = short_deadline.http.get(f"/jobs/{posting.job_id}")
+    assert first.status_code == 200
+    # AND a table that stops answering: each attempt waits out its read timeout, as on a stalled socket
+    read_timeouts: list[float] = []
+
+    def stalled_send(request: Any, event_name: str, **_: Any) -> None:
+        if not event_name.startswith("before-send.dynamodb."):
+            return
+        timeout = request.context.get("read_timeout") or get_settings().aws_read_timeout_seconds
+        read_timeouts.append(timeout)
+        threading.Event().wait(timeout)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.test")
+
+    # After the app's own hooks on the same event (which set each attempt's read timeout), before moto.
+    deps.get_table().meta.client.meta.events.register_first("before-send", stalled_send)
+
+    # WHEN it is asked for again
+    again, elapsed = timed(lambda: short_deadline.http.get(f"/jobs/{posting.job_id}"))
+
+    # THEN it is a 200 from the loaded copy, its item read having waited at most BOARD_READ_WAIT_SECONDS
+    assert again.status_code == 200
+    assert again.json_body == first.json_body
+    assert read_timeouts and max(read_timeouts) <= get_settings().board_read_wait_seconds
+    assert elapsed < ANSWER_BOUND_SECONDS
+    # AND a job this process never served is a 503 with Retry-After within the deadline
+    assert_503_in_time(
+        timed(lambda: short_deadline.http.get(f"/jobs/{never_served.job_id}")), "board_unavailable"
+    )

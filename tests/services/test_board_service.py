@@ -412,3 +412,25 @@ def test_a_warm_board_answers_from_what_is_loaded_while_its_table_stalls(
     assert service.settle(timeout=30)
     assert added.job_id in job_ids(service)
     assert service.stats.refresh_failures == 0
+
+
+def test_a_job_this_process_served_is_served_from_its_loaded_copy_while_the_table_fails(
+    source: InMemoryBoardSource, make_service: Any
+) -> None:
+    # GIVEN a job whose detail this process served, and one it never served
+    served = source.put(make_posting("Served Engineer"))
+    never = source.put(make_posting("Never Served"))
+    service = make_service()
+    first = service.get_job(served.job_id)
+    # WHEN the table fails
+    source.fail = True
+    # THEN the served job answers from what was loaded, and the other one is a 503
+    again = service.get_job(served.job_id)
+    assert again.body == first.body and again.etag == first.etag
+    assert service.stats.stale_reads == 1
+    with pytest.raises(UpstreamUnavailableError):
+        service.get_job(never.job_id)
+    # AND once the table answers again, the detail is read fresh
+    source.fail = False
+    source.put(served.model_copy(update={"title": "Renamed Engineer"}))
+    assert service.get_job(served.job_id).body["title"] == "Renamed Engineer"

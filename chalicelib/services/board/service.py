@@ -4,7 +4,7 @@ Cold start: read the snapshot pointer, download the snapshot's files, open them 
 the change feed after the snapshot's `changes_after`. Warm: whenever the last catch-up is older than
 `refresh_seconds`, the next request starts a catch-up beside itself that reads every shard's change feed
 (in parallel, at most `pages_per_refresh` pages per shard) and applies what changed; the request waits for
-it at most `refresh_wait_seconds`, so a sync's writes are on every warm process within `refresh_seconds`
+it at most `read_wait_seconds`, so a sync's writes are on every warm process within `refresh_seconds`
 of its next request, however quiet the board, and a stalled table or bucket never holds up a warm read
 (it answers from what is loaded, and the catch-up is retried once it has failed). Every
 `snapshot_check_seconds` it also looks at the pointer and moves to a newer snapshot once it has applied
@@ -24,13 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from chalicelib.clock import Clock, isoformat, utcnow
-from chalicelib.deadline import in_current_context
-from chalicelib.errors import AppError, NotFoundError
+from chalicelib.deadline import deadline_scope, in_current_context
+from chalicelib.errors import AppError, NotFoundError, UpstreamError
 from chalicelib.http_headers import etag_matches
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
@@ -50,6 +50,10 @@ from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
 
 _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
 _APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options a warm process remembers
+# Postings whose item this process has read (a job's detail and page): what it serves while the table stalls.
+_LOADED_ITEMS_CACHE_SIZE = 2048
+_Read = TypeVar("_Read")
+_Known = TypeVar("_Known")
 _BEGINNING = "0000"  # sorts before every change-feed key: "everything"
 
 
@@ -115,6 +119,7 @@ class BoardStats:
     skipped_changes: int = 0
     bad_records: int = 0
     refresh_failures: int = 0
+    stale_reads: int = 0  # items and apply flags served from what was loaded because the table failed
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -133,7 +138,7 @@ class BoardService:
         embloy_providers: Iterable[str],
         refresh_seconds: float = 5.0,
         pages_per_refresh: int = 5,
-        refresh_wait_seconds: float = 0.5,
+        read_wait_seconds: float = 0.5,
         overlap_seconds: float = 30.0,
         snapshot_check_seconds: float = 60.0,
         snapshot_switch_changes: int = 500,
@@ -175,6 +180,10 @@ class BoardService:
         self._apply_cache: TTLCache[tuple[str, str], ApplyFlags] = TTLCache(
             maxsize=_APPLY_FLAGS_CACHE_SIZE, ttl=apply_flags_max_age_seconds, timer=monotonic
         )
+        # Last known answers of the table's per-request reads, served when a fresh read fails; a read
+        # that has one to fall back on waits at most `read_wait_seconds`.
+        self._known_flags: LRUCache[tuple[str, str], ApplyFlags] = LRUCache(maxsize=_APPLY_FLAGS_CACHE_SIZE)
+        self._loaded_items: LRUCache[str, PostingRecord] = LRUCache(maxsize=_LOADED_ITEMS_CACHE_SIZE)
         self._sitemaps: dict[int, tuple[str, str]] = {}
         self._sitemap_version = ""  # page (0 = the index or the only one) -> etag, body
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
@@ -182,7 +191,7 @@ class BoardService:
         self._lock = threading.RLock()
         self._refresh: threading.Thread | None = None  # the catch-up running beside requests, if any
         self._refresh_started = 0.0
-        self._refresh_wait = refresh_wait_seconds
+        self._read_wait = read_wait_seconds
         self.stats = BoardStats()
 
     # ---- freshness ----------------------------------------------------------------------------------
@@ -204,7 +213,7 @@ class BoardService:
     def _freshen(self) -> None:
         """Start the catch-up when one is due, beside the request, and wait for it a little.
 
-        The request waits at most `refresh_wait_seconds` from the catch-up's start (a healthy one takes
+        The request waits at most `read_wait_seconds` from the catch-up's start (a healthy one takes
         milliseconds, so it sees the sync's writes), then answers from what is loaded while the catch-up
         goes on: a stalled table or bucket never holds up a warm board read. One catch-up at a time; it
         runs outside any request deadline, on the clients' own timeouts. Called without the lock.
@@ -224,7 +233,7 @@ class BoardService:
                 refresh.start()
             started = self._refresh_started
         if refresh is not None:
-            refresh.join(max(0.0, self._refresh_wait - (time.monotonic() - started)))
+            refresh.join(max(0.0, self._read_wait - (time.monotonic() - started)))
 
     def settle(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the catch-up in progress; True when none is running (tests,
@@ -442,9 +451,8 @@ class BoardService:
     def get_job(self, job_id: str, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs/{job_id}`: the full posting (one read of its item) with apply options and JSON-LD."""
         parse_job_id(job_id)  # 404 for anything that is not a board id, before any read
-        posting, content_hash = self._live_posting(job_id, self._source.posting(job_id))
-        with self._lock:
-            apply = self.apply_options(posting)
+        posting, content_hash = self._live_posting(job_id, self._posting_record(job_id))
+        apply = self.apply_options(posting)
         etag = self._etag("job", job_id, content_hash, apply["embloy"], apply["native"])
         if etag_matches(if_none_match, etag):
             return BoardResponse(etag, None)
@@ -456,7 +464,7 @@ class BoardService:
             parse_job_id(job_id)
         except NotFoundError:
             return JobPage("unknown")
-        record = self._source.posting(job_id)
+        record = self._posting_record(job_id)
         if record is not None and record.status != "live":
             try:
                 closed = record.load()
@@ -467,8 +475,7 @@ class BoardService:
             posting, _ = self._live_posting(job_id, record)
         except NotFoundError:
             return JobPage("unknown")
-        with self._lock:
-            apply = self.apply_options(posting)
+        apply = self.apply_options(posting)
         return JobPage("live", job=self._detail(posting, apply))
 
     def _live_posting(self, job_id: str, record: PostingRecord | None) -> tuple[Posting, str]:
@@ -502,12 +509,43 @@ class BoardService:
 
     def _apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags:
         cache_key = (employer_id, account_id)
-        cached = self._apply_cache.get(cache_key)
+        with self._lock:
+            cached = self._apply_cache.get(cache_key)
+            known = self._known_flags.get(cache_key)
         if cached is not None:
             return cached
-        flags = self._source.apply_flags(employer_id, account_id)
-        self._apply_cache[cache_key] = flags
+        flags = self._read_or_known(lambda: self._source.apply_flags(employer_id, account_id), known)
+        with self._lock:
+            self._apply_cache[cache_key] = flags
+            self._known_flags[cache_key] = flags
         return flags
+
+    def _posting_record(self, job_id: str) -> PostingRecord | None:
+        """The posting's item, read fresh; the last one read when the table does not answer."""
+        with self._lock:
+            loaded = self._loaded_items.get(job_id)
+
+        record = self._read_or_known(lambda: self._source.posting(job_id), loaded)
+        with self._lock:
+            if record is None:
+                self._loaded_items.pop(job_id, None)
+            else:
+                self._loaded_items[job_id] = record
+        return record
+
+    def _read_or_known(self, read: Callable[[], _Read], known: _Known | None) -> _Read | _Known:
+        """`read()`; with a last known answer, `read()` waits at most `read_wait_seconds` and a failed
+        one serves what is known (refreshed by the next read that succeeds). No lock is held meanwhile."""
+        if known is None:
+            return read()
+        try:
+            with deadline_scope(self._read_wait):
+                return read()
+        except UpstreamError as exc:
+            with self._lock:
+                self.stats.stale_reads += 1
+            logger.warning("serving a loaded copy: the table did not answer", extra={"error_code": exc.code})
+            return known
 
     def rss(self, query: BoardQuery, *, self_url: str, if_none_match: str | None = None) -> BoardResponse:
         """`GET /feed.xml`: the newest live postings matching the query's words and filters."""
