@@ -524,7 +524,6 @@ class BoardService:
         """The posting's item, read fresh; the last one read when the table does not answer."""
         with self._lock:
             loaded = self._loaded_items.get(job_id)
-
         record = self._read_or_known(lambda: self._source.posting(job_id), loaded)
         with self._lock:
             if record is None:
