@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from chalicelib import deps
 from chalicelib.api import pages
 from chalicelib.api.board import parse_query, query_params
-from chalicelib.api.http_errors import handle_errors, status_for
+from chalicelib.api.http_errors import DEFAULT_RETRY_AFTER_SECONDS, handle_errors, status_for
 from chalicelib.api.response_policy import public_cache_control
 from chalicelib.errors import AppError, InvalidRequestError, NotFoundError
 from chalicelib.http_headers import content_etag, etag_matches
@@ -218,6 +218,8 @@ def html_response(
         "Cache-Control": PAGE_CACHE_CONTROL,
         "Content-Type": file.content_type,
     }
+    if status == 503:
+        headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_SECONDS)
     return Response(body=html_text, status_code=status, headers=headers)
 
 
