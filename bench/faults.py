@@ -20,7 +20,8 @@ every route answers within the request deadline + 1 s, board reads within 1 s. T
 The API runs with its caches short (`SECRETS_MAX_AGE_SECONDS=1`, `API_KEY_CACHE_SECONDS=1`; set them to
 override) so every stall also meets the secret and API-key lookups of a container whose cache has
 expired: the worst case, which a long stall reaches in every container. A 503 without `Retry-After` is
-marked `*`. Exit code 0, or with `--strict` 1 when any route is over its budget.
+marked `*`; a route whose request is refused with nothing stalled is named in a warning (its stall rounds
+say little). Exit code 0, or with `--strict` 1 when any route is over its budget or refused unstalled.
 
     python -m bench.faults [--only dynamodb,s3] [--sequential] [--cap-seconds 70] [--strict]
 
@@ -140,6 +141,16 @@ class BenchResults:
     def over_budget(self) -> list[Route]:
         return [route for route in self.routes if not self.within_budget(route)]
 
+    def refused_unstalled(self) -> list[Route]:
+        """Routes whose request failed with nothing stalled: their stall rounds say little (the bench's
+        request, not the dependency, is the problem)."""
+        return [
+            route
+            for route in self.routes
+            if (answer := self.answers.get((route.name, BASELINE))) is not None
+            and (answer.status is None or answer.status >= 400)
+        ]
+
 
 def format_table(results: BenchResults) -> str:
     """One line per route: the answer under each round, the worst time, the budget and the verdict."""
@@ -174,6 +185,12 @@ def format_table(results: BenchResults) -> str:
         f"verdict: {len(results.routes) - len(over)} of {len(results.routes)} routes within budget"
         + (f"; over: {', '.join(route.name for route in over)}" if over else "")
     )
+    refused = results.refused_unstalled()
+    if refused:
+        lines.append(
+            "warning: refused with nothing stalled, so their stall rounds measure little: "
+            + ", ".join(route.name for route in refused)
+        )
     return "\n".join(lines)
 
 
@@ -201,6 +218,7 @@ def summary_json(results: BenchResults) -> dict[str, Any]:
         "deadline_seconds": results.deadline_seconds,
         "rounds": results.rounds,
         "over_budget": [route.name for route in results.over_budget()],
+        "refused_unstalled": [route.name for route in results.refused_unstalled()],
         "routes": routes,
     }
 
@@ -637,7 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(format_table(results))
     print(json.dumps(summary_json(results)))
-    return 1 if args.strict and results.over_budget() else 0
+    return 1 if args.strict and (results.over_budget() or results.refused_unstalled()) else 0
 
 
 if __name__ == "__main__":

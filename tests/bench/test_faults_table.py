@@ -94,6 +94,19 @@ def test_the_json_line_carries_every_figure() -> None:
         "retry_after": False,
     }
     assert summary["routes"][APPLY.name]["rounds"]["s3"]["status"] is None
+    assert summary["refused_unstalled"] == []
+
+
+def test_a_request_refused_with_nothing_stalled_is_named_in_a_warning() -> None:
+    results = _results()
+    results.answers[APPLY.name, "none"] = Answer(400, 0.01, "invalid_request")
+
+    assert results.refused_unstalled() == [APPLY]
+    assert format_table(results).splitlines()[-1] == (
+        "warning: refused with nothing stalled, so their stall rounds measure little: "
+        "POST /jobs/{id}/applications"
+    )
+    assert summary_json(results)["refused_unstalled"] == [APPLY.name]
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(None, 10.0), ("", 10.0), ("7.5", 7.5), ("20", 20.0)])
