@@ -110,7 +110,9 @@ class StallingProxy:
                 upstream = socket.create_connection(self._upstream, timeout=5)
             except OSError:
                 return  # the dependency is down: the client sees the connection close
-            self._pipe(client, upstream)
+            upstream.settimeout(None)  # blocking like the client side; select() paces both
+            with contextlib.suppress(OSError):  # either side reset or closed: the connection ends
+                self._pipe(client, upstream)
         finally:
             for sock in (client, upstream):
                 if sock is not None:
