@@ -243,7 +243,7 @@ class LocalScheduler:
                 failed_ticks += 1
                 wait = backoff_seconds(failed_ticks, drain_interval_seconds, max_backoff_seconds)
                 log.warning(
-                    "%s; AWS failed %d tick(s) in a row, next try in %.0f s",
+                    "%s; AWS failed %d tick(s) in a row, next try in %g s",
                     result.summary(),
                     failed_ticks,
                     wait,
