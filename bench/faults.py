@@ -17,9 +17,12 @@ per route, the status and seconds under each stall, the worst time, and the verd
 every route answers within the request deadline + 1 s, board reads within 1 s. The deadline is
 `REQUEST_DEADLINE_SECONDS` (default 10), read from the environment like the API reads it.
 
-The API runs with its caches short (`SECRETS_MAX_AGE_SECONDS=1`, `API_KEY_CACHE_SECONDS=1`; set them to
-override) so every stall also meets the secret and API-key lookups of a container whose cache has
-expired: the worst case, which a long stall reaches in every container. A 503 without `Retry-After` is
+The API runs with its in-process caches short (`SECRETS_MAX_AGE_SECONDS`, `API_KEY_CACHE_SECONDS`,
+`BOARD_REFRESH_SECONDS`, `BOARD_APPLY_FLAGS_MAX_AGE_SECONDS`, `BOARD_SNAPSHOT_CHECK_SECONDS`: 1 s each
+unless set), and each round waits, with its dependency already stalled, until they have all expired before
+it sends: every stall meets the secret, API-key, change-feed and snapshot lookups of a container whose
+copies are stale, the worst case, which a stall longer than the caches reaches in every container, and
+the figures do not depend on what the round before happened to leave fresh. A 503 without `Retry-After` is
 marked `*`; a route whose request is refused with nothing stalled is named in a warning (its stall rounds
 say little). Exit code 0, or with `--strict` 1 when any route is over its budget or refused unstalled.
 
@@ -43,7 +46,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,10 +73,20 @@ DEPENDENCY_VARIABLES: dict[str, str] = {
     "embloy": "EMBLOY_API_URL",
 }
 DEPENDENCIES = tuple(DEPENDENCY_VARIABLES)
-# Settings the bench gives the API unless the environment sets them (see the module docstring).
-API_DEFAULTS = {
+# How long the API's in-process copies stay fresh (seconds), unless the environment sets them: short, so
+# each round meets what a container meets once a stall has outlasted its caches (see the docstring).
+CACHE_AGES = {
     "SECRETS_MAX_AGE_SECONDS": "1",
     "API_KEY_CACHE_SECONDS": "1",
+    "BOARD_REFRESH_SECONDS": "1",
+    "BOARD_APPLY_FLAGS_MAX_AGE_SECONDS": "1",
+    "BOARD_SNAPSHOT_CHECK_SECONDS": "1",
+}
+# A round waits this much past the longest cache age before it sends (bounded, for long ages set by hand).
+MAX_AGE_WAIT_SECONDS = 30.0
+# Settings the bench gives the API unless the environment sets them.
+API_DEFAULTS = {
+    **CACHE_AGES,
     # Every round applies and asks for a sync again: the per-client and per-account limits would
     # answer 429 before the route reached the dependency under test.
     "APPLY_RATE_LIMIT": "1000",
@@ -250,6 +263,8 @@ class FaultStack:
     employer_key: str
     account_id: str
     webhook_secret: str
+    # How long a round waits, stalled, before it sends: every cache of the API has expired by then.
+    age_out_seconds: float = 2.0
 
 
 def _api_environment(base: Mapping[str, str], proxies: Mapping[str, StallingProxy]) -> dict[str, str]:
@@ -259,6 +274,12 @@ def _api_environment(base: Mapping[str, str], proxies: Mapping[str, StallingProx
     for name, value in API_DEFAULTS.items():
         environment[name] = os.environ.get(name, value)
     return environment
+
+
+def age_out_seconds(environment: Mapping[str, str]) -> float:
+    """One second past the longest cache age the API runs with (at most MAX_AGE_WAIT_SECONDS)."""
+    longest = max(float(environment.get(name) or default) for name, default in CACHE_AGES.items())
+    return min(MAX_AGE_WAIT_SECONDS, longest + 1.0)
 
 
 @contextmanager
@@ -363,6 +384,7 @@ def fault_stack(work: Path) -> Iterator[FaultStack]:
         proxies = {name: StallingProxy(upstream, name=name).start() for name, upstream in upstreams.items()}
         for proxy in proxies.values():
             stack.callback(proxy.close)
+        api_env = _api_environment(direct_env, proxies)
         start(
             "chalice local",
             [
@@ -376,7 +398,7 @@ def fault_stack(work: Path) -> Iterator[FaultStack]:
                 "--port",
                 str(config.api_port),
             ],
-            _api_environment(direct_env, proxies),
+            api_env,
             f"{config.api_url}/health",
         )
         # Northwind (Ashby) has an Embloy token: its postings take both kinds of application.
@@ -388,6 +410,7 @@ def fault_stack(work: Path) -> Iterator[FaultStack]:
             employer_key=str(access.api_key),
             account_id=access.employer.account_id,
             webhook_secret=booted.webhook_secret,
+            age_out_seconds=age_out_seconds(api_env),
         )
 
 
@@ -407,18 +430,15 @@ class Targets:
 
 def find_targets(api_url: str, account_id: str) -> Targets:
     """Jobs of the employer's account from the board: one for each kind of application."""
+    from chalicelib.models.posting import parse_job_id
+
     with httpx.Client(base_url=api_url, timeout=30, trust_env=False) as client:
         listing = client.get("/jobs", params={"limit": 100}).json()["data"]
         jobs = [client.get(f"/jobs/{item['job_id']}").json() for item in listing]
-    own = [job for job in jobs if _account_of(job["job_id"]) == account_id]
+    own = [job for job in jobs if parse_job_id(job["job_id"])[0] == account_id]
     native = next(job for job in own if job["apply"].get("native"))
     embloy = next(job for job in own if job["apply"].get("embloy"))
     return Targets(job_id=own[0]["job_id"], native_job=native, embloy_job_id=embloy["job_id"])
-
-
-def _account_of(job_id: str) -> str:
-    raw = base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4)).decode()
-    return raw.partition("\n")[0]
 
 
 def _answers(job: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -467,6 +487,7 @@ def route_calls(
     stack: FaultStack, targets: Targets, upload_id: str, round_name: str
 ) -> list[tuple[Route, Call]]:
     """One representative request per route; applications and webhooks are new in every round."""
+    from chalicelib.models.posting import parse_job_id
     from chalicelib.services.webhooks import sign
     from sandbox.embloy import demo_client_token
 
@@ -479,12 +500,12 @@ def route_calls(
         "resume": {"filename": "cv.pdf", "upload_id": upload_id},
     }
     now = datetime.now(UTC).isoformat()
-    posting_id = base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4)).decode().partition("\n")[2]
+    account_id, posting_id = parse_job_id(job_id)
     webhook = json.dumps(
         {
             "project_id": "bench",
             "event": "ats_job_postings.updated",
-            "account_id": stack.account_id,
+            "account_id": account_id,
             "record_id": posting_id,
             "event_date": now,
             "sent_at": now,
@@ -588,11 +609,11 @@ def run_bench(
         proxy = stack.proxies.get(round_name)
         log(f"round `{round_name}`: {len(calls)} requests" + (f" while {round_name} stalls" if proxy else ""))
         started = time.perf_counter()
-        if proxy is None:
+        with proxy.stalled() if proxy is not None else nullcontext():
+            # Sent once the API's caches have aged out: what a stall longer than them meets (and, with
+            # nothing stalled, what a refresh costs), the same in every round whatever ran before.
+            time.sleep(stack.age_out_seconds)
             answers = run_round(stack.api_url, calls, cap_seconds=cap_seconds, sequential=sequential)
-        else:
-            with proxy.stalled():
-                answers = run_round(stack.api_url, calls, cap_seconds=cap_seconds, sequential=sequential)
         log(f"round `{round_name}` took {time.perf_counter() - started:.1f} s")
         for name, answer in answers.items():
             results.answers[name, round_name] = answer

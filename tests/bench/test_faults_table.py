@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from bench.faults import Answer, BenchResults, Route, deadline_from_env, format_table, summary_json
+from bench.faults import (
+    Answer,
+    BenchResults,
+    Route,
+    age_out_seconds,
+    deadline_from_env,
+    format_table,
+    summary_json,
+)
 
 BOARD = Route("GET /jobs", board_read=True)
 ACCOUNTS = Route("GET /accounts")
@@ -120,3 +128,9 @@ def test_the_deadline_comes_from_request_deadline_seconds(raw: str | None, expec
 def test_a_bad_deadline_stops_the_bench_with_a_message(raw: str) -> None:
     with pytest.raises(SystemExit, match="REQUEST_DEADLINE_SECONDS"):
         deadline_from_env({"REQUEST_DEADLINE_SECONDS": raw})
+
+
+def test_rounds_wait_one_second_past_the_longest_cache_age_bounded() -> None:
+    assert age_out_seconds({}) == 2.0  # the bench's own 1 s ages
+    assert age_out_seconds({"BOARD_REFRESH_SECONDS": "5"}) == 6.0
+    assert age_out_seconds({"SECRETS_MAX_AGE_SECONDS": "300"}) == 30.0
