@@ -134,3 +134,5 @@ def test_rounds_wait_one_second_past_the_longest_cache_age_bounded() -> None:
     assert age_out_seconds({}) == 2.0  # the bench's own 1 s ages
     assert age_out_seconds({"BOARD_REFRESH_SECONDS": "5"}) == 6.0
     assert age_out_seconds({"SECRETS_MAX_AGE_SECONDS": "300"}) == 30.0
+    # The employer's key stays cached through a round: its cache age is not waited out.
+    assert age_out_seconds({"API_KEY_CACHE_SECONDS": "30"}) == 2.0
