@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: venv browser run test lint typecheck unit test-fast test-slow test-e2e test-deploy test-long bench bench-cold-start \
-	bootstrap sync-now cli clean fuzz soak bench-load
+	bootstrap sync-now cli clean fuzz soak bench-load bench-faults
 
 venv: $(STAMP)
 
@@ -119,3 +119,10 @@ bench-load: venv
 .PHONY: bench-sync
 bench-sync: venv
 	$(BIN)/python -m bench.sync
+
+# Every API route while DynamoDB, S3, Secrets Manager, SQS, StackOne and Embloy stall in turn (processes:
+# moto, both sandboxes, chalice local, a stalling proxy per dependency). BENCH_FAULTS_ARGS="--strict" fails
+# on a route over its budget; "--only dynamodb,s3" stalls fewer.
+.PHONY: bench-faults
+bench-faults: venv
+	$(BIN)/python -m bench.faults $(BENCH_FAULTS_ARGS)
