@@ -12,6 +12,7 @@ from chalicelib.api.board import http_response, parse_query, query_params
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.errors import InvalidRequestError
+from chalicelib.services.board.feeds import MAX_SITEMAP_PAGE
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
@@ -36,7 +37,7 @@ def sitemap() -> Any:
     raw_page = request.query_params.get("page") if request.query_params else None
     page: int | None = None
     if raw_page is not None:
-        if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+        if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_SITEMAP_PAGE:
             raise InvalidRequestError(
                 "page: a sitemap page number from 1", fields={"page": "not a page number"}
             )

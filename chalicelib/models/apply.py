@@ -8,11 +8,33 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 # Pragmatic address check (RFC 5321 lengths, one @, a dotted domain); deliverability is the ATS's business.
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+# The field's 254-character limit keeps the domain within RFC 1035's 253.
+_EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_PHONE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
+_EMAIL = re.compile(_EMAIL_PATTERN)
+# Digits, spaces and + ( ) . / -, at least three digits (the field's max_length bounds the whole).
+_PHONE_PATTERN = r"^\+?[ ()./-]*[0-9][ ()./-]*[0-9][ ()./-]*[0-9][0-9 ()./-]*$"
+_PHONE = re.compile(_PHONE_PATTERN)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/$.?#][^\s]*$"  # _URL for the document (no inline flags)
+
+
+def _padded(pattern: str) -> str:
+    """`pattern` as the document states it: request strings are stripped of surrounding whitespace first."""
+    return r"^\s*(?:" + pattern.removeprefix("^").removesuffix("$") + r")\s*$"
+
+
+# What the validators below check, stated in the API document (JSON Schema) so clients and generated
+# tests know which strings are accepted; the validators keep their own error messages.
+_NOT_BLANK = {"pattern": r"\S"}
+_PLAIN_FILE_NAME = {"pattern": r"^[^/\\\x00]*$", "not": {"pattern": r"^\s*\.{1,2}\s*$"}}
+
+
+def _any_case(word: str) -> str:
+    """`word` as a case-insensitive regular expression (JSON Schema patterns have no flags)."""
+    return "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
 
 
 class _Request(BaseModel):
@@ -29,7 +51,7 @@ def plain_file_name(value: str) -> str:
 class DocumentIn(_Request):
     """A file sent inline: name plus standard base64 content (size and type are checked by content)."""
 
-    filename: str = Field(min_length=1, max_length=255)
+    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_PLAIN_FILE_NAME})
     content_base64: str = Field(min_length=1)
 
     @field_validator("filename")
@@ -39,13 +61,15 @@ class DocumentIn(_Request):
 
 
 _UPLOAD_ID = r"^[0-9a-f]{32}$"
+# File types a resume or attachment may have, by extension (any case); the content must match it.
+ALLOWED_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
 
 
 class UploadedDocumentIn(_Request):
     """A resume already uploaded to S3 through POST /jobs/{job_id}/resume-uploads (for files of any
     allowed size; inline base64 is limited by Lambda's 6 MB request payload)."""
 
-    filename: str = Field(min_length=1, max_length=255)
+    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_PLAIN_FILE_NAME})
     upload_id: str = Field(pattern=_UPLOAD_ID)
 
     @field_validator("filename")
@@ -57,7 +81,15 @@ class UploadedDocumentIn(_Request):
 class ResumeUploadRequest(_Request):
     """Body of POST /jobs/{job_id}/resume-uploads: the file's name (its extension picks the type)."""
 
-    filename: str = Field(min_length=1, max_length=255)
+    filename: str = Field(
+        min_length=1,
+        max_length=255,
+        json_schema_extra={
+            **_PLAIN_FILE_NAME,
+            # Checked before anything else (422 unsupported_file_type), so the document states it.
+            "pattern": _padded(r"^[^/\\\x00]*\.(?:" + "|".join(map(_any_case, ALLOWED_FORMATS)) + r")$"),
+        },
+    )
 
     @field_validator("filename")
     @classmethod
@@ -77,7 +109,7 @@ class ResumeUploadResponse(BaseModel):
 
 class LinkIn(_Request):
     type: str | None = Field(None, max_length=40)  # e.g. linkedin, github, portfolio
-    url: str = Field(max_length=2000)
+    url: str = Field(max_length=2000, json_schema_extra={"pattern": _padded(_URL_PATTERN)})
 
     @field_validator("url")
     @classmethod
@@ -88,10 +120,10 @@ class LinkIn(_Request):
 
 
 class CandidateIn(_Request):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(max_length=254)
-    phone: str | None = Field(None, max_length=40)
+    first_name: str = Field(min_length=1, max_length=100, json_schema_extra={**_NOT_BLANK})
+    last_name: str = Field(min_length=1, max_length=100, json_schema_extra={**_NOT_BLANK})
+    email: str = Field(max_length=254, json_schema_extra={"pattern": _padded(_EMAIL_PATTERN)})
+    phone: str | None = Field(None, max_length=40, json_schema_extra={"pattern": _padded(_PHONE_PATTERN)})
     links: list[LinkIn] = Field(default_factory=list, max_length=10)
 
     @field_validator("email")
