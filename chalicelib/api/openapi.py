@@ -574,7 +574,16 @@ OPERATIONS: tuple[Operation, ...] = (
                 required=True,
             ),
         ),
-        body_example={"event": "ats_job_postings.updated", "account_id": "acc_1", "record_id": "post_1"},
+        body_example={
+            "event": "ats_job_postings.updated",
+            "account_id": "acc_1",
+            "record_id": "post_1",
+            "sent_at": "2026-11-22T12:00:00Z",
+        },
+        description="Signed deliveries only. A delivery whose `sent_at` (else `event_date`) lies more than "
+        "`WEBHOOK_TOLERANCE_SECONDS` (300) from now answers 401 `webhook_expired`, as a replay would (so the "
+        "example, sent as it stands, is refused); a repeat of an accepted delivery answers 204 and does "
+        "nothing.",
     ),
 )
 
@@ -762,10 +771,29 @@ def _operation(operation: Operation, refs: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _offered_providers(schemas: dict[str, Any]) -> None:
+    """A connect session's `provider` is one of the deployment's `ALLOWED_PROVIDERS` (in any case)."""
+    request = schemas.get("ConnectSessionRequest")
+    if request is None:
+        return
+    from chalicelib.models.apply import any_case
+    from chalicelib.settings import get_settings
+
+    offered = [provider.lower() for provider in get_settings().allowed_providers]
+    alternatives = "|".join(any_case(provider) for provider in offered)
+    provider = request["properties"]["provider"]
+    provider["anyOf"] = [
+        {"type": "string", "pattern": f"^(?:{alternatives})$"} if offered else {"not": {}},
+        {"type": "null"},
+    ]
+    provider["description"] = "One of the ATS providers this board offers (any case): " + ", ".join(offered)
+
+
 def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, Any]:
     """The OpenAPI 3.1 document for `operations`."""
     operations = list(operations)
     refs, schemas = _model_schemas(operations)
+    _offered_providers(schemas)
     paths: dict[str, dict[str, Any]] = {}
     for operation in sorted(operations, key=lambda op: op.key):
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation, refs)

@@ -32,7 +32,7 @@ _NOT_BLANK = {"pattern": r"\S"}
 _PLAIN_FILE_NAME = {"pattern": r"^[^/\\\x00]*$", "not": {"pattern": r"^\s*\.{1,2}\s*$"}}
 
 
-def _any_case(word: str) -> str:
+def any_case(word: str) -> str:
     """`word` as a case-insensitive regular expression (JSON Schema patterns have no flags)."""
     return "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
 
@@ -87,7 +87,7 @@ class ResumeUploadRequest(_Request):
         json_schema_extra={
             **_PLAIN_FILE_NAME,
             # Checked before anything else (422 unsupported_file_type), so the document states it.
-            "pattern": _padded(r"^[^/\\\x00]*\.(?:" + "|".join(map(_any_case, ALLOWED_FORMATS)) + r")$"),
+            "pattern": _padded(r"^[^/\\\x00]*\.(?:" + "|".join(map(any_case, ALLOWED_FORMATS)) + r")$"),
         },
     )
 

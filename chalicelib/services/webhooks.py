@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.clients.stackone.errors import StackOneNotFoundError
 from chalicelib.clock import Clock, utcnow
@@ -35,14 +35,23 @@ class ReplayGuard(Protocol):
     def release(self, digest: str) -> None: ...
 
 
+# The document states what `WebhookService._timestamp` requires: `sent_at` or `event_date`, with a zone.
+_TIMESTAMP_REQUIRED = {
+    "anyOf": [
+        {"required": [name], "properties": {name: {"type": "string", "format": "date-time"}}}
+        for name in ("sent_at", "event_date")
+    ]
+}
+
+
 class WebhookEvent(BaseModel):
     """StackOne's webhook envelope (only what the board needs)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_TIMESTAMP_REQUIRED)
 
     event: str
-    account_id: str | None = None
-    record_id: str | None = None
+    account_id: str | None = Field(None, json_schema_extra={"pattern": ACCOUNT_ID_PATTERN})
+    record_id: str | None = Field(None, json_schema_extra={"pattern": RECORD_ID_PATTERN})
     record_type: str | None = None
     event_date: datetime | None = None
     sent_at: datetime | None = None
