@@ -3,6 +3,7 @@ index past 50,000) and GET /robots.txt (crawl everything, here is the sitemap)."
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -16,6 +17,7 @@ from chalicelib.services.board.feeds import MAX_SITEMAP_PAGE
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
+SITEMAP_PAGE = re.compile(r"[0-9]{1,6}")
 
 
 @feeds_blueprint.route("/feed.xml", methods=["GET"], cors=cors_config())
@@ -34,12 +36,15 @@ def rss_feed() -> Any:
 @handle_errors
 def sitemap() -> Any:
     request = feeds_blueprint.current_request
-    raw_page = request.query_params.get("page") if request.query_params else None
+    raw_pages = request.query_params.getlist("page") if request.query_params else []
     page: int | None = None
-    if raw_page is not None:
-        if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_SITEMAP_PAGE:
+    if raw_pages:
+        # ASCII digits only: str.isdigit() also passes "¹", which int() refuses (it was a 500).
+        raw_page = raw_pages[0]
+        in_range = SITEMAP_PAGE.fullmatch(raw_page) is not None and 1 <= int(raw_page) <= MAX_SITEMAP_PAGE
+        if len(raw_pages) > 1 or not in_range:
             raise InvalidRequestError(
-                "page: a sitemap page number from 1", fields={"page": "not a page number"}
+                f"page: one sitemap page number from 1 to {MAX_SITEMAP_PAGE}", fields={"page": "not a page number"}
             )
         page = int(raw_page)
     if_none_match = request.headers.get("if-none-match")

@@ -408,7 +408,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Store the employer's Embloy client token (Secrets Manager)",
         "employers",
         {204: Reply("Stored.", media_type=None)},
-        errors=(400, 415, *UPSTREAM),
+        errors=(400, 413, 415, *UPSTREAM),
         auth=True,
         body="chalicelib.api.embloy_token:EmbloyTokenUpload",
         body_required=True,
