@@ -44,7 +44,8 @@ def sitemap() -> Any:
         in_range = SITEMAP_PAGE.fullmatch(raw_page) is not None and 1 <= int(raw_page) <= MAX_SITEMAP_PAGE
         if len(raw_pages) > 1 or not in_range:
             raise InvalidRequestError(
-                f"page: one sitemap page number from 1 to {MAX_SITEMAP_PAGE}", fields={"page": "not a page number"}
+                f"page: one sitemap page number from 1 to {MAX_SITEMAP_PAGE}",
+                fields={"page": "not a page number"},
             )
         page = int(raw_page)
     if_none_match = request.headers.get("if-none-match")

@@ -782,10 +782,9 @@ def _offered_providers(schemas: dict[str, Any]) -> None:
     offered = [provider.lower() for provider in get_settings().allowed_providers]
     alternatives = "|".join(any_case(provider) for provider in offered)
     provider = request["properties"]["provider"]
-    provider["anyOf"] = [
-        {"type": "string", "pattern": f"^(?:{alternatives})$"} if offered else {"not": {}},
-        {"type": "null"},
-    ]
+    nothing: dict[str, Any] = {"not": {}}
+    offered_schema: dict[str, Any] = {"type": "string", "pattern": f"^(?:{alternatives})$"}
+    provider["anyOf"] = [offered_schema if offered else nothing, {"type": "null"}]
     provider["description"] = "One of the ATS providers this board offers (any case): " + ", ".join(offered)
 
 

@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic.config import JsonDict
 
 # Pragmatic address check (RFC 5321 lengths, one @, a dotted domain); deliverability is the ATS's business.
 # The field's 254-character limit keeps the domain within RFC 1035's 253.
@@ -28,8 +29,8 @@ def _padded(pattern: str) -> str:
 
 # What the validators below check, stated in the API document (JSON Schema) so clients and generated
 # tests know which strings are accepted; the validators keep their own error messages.
-_NOT_BLANK = {"pattern": r"\S"}
-_PLAIN_FILE_NAME = {"pattern": r"^[^/\\\x00]*$", "not": {"pattern": r"^\s*\.{1,2}\s*$"}}
+_NOT_BLANK: JsonDict = {"pattern": r"\S"}
+_PLAIN_FILE_NAME: JsonDict = {"pattern": r"^[^/\\\x00]*$", "not": {"pattern": r"^\s*\.{1,2}\s*$"}}
 
 
 def any_case(word: str) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.config import JsonDict
 
 from chalicelib.clients.stackone.errors import StackOneNotFoundError
 from chalicelib.clock import Clock, utcnow
@@ -36,7 +37,7 @@ class ReplayGuard(Protocol):
 
 
 # The document states what `WebhookService._timestamp` requires: `sent_at` or `event_date`, with a zone.
-_TIMESTAMP_REQUIRED = {
+_TIMESTAMP_REQUIRED: JsonDict = {
     "anyOf": [
         {"required": [name], "properties": {name: {"type": "string", "format": "date-time"}}}
         for name in ("sent_at", "event_date")

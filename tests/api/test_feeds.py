@@ -132,7 +132,14 @@ def test_robots_txt_allows_crawling_and_names_the_sitemap(client: Any) -> None:
 def test_sitemap_page_must_be_one_ascii_number_in_range(client: Any) -> None:
     # "¹" passes str.isdigit() but not int() (it was a 500); "٣" is a digit int() reads as 3; a repeated
     # page is ambiguous; 5,000 digits exceed int()'s conversion limit.
-    for query in ("page=%C2%B9", "page=%D9%A3", "page=1&page=2", "page=" + "9" * 5000, "page=100001", "page="):
+    for query in (
+        "page=%C2%B9",
+        "page=%D9%A3",
+        "page=1&page=2",
+        "page=" + "9" * 5000,
+        "page=100001",
+        "page=",
+    ):
         response = client.http.get(f"/sitemap.xml?{query}")
 
         assert response.status_code == 400, (query, response.body)

@@ -1,10 +1,14 @@
 """Schemathesis hooks of the API document run (tests/quality/test_api_document.py loads this file).
 
-One narrow exception to "a schema-valid request must be accepted": a request refused with 400 only for
-what no JSON Schema can state. Page cursors are signed and bound to the query that produced them, so a
-generated `cursor` is refused (`invalid_cursor`) although it is a string as documented; the same request
-without the cursor must then be accepted. An Embloy client token must be a JWT whose header and payload
-decode to JSON with a future `exp`; the document states the JWT shape, not what the segments decode to.
+One narrow exception to "a schema-valid request must be accepted": a request refused (400/422) only for
+what no JSON Schema can state.
+- Page cursors are signed and bound to the query that produced them, so a generated `cursor` is refused
+  (`invalid_cursor`) although it is a string as documented; the same request without the cursor must
+  then be accepted.
+- An Embloy client token must be a JWT whose header and payload decode to JSON with a future `exp`; the
+  document states the JWT shape, not what the segments decode to.
+- A native application's answers depend on the job's own questionnaire, a resume's content must match
+  its extension, and an `upload_id` must name an upload made for that job (422 `invalid_application`).
 Every other failure stands.
 """
 
@@ -20,6 +24,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 # Error codes for content the document cannot express, per operation.
 UNEXPRESSIBLE = {
     "PUT /employer/embloy-token": frozenset({"invalid_client_token", "embloy_token_expired"}),
+    "POST /jobs/{job_id}/applications": frozenset({"invalid_application"}),
 }
 
 
@@ -45,7 +50,7 @@ def _accepted_without_cursor(case: Any) -> bool:
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """False drops the failure: only the two refusals the module docstring names."""
-    if not isinstance(failure, RejectedPositiveData) or response.status_code != 400:
+    if not isinstance(failure, RejectedPositiveData) or response.status_code not in (400, 422):
         return True
     if _error_code(response) in UNEXPRESSIBLE.get(f"{case.method.upper()} {case.path}", ()):
         return False

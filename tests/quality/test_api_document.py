@@ -193,7 +193,9 @@ def test_every_example_in_the_document_is_accepted(local_stack: LocalStack) -> N
                 if "example" in media and media_type == "application/json"
             ]
             examples += [
-                ("", parameter["example"]) for parameter in operation.get("parameters", []) if "example" in parameter
+                ("", parameter["example"])
+                for parameter in operation.get("parameters", [])
+                if "example" in parameter
             ]
             if not examples:
                 continue
@@ -216,7 +218,13 @@ def test_every_example_in_the_document_is_accepted(local_stack: LocalStack) -> N
                 headers["x-stackone-signature"] = sign(secret, raw)
             response = httpx.request(method.upper(), url, headers=headers, content=raw, timeout=30)
             sent.append(f"{method.upper()} {path}: {response.status_code}")
-            assert 200 <= response.status_code < 300, (method, path, body, response.status_code, response.text)
+            assert 200 <= response.status_code < 300, (
+                method,
+                path,
+                body,
+                response.status_code,
+                response.text,
+            )
     print("document examples:", "; ".join(sent))
     assert len(sent) >= 6, sent  # the request bodies of six operations carry an example
 
