@@ -38,6 +38,15 @@ def any_case(word: str) -> str:
     return "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
 
 
+# File types a resume or attachment may have, by extension (any case); the content must match it.
+ALLOWED_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
+# A plain file name with one of those extensions (422 unsupported_file_type otherwise).
+_DOCUMENT_FILE_NAME: JsonDict = {
+    **_PLAIN_FILE_NAME,
+    "pattern": _padded(r"^[^/\\\x00]*\.(?:" + "|".join(map(any_case, ALLOWED_FORMATS)) + r")$"),
+}
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -52,7 +61,7 @@ def plain_file_name(value: str) -> str:
 class DocumentIn(_Request):
     """A file sent inline: name plus standard base64 content (size and type are checked by content)."""
 
-    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_PLAIN_FILE_NAME})
+    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_DOCUMENT_FILE_NAME})
     content_base64: str = Field(min_length=1)
 
     @field_validator("filename")
@@ -62,15 +71,13 @@ class DocumentIn(_Request):
 
 
 _UPLOAD_ID = r"^[0-9a-f]{32}$"
-# File types a resume or attachment may have, by extension (any case); the content must match it.
-ALLOWED_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
 
 
 class UploadedDocumentIn(_Request):
     """A resume already uploaded to S3 through POST /jobs/{job_id}/resume-uploads (for files of any
     allowed size; inline base64 is limited by Lambda's 6 MB request payload)."""
 
-    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_PLAIN_FILE_NAME})
+    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_DOCUMENT_FILE_NAME})
     upload_id: str = Field(pattern=_UPLOAD_ID)
 
     @field_validator("filename")
@@ -82,15 +89,7 @@ class UploadedDocumentIn(_Request):
 class ResumeUploadRequest(_Request):
     """Body of POST /jobs/{job_id}/resume-uploads: the file's name (its extension picks the type)."""
 
-    filename: str = Field(
-        min_length=1,
-        max_length=255,
-        json_schema_extra={
-            **_PLAIN_FILE_NAME,
-            # Checked before anything else (422 unsupported_file_type), so the document states it.
-            "pattern": _padded(r"^[^/\\\x00]*\.(?:" + "|".join(map(any_case, ALLOWED_FORMATS)) + r")$"),
-        },
-    )
+    filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_DOCUMENT_FILE_NAME})
 
     @field_validator("filename")
     @classmethod
