@@ -36,7 +36,7 @@ def rss_feed() -> Any:
 @handle_errors
 def sitemap() -> Any:
     request = feeds_blueprint.current_request
-    raw_pages = request.query_params.getlist("page") if request.query_params else []
+    raw_pages = query_params(request).get("page", [])
     page: int | None = None
     if raw_pages:
         # ASCII digits only: str.isdigit() also passes "¹", which int() refuses (it was a 500).

@@ -365,7 +365,8 @@ OPERATIONS: tuple[Operation, ...] = (
         body=f"{EMPLOYER_API}:ConnectSessionRequest",
         body_example={"provider": "greenhouse", "label": "Acme Greenhouse"},
         description="The owner (`origin_owner_id`/`origin_owner_name`) always comes from the API key; "
-        "pass `account_id` to re-link (edit) one of your own accounts.",
+        "pass `account_id` to re-link (edit) one of your own accounts (400 `provider_mismatch` when "
+        "`provider` names another ATS than that account's).",
     ),
     Operation(
         "GET",

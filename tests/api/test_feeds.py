@@ -144,3 +144,5 @@ def test_sitemap_page_must_be_one_ascii_number_in_range(client: Any) -> None:
 
         assert response.status_code == 400, (query, response.body)
         assert response.json_body["error"]["fields"] == {"page": "not a page number"}
+    # Other parameters are ignored, as before.
+    assert client.http.get("/sitemap.xml?utm_source=x&utm_source=y").status_code == 200
