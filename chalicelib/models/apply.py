@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, field_validator
 from pydantic.config import JsonDict
 
 # Pragmatic address check (RFC 5321 lengths, one @, a dotted domain); deliverability is the ATS's business.
@@ -144,9 +144,22 @@ class CandidateIn(_Request):
 class AnswerIn(_Request):
     """One answer in list form; `questionnaire_id` is needed only when question ids repeat across them."""
 
-    question_id: str = Field(min_length=1, max_length=200)
+    question_id: str = Field(min_length=1, max_length=200, json_schema_extra={**_NOT_BLANK})
     questionnaire_id: str | None = Field(None, max_length=200)
     value: Any = None
+
+
+MAX_ANSWERS = 200
+# A question id as a key of `answers` (the map form): what AnswerIn.question_id accepts, checked here at
+# the edge so a blank or over-long key is a 400 like any other bad field.
+QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+
+
+def _question_id_keys(schema: JsonDict) -> None:
+    """State QuestionId's keys as `propertyNames` (pydantic renders a key pattern as patternProperties,
+    which constrains values, not keys)."""
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = {"minLength": 1, "maxLength": 200, "pattern": r"\S"}
 
 
 def _resume_kind(value: Any) -> str:
@@ -165,18 +178,14 @@ class NativeApplicationRequest(_Request):
     """
 
     candidate: CandidateIn
-    answers: dict[str, Any] | list[AnswerIn] = Field(default_factory=dict)
+    answers: (
+        Annotated[dict[QuestionId, Any], Field(max_length=MAX_ANSWERS, json_schema_extra=_question_id_keys)]
+        | Annotated[list[AnswerIn], Field(max_length=MAX_ANSWERS)]
+    ) = Field(default_factory=dict)
     resume: Annotated[
         Annotated[DocumentIn, Tag("DocumentIn")] | Annotated[UploadedDocumentIn, Tag("UploadedDocumentIn")],
         Discriminator(_resume_kind),
     ]
-
-    @field_validator("answers")
-    @classmethod
-    def _bounded(cls, value: dict[str, Any] | list[AnswerIn]) -> dict[str, Any] | list[AnswerIn]:
-        if len(value) > 200:
-            raise ValueError("at most 200 answers")
-        return value
 
 
 class EmbloyRedirectResponse(BaseModel):
