@@ -777,14 +777,16 @@ def _offered_providers(schemas: dict[str, Any]) -> None:
     request = schemas.get("ConnectSessionRequest")
     if request is None:
         return
-    from chalicelib.models.apply import any_case
+    from chalicelib.models.apply import WHITESPACE, any_case
     from chalicelib.settings import get_settings
 
     offered = [provider.lower() for provider in get_settings().allowed_providers]
     alternatives = "|".join(any_case(provider) for provider in offered)
     provider = request["properties"]["provider"]
     nothing: dict[str, Any] = {"not": {}}
-    offered_schema: dict[str, Any] = {"type": "string", "pattern": f"^(?:{alternatives})$"}
+    # Surrounding whitespace is trimmed first, as on every request string of that model.
+    pattern = f"^{WHITESPACE}*(?:{alternatives}){WHITESPACE}*$"
+    offered_schema: dict[str, Any] = {"type": "string", "pattern": pattern}
     provider["anyOf"] = [offered_schema if offered else nothing, {"type": "null"}]
     provider["description"] = "One of the ATS providers this board offers (any case): " + ", ".join(offered)
 

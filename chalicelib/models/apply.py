@@ -22,15 +22,25 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/$.?#][^\s]*$"  # _URL for the document (no inline flags)
 
 
+# The characters `str_strip_whitespace` trims (Unicode White_Space, as pydantic-core's Rust `trim`), not
+# `\s`: in Python's regular expressions that also covers \x1c-\x1f, in ECMAScript's \ufeff.
+WHITESPACE = r"[\t\n\x0b\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_WHITESPACE = "[^" + WHITESPACE[1:]
+
+
 def _padded(pattern: str) -> str:
     """`pattern` as the document states it: request strings are stripped of surrounding whitespace first."""
-    return r"^\s*(?:" + pattern.removeprefix("^").removesuffix("$") + r")\s*$"
+    body = pattern.removeprefix("^").removesuffix("$")
+    return f"^{WHITESPACE}*(?:{body}){WHITESPACE}*$"
 
 
 # What the validators below check, stated in the API document (JSON Schema) so clients and generated
 # tests know which strings are accepted; the validators keep their own error messages.
-_NOT_BLANK: JsonDict = {"pattern": r"\S"}
-_PLAIN_FILE_NAME: JsonDict = {"pattern": r"^[^/\\\x00]*$", "not": {"pattern": r"^\s*\.{1,2}\s*$"}}
+_NOT_BLANK: JsonDict = {"pattern": NOT_WHITESPACE}
+_PLAIN_FILE_NAME: JsonDict = {
+    "pattern": r"^[^/\\\x00]*$",
+    "not": {"pattern": _padded(r"^\.{1,2}$")},
+}
 
 
 def any_case(word: str) -> str:
@@ -62,7 +72,7 @@ class DocumentIn(_Request):
     """A file sent inline: name plus standard base64 content (size and type are checked by content)."""
 
     filename: str = Field(min_length=1, max_length=255, json_schema_extra={**_DOCUMENT_FILE_NAME})
-    content_base64: str = Field(min_length=1)
+    content_base64: str = Field(min_length=1, json_schema_extra={**_NOT_BLANK})
 
     @field_validator("filename")
     @classmethod
@@ -159,7 +169,7 @@ def _question_id_keys(schema: JsonDict) -> None:
     """State QuestionId's keys as `propertyNames` (pydantic renders a key pattern as patternProperties,
     which constrains values, not keys)."""
     schema.pop("patternProperties", None)
-    schema["propertyNames"] = {"minLength": 1, "maxLength": 200, "pattern": r"\S"}
+    schema["propertyNames"] = {"minLength": 1, "maxLength": 200, "pattern": NOT_WHITESPACE}
 
 
 def _resume_kind(value: Any) -> str:
