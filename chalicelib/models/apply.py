@@ -19,13 +19,18 @@ _EMAIL = re.compile(_EMAIL_PATTERN)
 _PHONE_PATTERN = r"^\+?[ ()./-]*[0-9][ ()./-]*[0-9][ ()./-]*[0-9][0-9 ()./-]*$"
 _PHONE = re.compile(_PHONE_PATTERN)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/$.?#][^\s]*$"  # _URL for the document (no inline flags)
 
 
 # The characters `str_strip_whitespace` trims (Unicode White_Space, as pydantic-core's Rust `trim`), not
 # `\s`: in Python's regular expressions that also covers \x1c-\x1f, in ECMAScript's \ufeff.
 WHITESPACE = r"[\t\n\x0b\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 NOT_WHITESPACE = "[^" + WHITESPACE[1:]
+# Python's own `\s` (str.isspace()), spelled out: the document's readers (JSON Schema tools, ECMAScript)
+# give `\s` a smaller set, so a pattern our Python regexes check with `\s` states it like this.
+PYTHON_WHITESPACE = r"[\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_PY_WS = PYTHON_WHITESPACE[1:-1]
+# _URL for the document: no inline flags, and its `\s` as Python reads it.
+_URL_PATTERN = f"^[hH][tT][tT][pP][sS]?://[^{_PY_WS}/$.?#][^{_PY_WS}]*$"
 
 
 def _padded(pattern: str) -> str:
