@@ -54,10 +54,16 @@ test-deploy: venv
 test-long: venv
 	$(BIN)/pytest -q -m long
 
-# Long API fuzz run over every documented operation (the short one is part of `make test`).
+# Long API fuzz runs over every documented operation (the short ones are part of `make test`): the
+# in-process pass, then schemathesis against the whole local stack over HTTP with a new seed each run
+# unless SCHEMATHESIS_SEED is given (the seed is printed with the figures).
 FUZZ_EXAMPLES ?= 100
+SCHEMATHESIS_EXAMPLES ?= 500
+SCHEMATHESIS_SEED ?= $(shell date +%s)
 fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_FULL_SNAPSHOT=1 $(BIN)/pytest -q --timeout=3600 tests/quality/test_fuzz.py
+	SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) SCHEMATHESIS_SEED=$(SCHEMATHESIS_SEED) \
+		$(BIN)/pytest -q --timeout=3600 tests/quality/test_api_document.py
 
 # Long fault soak (the short one is part of `make test`): more rounds, two extra 30-posting accounts,
 # a new seed each run unless SOAK_SEED is given (the seed is printed with the result).

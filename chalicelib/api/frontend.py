@@ -256,10 +256,14 @@ def board_page() -> Response:
     """The board with its first results, filters and pagination in the HTML (works without scripts)."""
     request = frontend_blueprint.current_request
     base = path_prefix(request, "/board")
-    state = pages.board_state(query_params(request))
+    from chalicelib.services.board.query import check_filter_counts
+
+    params = query_params(request)
+    state = pages.board_state(params)
     public_url = get_settings().public_base_url.rstrip("/")
     body, error, status = None, None, 200
     try:
+        check_filter_counts(params)  # board_state drops blank filter values; the limit counts them
         body = deps.get_board_service().list_jobs(parse_query(pages.api_params(state))).body
     except (ValidationError, InvalidRequestError):
         error, status = "Some search settings in this link are not valid. Start a new search.", 400
