@@ -9,6 +9,7 @@ from chalicelib.api.applications import applications_blueprint
 from chalicelib.api.apply import apply_blueprint
 from chalicelib.api.auth import auth_blueprint
 from chalicelib.api.board import board_blueprint
+from chalicelib.api.deadline import deadline_blueprint
 from chalicelib.api.embloy_token import embloy_token_blueprint
 from chalicelib.api.employer_notifications import employer_notifications_blueprint
 from chalicelib.api.employers import employers_blueprint
@@ -55,6 +56,7 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 
 for blueprint in (
     response_policy_blueprint,  # first: its middleware sees every response, reshaped errors included
+    deadline_blueprint,
     framework_errors_blueprint,
     auth_blueprint,
     health_blueprint,

@@ -85,7 +85,8 @@ def get_boto3_session() -> Any:
 
 def aws_config(service: str) -> Any:
     """botocore Config for every AWS client: explicit connect/read timeouts and a small standard-mode
-    retry budget, so a stalled service fails a request fast (503) instead of hanging it."""
+    retry budget. These are the ceilings; inside an API request the request deadline cuts both to the
+    time left (`chalicelib/aws/deadline.py`)."""
     from botocore.config import Config
 
     settings = get_settings()
@@ -99,14 +100,21 @@ def aws_config(service: str) -> Any:
     )
 
 
-def aws_client(service: str) -> Any:
-    """A boto3 client of the shared session with `aws_config` (no client is built at import time)."""
-    return get_boto3_session().client(service, config=aws_config(service))
+def aws_client(service: str, config: Any = None) -> Any:
+    """A boto3 client of the shared session with `aws_config` (or `config`), bound to the request
+    deadline (no client is built at import time)."""
+    from chalicelib.aws.deadline import bound_to_request_deadline
+
+    client = get_boto3_session().client(service, config=config or aws_config(service))
+    return bound_to_request_deadline(client)
 
 
 @_component
 def get_table() -> Table:
+    from chalicelib.aws.deadline import bound_to_request_deadline
+
     resource = get_boto3_session().resource("dynamodb", config=aws_config("dynamodb"))
+    bound_to_request_deadline(resource.meta.client)
     table: Table = resource.Table(get_settings().table_name)
     return table
 
@@ -310,7 +318,7 @@ def get_resume_uploads() -> S3ResumeUploads:
     # (`<bucket>.s3.<region>.amazonaws.com`): the global one redirects for new buckets and does not
     # serve opt-in regions. Against a local endpoint (moto) botocore still uses path style.
     config = aws_config("s3").merge(Config(s3={"addressing_style": "virtual"}))
-    s3 = get_boto3_session().client("s3", config=config)
+    s3 = aws_client("s3", config)
     return S3ResumeUploads(
         s3,
         settings.require("resume_upload_bucket"),
@@ -339,6 +347,7 @@ def get_board_service() -> BoardService:
         embloy_providers=settings.embloy_supported_providers,
         refresh_seconds=settings.board_refresh_seconds,
         pages_per_refresh=settings.board_refresh_pages_per_shard,
+        read_wait_seconds=settings.board_read_wait_seconds,
         overlap_seconds=settings.board_change_overlap_seconds,
         snapshot_check_seconds=settings.board_snapshot_check_seconds,
         snapshot_switch_changes=settings.board_snapshot_switch_changes,

@@ -92,6 +92,17 @@ class UpstreamUnavailableError(UpstreamError):
         self.retry_after = retry_after
 
 
+class DeadlineExceededError(UpstreamUnavailableError):
+    """The request's deadline (`REQUEST_DEADLINE_SECONDS`) ran out waiting on a dependency (503).
+
+    Integrations subclass it with their own code (e.g. `stackone_unavailable`); the HTTP table maps it
+    before `UpstreamTimeoutError`, so a timeout cut short by the deadline is a 503 with Retry-After.
+    """
+
+    code = "deadline_exceeded"
+    default_message = "A service the request depends on did not answer in time; try again shortly."
+
+
 class UpstreamTimeoutError(UpstreamError):
     """A third party did not answer in time (504)."""
 

@@ -142,8 +142,12 @@ class Settings(BaseSettings):
     sync_existence_sweep_seconds: int = Field(1500, ge=0, alias="SYNC_EXISTENCE_SWEEP_SECONDS")
     # How long the schedule's fan-out retries listing the linked accounts.
     sync_fan_out_budget_seconds: float = Field(40.0, ge=0, alias="SYNC_FAN_OUT_BUDGET_SECONDS")
-    # AWS SDK clients: explicit timeouts and a small retry budget, so a stalled AWS service gives a fast
-    # 503 instead of a request hanging past API Gateway's 29 s. S3 moves whole snapshot files.
+    # One deadline per API request (and per authorizer call): every route answers within it, however AWS,
+    # StackOne or Embloy stall, because the AWS and HTTP clients' timeouts and retries are cut to the time
+    # the request has left. API Gateway gives up at 29 s: the ceiling keeps a wide margin below it.
+    request_deadline_seconds: float = Field(10.0, gt=0, le=20, alias="REQUEST_DEADLINE_SECONDS")
+    # AWS SDK clients: explicit timeouts and a small retry budget, the ceilings inside a request and the
+    # whole story outside one (sync worker, snapshot builder). S3 moves whole snapshot files.
     aws_connect_timeout_seconds: float = Field(1.0, gt=0, alias="AWS_CONNECT_TIMEOUT_SECONDS")
     aws_read_timeout_seconds: float = Field(3.0, gt=0, alias="AWS_READ_TIMEOUT_SECONDS")
     aws_s3_read_timeout_seconds: float = Field(20.0, gt=0, alias="AWS_S3_READ_TIMEOUT_SECONDS")
@@ -155,6 +159,10 @@ class Settings(BaseSettings):
     # A request finding the last catch-up older than this reads every shard's feed first (in parallel).
     board_refresh_seconds: float = Field(5.0, alias="BOARD_REFRESH_SECONDS")
     board_refresh_pages_per_shard: int = Field(5, ge=1, alias="BOARD_REFRESH_PAGES_PER_SHARD")
+    # Longest a board read waits on the table when it has a loaded answer to fall back on: the catch-up
+    # (which runs beside the request), and a job's item or apply flags read before. Past it the read
+    # answers from what is loaded, so a stalled table never holds up a warm board read.
+    board_read_wait_seconds: float = Field(0.5, ge=0, le=1, alias="BOARD_READ_WAIT_SECONDS")
     # Snapshots: the bucket and key prefix of their files, where a process unpacks one, how often it
     # looks for a newer one and how many changes of its own it applies before moving to it.
     board_snapshot_bucket: str = Field("", alias="BOARD_SNAPSHOT_BUCKET")

@@ -10,6 +10,11 @@ SQS handler, the snapshot queue into ``board_snapshot_requested`` and the email 
 handler returned (failed ones come back after the visibility timeout and end in the dead-letter queue,
 as in AWS).
 
+A dependency that stalls, refuses connections or loses its state (moto restarted: the queues are gone)
+does not stop the loop: the tick's AWS error is logged in one line, the next tick waits with capped
+exponential backoff (the drain interval, doubled per failed tick, at most ``MAX_BACKOFF_SECONDS``), and
+the loop carries on once AWS answers again. Only a stop request (SIGTERM, Ctrl-C) or a bug ends it.
+
     python -m local.scheduler            # loop (started by `make run`)
     python -m local.scheduler --once     # fire both schedules, drain both queues, exit (1 on any failure)
     python -m local.scheduler --once --no-schedule   # only drain ("sync now" after a POST .../sync)
@@ -55,8 +60,13 @@ QUEUE_HANDLER = "sync_account"
 SNAPSHOT_SCHEDULE_HANDLER = "build_board_snapshot"
 SNAPSHOT_QUEUE_HANDLER = "board_snapshot_requested"
 EMAIL_QUEUE_HANDLER = "send_email"
+ALERT_DIGEST_SCHEDULE_HANDLER = "send_alert_digests"
+EMPLOYER_DIGEST_SCHEDULE_HANDLER = "send_employer_digests"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 _MAX_SQS_BATCH = 10
+# Longest wait between ticks while AWS keeps failing: short enough that the loop resumes soon after a
+# restarted moto is bootstrapped again.
+MAX_BACKOFF_SECONDS = 60.0
 
 log = logging.getLogger("local.scheduler")
 
@@ -70,6 +80,8 @@ class TickResult:
     failed_schedules: list[str] = field(default_factory=list)
     handled: int = 0
     failed_message_ids: list[str] = field(default_factory=list)
+    # One line per queue the scheduler itself could not read or clean up (AWS stalled, refused, lost it).
+    unavailable: list[str] = field(default_factory=list)
 
     @property
     def schedule_fired(self) -> bool:
@@ -86,16 +98,43 @@ class TickResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed_schedules and not self.failed_message_ids
+        return not self.failed_schedules and not self.failed_message_ids and not self.unavailable
 
     def summary(self) -> str:
         schedules = ", ".join(
             f"`{name}` {'failed' if name in self.failed_schedules else 'fired'}" for name in self.fired
         )
+        unavailable = "".join(f"; {problem}" for problem in self.unavailable)
         return (
             f"{schedules or 'no schedule due'}; "
-            f"{self.handled} message(s) handled, {len(self.failed_message_ids)} failed"
+            f"{self.handled} message(s) handled, {len(self.failed_message_ids)} failed{unavailable}"
         )
+
+
+def _aws_errors() -> tuple[type[BaseException], ...]:
+    """What a stalled, unreachable or restarted AWS endpoint raises through boto3 (not bugs)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError, ConnectionError, TimeoutError)
+
+
+def describe_aws_error(exc: BaseException) -> str:
+    """One line for the log: the error code or kind, and what to do when the queue is gone."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", "unknown"))
+        if "NonExistentQueue" in code or "QueueDoesNotExist" in code:
+            return f"{code}: the queue is gone (moto restarted?); `make bootstrap` creates it again"
+        return code
+    return f"{type(exc).__name__}: {exc}"
+
+
+def backoff_seconds(failed_ticks: int, base_seconds: float, cap_seconds: float) -> float:
+    """Capped exponential backoff: `base_seconds` after the first failed tick, doubled per further one."""
+    if failed_ticks <= 0:
+        return base_seconds
+    return min(cap_seconds, base_seconds * 2.0 ** min(failed_ticks - 1, 32))
 
 
 class LambdaLimits:
@@ -161,31 +200,39 @@ class LocalScheduler:
         """Invoke `build_board_snapshot` like its EventBridge rule would (skipped if the app has none)."""
         self._fire(SNAPSHOT_SCHEDULE_HANDLER, result)
 
+    def fire_email_schedules(self, result: TickResult) -> None:
+        """Invoke `send_alert_digests` and `send_employer_digests` like their EventBridge rules would."""
+        self._fire(ALERT_DIGEST_SCHEDULE_HANDLER, result)
+        self._fire(EMPLOYER_DIGEST_SCHEDULE_HANDLER, result)
+
     def drain(self, result: TickResult, *, max_messages: int = 1000) -> None:
-        """Drain the sync queue, then the snapshot queue (when there is one), into their SQS handlers."""
+        """Drain the sync queue, then the snapshot and email queues (when there are), into their handlers.
+        Queued emails go to `send_email`, which sends them to the mail catcher."""
         self._drain(QUEUE_HANDLER, self._queue_url, result, max_messages)
         if self._snapshot_queue_url:
             self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, max_messages)
-        self._drain_emails(result, max_messages)
-
-    def _drain_emails(self, result: TickResult, max_messages: int) -> None:
-        # Queued emails (alert confirmations, ...) go to `send_email`, which sends them to the mail catcher.
         if self._email_queue_url:
             self._drain(EMAIL_QUEUE_HANDLER, self._email_queue_url, result, max_messages)
 
     def tick(self, *, fire_schedule: bool, build_snapshot: bool = False) -> TickResult:
         """Optionally fire the sync schedule; drain the sync queue; optionally fire the snapshot build
-        (after the drain, so it covers what the syncs wrote); drain the snapshot queue. Never raises for
-        a handler's failure."""
+        (after the drain, so it covers what the syncs wrote); drain the snapshot queue; with the sync
+        schedule, fire the alert and employer digest schedules; drain the email queue. Never raises for
+        a handler's failure, nor for an AWS error while reading or cleaning up a queue (that queue's
+        drain stops and the error is in `unavailable`; the undeleted messages come back later)."""
         result = TickResult()
         if fire_schedule:
             self.fire_schedule(result)
-        self._drain(QUEUE_HANDLER, self._queue_url, result, 1000)
+        self._drain_reporting(QUEUE_HANDLER, self._queue_url, result)
         if build_snapshot:
             self.fire_snapshot_build(result)
         if self._snapshot_queue_url:
-            self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, 1000)
-        self._drain_emails(result, 1000)
+            self._drain_reporting(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result)
+        if fire_schedule:
+            # After the syncs: instant alerts see what they wrote (the digest waits out its settle margin).
+            self.fire_email_schedules(result)
+        if self._email_queue_url:
+            self._drain_reporting(EMAIL_QUEUE_HANDLER, self._email_queue_url, result)
         return result
 
     def run_forever(
@@ -195,11 +242,14 @@ class LocalScheduler:
         sync_interval_seconds: float,
         drain_interval_seconds: float,
         snapshot_interval_seconds: float | None = None,
+        max_backoff_seconds: float = MAX_BACKOFF_SECONDS,
     ) -> None:
         """Fire the sync schedule at once and then every `sync_interval_seconds`, the snapshot build right
         after the first sync's drain and then every `snapshot_interval_seconds` (None: never); drain in
-        between."""
+        between. While AWS fails, wait with capped exponential backoff instead of the drain interval
+        (`stop.wait` is the sleep, so a stop request ends the wait at once)."""
         next_schedule = next_snapshot = self._monotonic()
+        failed_ticks = 0
         while not stop.is_set():
             started = self._monotonic()
             due = started >= next_schedule
@@ -209,9 +259,23 @@ class LocalScheduler:
                 next_schedule = started + sync_interval_seconds
             if build and snapshot_interval_seconds is not None:
                 next_snapshot = started + snapshot_interval_seconds
-            if result.handled or result.failed_message_ids or result.fired:
-                log.info("%s", result.summary())
-            stop.wait(drain_interval_seconds)
+            if result.unavailable:
+                failed_ticks += 1
+                wait = backoff_seconds(failed_ticks, drain_interval_seconds, max_backoff_seconds)
+                log.warning(
+                    "%s; AWS failed %d tick(s) in a row, next try in %g s",
+                    result.summary(),
+                    failed_ticks,
+                    wait,
+                )
+            else:
+                if failed_ticks:
+                    log.info("AWS answers again after %d failed tick(s)", failed_ticks)
+                failed_ticks = 0
+                wait = drain_interval_seconds
+                if result.handled or result.failed_message_ids or result.fired:
+                    log.info("%s", result.summary())
+            stop.wait(wait)
 
     def _fire(self, name: str, result: TickResult) -> None:
         handler = self._handler(name, "skipping its schedule")
@@ -234,6 +298,12 @@ class LocalScheduler:
         except Exception:
             result.failed_schedules.append(name)
             log.exception("`%s` failed", name)
+
+    def _drain_reporting(self, name: str, queue_url: str, result: TickResult) -> None:
+        try:
+            self._drain(name, queue_url, result, 1000)
+        except _aws_errors() as exc:
+            result.unavailable.append(f"`{name}` queue unavailable ({describe_aws_error(exc)})")
 
     def _drain(self, name: str, queue_url: str, result: TickResult, max_messages: int) -> None:
         """Hand queued messages to the SQS handler `name` until the queue has nothing visible (or

@@ -158,9 +158,13 @@ class RunningServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def serve_until_interrupted(self) -> None:
-        """Block the calling thread until Ctrl-C / SIGTERM-as-KeyboardInterrupt, then stop."""
+    def serve_until_interrupted(self, banner: str = "") -> None:
+        """Print `banner`, then block the calling thread until Ctrl-C / SIGTERM-as-KeyboardInterrupt, then
+        stop. The banner is written inside: a stop that arrives while it is being written (a caller that
+        reads it may signal at once) still ends cleanly."""
         try:
+            if banner:
+                print(banner, flush=True)
             self._thread.join()
         except KeyboardInterrupt:
             pass

@@ -67,6 +67,7 @@ TIER_PATHS: dict[str, tuple[str, ...]] = {
     "jobs/test_packaged_handlers.py": ("deploy",),  # each function in a fresh interpreter, as Lambda runs it
     "soak/": ("long", "soak"),
     "quality/test_fuzz.py": ("long", "fuzz"),
+    "quality/test_api_document.py": ("long", "fuzz"),  # schemathesis against the whole local stack
     "local/test_run.py": ("long",),  # `make run`: every process of the local stack
     "local/test_bootstrap.py": ("long",),  # the bootstrap against a moto_server process
 }

@@ -106,6 +106,16 @@ def test_inline_body_limit_cannot_exceed_what_lambda_accepts(bare_environment: N
         settings(APP_STAGE="local", APPLICATION_MAX_BODY_BYTES="7340032")
 
 
+def test_the_request_deadline_is_ten_seconds_and_stays_well_under_api_gateways_29(
+    bare_environment: None,
+) -> None:
+    assert settings(APP_STAGE="local").request_deadline_seconds == 10.0
+    assert settings(APP_STAGE="local", REQUEST_DEADLINE_SECONDS="4.5").request_deadline_seconds == 4.5
+    for refused in ("25", "29", "0", "-1"):
+        with pytest.raises(ValidationError):
+            settings(APP_STAGE="local", REQUEST_DEADLINE_SECONDS=refused)
+
+
 def test_secret_values_are_stripped_of_surrounding_whitespace(aws: None) -> None:
     # `put-secret-value --secret-string file://key.txt` keeps the file's trailing newline.
     name = get_settings().stackone_api_key_secret_name

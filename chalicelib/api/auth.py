@@ -18,8 +18,10 @@ from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest, Request
 
 from chalicelib import deps
+from chalicelib.deadline import deadline_scope
 from chalicelib.errors import UnauthenticatedError, UpstreamUnavailableError
 from chalicelib.observability import logger
+from chalicelib.settings import get_settings
 
 ANONYMOUS = "anonymous"
 # The key store could not be read: the view answers 503 rather than a misleading 401.
@@ -27,6 +29,10 @@ UNAVAILABLE = "unavailable"
 BEARER = "bearer "
 # Read at import (the decorator is evaluated at deploy time); see the module docstring on revocation.
 AUTHORIZER_TTL_SECONDS = 30
+# The authorizer runs before the view (its own Lambda when deployed) and the caller waits for both: the
+# key lookup gets this share of the request deadline, so a stalled key store ends in the view's 503
+# `auth_unavailable` well inside the deadline.
+AUTHORIZER_DEADLINE_SHARE = 0.3
 
 auth_blueprint = Blueprint(__name__)
 
@@ -41,7 +47,8 @@ def employer_id_for_token(token: str | None) -> str | None:
 @auth_blueprint.authorizer(ttl_seconds=AUTHORIZER_TTL_SECONDS)
 def employer_authorizer(auth_request: AuthRequest) -> AuthResponse:
     try:
-        principal = employer_id_for_token(auth_request.token) or ANONYMOUS
+        with deadline_scope(get_settings().request_deadline_seconds * AUTHORIZER_DEADLINE_SHARE):
+            principal = employer_id_for_token(auth_request.token) or ANONYMOUS
     except Exception as exc:
         # Never the token itself: only what kind of failure it was.
         logger.warning("api key lookup failed", extra={"error_type": type(exc).__name__})

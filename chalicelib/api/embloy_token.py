@@ -11,14 +11,25 @@ from chalicelib import deps
 from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import parse_json_body
+from chalicelib.models.apply import PYTHON_WHITESPACE
+from chalicelib.services.embloy_tokens import MAX_TOKEN_LENGTH
 
 embloy_token_blueprint = Blueprint(__name__)
+
+
+_JWT = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"  # three base64url segments
 
 
 class EmbloyTokenUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    client_token: str = Field(min_length=1, max_length=8192)
+    # The shape the service checks (a JWT: three base64url segments; surrounding whitespace is trimmed).
+    # That the header and payload decode to JSON, and `exp` lies ahead, is checked there as well (400).
+    client_token: str = Field(
+        min_length=1,
+        max_length=MAX_TOKEN_LENGTH,
+        json_schema_extra={"pattern": f"^{PYTHON_WHITESPACE}*{_JWT}{PYTHON_WHITESPACE}*$"},
+    )
 
 
 @embloy_token_blueprint.route("/employer/embloy-token", methods=["PUT"], authorizer=employer_authorizer)

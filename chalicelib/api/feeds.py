@@ -3,6 +3,7 @@ index past 50,000) and GET /robots.txt (crawl everything, here is the sitemap)."
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -13,11 +14,13 @@ from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.response_policy import public_response
 from chalicelib.errors import InvalidRequestError
+from chalicelib.services.board.feeds import MAX_SITEMAP_PAGE
 from chalicelib.settings import get_settings
 
 feeds_blueprint = Blueprint(__name__)
 # robots.txt changes only with PUBLIC_BASE_URL (a deploy): an hour in shared caches, then revalidated.
 ROBOTS_MAX_AGE_SECONDS = 3600
+SITEMAP_PAGE = re.compile(r"[0-9]{1,6}")
 
 
 @feeds_blueprint.route("/feed.xml", methods=["GET"], cors=cors_config())
@@ -36,12 +39,16 @@ def rss_feed() -> Any:
 @handle_errors
 def sitemap() -> Any:
     request = feeds_blueprint.current_request
-    raw_page = request.query_params.get("page") if request.query_params else None
+    raw_pages = query_params(request).get("page", [])
     page: int | None = None
-    if raw_page is not None:
-        if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+    if raw_pages:
+        # ASCII digits only: str.isdigit() also passes "¹", which int() refuses (it was a 500).
+        raw_page = raw_pages[0]
+        in_range = SITEMAP_PAGE.fullmatch(raw_page) is not None and 1 <= int(raw_page) <= MAX_SITEMAP_PAGE
+        if len(raw_pages) > 1 or not in_range:
             raise InvalidRequestError(
-                "page: a sitemap page number from 1", fields={"page": "not a page number"}
+                f"page: one sitemap page number from 1 to {MAX_SITEMAP_PAGE}",
+                fields={"page": "not a page number"},
             )
         page = int(raw_page)
     if_none_match = request.headers.get("if-none-match")

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from chalicelib import deps
 from chalicelib.api import pages
 from chalicelib.api.board import parse_query, query_params
-from chalicelib.api.http_errors import handle_errors, status_for
+from chalicelib.api.http_errors import DEFAULT_RETRY_AFTER_SECONDS, handle_errors, status_for
 from chalicelib.api.response_policy import public_cache_control
 from chalicelib.errors import AppError, InvalidRequestError, NotFoundError
 from chalicelib.http_headers import content_etag, etag_matches
@@ -218,6 +218,8 @@ def html_response(
         "Cache-Control": PAGE_CACHE_CONTROL,
         "Content-Type": file.content_type,
     }
+    if status == 503:
+        headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_SECONDS)
     return Response(body=html_text, status_code=status, headers=headers)
 
 
@@ -254,10 +256,14 @@ def board_page() -> Response:
     """The board with its first results, filters and pagination in the HTML (works without scripts)."""
     request = frontend_blueprint.current_request
     base = path_prefix(request, "/board")
-    state = pages.board_state(query_params(request))
+    from chalicelib.services.board.query import check_filter_counts
+
+    params = query_params(request)
+    state = pages.board_state(params)
     public_url = get_settings().public_base_url.rstrip("/")
     body, error, status = None, None, 200
     try:
+        check_filter_counts(params)  # board_state drops blank filter values; the limit counts them
         body = deps.get_board_service().list_jobs(parse_query(pages.api_params(state))).body
     except (ValidationError, InvalidRequestError):
         error, status = "Some search settings in this link are not valid. Start a new search.", 400

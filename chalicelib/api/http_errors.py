@@ -23,11 +23,16 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.AppError], int], ...] = (
     (errors.NotFoundError, 404),
     (errors.ConflictError, 409),
     (errors.ThrottledError, 429),
+    # Before the timeouts: a timeout the request's deadline cut short is "try again shortly" (503).
+    (errors.DeadlineExceededError, 503),
     (errors.UpstreamTimeoutError, 504),
     (errors.UpstreamUnavailableError, 503),
     (errors.UpstreamError, 502),
 )
 
+
+# Every 503 tells the caller when to try again; this when the failure itself did not say.
+DEFAULT_RETRY_AFTER_SECONDS = 5
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -48,11 +53,15 @@ def error_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """A response in the API's error shape: {"error": {"code", "message", ...}}."""
+    """A response in the API's error shape: {"error": {"code", "message", ...}}; a 503 always carries
+    Retry-After (`DEFAULT_RETRY_AFTER_SECONDS` unless `headers` name one)."""
     body: dict[str, Any] = {"code": code, "message": message}
     if extra:
         body.update(extra)
-    return Response(body={"error": body}, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+    all_headers = {**JSON_HEADERS, **(headers or {})}
+    if status == 503 and not any(name.lower() == "retry-after" for name in all_headers):
+        all_headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_SECONDS)
+    return Response(body={"error": body}, status_code=status, headers=all_headers)
 
 
 def response_for(error: errors.AppError) -> Response:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.http_headers import IDEMPOTENCY_KEY_PATTERN
+from chalicelib.services.board.feeds import MAX_SITEMAP_PAGE
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaMode
@@ -84,6 +85,10 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: bool = False
     query: str | None = None
+    # Fields of the query model this route does not read (the board page renders its own page size).
+    query_exclude: tuple[str, ...] = ()
+    # The route reads its single-valued query parameters as the board does: an empty value is absent.
+    query_blank_is_absent: bool = False
     body: str | None = None
     body_required: bool = False
     body_media_types: tuple[str, ...] = ("application/json",)
@@ -108,6 +113,13 @@ SYNC_MODE = Param(
     "mode",
     "`full` forces a full sweep (closes postings the ATS no longer lists); the body's `mode` wins.",
     {"type": "string", "enum": ["auto", "full"]},
+)
+# The board page reads these leniently (a hand-edited link still shows jobs), so any string is valid.
+BOARD_PAGE_SORT = Param(
+    "sort", "`newest` or `relevance`; anything else is the default order (relevance with `q`)."
+)
+BOARD_PAGE_PAGES = Param(
+    "page", "How many pages of 20 to render at once: 1 to 5 (a non-number is 1, a larger number 5)."
 )
 NOT_MODIFIED = Reply(
     "Not modified: the client's copy (by ETag) is current.", media_type=None, headers=("ETag",)
@@ -159,6 +171,12 @@ SUMMARY_EXAMPLE = {
     "url": "https://board.example.com/jobs/YWNjX2RlbW9fZ3JlZW5ob3VzZV9hY21lOnBvc3RfMQ",
 }
 
+EXAMPLE_EMBLOY_CLIENT_TOKEN = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+    ".eyJzdWIiOjEyMzQsInR5cCI6ImVudGVycHJpc2VfMyIsImlhdCI6MTc2NDU0NzIwMCwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJhcGkuZW1ibG95LmNvbSJ9"
+    ".bji1LTe2ayvgwG0tJTL4xn3VnLmq9mOlmTTXVsjKaNo"
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     # ---- system -----------------------------------------------------------------------------------
     Operation(
@@ -200,6 +218,7 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         errors=(400, 503),
         query="chalicelib.services.board.query:BoardQuery",
+        query_blank_is_absent=True,
         headers=(IF_NONE_MATCH,),
         description="Repeated filter parameters combine with OR; different filters with AND. "
         "`cursor` is opaque and only valid with the query that produced it.",
@@ -224,6 +243,7 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: Reply("RSS 2.0.", media_type="application/rss+xml", headers=CACHED), 304: NOT_MODIFIED},
         errors=(400, 503),
         query="chalicelib.services.board.query:BoardQuery",
+        query_blank_is_absent=True,
         headers=(IF_NONE_MATCH,),
     ),
     Operation(
@@ -238,7 +258,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(
                 "page",
                 "Past 50,000 postings `/sitemap.xml` is a sitemap index of `?page=N` sitemaps.",
-                {"type": "integer", "minimum": 1},
+                {"type": "integer", "minimum": 1, "maximum": MAX_SITEMAP_PAGE},
             ),
         ),
         headers=(IF_NONE_MATCH,),
@@ -331,10 +351,11 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 404, 409, 413, 415, 422, 429, *UPSTREAM),
         body=f"{APPLY}:NativeApplicationRequest",
         body_required=True,
+        # Accepted as it stands by a job without questions (answers are keyed by the job's question ids).
         body_example={
             "candidate": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
-            "answers": {"q_work_permit": True},
-            "resume": {"filename": "cv.pdf", "content_base64": "JVBERi0xLjQK..."},
+            "answers": {},
+            "resume": {"filename": "cv.pdf", "content_base64": "JVBERi0xLjQKJeLjz9MK"},
         },
         headers=(IDEMPOTENCY_KEY,),
         path_params=JOB_ID,
@@ -367,7 +388,8 @@ OPERATIONS: tuple[Operation, ...] = (
         body=f"{EMPLOYER_API}:ConnectSessionRequest",
         body_example={"provider": "greenhouse", "label": "Acme Greenhouse"},
         description="The owner (`origin_owner_id`/`origin_owner_name`) always comes from the API key; "
-        "pass `account_id` to re-link (edit) one of your own accounts.",
+        "pass `account_id` to re-link (edit) one of your own accounts (400 `provider_mismatch` when "
+        "`provider` names another ATS than that account's).",
     ),
     Operation(
         "GET",
@@ -410,11 +432,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "Store the employer's Embloy client token (Secrets Manager)",
         "employers",
         {204: Reply("Stored.", media_type=None)},
-        errors=(400, 415, *UPSTREAM),
+        errors=(400, 413, 415, *UPSTREAM),
         auth=True,
         body="chalicelib.api.embloy_token:EmbloyTokenUpload",
         body_required=True,
-        body_example={"client_token": "<the client token from Embloy's genius page>"},
+        # The shape of a client token from Embloy's genius page (an HS256 JWT; this one is signed with a
+        # made-up secret, so Embloy would refuse it, but the board stores it).
+        body_example={"client_token": EXAMPLE_EMBLOY_CLIENT_TOKEN},
     ),
     Operation(
         "GET",
@@ -532,9 +556,14 @@ OPERATIONS: tuple[Operation, ...] = (
             503: Reply("A page with a retry link (the board is unavailable).", media_type="text/html"),
         },
         query="chalicelib.services.board.query:BoardQuery",
+        query_exclude=("limit", "sort"),
+        query_blank_is_absent=True,
+        query_params=(BOARD_PAGE_SORT, BOARD_PAGE_PAGES),
         headers=(IF_NONE_MATCH,),
-        description="Takes `GET /jobs`'s parameters plus `page` (render that many pages of 20 at once, up "
-        "to 5). Invalid parameters answer 400 and an unavailable board 503, each as an HTML page.",
+        description="Takes `GET /jobs`'s filters, `q` and `cursor`, plus `sort` and `page` (render that many "
+        "pages of 20 at once, up to 5), which a link may carry in any form: an unknown `sort` is the "
+        "default order and a `page` that is not a number from 1 to 5 is the nearest one. Invalid filters, "
+        "words or cursors answer 400 and an unavailable board 503, each as an HTML page.",
     ),
     Operation(
         "GET",
@@ -729,7 +758,16 @@ OPERATIONS: tuple[Operation, ...] = (
                 required=True,
             ),
         ),
-        body_example={"event": "ats_job_postings.updated", "account_id": "acc_1", "record_id": "post_1"},
+        body_example={
+            "event": "ats_job_postings.updated",
+            "account_id": "acc_1",
+            "record_id": "post_1",
+            "sent_at": "2026-11-22T12:00:00Z",
+        },
+        description="Signed deliveries only. A delivery whose `sent_at` (else `event_date`) lies more than "
+        "`WEBHOOK_TOLERANCE_SECONDS` (300) from now answers 401 `webhook_expired`, as a replay would (so the "
+        "example, sent as it stands, is refused); a repeat of an accepted delivery answers 204 and does "
+        "nothing.",
     ),
 )
 
@@ -772,15 +810,34 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _query_parameters(model: Any) -> list[dict[str, Any]]:
+def _accepts_blank(schema: dict[str, Any]) -> bool:
+    plain_string = schema.get("type") == "string" and not schema.get("minLength")
+    return plain_string and not {"pattern", "enum", "const", "format"} & schema.keys()
+
+
+def _blank_is_absent(schema: dict[str, Any]) -> dict[str, Any]:
+    """A single-valued parameter whose empty value (`?limit=`) the route reads as not given."""
+    if schema.get("type") == "array" or _accepts_blank(schema):
+        return schema
+    outer = {key: schema.pop(key) for key in ("default",) if key in schema}
+    return {"anyOf": [schema, {"const": ""}], **outer}
+
+
+def _query_parameters(
+    model: Any, *, exclude: tuple[str, ...] = (), blank_is_absent: bool = False
+) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template="#/$defs/{model}", mode="validation")
     definitions = schema.get("$defs", {})
     required = set(schema.get("required", ()))
     parameters = []
     for name, prop in schema.get("properties", {}).items():
+        if name in exclude:
+            continue
         prop_schema = _without_null(_inline(prop, definitions))
         description = prop_schema.pop("description", None)
         prop_schema.pop("title", None)
+        if blank_is_absent:
+            prop_schema = _blank_is_absent(prop_schema)
         parameter: dict[str, Any] = {
             "name": name,
             "in": "query",
@@ -845,7 +902,13 @@ def _operation(operation: Operation, refs: dict[str, str]) -> dict[str, Any]:
             }
         )
     if operation.query:
-        parameters.extend(_query_parameters(resolve(operation.query)))
+        parameters.extend(
+            _query_parameters(
+                resolve(operation.query),
+                exclude=operation.query_exclude,
+                blank_is_absent=operation.query_blank_is_absent,
+            )
+        )
     for location, params in (("query", operation.query_params), ("header", operation.headers)):
         for header in params:
             parameters.append(
@@ -892,10 +955,30 @@ def _operation(operation: Operation, refs: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _offered_providers(schemas: dict[str, Any]) -> None:
+    """A connect session's `provider` is one of the deployment's `ALLOWED_PROVIDERS` (in any case)."""
+    request = schemas.get("ConnectSessionRequest")
+    if request is None:
+        return
+    from chalicelib.models.apply import WHITESPACE, any_case
+    from chalicelib.settings import get_settings
+
+    offered = [provider.lower() for provider in get_settings().allowed_providers]
+    alternatives = "|".join(any_case(provider) for provider in offered)
+    provider = request["properties"]["provider"]
+    nothing: dict[str, Any] = {"not": {}}
+    # Surrounding whitespace is trimmed first, as on every request string of that model.
+    pattern = f"^{WHITESPACE}*(?:{alternatives}){WHITESPACE}*$"
+    offered_schema: dict[str, Any] = {"type": "string", "pattern": pattern}
+    provider["anyOf"] = [offered_schema if offered else nothing, {"type": "null"}]
+    provider["description"] = "One of the ATS providers this board offers (any case): " + ", ".join(offered)
+
+
 def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, Any]:
     """The OpenAPI 3.1 document for `operations`."""
     operations = list(operations)
     refs, schemas = _model_schemas(operations)
+    _offered_providers(schemas)
     paths: dict[str, dict[str, Any]] = {}
     for operation in sorted(operations, key=lambda op: op.key):
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation, refs)

@@ -185,7 +185,9 @@ def board_state(params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     }
     sort = next(iter(params.get("sort", ())), "")
     raw_page = next(iter(params.get("page", ())), "1")
-    page = int(raw_page) if raw_page.isdigit() else 1
+    # ASCII digits only ("¹" passes str.isdigit() but not int()); a long number is simply the most.
+    digits = raw_page.isascii() and raw_page.isdigit()
+    page = (int(raw_page) if len(raw_page) <= 3 else MAX_PAGES_AT_ONCE) if digits else 1
     return {
         "q": next(iter(params.get("q", ())), "").strip(),
         "sort": sort if sort in ("newest", "relevance") else "",

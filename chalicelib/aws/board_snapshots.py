@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import AwsErrors, ConditionFailedError
+from chalicelib.deadline import current_deadline, in_current_context
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.services.board.snapshot import SnapshotManifest
 
@@ -57,15 +58,27 @@ class S3SnapshotStore:
 
     @_FILES
     def _transfer(self, operation: Any, jobs: list[tuple[Any, ...]]) -> None:
+        # The workers see the caller's request deadline (a cold open inside an API request).
+        def run(job: tuple[Any, ...]) -> None:
+            operation(*job)
+
         with ThreadPoolExecutor(max_workers=_TRANSFER_THREADS) as pool:
-            list(pool.map(lambda job: operation(*job), jobs))
+            list(pool.map(in_current_context(run), jobs))
 
     def download(self, manifest: SnapshotManifest, directory: Path) -> None:
         jobs = [(self._bucket, self._key(manifest, f.name), str(directory / f.name)) for f in manifest.files]
-        self._transfer(self._s3.download_file, jobs)
+        self._transfer(self._download_one, jobs)
         for file in manifest.files:
             if (directory / file.name).stat().st_size != file.size:
                 raise _unavailable("snapshot storage")
+
+    def _download_one(self, bucket: str, key: str, path: str) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        # Inside an API request each file is fetched on the worker that carries the request's deadline:
+        # boto3's own transfer threads would not see it (and would wait out the client's full timeouts).
+        config = TransferConfig(use_threads=current_deadline() is None)
+        self._s3.download_file(bucket, key, path, Config=config)
 
     def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
         jobs = [(str(directory / f.name), self._bucket, self._key(manifest, f.name)) for f in manifest.files]

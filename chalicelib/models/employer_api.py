@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib.models.apply import is_email_address
+from chalicelib.models.apply import NOT_WHITESPACE, is_email_address
 
 # Linked-account ids go into StackOne URL paths: a strict alphabet rules out path tricks ("../", "?").
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
@@ -25,7 +25,10 @@ class ConnectSessionRequest(_Request):
 
     provider: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     account_id: AccountId | None = None
-    label: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    # Stripped first, so the pattern (a character that is not whitespace) means "not blank".
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_WHITESPACE)] | None = (
+        None
+    )
 
 
 class ConnectSessionResponse(BaseModel):

@@ -19,10 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.errors import PayloadTooLargeError, UnprocessableError
-from chalicelib.models.apply import AnswerIn, DocumentIn, NativeApplicationRequest
+from chalicelib.models.apply import ALLOWED_FORMATS, AnswerIn, DocumentIn, NativeApplicationRequest
 from chalicelib.models.posting import Posting, Question, Questionnaire
 
-ALLOWED_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODT_MIME = b"application/vnd.oasis.opendocument.text"
 # Control characters other than tab, line feed, form feed and carriage return never occur in plain text.

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.config import JsonDict
 
 from chalicelib.clients.stackone.errors import StackOneNotFoundError
 from chalicelib.clients.stackone.models import IdText
@@ -36,14 +37,24 @@ class ReplayGuard(Protocol):
     def release(self, digest: str) -> None: ...
 
 
+# The document states what `WebhookService._timestamp` requires: `sent_at` or `event_date`, with a zone.
+_TIMESTAMP_REQUIRED: JsonDict = {
+    "anyOf": [
+        {"required": [name], "properties": {name: {"type": "string", "format": "date-time"}}}
+        for name in ("sent_at", "event_date")
+    ]
+}
+
+
 class WebhookEvent(BaseModel):
     """StackOne's webhook envelope (only what the board needs)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_TIMESTAMP_REQUIRED)
 
     event: str
-    account_id: IdText | None = None  # text also when StackOne sends a number
-    record_id: IdText | None = None
+    # Text also when StackOne sends a number; the document states the id patterns.
+    account_id: IdText | None = Field(None, json_schema_extra={"pattern": ACCOUNT_ID_PATTERN})
+    record_id: IdText | None = Field(None, json_schema_extra={"pattern": RECORD_ID_PATTERN})
     record_type: str | None = None
     event_date: datetime | None = None
     sent_at: datetime | None = None

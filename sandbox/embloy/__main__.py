@@ -31,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    print(f"Embloy sandbox on {handle.base_url} (portal {handle.portal_url})", flush=True)
-    handle.server.serve_until_interrupted()
+    handle.server.serve_until_interrupted(f"Embloy sandbox on {handle.base_url} (portal {handle.portal_url})")
     return 0
 
 

@@ -54,11 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     stats = handle.state.stats()
-    print(
-        f"StackOne sandbox on {handle.base_url} ({stats['accounts']} accounts, {stats['postings']} postings)",
-        flush=True,
+    handle.server.serve_until_interrupted(
+        f"StackOne sandbox on {handle.base_url} ({stats['accounts']} accounts, {stats['postings']} postings)"
     )
-    handle.server.serve_until_interrupted()
     return 0
 
 

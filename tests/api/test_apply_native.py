@@ -346,3 +346,19 @@ def test_applications_per_client_and_job_are_rate_limited(
 
     assert statuses == [201] * limit + [429] * 2
     assert route.call_count == limit
+
+
+@pytest.mark.parametrize("question_id", ["", "   ", "q" * 201])
+def test_an_answer_keyed_by_a_blank_or_overlong_question_id_is_a_400_not_a_500(
+    apply_client: Any, stackone_api: respx.MockRouter, question_id: str
+) -> None:
+    # The map form's keys were only checked later, by building AnswerIn from them: a ValidationError
+    # outside request validation, which answered 500 (found by schemathesis against the local stack).
+    posting = store_posting(make_posting())
+    route = stackone_api.post(APPLICATIONS).respond(201, json=CREATED)
+
+    response = submit(apply_client, posting.job_id, application_body(answers={question_id: "yes"}))
+
+    assert response.status_code == 400, response.body
+    assert response.json_body["error"]["code"] == "invalid_request"
+    assert route.call_count == 0

@@ -314,3 +314,15 @@ def test_a_stored_posting_that_cannot_be_decoded_is_skipped_not_an_error(client:
     assert get(client, f"/jobs/{bad.job_id}").status_code == 404
     assert get(client, f"/jobs/{good.job_id}").status_code == 200
     assert deps.get_board_service().stats.bad_records >= 1
+
+
+def test_blank_filter_values_count_towards_the_limit_of_twenty(client: Any) -> None:
+    # The document's maxItems counts every value sent; blank ones used to be dropped before counting.
+    too_many = "&".join(["company="] * 21)
+
+    for path in ("/jobs", "/feed.xml"):
+        response = client.http.get(f"{path}?{too_many}")
+        assert response.status_code == 400, (path, response.body[:200])
+        assert response.json_body["error"]["fields"] == {"company": "more than 20 values"}
+    assert client.http.get(f"/board?{too_many}").status_code == 400
+    assert client.http.get("/jobs?" + "&".join(["company="] * 20)).status_code == 200

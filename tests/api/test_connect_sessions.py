@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chalicelib.api.http_errors import DEFAULT_RETRY_AFTER_SECONDS
 from tests.api.employers_fixtures import *  # noqa: F403
 from tests.api.employers_fixtures import (
     EmployerApi,
@@ -163,18 +164,22 @@ def test_edit_mode_with_an_account_unknown_to_stackone_is_404(employer_api: Empl
     assert not route.called
 
 
+DEFAULT_RETRY_AFTER = str(DEFAULT_RETRY_AFTER_SECONDS)
+
+
 @pytest.mark.parametrize(
     ("stackone_response", "status", "code", "retry_after"),
     [
         (httpx.Response(429, headers={"Retry-After": "7"}), 503, "stackone_rate_limited", "7"),
-        (httpx.Response(500, json={"message": "boom"}), 503, "stackone_unavailable", None),
-        (httpx.Response(502), 503, "stackone_unavailable", None),
+        # Every 503 carries Retry-After: the table's default when StackOne sent none.
+        (httpx.Response(500, json={"message": "boom"}), 503, "stackone_unavailable", DEFAULT_RETRY_AFTER),
+        (httpx.Response(502), 503, "stackone_unavailable", DEFAULT_RETRY_AFTER),
         (httpx.Response(408), 504, "stackone_timeout", None),
         (httpx.Response(401, json={"message": "bad key"}), 502, "stackone_key_rejected", None),
         (httpx.Response(403), 502, "stackone_key_rejected", None),
         (httpx.Response(400, json={"message": "provider disabled"}), 502, "stackone_rejected_session", None),
         (httpx.ReadTimeout("slow"), 504, "stackone_timeout", None),
-        (httpx.ConnectError("refused"), 503, "stackone_unreachable", None),
+        (httpx.ConnectError("refused"), 503, "stackone_unreachable", DEFAULT_RETRY_AFTER),
     ],
 )
 def test_stackone_failures_map_to_clear_upstream_errors(

@@ -127,3 +127,22 @@ def test_robots_txt_allows_crawling_and_names_the_sitemap(client: Any) -> None:
     assert "User-agent: *" in lines and "Allow: /" in lines
     assert "Disallow: /board/employer" in lines
     assert "Sitemap: https://board.test/sitemap.xml" in lines
+
+
+def test_sitemap_page_must_be_one_ascii_number_in_range(client: Any) -> None:
+    # "¹" passes str.isdigit() but not int() (it was a 500); "٣" is a digit int() reads as 3; a repeated
+    # page is ambiguous; 5,000 digits exceed int()'s conversion limit.
+    for query in (
+        "page=%C2%B9",
+        "page=%D9%A3",
+        "page=1&page=2",
+        "page=" + "9" * 5000,
+        "page=100001",
+        "page=",
+    ):
+        response = client.http.get(f"/sitemap.xml?{query}")
+
+        assert response.status_code == 400, (query, response.body)
+        assert response.json_body["error"]["fields"] == {"page": "not a page number"}
+    # Other parameters are ignored, as before.
+    assert client.http.get("/sitemap.xml?utm_source=x&utm_source=y").status_code == 200

@@ -512,3 +512,11 @@ def test_posted_dates_read_relative_to_now(posted: str, expected: str) -> None:
     from chalicelib.api.pages import relative_date
 
     assert relative_date(posted, datetime(2026, 12, 1, 10, 0, tzinfo=UTC)) == expected
+
+
+def test_board_page_reads_any_page_parameter_as_a_page_count(client: Any) -> None:
+    # "¹" passes str.isdigit() but not int(), and 5,000 digits exceed int()'s limit: both were 500s.
+    for query in ("page=%C2%B9", "page=" + "9" * 5000, "page=abc", "page=3"):
+        response = client.http.get(f"/board?{query}")
+
+        assert response.status_code == 200, (query, response.body[:200])

@@ -134,3 +134,40 @@ def test_make_run_refuses_to_start_when_a_port_is_taken_and_names_the_variable()
 
     assert f"port {env['LOCAL_STACKONE_PORT']} (stackone) is in use" in output
     assert "started" not in output  # nothing was started
+
+
+def _process_pids(output: str) -> dict[str, int]:
+    """name -> pid from the summary's `Processes:` line."""
+    listed = output.split("Processes:")[-1].splitlines()[0]
+    return {name.strip(): int(pid) for name, pid in re.findall(r"([^,]+?) pid (\d+)", listed)}
+
+
+def test_make_run_survives_a_stalled_moto_and_the_scheduler_carries_on() -> None:
+    env = {**_ports(), "LOCAL_DRAIN_INTERVAL_SECONDS": "1"}
+    with _orchestrator(env) as (process, lines):
+        output = _read_until(lines, READY_LINE, timeout=90)
+        output += _read_until(lines, "Processes:", timeout=10)
+        pids = _process_pids(output)
+        moto, scheduler = pids["moto server"], pids["local scheduler"]
+        _read_until(lines, "message(s) handled", timeout=120)  # the first sync went through
+
+        # GIVEN moto stalls: stopped, its socket still accepts connections but nothing answers
+        os.kill(moto, signal.SIGSTOP)
+        try:
+            # THEN the scheduler logs failed ticks (each after the SQS client's timeouts) and backs off
+            _read_until(lines, "queue unavailable", timeout=120)
+            _read_until(lines, "queue unavailable", timeout=120)
+            assert process.poll() is None and _pid_alive(scheduler)
+        finally:
+            os.kill(moto, signal.SIGCONT)
+
+        # AND once moto answers again the scheduler carries on, and the stack is still whole
+        _read_until(lines, "AWS answers again", timeout=180)
+        assert process.poll() is None
+        assert all(_pid_alive(pid) for pid in pids.values())
+        api = f"http://127.0.0.1:{env['LOCAL_API_PORT']}"
+        assert httpx.get(f"{api}/jobs", timeout=30).status_code == 200
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0
+    assert not any(_pid_alive(pid) for pid in pids.values())

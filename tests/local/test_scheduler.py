@@ -343,3 +343,137 @@ def test_queued_emails_are_handed_to_send_email(queue_url: str) -> None:
     assert sorted(sent) == ["confirm-1", "confirm-2"]
     assert result.handled == 2
     assert _queue_counts(email_queue_url) == (0, 0)
+
+
+class _FailingSqs:
+    """The real (moto) SQS client, except that its queue reads raise `errors` one after another first."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        self._client = boto3.client("sqs")
+        self._errors = errors
+        self.failed_reads = 0
+
+    def receive_message(self, **kwargs: Any) -> Any:
+        if self._errors:
+            self.failed_reads += 1
+            raise self._errors.pop(0)
+        return self._client.receive_message(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+class _RecordingStop(_FakeStop):
+    """A fake stop whose waits (the loop's sleeps) are recorded."""
+
+    def __init__(self, clock: list[float], ticks: int) -> None:
+        super().__init__(clock, ticks)
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        return super().wait(timeout)
+
+
+def _stalled_read() -> BaseException:
+    from botocore.exceptions import ReadTimeoutError
+
+    return ReadTimeoutError(endpoint_url="http://127.0.0.1:5001/")
+
+
+def _refused() -> BaseException:
+    from botocore.exceptions import EndpointConnectionError
+
+    return EndpointConnectionError(endpoint_url="http://127.0.0.1:5001/")
+
+
+def _dropped() -> BaseException:
+    from botocore.exceptions import ConnectionClosedError
+
+    return ConnectionClosedError(endpoint_url="http://127.0.0.1:5001/")
+
+
+def _throttled() -> BaseException:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "ReceiveMessage")
+
+
+@pytest.mark.parametrize("error", [_stalled_read, _refused, _dropped, _throttled])
+def test_run_forever_backs_off_while_sqs_fails_and_resumes_when_it_answers(
+    queue_url: str, error: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a queued message and an SQS that fails five reads in a row (a stall of a minute or more)
+    recorder = Recorder()
+    app = _toy_app(recorder)
+    boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody="after the stall")
+    sqs = _FailingSqs([error() for _ in range(5)])
+    clock = [0.0]
+    scheduler = LocalScheduler(
+        app,
+        cast(Any, sqs),
+        queue_url=queue_url,
+        region="eu-central-1",
+        limits=LambdaLimits("local", {}),
+        now=lambda: FIXED_NOW,
+        monotonic=lambda: clock[0],
+    )
+    stop = _RecordingStop(clock, ticks=7)
+
+    # WHEN the loop runs seven ticks
+    with caplog.at_level("INFO", logger="local.scheduler"):
+        scheduler.run_forever(
+            stop, sync_interval_seconds=3600, drain_interval_seconds=5, max_backoff_seconds=30
+        )
+
+    # THEN it waited 5, 10, 20, 30, 30 s (capped exponential backoff), then drained and went back to 5 s
+    assert stop.waits == [5, 10, 20, 30, 30, 5, 5]
+    assert sqs.failed_reads == 5
+    assert [record["body"] for record in recorder.records] == ["after the stall"]
+    assert _queue_counts(queue_url) == (0, 0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 5 and all("`sync_account` queue unavailable" in w for w in warnings)
+    assert "AWS answers again after 5 failed tick(s)" in caplog.text
+
+
+def test_a_lost_queue_after_a_moto_restart_is_reported_and_the_tick_goes_on(
+    queue_url: str, snapshot_queue_url: str
+) -> None:
+    # GIVEN the sync queue is gone (moto restarted, its state lost) while the snapshot queue has work
+    recorder = Recorder()
+    app = _toy_app(recorder, with_snapshots=True)
+    sqs = boto3.client("sqs")
+    sqs.delete_queue(QueueUrl=queue_url)
+    sqs.send_message(QueueUrl=snapshot_queue_url, MessageBody="request")
+    scheduler = _scheduler(app, queue_url, snapshot_queue_url=snapshot_queue_url)
+
+    # WHEN a tick runs
+    result = scheduler.tick(fire_schedule=False)
+
+    # THEN it says what is missing and what to do, and still drains the other queue
+    assert not result.ok
+    [problem] = result.unavailable
+    assert "`sync_account` queue unavailable" in problem and "make bootstrap" in problem
+    assert recorder.snapshot_batches == [["request"]]
+
+    # AND once the queue is created again (`make bootstrap`), the next tick drains it
+    assert sqs.create_queue(QueueName=QUEUE)["QueueUrl"] == queue_url
+    sqs.send_message(QueueUrl=queue_url, MessageBody="after the restart")
+    again = scheduler.tick(fire_schedule=False)
+    assert again.ok and again.handled == 1
+    assert [record["body"] for record in recorder.records] == ["after the restart"]
+
+
+def test_a_bug_in_the_scheduler_still_stops_it(queue_url: str) -> None:
+    # A programming error is not a dependency hiccup: the process ends and `make run` stops the stack.
+    sqs = _FailingSqs([KeyError("Messages")])
+    scheduler = LocalScheduler(
+        _toy_app(Recorder()),
+        cast(Any, sqs),
+        queue_url=queue_url,
+        region="eu-central-1",
+        limits=LambdaLimits("local", {}),
+    )
+
+    with pytest.raises(KeyError):
+        scheduler.run_forever(_FakeStop([0.0], ticks=3), sync_interval_seconds=60, drain_interval_seconds=5)

@@ -204,6 +204,16 @@ def fuzz_world() -> Iterator[FuzzWorld]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.quality.test_api_document import DOCUMENT_FIGURES
+
+    if DOCUMENT_FIGURES:
+        figures = DOCUMENT_FIGURES
+        terminalreporter.write_line(
+            f"API document (schemathesis over HTTP): {figures['requests']} requests over "
+            f"{figures['operations_tested']} operations, {figures['unique_failures']} failures; "
+            f"statuses {figures['statuses']}; {figures['examples_per_operation']} examples per operation, "
+            f"seed {figures['seed']}, {figures['seconds']} s"
+        )
     if FUZZ_STATS:
         total = FUZZ_STATS.get("examples", 0)
         by_status = {k: v for k, v in sorted(FUZZ_STATS.items()) if k.startswith("status_")}

@@ -124,6 +124,18 @@ def inline_refs(schema: Any, components: dict[str, Any], seen: tuple[str, ...] =
     return schema
 
 
+def _merged(rest: dict[str, Any], option: dict[str, Any]) -> dict[str, Any]:
+    """One `anyOf` option together with the keywords beside the `anyOf` (both apply to the value)."""
+    merged = {**rest, **option}
+    if "properties" in rest and "properties" in option:
+        # An option's property schema narrows the outer one (e.g. "sent_at is a string" inside
+        # "sent_at is a date-time or null"); generating from the narrower one satisfies both.
+        merged["properties"] = {**rest["properties"], **option["properties"]}
+    if "required" in rest or "required" in option:
+        merged["required"] = sorted({*rest.get("required", ()), *option.get("required", ())})
+    return merged
+
+
 def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values valid for the JSON Schema subset pydantic emits (refs already inlined).
 
@@ -138,7 +150,8 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.sampled_from(schema["enum"])
     for combinator in ("anyOf", "oneOf"):
         if combinator in schema:
-            return st.one_of([from_schema(option) for option in schema[combinator]])
+            rest = {key: value for key, value in schema.items() if key != combinator}
+            return st.one_of([from_schema(_merged(rest, option)) for option in schema[combinator]])
     kind = schema.get("type")
     if isinstance(kind, list):
         return st.one_of([from_schema({**schema, "type": one}) for one in kind])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ class InMemoryBoardSource:
         self.live_loads = 0
         self.fail = False
         self.page_size = 100
+        # A stalled table: while `release` is given, every read waits until it is set (at most
+        # `stall_limit` seconds, then fails as a timeout would).
+        self.release: threading.Event | None = None
+        self.stall_limit = 30.0
+        self.stalled_reads = 0
+        self.finished_stalled_reads = 0
+        self._counting = threading.Lock()
 
     def put(self, posting: Posting) -> Posting:
         self.items[posting.job_id] = posting
@@ -60,6 +68,15 @@ class InMemoryBoardSource:
 
     def _check(self) -> None:
         self.requests += 1
+        release = self.release
+        if release is not None:
+            with self._counting:
+                self.stalled_reads += 1
+            released = release.wait(self.stall_limit)
+            with self._counting:
+                self.finished_stalled_reads += 1
+            if not released:
+                raise UpstreamUnavailableError("stalled", code="board_unavailable")
         if self.fail:
             raise UpstreamUnavailableError("down", code="board_unavailable")
 

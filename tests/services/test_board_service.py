@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -416,3 +417,52 @@ def test_fresh_board_fails_instead_of_serving_a_stale_board(
     # WHEN job alerts ask for the board, THEN it raises (a request would be served the old board)
     with pytest.raises(UpstreamUnavailableError):
         service.fresh_board()
+
+
+def test_a_warm_board_answers_from_what_is_loaded_while_its_table_stalls(
+    source: InMemoryBoardSource, fake_time: FakeTime, make_service: Any
+) -> None:
+    # GIVEN a warm board whose catch-up is due, and a table that stops answering
+    posting = source.put(make_posting())
+    service = make_service()
+    assert job_ids(service) == [posting.job_id]
+    source.stall_limit = 5.0  # bounds the run where requests would wait out the stall
+    source.release = threading.Event()
+    fake_time.advance(10)
+    added = source.put(make_posting("Added during the stall", changed_at=fake_time.now))
+
+    # WHEN board reads arrive during the stall
+    answers = [job_ids(service) for _ in range(3)]
+
+    # THEN each was answered from what is loaded while the table's reads were still stalled, and only
+    # one catch-up (one read per shard) was started for all of them
+    assert answers == [[posting.job_id]] * 3
+    assert source.finished_stalled_reads == 0
+    assert source.stalled_reads <= SHARDS
+    # AND once the table answers again, the catch-up lands and the next read has the change
+    source.release.set()
+    assert service.settle(timeout=30)
+    assert added.job_id in job_ids(service)
+    assert service.stats.refresh_failures == 0
+
+
+def test_a_job_this_process_served_is_served_from_its_loaded_copy_while_the_table_fails(
+    source: InMemoryBoardSource, make_service: Any
+) -> None:
+    # GIVEN a job whose detail this process served, and one it never served
+    served = source.put(make_posting("Served Engineer"))
+    never = source.put(make_posting("Never Served"))
+    service = make_service()
+    first = service.get_job(served.job_id)
+    # WHEN the table fails
+    source.fail = True
+    # THEN the served job answers from what was loaded, and the other one is a 503
+    again = service.get_job(served.job_id)
+    assert again.body == first.body and again.etag == first.etag
+    assert service.stats.stale_reads == 1
+    with pytest.raises(UpstreamUnavailableError):
+        service.get_job(never.job_id)
+    # AND once the table answers again, the detail is read fresh
+    source.fail = False
+    source.put(served.model_copy(update={"title": "Renamed Engineer"}))
+    assert service.get_job(served.job_id).body["title"] == "Renamed Engineer"

@@ -7,12 +7,14 @@ from pydantic import ValidationError
 
 from chalicelib.clients.embloy.errors import (
     EmbloyBadResponseError,
+    EmbloyDeadlineError,
     EmbloyTimeoutError,
     EmbloyUnreachableError,
     error_for_status,
 )
 from chalicelib.clients.embloy.models import EmbloySession, RequestTokenResponse, portal_url
 from chalicelib.clock import Clock, utcnow
+from chalicelib.deadline import upstream_time_is_up
 from chalicelib.http_headers import retry_after_seconds
 
 __all__ = ["REQUEST_TOKEN_PATH", "EmbloyClient", "portal_url"]
@@ -40,6 +42,8 @@ class EmbloyClient:
                 data=session.model_dump(mode="json"),
             )
         except httpx.TimeoutException as exc:
+            if upstream_time_is_up():
+                raise EmbloyDeadlineError() from exc
             raise EmbloyTimeoutError() from exc
         except httpx.TransportError as exc:
             raise EmbloyUnreachableError() from exc

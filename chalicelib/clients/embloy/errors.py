@@ -8,7 +8,12 @@ when its per-IP rate limit trips, and 500 for anything unhandled.
 
 from __future__ import annotations
 
-from chalicelib.errors import UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
+from chalicelib.errors import (
+    DeadlineExceededError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
 
 
 class EmbloyError(UpstreamError):
@@ -61,6 +66,13 @@ class EmbloyTimeoutError(EmbloyError, UpstreamTimeoutError):
 
     code = "embloy_timeout"
     default_message = "Embloy did not answer in time."
+
+
+class EmbloyDeadlineError(EmbloyTimeoutError, DeadlineExceededError):
+    """Embloy had not answered when the request's deadline ran out: 503 with Retry-After."""
+
+    code = "embloy_unavailable"
+    default_message = "Embloy did not answer in time; try again shortly."
 
 
 class EmbloyUnreachableError(EmbloyError, UpstreamTimeoutError):

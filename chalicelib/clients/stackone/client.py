@@ -4,7 +4,9 @@ Retry policy (tenacity): 429 is retried for every method and 408 for reads, both
 when StackOne sends it; 5xx and transport failures are retried on reads only, with exponential backoff
 and jitter (a write is retried only when the connection never opened, so nothing was sent). No retry
 ever starts when its wait would end past the budget: the deadline a caller sets with `time_budget(...)`
-(the sync run), or else the per-call `retry_budget_seconds` (request handlers; 0 = fail fast).
+(the sync run), or else the per-call `retry_budget_seconds` (request handlers; 0 = fail fast). Inside an
+API request its deadline (`chalicelib.deadline`) also bounds every wait, retry and attempt; a call it cuts
+short is `StackOneDeadlineError` (503 with Retry-After).
 
 Every attempt first takes a slot of the shared request budget (`rate_budget`, one per API key across
 all processes), waiting for one within the same deadline. A body the board cannot read (not JSON, or not
@@ -28,6 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from chalicelib.clients.stackone.errors import (
     StackOneBadResponseError,
     StackOneBudgetExceededError,
+    StackOneDeadlineError,
     StackOneError,
     StackOneRateLimitedError,
     StackOneServerError,
@@ -45,6 +48,7 @@ from chalicelib.clients.stackone.models import (
 )
 from chalicelib.clients.stackone.rate_budget import RateBudgetExhaustedError, SharedRateBudget
 from chalicelib.clock import Clock, Sleep, real_sleep, utcnow
+from chalicelib.deadline import FOLLOW_UP_RESERVE_SECONDS, current_deadline, upstream_time_is_up
 from chalicelib.http_headers import retry_after_seconds
 from chalicelib.observability import logger
 
@@ -373,14 +377,26 @@ class StackOneClient:
         if caller_deadline is not None:
             slot_deadline = caller_deadline
 
+        # Inside an API request, its deadline bounds the slot wait and every retry too.
+        request_deadline = current_deadline()
+        if request_deadline is not None:
+            left = request_deadline.remaining(FOLLOW_UP_RESERVE_SECONDS)
+            slot_deadline = min(slot_deadline, started + left)
+
         def attempt() -> httpx.Response:
             if caller_deadline is not None and self._monotonic() >= caller_deadline:
                 raise StackOneBudgetExceededError()
+            if upstream_time_is_up():
+                raise StackOneDeadlineError()
             self._take_slot(slot_deadline, in_run=caller_deadline is not None)
             return self._send_once(method, path, **kwargs)
 
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number >= self._max_attempts:
+                return True
+            if request_deadline is not None and state.upcoming_sleep >= request_deadline.remaining(
+                FOLLOW_UP_RESERVE_SECONDS
+            ):
                 return True
             return self._monotonic() + state.upcoming_sleep > deadline
 
@@ -423,7 +439,7 @@ class StackOneClient:
             ) from exc
 
     def _is_retryable(self, exc: BaseException, is_read: bool) -> bool:
-        if isinstance(exc, StackOneBudgetExceededError):
+        if isinstance(exc, StackOneBudgetExceededError | StackOneDeadlineError):
             return False
         if isinstance(exc, StackOneRateLimitedError):
             return True  # StackOne refused before doing anything: safe for writes too
@@ -443,15 +459,23 @@ class StackOneClient:
         # "Equal jitter": at least half the exponential step, so retries spread without collapsing to 0.
         return ceiling / 2 + self._jitter() * ceiling / 2
 
+    @staticmethod
+    def _unsent() -> StackOneTransportError:
+        error = StackOneTransportError("StackOne could not be reached.")
+        error.sent = False
+        return error
+
     def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            error = StackOneTransportError("StackOne could not be reached.")
-            error.sent = False
-            raise error from exc
         except httpx.TimeoutException as exc:
+            if upstream_time_is_up():  # cut short by the API request's deadline (or never sent for it)
+                raise StackOneDeadlineError() from exc
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise self._unsent() from exc
             raise StackOneTimeoutError("StackOne did not answer in time.") from exc
+        except httpx.ConnectError as exc:
+            raise self._unsent() from exc
         except httpx.TransportError as exc:
             raise StackOneTransportError("StackOne could not be reached.") from exc
         if response.status_code >= 400:

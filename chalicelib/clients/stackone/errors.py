@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from chalicelib.errors import UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
+from chalicelib.errors import (
+    DeadlineExceededError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
 
 
 class StackOneError(UpstreamError):
@@ -88,6 +93,16 @@ class StackOneTimeoutError(StackOneError, UpstreamTimeoutError):
 
     code = "stackone_timeout"
     default_message = "StackOne did not answer in time."
+
+
+class StackOneDeadlineError(StackOneTimeoutError, DeadlineExceededError):
+    """StackOne had not answered when the API request's deadline ran out: 503 with Retry-After.
+
+    Still a timeout for the callers that care whether a write may have happened (see services/apply.py).
+    """
+
+    code = "stackone_unavailable"
+    default_message = "StackOne did not answer in time; try again shortly."
 
 
 class StackOneServerError(StackOneError, UpstreamUnavailableError):

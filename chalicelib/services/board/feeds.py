@@ -12,6 +12,8 @@ from chalicelib.services.board.engine import Hit
 from chalicelib.services.board.markup import xml_chars
 
 SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's per-file limit
+# The largest `GET /sitemap.xml?page=N` the API takes (far past any board's size).
+MAX_SITEMAP_PAGE = 100_000
 
 
 def _text(value: str) -> str:

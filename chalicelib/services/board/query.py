@@ -24,6 +24,17 @@ _SINGLE = ("q", "sort", "limit", "cursor")
 FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
+def check_filter_counts(params: Mapping[str, Sequence[str]]) -> None:
+    """At most MAX_FILTER_VALUES values per filter (2 for `remote`), blank ones included: a blank value
+    matches nothing, but the document's `maxItems` counts every value sent."""
+    for name in _MULTI:
+        limit = 2 if name == "remote" else MAX_FILTER_VALUES
+        if len(params.get(name, ())) > limit:
+            raise InvalidRequestError(
+                f"{name}: give at most {limit} values", fields={name: f"more than {limit} values"}
+            )
+
+
 class BoardQuery(BaseModel):
     """`GET /jobs` (and feed) parameters. Repeated filter parameters combine with OR."""
 
@@ -57,6 +68,7 @@ class BoardQuery(BaseModel):
     def from_params(cls, params: Mapping[str, Sequence[str]]) -> BoardQuery:
         """Build from a multi-valued query string (name -> values); unknown names are ignored."""
         data: dict[str, object] = {}
+        check_filter_counts(params)
         for name in _SINGLE:
             values = [value for value in params.get(name, ()) if value != ""]
             if len(values) > 1:

@@ -2,9 +2,11 @@
 
 Cold start: read the snapshot pointer, download the snapshot's files, open them (milliseconds), then read
 the change feed after the snapshot's `changes_after`. Warm: whenever the last catch-up is older than
-`refresh_seconds`, the next request first reads every shard's change feed (in parallel, at most
-`pages_per_refresh` pages per shard) and applies what changed, so a sync's writes are on every warm
-process within `refresh_seconds` of its next request, however quiet the board. Every
+`refresh_seconds`, the next request starts a catch-up beside itself that reads every shard's change feed
+(in parallel, at most `pages_per_refresh` pages per shard) and applies what changed; the request waits for
+it at most `read_wait_seconds`, so a sync's writes are on every warm process within `refresh_seconds`
+of its next request, however quiet the board, and a stalled table or bucket never holds up a warm read
+(it answers from what is loaded, and the catch-up is retried once it has failed). Every
 `snapshot_check_seconds` it also looks at the pointer and moves to a newer snapshot once it has applied
 `snapshot_switch_changes` changes of its own. The request path never rebuilds the index from items.
 """
@@ -22,12 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from chalicelib.clock import Clock, isoformat, utcnow
-from chalicelib.errors import AppError, NotFoundError, UpstreamUnavailableError
+from chalicelib.deadline import deadline_scope, in_current_context
+from chalicelib.errors import AppError, NotFoundError, UpstreamError, UpstreamUnavailableError
 from chalicelib.http_headers import etag_matches
 from chalicelib.models.posting import Posting, parse_job_id
 from chalicelib.observability import logger
@@ -47,6 +50,10 @@ from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
 
 _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
 _APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options a warm process remembers
+# Postings whose item this process has read (a job's detail and page): what it serves while the table stalls.
+_LOADED_ITEMS_CACHE_SIZE = 2048
+_Read = TypeVar("_Read")
+_Known = TypeVar("_Known")
 _BEGINNING = "0000"  # sorts before every change-feed key: "everything"
 
 
@@ -112,6 +119,7 @@ class BoardStats:
     skipped_changes: int = 0
     bad_records: int = 0
     refresh_failures: int = 0
+    stale_reads: int = 0  # items and apply flags served from what was loaded because the table failed
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -130,6 +138,7 @@ class BoardService:
         embloy_providers: Iterable[str],
         refresh_seconds: float = 5.0,
         pages_per_refresh: int = 5,
+        read_wait_seconds: float = 0.5,
         overlap_seconds: float = 30.0,
         snapshot_check_seconds: float = 60.0,
         snapshot_switch_changes: int = 500,
@@ -171,32 +180,89 @@ class BoardService:
         self._apply_cache: TTLCache[tuple[str, str], ApplyFlags] = TTLCache(
             maxsize=_APPLY_FLAGS_CACHE_SIZE, ttl=apply_flags_max_age_seconds, timer=monotonic
         )
+        # Last known answers of the table's per-request reads, served when a fresh read fails; a read
+        # that has one to fall back on waits at most `read_wait_seconds`.
+        self._known_flags: LRUCache[tuple[str, str], ApplyFlags] = LRUCache(maxsize=_APPLY_FLAGS_CACHE_SIZE)
+        self._loaded_items: LRUCache[str, PostingRecord] = LRUCache(maxsize=_LOADED_ITEMS_CACHE_SIZE)
         self._sitemaps: dict[int, tuple[str, str]] = {}
         self._sitemap_version = ""  # page (0 = the index or the only one) -> etag, body
         self._etag_prefix = f"{_SHAPE_VERSION}|{self._public_base_url}"
         # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
         self._lock = threading.RLock()
+        self._refresh: threading.Thread | None = None  # the catch-up running beside requests, if any
+        self._refresh_started = 0.0
+        self._read_wait = read_wait_seconds
         self.stats = BoardStats()
 
     # ---- freshness ----------------------------------------------------------------------------------
     def board(self) -> BoardEngine:
         """The engine, opened on first use and caught up with the change feed when due."""
+        self._freshen()
+        with self._lock:
+            return self._loaded()
+
+    def _loaded(self) -> BoardEngine:
+        """The engine as it is, opened first if this process has none (the cold open; lock held)."""
+        if self._engine is None:
+            self._open(self._snapshots.current())
+            self.stats.cold_opens += 1
+            self._catch_up(strict=True)
+        assert self._engine is not None
+        return self._engine
+
+    def _freshen(self) -> None:
+        """Start the catch-up when one is due, beside the request, and wait for it a little.
+
+        The request waits at most `read_wait_seconds` from the catch-up's start (a healthy one takes
+        milliseconds, so it sees the sync's writes), then answers from what is loaded while the catch-up
+        goes on: a stalled table or bucket never holds up a warm board read. One catch-up at a time; it
+        runs outside any request deadline, on the clients' own timeouts. Called without the lock.
+        """
         with self._lock:
             if self._engine is None:
-                self._open(self._snapshots.current())
-                self.stats.cold_opens += 1
-                self._catch_up(strict=True)
-            elif self._behind or self._monotonic() - self._refreshed_at >= self._refresh_seconds:
-                self._catch_up(strict=False)
-            assert self._engine is not None
-            return self._engine
+                return  # the cold open happens in the request, under the lock (`_loaded`)
+            refresh = self._refresh
+            if refresh is None and (
+                self._behind or self._monotonic() - self._refreshed_at >= self._refresh_seconds
+            ):
+                refresh = threading.Thread(
+                    target=self._background_catch_up, name="board-refresh", daemon=True
+                )
+                # The wait is real time (a thread's progress), unlike the injected freshness clock.
+                self._refresh, self._refresh_started = refresh, time.monotonic()
+                refresh.start()
+            started = self._refresh_started
+        if refresh is not None:
+            refresh.join(max(0.0, self._read_wait - (time.monotonic() - started)))
+
+    def settle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the catch-up in progress; True when none is running (tests,
+        benchmarks)."""
+        with self._lock:
+            refresh = self._refresh
+        if refresh is not None:
+            refresh.join(timeout)
+        return refresh is None or not refresh.is_alive()
+
+    def _background_catch_up(self) -> None:
+        try:
+            self._catch_up(strict=False)
+        except Exception:  # never lose the thread's failure silently; the next due request retries
+            logger.exception("board refresh crashed")
+            with self._lock:
+                self.stats.refresh_failures += 1
+                self._refreshed_at = self._monotonic()
+        finally:
+            with self._lock:
+                self._refresh = None
 
     def fresh_board(self, *, max_catch_ups: int = 50) -> BoardEngine:
         """The engine with every change written before this call applied (job alerts: a posting missing
         from a stale board would be skipped for good). A failed read raises (AppError) instead of
         serving the board as it was; so does a feed still unread after `max_catch_ups` rounds."""
+        self.settle(timeout=60.0)  # a catch-up already running beside requests finishes first
         with self._lock:
-            self.board()
+            self._loaded()
             finished: set[int] = set()  # shards whose feed was read to its end during this call
             for _ in range(max_catch_ups):
                 engine = self._engine
@@ -217,6 +283,12 @@ class BoardService:
 
     def _open(self, manifest: SnapshotManifest | None) -> None:
         """Open `manifest`'s snapshot (or an empty board when there is none yet) in a fresh directory."""
+        self._install(*self._prepare(manifest))
+
+    def _prepare(
+        self, manifest: SnapshotManifest | None
+    ) -> tuple[BoardEngine, SnapshotManifest | None, dict[str, float]]:
+        """Download and open a snapshot beside the one in service (no lock: requests go on meanwhile)."""
         if not self._opened:
             self._remove_leftovers()
         self._opened += 1
@@ -239,16 +311,24 @@ class BoardService:
         downloaded = time.perf_counter()
         engine = BoardEngine(directory, fingerprint=fingerprint, facet_limit=self._facet_limit)
         opened = time.perf_counter()
-        previous, self._engine, self._manifest = self._engine, engine, manifest
-        if previous is not None:
-            previous.close()
-            shutil.rmtree(previous.directory, ignore_errors=True)
-        horizon = manifest.changes_after if manifest is not None else _BEGINNING
-        self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
-        self._versions = {}
-        self._changes_since_open = 0
-        self._checked_at = self._monotonic()
-        self.stats.extra.update(download_seconds=downloaded - started, open_seconds=opened - downloaded)
+        timings = {"download_seconds": downloaded - started, "open_seconds": opened - downloaded}
+        return engine, manifest, timings
+
+    def _install(
+        self, engine: BoardEngine, manifest: SnapshotManifest | None, timings: dict[str, float]
+    ) -> None:
+        """Put a prepared engine in service and retire the previous one."""
+        with self._lock:
+            previous, self._engine, self._manifest = self._engine, engine, manifest
+            if previous is not None:
+                previous.close()
+                shutil.rmtree(previous.directory, ignore_errors=True)
+            horizon = manifest.changes_after if manifest is not None else _BEGINNING
+            self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
+            self._versions = {}
+            self._changes_since_open = 0
+            self._checked_at = self._monotonic()
+            self.stats.extra.update(timings)
 
     def _remove_leftovers(self) -> None:
         """Snapshot copies of processes that are gone (a reused Lambda sandbox keeps /tmp)."""
@@ -274,36 +354,41 @@ class BoardService:
 
     def _catch_up(self, *, strict: bool) -> None:
         """Read every shard's change feed (in parallel) and apply it; on failure keep serving, unless
-        this is the cold open (`strict`), which then fails with 503 and is retried by the next request."""
+        this is the cold open (`strict`), which then fails with 503 and is retried by the next request.
+
+        The reads hold no lock (only one catch-up runs at a time); applying them does."""
         started = time.perf_counter()
         try:
             if self._monotonic() - self._checked_at >= self._snapshot_check_seconds:
                 self._maybe_switch()
             pages = self._read_feeds()
         except AppError as exc:
-            if strict:
-                if self._engine is not None:  # the next request opens a fresh copy
-                    self._engine.close()
-                    shutil.rmtree(self._engine.directory, ignore_errors=True)
-                self._engine = None
-                raise
-            self.stats.refresh_failures += 1
-            self._refreshed_at = self._monotonic()
+            with self._lock:
+                if strict:
+                    if self._engine is not None:  # the next request opens a fresh copy
+                        self._engine.close()
+                        shutil.rmtree(self._engine.directory, ignore_errors=True)
+                    self._engine = None
+                    raise
+                self.stats.refresh_failures += 1
+                self._refreshed_at = self._monotonic()
             logger.warning("board refresh failed", extra={"error_code": exc.code})
             return
-        assert self._engine is not None
-        for records in pages:
-            for record in records:
-                self._apply(record)
-        self._engine.commit()
-        self._behind = any(feed.resume is not None for feed in self._feeds)
-        self._refreshed_at = self._monotonic()
-        self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
+        with self._lock:
+            assert self._engine is not None
+            for records in pages:
+                for record in records:
+                    self._apply(record)
+            self._engine.commit()
+            self._behind = any(feed.resume is not None for feed in self._feeds)
+            self._refreshed_at = self._monotonic()
+            self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
 
     def _read_feeds(self) -> list[list[PostingRecord]]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._feeds)), thread_name_prefix="board")
-        return list(self._pool.map(self._read_feed, self._feeds))
+        # The shard readers see the caller's request deadline (the cold open); a background catch-up has none.
+        return list(self._pool.map(in_current_context(self._read_feed), self._feeds))
 
     def _read_feed(self, feed: _Feed) -> list[PostingRecord]:
         records: list[PostingRecord] = []
@@ -366,10 +451,11 @@ class BoardService:
     # ---- reads --------------------------------------------------------------------------------------
     def list_jobs(self, query: BoardQuery, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs`: a page of summaries, the next cursor, the total and facet counts."""
+        self._freshen()
         with self._lock:
             plan = query.plan()
             position = self._cursors.decode(query.cursor, plan) if query.cursor else None
-            engine = self.board()
+            engine = self._loaded()
             etag = self._etag("jobs", engine.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None)
@@ -386,9 +472,8 @@ class BoardService:
     def get_job(self, job_id: str, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs/{job_id}`: the full posting (one read of its item) with apply options and JSON-LD."""
         parse_job_id(job_id)  # 404 for anything that is not a board id, before any read
-        posting, content_hash = self._live_posting(job_id, self._source.posting(job_id))
-        with self._lock:
-            apply = self.apply_options(posting)
+        posting, content_hash = self._live_posting(job_id, self._posting_record(job_id))
+        apply = self.apply_options(posting)
         etag = self._etag("job", job_id, content_hash, apply["embloy"], apply["native"])
         if etag_matches(if_none_match, etag):
             return BoardResponse(etag, None)
@@ -400,7 +485,7 @@ class BoardService:
             parse_job_id(job_id)
         except NotFoundError:
             return JobPage("unknown")
-        record = self._source.posting(job_id)
+        record = self._posting_record(job_id)
         if record is not None and record.status != "live":
             try:
                 closed = record.load()
@@ -411,8 +496,7 @@ class BoardService:
             posting, _ = self._live_posting(job_id, record)
         except NotFoundError:
             return JobPage("unknown")
-        with self._lock:
-            apply = self.apply_options(posting)
+        apply = self.apply_options(posting)
         return JobPage("live", job=self._detail(posting, apply))
 
     def _live_posting(self, job_id: str, record: PostingRecord | None) -> tuple[Posting, str]:
@@ -446,20 +530,51 @@ class BoardService:
 
     def _apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags:
         cache_key = (employer_id, account_id)
-        cached = self._apply_cache.get(cache_key)
+        with self._lock:
+            cached = self._apply_cache.get(cache_key)
+            known = self._known_flags.get(cache_key)
         if cached is not None:
             return cached
-        flags = self._source.apply_flags(employer_id, account_id)
-        self._apply_cache[cache_key] = flags
+        flags = self._read_or_known(lambda: self._source.apply_flags(employer_id, account_id), known)
+        with self._lock:
+            self._apply_cache[cache_key] = flags
+            self._known_flags[cache_key] = flags
         return flags
+
+    def _posting_record(self, job_id: str) -> PostingRecord | None:
+        """The posting's item, read fresh; the last one read when the table does not answer."""
+        with self._lock:
+            loaded = self._loaded_items.get(job_id)
+        record = self._read_or_known(lambda: self._source.posting(job_id), loaded)
+        with self._lock:
+            if record is None:
+                self._loaded_items.pop(job_id, None)
+            else:
+                self._loaded_items[job_id] = record
+        return record
+
+    def _read_or_known(self, read: Callable[[], _Read], known: _Known | None) -> _Read | _Known:
+        """`read()`; with a last known answer, `read()` waits at most `read_wait_seconds` and a failed
+        one serves what is known (refreshed by the next read that succeeds). No lock is held meanwhile."""
+        if known is None:
+            return read()
+        try:
+            with deadline_scope(self._read_wait):
+                return read()
+        except UpstreamError as exc:
+            with self._lock:
+                self.stats.stale_reads += 1
+            logger.warning("serving a loaded copy: the table did not answer", extra={"error_code": exc.code})
+            return known
 
     def rss(self, query: BoardQuery, *, self_url: str, if_none_match: str | None = None) -> BoardResponse:
         """`GET /feed.xml`: the newest live postings matching the query's words and filters."""
+        self._freshen()
         with self._lock:
             plan = query.plan()
             plan = Plan(terms=plan.terms, filters=plan.filters, relevance=False)
             limit = query.limit if "limit" in query.model_fields_set else self._feed_limit
-            engine = self.board()
+            engine = self._loaded()
             etag = self._etag("rss", engine.fingerprint, plan_fingerprint(plan), limit, self_url)
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None, "application/rss+xml; charset=utf-8")
@@ -479,8 +594,9 @@ class BoardService:
         entries are `sitemap.xml?page=N` (1-based), each a sitemap of up to `sitemap_max_urls` postings.
         """
         content_type = "application/xml; charset=utf-8"
+        self._freshen()
         with self._lock:
-            engine = self.board()
+            engine = self._loaded()
             total = len(engine)
             pages = max(1, -(-total // self._sitemap_max_urls))
             if page is not None and not 1 <= page <= pages:
