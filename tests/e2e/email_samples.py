@@ -95,4 +95,47 @@ SAMPLES: dict[str, list[Sample]] = {
             },
         )
     ],
+    "alert_confirm": [
+        Sample(
+            "Confirm your job alert: robotics engineer in Berlin or Remote - EU (remote only)",
+            {
+                "confirm_url": f"{BOARD}/alerts/confirm?token=" + "a" * 120,
+                "search_summary": "robotics engineer in Berlin or Remote - EU (remote only)",
+                "search_url": f"{BOARD}?q=robotics+engineer&location=Berlin&location=Remote+-+EU&remote=true",
+                "frequency_text": "once a day",
+                "expires_days": 7,
+            },
+        )
+    ],
+    "alert_digest": [
+        Sample(
+            "3 new jobs: robotics engineer in Berlin or Remote - EU (remote only)",
+            {
+                "search": "robotics engineer in Berlin or Remote - EU (remote only)",
+                "frequency": "daily",
+                "postings": [
+                    {
+                        "title": _CONFIRMATION["job_title"],
+                        "company": "Northwind Health Cooperative International",
+                        "locations": ["Berlin, Germany", "Remote - EU"],
+                        "remote": True,
+                        "excerpt": "Own the reliability of the clinical platform behind 40 hospitals.",
+                        "url": JOB_URL,
+                    },
+                    {
+                        "title": "Robotics Engineer",
+                        "company": "Acme Robotics",
+                        "locations": ["Berlin, Germany"],
+                        "remote": False,
+                        "excerpt": "",
+                        "url": f"{BOARD}/jobs/YWNjX2RlbW9fbGV2ZXJfYWNtZQpwb3N0XzI",
+                    },
+                ],
+                "total": 3,
+                "board_search_url": f"{BOARD}?q=robotics+engineer&location=Berlin&remote=true",
+                "manage_url": f"{BOARD}/alerts/manage?token=" + "m" * 120,
+                "unsubscribe_url": f"{BOARD}/alerts/unsubscribe?token=" + "u" * 120,
+            },
+        )
+    ],
 }
