@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.aws.table_schema import LIVE_INDEX
+from chalicelib.aws.table_schema import CHANGES_INDEX, LIVE_INDEX
 
 # Chalice function name -> logical id in the packaged template.
 FUNCTIONS = {
@@ -16,6 +16,8 @@ FUNCTIONS = {
     "board_snapshot_requested": "BoardSnapshotRequested",
     "send_email": "SendEmail",
     "email_events": "EmailEvents",
+    "send_alert_digests": "SendAlertDigests",
+    "send_employer_digests": "SendEmployerDigests",
 }
 # Chalice function name -> the suffix of its deployed name (`<stack name>-<suffix>`).
 FUNCTION_NAME_SUFFIXES = {
@@ -27,6 +29,8 @@ FUNCTION_NAME_SUFFIXES = {
     "board_snapshot_requested": "snapshot-requested",
     "send_email": "send-email",
     "email_events": "email-events",
+    "send_alert_digests": "alert-digests",
+    "send_employer_digests": "employer-digests",
 }
 
 
@@ -47,7 +51,10 @@ def classify_resource(template: dict[str, Any], resource: Any, function: str) ->
     known: dict[str, Any] = {
         "table": {"Fn::GetAtt": ["BoardTable", "Arn"]},
         "table-indexes": {"Fn::Sub": "${BoardTable.Arn}/index/*"},
+        # GSI1 holds the live board (`LIVE#<shard>`), the due alerts (`ALERTS#<frequency>`) and the
+        # employer list (`EMPLOYERS`); GSI2 the board's change feed (`CHANGES#<shard>`).
         "live-index": {"Fn::Sub": f"${{BoardTable.Arn}}/index/{LIVE_INDEX}"},
+        "changes-index": {"Fn::Sub": f"${{BoardTable.Arn}}/index/{CHANGES_INDEX}"},
         "idempotency-table": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
         "sync-queue": {"Fn::GetAtt": ["SyncQueue", "Arn"]},
         "snapshot-queue": {"Fn::GetAtt": ["SnapshotQueue", "Arn"]},

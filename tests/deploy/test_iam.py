@@ -121,9 +121,25 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     "email_events": _LOGS
     | _grants(["dynamodb:PutItem"], ("table",))
     | _grants(["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], _TABLE),
+    # Opens the board as the API does (the pointer item, limited to its partition; the snapshot's files;
+    # the change feed on GSI2; the cursor key, from which the alert links' key is derived too), reads the
+    # due alerts from GSI1, queues the digests and advances the alerts (limited to alert items, below).
+    "send_alert_digests": _LOGS
+    | _grants(["dynamodb:Query"], ("live-index", "changes-index"))
+    | _grants(["dynamodb:GetItem", "dynamodb:UpdateItem"], ("table",))
+    | _grants(["s3:GetObject"], ("snapshot-objects",))
+    | _grants(["secretsmanager:GetSecretValue"], ("cursor-secret",))
+    | _grants(["sqs:SendMessage"], ("email-queue",)),
+    # Reads the opted-in employers from GSI1 and each one's applications of the day (a Query on the
+    # employer's partition, limited below), and queues the digests.
+    "send_employer_digests": _LOGS
+    | _grants(["dynamodb:Query"], ("live-index", "table"))
+    | _grants(["sqs:SendMessage"], ("email-queue",)),
 }
 # Every function that queues email (and what it may do there: send, nothing else).
-EMAIL_PRODUCERS = ("api_handler", "sync_account")
+EMAIL_PRODUCERS = ("api_handler", "sync_account", "send_alert_digests", "send_employer_digests")
+# Every function that opens the board (and only reads the snapshot's files).
+SNAPSHOT_READERS = ("api_handler", "send_alert_digests")
 
 
 def _role_id(packaged: PackagedStage, function: str) -> str:
@@ -218,14 +234,16 @@ def test_the_builder_reaches_only_the_pointer_item(packaged: PackagedStage, func
     }
 
 
-def test_only_the_builders_write_snapshots_and_only_the_api_reads_them(packaged: PackagedStage) -> None:
+def test_only_the_builders_write_snapshots_and_only_the_board_readers_read_them(
+    packaged: PackagedStage,
+) -> None:
     for function in FUNCTIONS:
         s3_grants = {grant for grant in _granted(packaged, function) if grant[0].startswith("s3:")}
         s3_actions = {action for action, resource in s3_grants if resource == "snapshot-objects"}
         if function in SNAPSHOT_BUILDERS:
             assert s3_actions == {"s3:PutObject", "s3:AbortMultipartUpload"}, function
-        elif function == "api_handler":
-            assert s3_actions == {"s3:GetObject"}
+        elif function in SNAPSHOT_READERS:
+            assert s3_actions == {"s3:GetObject"}, function
         else:
             assert s3_actions == set(), function
         uploads = {action for action, resource in s3_grants if resource == "resume-uploads"}
@@ -294,6 +312,81 @@ def test_the_event_handler_writes_only_suppressions(packaged: PackagedStage) -> 
     (statement,) = puts
     assert as_list(statement["Action"]) == ["dynamodb:PutItem"]
     assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SUPPRESSED#*"]}}
+
+
+def _table_conditions(packaged: PackagedStage, function: str) -> dict[str, tuple[str, list[str]]]:
+    """Action -> (condition operator, LeadingKeys patterns) of every grant on the table itself."""
+    conditions: dict[str, tuple[str, list[str]]] = {}
+    for statement in _table_statements(packaged, function):
+        ((operator, keys),) = statement["Condition"].items()
+        assert set(keys) == {"dynamodb:LeadingKeys"}, (function, statement)
+        for action in as_list(statement["Action"]):
+            assert action not in conditions, (function, action)
+            conditions[action] = (operator, keys["dynamodb:LeadingKeys"])
+    return conditions
+
+
+def test_the_alert_digests_read_only_the_pointer_and_write_only_alert_items(packaged: PackagedStage) -> None:
+    from chalicelib.aws.alerts_repository import DynamoDBAlertStore
+
+    conditions = _table_conditions(packaged, "send_alert_digests")
+    assert conditions["dynamodb:GetItem"] == ("ForAllValues:StringEquals", [POINTER_KEY["PK"]])
+    operator, patterns = conditions["dynamodb:UpdateItem"]
+    assert operator == "ForAllValues:StringLike"
+    # The key the store advances matches; the address slots, suppressions, postings and the pointer do not.
+    alert_key = _recorded_update_key(DynamoDBAlertStore, "a1")
+    assert _like(alert_key, patterns)
+    others = ("ALERTADDR#0f1e", "SUPPRESSED#0f1e", "BOARD", "ACCOUNT#acc1", "EMPLOYER#e1", "RATE#email#ses")
+    for other in others:
+        assert not _like(other, patterns), other
+
+
+def test_the_employer_digests_query_only_employer_partitions(packaged: PackagedStage) -> None:
+    from chalicelib.aws.application_records import DynamoDBApplicationRecords
+
+    conditions = _table_conditions(packaged, "send_employer_digests")
+    assert set(conditions) == {"dynamodb:Query"}
+    operator, patterns = conditions["dynamodb:Query"]
+    assert operator == "ForAllValues:StringLike"
+    assert _like(_recorded_query_partition(DynamoDBApplicationRecords, "e1"), patterns)
+    for other in ("ALERT#a1", "ALERTADDR#0f1e", "ACCOUNT#acc1", "BOARD", "SUPPRESSED#0f1e"):
+        assert not _like(other, patterns), other
+
+
+class _RecordingTable:
+    """Stands in for a boto3 Table: records the key of an update and the partition of a query."""
+
+    name = "job-board"
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.keys.append(str(kwargs["Key"]["PK"]))
+        return {}
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        self.keys.append(str(kwargs["ExpressionAttributeValues"][":pk"]))
+        return {"Items": []}
+
+
+def _recorded_update_key(store_class: Any, alert_id: str) -> str:
+    from datetime import UTC, datetime
+
+    table = _RecordingTable()
+    store_class(table).advance(alert_id, watermark="2026-12-01T00:00:00.000Z", sent_at=datetime.now(UTC))
+    (key,) = table.keys
+    return key
+
+
+def _recorded_query_partition(records_class: Any, employer_id: str) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    table = _RecordingTable()
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    records_class(table).submitted_between(employer_id, start, start + timedelta(days=1))
+    (key,) = table.keys
+    return key
 
 
 def _like(key: str, patterns: list[str]) -> bool:

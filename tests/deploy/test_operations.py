@@ -151,7 +151,17 @@ def test_dashboard_shows_metrics_the_functions_emit(packaged: PackagedStage) -> 
         for metric in widget["properties"]["metrics"]
         if metric[0] == "X"  # our namespace, not AWS/*
     }
-    assert custom >= {"AccountsSucceeded", "AccountsFailed", "BoardPostingsLive", "ApplicationsSubmitted"}
+    assert custom >= {
+        "AccountsSucceeded",
+        "AccountsFailed",
+        "BoardPostingsLive",
+        "ApplicationsSubmitted",
+        "AlertDigestsQueued",
+        "EmployerDigestsQueued",
+    }
+    # Every function's errors are on the dashboard (the authorizer's show as the API's 5xx).
+    errors = set(re.findall(r'\["AWS/Lambda", "Errors", "FunctionName", "\$\{(\w+)\}"\]', pattern))
+    assert errors == set(FUNCTIONS.values()) - {"EmployerAuthorizer"}
     source = "\n".join(path.read_text() for path in CHALICELIB.rglob("*.py"))
     for name in custom:
         assert f'"{name}"' in source, f"the dashboard shows {name}, which no code emits"

@@ -254,6 +254,34 @@ def test_email_sender_drains_the_email_queue_in_batches_within_its_reserved_conc
     assert dead_letter["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
 
 
+def test_alert_digests_run_on_the_stage_schedule_one_at_a_time_and_finish_before_lambda_stops_them(
+    packaged: PackagedStage,
+) -> None:
+    digests = packaged.resources["SendAlertDigests"]["Properties"]
+    (event,) = digests["Events"].values()
+    minutes = int(_env(packaged, "ALERT_DIGEST_SCHEDULE_MINUTES"))
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == f"rate({minutes} minutes)"
+    # Two runs side by side would queue and advance the same due alerts.
+    assert digests["ReservedConcurrentExecutions"] == 1
+    # No new chunk starts after the time budget; the chunks already queued finish within the margin.
+    assert float(_env(packaged, "ALERT_DIGEST_TIME_BUDGET_SECONDS")) + 60 <= digests["Timeout"]
+    # A run ends before the next tick, so a tick never finds the one reserved instance busy.
+    assert digests["Timeout"] < minutes * 60
+    # It opens the same board as the API handler: the snapshot in /tmp, the engine in memory.
+    api = packaged.resources["APIHandler"]["Properties"]
+    assert digests["EphemeralStorage"] == api["EphemeralStorage"]
+    assert digests["MemorySize"] >= api["MemorySize"]
+
+
+def test_employer_digests_run_daily_at_the_cron_the_app_declares(packaged: PackagedStage) -> None:
+    from chalicelib.jobs.employer_digest import DIGEST_CRON
+
+    (event,) = packaged.resources["SendEmployerDigests"]["Properties"]["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == DIGEST_CRON.to_string() == "cron(0 6 * * ? *)"
+
+
 def test_sending_identity_is_the_domain_parameter_with_easy_dkim_and_the_configuration_set(
     packaged: PackagedStage,
 ) -> None:
@@ -402,6 +430,17 @@ def test_alarms_watch_the_dead_letter_queues_and_sync_and_build_failures(package
     ]
     assert alarms["SendEmailErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "SendEmail"}
     assert alarms["EmailEventsErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "EmailEvents"}
+    for logical_id in ("SendAlertDigests", "SendEmployerDigests"):
+        assert alarms[f"{logical_id}ErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": logical_id}
+    # Every function that runs off the request path (schedule, queue, topic) has an errors alarm.
+    watched = {
+        alarm["Dimensions"][0]["Value"]["Ref"]
+        for alarm in alarms.values()
+        if alarm["Namespace"] == "AWS/Lambda" and alarm["MetricName"] == "Errors"
+    }
+    for function, logical_id in FUNCTIONS.items():
+        if resources[logical_id]["Properties"].get("Events"):
+            assert logical_id in watched, function
     # The API is named after the stack, so a 5xx alarm never mixes two stages in one account.
     assert resources["RestAPI"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
     api_dimensions = {

@@ -50,6 +50,7 @@ def _prepare_aws() -> None:
     sqs = boto3.client("sqs")
     sqs.create_queue(QueueName=settings.sync_queue_name)
     sqs.create_queue(QueueName=settings.board_snapshot_queue_name)
+    sqs.create_queue(QueueName=settings.email_queue_name)
 
 
 def main(argv: list[str]) -> int:

@@ -75,6 +75,7 @@ def run_function(handler: str, event: dict[str, Any]) -> tuple[list[dict[str, An
         {
             "AWS_DEFAULT_REGION": REGION,
             "SYNC_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/job-board-sync",
+            "EMAIL_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/job-board-email",
             "POWERTOOLS_SERVICE_NAME": "job-board",
             "POWERTOOLS_METRICS_NAMESPACE": "JobBoard",
             "PYTHONPATH": str(ROOT),
@@ -127,6 +128,8 @@ def test_every_function_is_reached_through_the_app_module() -> None:
         "board_snapshot_requested",
         "send_email",
         "email_events",
+        "send_alert_digests",
+        "send_employer_digests",
     }
     assert all(handler.startswith("app.") for handler in strings.values()), strings
 
@@ -152,6 +155,9 @@ def test_every_function_is_reached_through_the_app_module() -> None:
             sns_event(bounce("ana@example.org")),
             {"EmailEventsReceived", "EmailAddressesSuppressed"},
         ),
+        # Nothing due on an empty board: the counts are 0, but the invocation's EMF line carries them.
+        ("send_alert_digests", SCHEDULED_EVENT, {"AlertDigestsQueued", "AlertDigestsDeferred"}),
+        ("send_employer_digests", SCHEDULED_EVENT, {"EmployerDigestsQueued"}),
     ],
 )
 def test_each_packaged_function_emits_emf_metric_lines(
