@@ -32,12 +32,17 @@ class EmbloyTokenUpload(BaseModel):
     )
 
 
+# Room for a token of MAX_TOKEN_LENGTH characters even when JSON spells each one as a 6-byte `\uXXXX` escape
+# (surrounding whitespace is allowed and trimmed): a body the document accepts is never a 413.
+MAX_BODY_BYTES = 6 * MAX_TOKEN_LENGTH + 1024
+
+
 @embloy_token_blueprint.route("/employer/embloy-token", methods=["PUT"], authorizer=employer_authorizer)
 @handle_errors
 def put_embloy_token() -> Response:
     request = embloy_token_blueprint.current_request
     employer_id = current_employer_id(request)
-    upload = parse_json_body(request, EmbloyTokenUpload)
+    upload = parse_json_body(request, EmbloyTokenUpload, max_bytes=MAX_BODY_BYTES)
     deps.get_embloy_token_service().upload(employer_id, upload.client_token)
     return Response(body="", status_code=204)
 

@@ -190,6 +190,31 @@ def test_sync_now_rejects_unknown_modes(employer_api: EmployerApi) -> None:
     assert employer_api.queued_messages() == []
 
 
+@pytest.mark.parametrize(
+    ("body", "query"),
+    [('{"mode": "full"}', "?mode=AAA"), ("{}", "?mode=AAA"), ('{"mode": "full"}', "?mode=delta")],
+)
+def test_sync_now_refuses_a_bad_or_contradicting_query_mode_whatever_the_body(
+    employer_api: EmployerApi, body: str, query: str
+) -> None:
+    own_account(employer_api, "acc_1")
+
+    response = request_sync(employer_api, "acc_1", body=body, query=query)
+
+    assert response.status_code == 400
+    assert "mode" in response.json_body["error"]["fields"]
+    assert employer_api.queued_messages() == []
+
+
+def test_sync_now_takes_the_query_mode_when_the_body_names_none(employer_api: EmployerApi) -> None:
+    own_account(employer_api, "acc_1")
+
+    response = request_sync(employer_api, "acc_1", body="{}", query="?mode=full")
+
+    assert response.status_code == 202
+    assert json.loads(employer_api.queued_messages()[0])["mode"] == "full"
+
+
 def test_sync_now_is_rate_limited_per_account(employer_api: EmployerApi) -> None:
     own_account(employer_api, "acc_1")
     own_account(employer_api, "acc_2")

@@ -142,3 +142,24 @@ def test_put_with_an_out_of_range_exp_is_400_not_500(
     assert [
         s for s in deps.get_secrets_client().list_secrets()["SecretList"] if s["Name"].startswith(prefix)
     ] == []
+
+
+def test_a_token_the_document_allows_is_never_too_large_however_json_spells_it(
+    client: Any, employer: tuple[str, str]
+) -> None:
+    # Surrounding whitespace is allowed (and trimmed) up to the token's length limit; JSON may escape each
+    # such character as six bytes, which once took the body over the generic 16 KiB limit (a 413).
+    employer_id, api_key = employer
+    from chalicelib.api.embloy_token import MAX_TOKEN_LENGTH
+
+    token = make_client_token()
+    padded = token + "\u3000" * (MAX_TOKEN_LENGTH - len(token))
+    body = json.dumps({"client_token": padded})  # ensure_ascii: each U+3000 is `\u3000`
+    assert len(body) > 16 * 1024
+
+    response = client.http.put(
+        "/employer/embloy-token", body=body, headers={**bearer(api_key), "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 204, response.json_body
+    assert secret_value(employer_id) == token

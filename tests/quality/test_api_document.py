@@ -56,6 +56,10 @@ CHECKS = (
 )
 # The employer whose key schemathesis sends: an Ashby account with an Embloy token (tests/local bootstrap).
 FUZZ_EMPLOYER = "emp_demo_northwind"
+# The Embloy token example is uploaded for an employer whose ATS Embloy does not serve: uploaded for the
+# employer of the example job, the example token (not one the Embloy sandbox accepts) would replace the
+# working one and the Embloy apply example would be refused.
+TOKEN_EXAMPLE_EMPLOYER = "emp_demo_acme"
 DOCUMENT_FIGURES: dict[str, Any] = {}
 
 
@@ -206,8 +210,9 @@ def test_every_example_in_the_document_is_accepted(local_stack: LocalStack) -> N
                 continue
             body = bodies[0] if bodies else None
             raw = json.dumps(body).encode() if body is not None else b""
+            caller = TOKEN_EXAMPLE_EMPLOYER if path == "/employer/embloy-token" else employer_id
             headers = {
-                "Authorization": f"Bearer {local_stack.api_keys[employer_id]}",
+                "Authorization": f"Bearer {local_stack.api_keys[caller]}",
                 "Content-Type": "application/json",
                 **given["header"],
             }
