@@ -46,7 +46,9 @@ class EmailSender(Protocol):
 
 def to_mime(message: OutgoingEmail, *, sender: str, at: datetime) -> bytes:
     """The RFC 5322 message: multipart/alternative, text first and HTML last (the part clients prefer)."""
-    mime = EmailMessage(policy=email.policy.SMTP)
+    # Lines up to RFC 5322's 998: a long List-Unsubscribe URL stays one `<https://...>` instead of being
+    # folded into RFC 2047 encoded words, which mail clients do not read as a link.
+    mime = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
     mime["From"] = sender
     mime["To"] = message.to
     mime["Subject"] = message.subject

@@ -92,6 +92,18 @@ def test_a_relative_link_is_refused_at_render_time() -> None:
         )
 
 
+def test_a_long_unsubscribe_url_stays_a_plain_header_on_the_wire() -> None:
+    # Mail clients read List-Unsubscribe as `<url>`: folded into encoded words, the link is lost.
+    url = "https://jobs.example.org/board/alerts/unsubscribe?token=" + "t" * 150
+    rendered = OutgoingEmail(
+        to="ada@example.com", subject="s", html="<p>h</p>", text="t", headers={"List-Unsubscribe": f"<{url}>"}
+    )
+
+    raw = to_mime(rendered, sender="jobs@example.org", at=AT)
+
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in raw
+
+
 def test_extra_headers_reach_the_message() -> None:
     rendered = OutgoingEmail(
         to="ada@example.com",
