@@ -150,7 +150,7 @@ def test_a_token_the_document_allows_is_never_too_large_however_json_spells_it(
     # Surrounding whitespace is allowed (and trimmed) up to the token's length limit; JSON may escape each
     # such character as six bytes, which once took the body over the generic 16 KiB limit (a 413).
     employer_id, api_key = employer
-    from chalicelib.api.embloy_token import MAX_TOKEN_LENGTH
+    from chalicelib.services.embloy_tokens import MAX_TOKEN_LENGTH
 
     token = make_client_token()
     padded = token + "\u3000" * (MAX_TOKEN_LENGTH - len(token))
