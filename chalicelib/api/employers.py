@@ -16,7 +16,7 @@ from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.cors import cors_config
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import ANY_CONTENT_TYPE, parse_input, parse_json_body
-from chalicelib.errors import InvalidRequestError, NotFoundError
+from chalicelib.errors import NotFoundError
 from chalicelib.http_headers import JSON_HEADERS
 from chalicelib.observability import metrics
 
@@ -93,14 +93,10 @@ def sync_account(account_id: str) -> Response:
     query_params: dict[str, str] = dict(request.query_params or {})
     query_mode = query_params.get("mode")
     if query_mode is not None:
-        # `?mode=` is checked like the body's, and may not contradict it.
+        # `?mode=` is checked like the body's; the body's `mode` wins when it names one (as documented).
         from_query = parse_input(SyncNowRequest, {"mode": query_mode})
         if "mode" not in body.model_fields_set:
             body = from_query
-        elif from_query.mode != body.mode:
-            raise InvalidRequestError(
-                "mode: the query and the body name different modes", fields={"mode": "conflicting values"}
-            )
     queued = deps.get_accounts_service().request_sync(employer_id, _checked_account_id(account_id), body.mode)
     metrics.add_metric(name="EmployerSyncsQueued", unit=MetricUnit.Count, value=1)
     return Response(body=queued.model_dump(mode="json"), status_code=202, headers=JSON_HEADERS)

@@ -206,13 +206,18 @@ def test_sync_now_refuses_a_bad_or_contradicting_query_mode_whatever_the_body(
     assert employer_api.queued_messages() == []
 
 
-def test_sync_now_takes_the_query_mode_when_the_body_names_none(employer_api: EmployerApi) -> None:
+@pytest.mark.parametrize(
+    ("body", "query", "mode"), [("{}", "?mode=full", "full"), ('{"mode": "auto"}', "?mode=full", "auto")]
+)
+def test_sync_now_takes_the_query_mode_unless_the_body_names_one(
+    employer_api: EmployerApi, body: str, query: str, mode: str
+) -> None:
     own_account(employer_api, "acc_1")
 
-    response = request_sync(employer_api, "acc_1", body="{}", query="?mode=full")
+    response = request_sync(employer_api, "acc_1", body=body, query=query)
 
     assert response.status_code == 202
-    assert json.loads(employer_api.queued_messages()[0])["mode"] == "full"
+    assert json.loads(employer_api.queued_messages()[0])["mode"] == mode
 
 
 def test_sync_now_is_rate_limited_per_account(employer_api: EmployerApi) -> None:
