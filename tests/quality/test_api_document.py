@@ -302,5 +302,6 @@ def test_schemathesis_finds_no_disagreement_between_the_document_and_the_server(
     assert not [status for status in statuses if status >= 500]
     assert len(entries) >= MIN_REQUESTS, DOCUMENT_FIGURES
     document = _document(local_stack)
-    operations = sum(len(item) for item in document["paths"].values())
+    # Schemathesis leaves out the operation that serves the document it was loaded from.
+    operations = sum(len(item) for path, item in document["paths"].items() if path != "/openapi.json")
     assert tested is not None and int(tested.group(1)) == operations, output[-3000:]
