@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from chalicelib.aws.errors import AwsErrors
-from chalicelib.errors import UpstreamUnavailableError
+from chalicelib.aws.sqs_batches import send_in_batches
 from chalicelib.models.messages import SyncRequested
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
-_SQS_BATCH = 10
 _QUEUE = AwsErrors("queue_unavailable", "The sync queue is unavailable.")
 
 
@@ -23,16 +22,4 @@ class SqsSyncPublisher:
 
     def publish(self, messages: Sequence[SyncRequested]) -> int:
         """Send every message; returns how many were sent. Raises UpstreamUnavailableError on failure."""
-        sent = 0
-        for start in range(0, len(messages), _SQS_BATCH):
-            batch = messages[start : start + _SQS_BATCH]
-            entries = [
-                {"Id": str(index), "MessageBody": message.model_dump_json()}
-                for index, message in enumerate(batch)
-            ]
-            with _QUEUE:
-                result = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)  # type: ignore[arg-type]
-            if result.get("Failed"):
-                raise UpstreamUnavailableError("The sync queue refused messages.", code="queue_unavailable")
-            sent += len(result.get("Successful", []))
-        return sent
+        return send_in_batches(self._sqs, self._queue_url, [m.model_dump_json() for m in messages], _QUEUE)

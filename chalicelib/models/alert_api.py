@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.models.alerts import SEARCH_PARAMETERS, AlertSearch, Frequency
-from chalicelib.models.apply import _EMAIL
+from chalicelib.models.apply import is_email_address
 
 SearchValue = str | list[str]
 
@@ -30,7 +30,7 @@ class AlertSubscribeRequest(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not is_email_address(value):
             raise ValueError("must be a valid email address")
         return value
 
