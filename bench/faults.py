@@ -363,6 +363,7 @@ def fault_stack(work: Path) -> Iterator[FaultStack]:
             sync_queue_url=booted.queue_url,
             snapshot_queue_url=booted.snapshot_queue_url,
             snapshot_bucket=booted.snapshot_bucket,
+            email_queue_url=booted.email_queue_url,
         )
         log("first sync and board snapshot (python -m local.scheduler --once)")
         with (config.log_dir / "scheduler.log").open("wb") as scheduler_log:

@@ -385,7 +385,8 @@ def prepare_environment(stage: str = LOCAL_STAGE) -> None:
         os.environ.update(app_environment(LocalStackConfig.from_env(), sync_queue_url=""))
     # As `chalice local --stage ...` does before it imports the app.
     os.environ.update(stage_environment(stage))
-    if not os.environ.get("SYNC_QUEUE_URL") or not os.environ.get("BOARD_SNAPSHOT_QUEUE_URL"):
+    queues = ("SYNC_QUEUE_URL", "BOARD_SNAPSHOT_QUEUE_URL", "EMAIL_QUEUE_URL")
+    if not all(os.environ.get(variable) for variable in queues):
         import boto3
 
         sqs = boto3.client("sqs")
@@ -394,6 +395,9 @@ def prepare_environment(stage: str = LOCAL_STAGE) -> None:
             os.environ["SYNC_QUEUE_URL"] = sqs.get_queue_url(QueueName=settings.sync_queue_name)["QueueUrl"]
         if not os.environ.get("BOARD_SNAPSHOT_QUEUE_URL"):
             os.environ["BOARD_SNAPSHOT_QUEUE_URL"] = _queue_url(sqs, settings.board_snapshot_queue_name) or ""
+        if not os.environ.get("EMAIL_QUEUE_URL"):
+            # The digest schedules and `send_email` queue and read email there.
+            os.environ["EMAIL_QUEUE_URL"] = _queue_url(sqs, settings.email_queue_name) or ""
 
 
 def local_stack_problem(stage: str = LOCAL_STAGE) -> str | None:

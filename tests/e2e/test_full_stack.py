@@ -98,6 +98,7 @@ def stack() -> Iterator[Stack]:
             sync_queue_url=result.queue_url,
             snapshot_queue_url=result.snapshot_queue_url,
             snapshot_bucket=result.snapshot_bucket,
+            email_queue_url=result.email_queue_url,
         )
         stack = Stack(config.api_url, config.stackone_url, config.embloy_url, app_env, keys)
         stack.run_scheduler_once()
