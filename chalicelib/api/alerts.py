@@ -129,13 +129,19 @@ def _form_fields(request: Request) -> list[tuple[str, str]]:
         raise InvalidRequestError("The request body is not a UTF-8 form.", code="invalid_form") from exc
 
 
+_FORM_FIELDS = ("email", "frequency")
+
+
 def _form_subscription(request: Request) -> AlertSubscribeRequest:
-    """The board page's form as the JSON body's shape: `email`, `frequency` and the search's fields."""
+    """The board page's form as the JSON body's shape: `email`, `frequency` and the search's fields.
+    Other fields are ignored, as HTML forms carry more than their data (a named button, say)."""
     body: dict[str, Any] = {}
     search: dict[str, list[str]] = {}
     for name, value in _form_fields(request):
         if name in SEARCH_PARAMETERS:
             search.setdefault(name, []).append(value)
+        elif name not in _FORM_FIELDS:
+            continue
         elif name in body:
             raise InvalidRequestError("The form names a field more than once.", code="invalid_form")
         else:
@@ -232,6 +238,7 @@ def manage_change() -> Response:
     base = _base(request, "/board/alerts/manage")
     token = _token(request)
     try:
+        deps.get_alert_service().manage(token)  # a bad link is the one 404 page, whatever the form holds
         form = parse_input(AlertManageForm, dict(_form_fields(request)))
         if form.action == "frequency" and form.frequency is None:
             raise InvalidRequestError("Choose how often.", fields={"frequency": "required to save"})

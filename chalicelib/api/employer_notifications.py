@@ -10,6 +10,7 @@ from chalicelib import deps
 from chalicelib.api.auth import current_employer_id, employer_authorizer
 from chalicelib.api.http_errors import handle_errors
 from chalicelib.api.request_body import parse_json_body
+from chalicelib.errors import InvalidRequestError
 
 employer_notifications_blueprint = Blueprint(__name__)
 
@@ -42,6 +43,10 @@ def put_notification_settings() -> dict[str, Any]:
 
     request = employer_notifications_blueprint.current_request
     employer_id = current_employer_id(request)
+    if not (request.raw_body or b"").strip():  # a PUT states the settings: an empty one is no statement
+        raise InvalidRequestError(
+            "Send the settings as JSON: {email, new_applications_digest}.", fields={"body": "required"}
+        )
     body = parse_json_body(request, NotificationSettingsRequest)
     settings = deps.get_employer_notification_service().update(
         employer_id, email=body.email, new_applications_digest=body.new_applications_digest

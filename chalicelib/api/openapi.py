@@ -704,6 +704,9 @@ OPERATIONS: tuple[Operation, ...] = (
             404: Reply("One page for every invalid link.", media_type="text/html"),
         },
         query_params=(ALERT_TOKEN,),
+        body=f"{ALERTS}:AlertManageForm",
+        body_required=True,
+        body_media_types=("application/x-www-form-urlencoded",),
         description="The page's forms post `application/x-www-form-urlencoded` bodies: `action=frequency"
         "&frequency=weekly` (instant, daily or weekly), `action=pause`, `action=resume` or `action=delete`. "
         "Resuming starts from the resume time: jobs that appeared while paused are not sent.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.models.apply import NOT_WHITESPACE, is_email_address
 
@@ -112,7 +112,9 @@ class NotificationSettingsRequest(_Request):
         description="The address for connection problems and the digest; null or empty turns email off.",
     )
     new_applications_digest: bool = Field(
-        False, description="A daily email listing the previous day's applications (only when there were any)."
+        False,
+        description="A daily email listing the previous day's applications (only when there were any, and "
+        "only while `email` is set).",
     )
 
     @field_validator("email")
@@ -122,13 +124,6 @@ class NotificationSettingsRequest(_Request):
             return None
         if not is_email_address(value):
             raise ValueError("must be a valid email address")
-        return value
-
-    @field_validator("new_applications_digest")
-    @classmethod
-    def _digest_needs_an_address(cls, value: bool, info: ValidationInfo) -> bool:
-        if value and not info.data.get("email"):
-            raise ValueError("needs an email address")
         return value
 
 
