@@ -206,6 +206,26 @@ def test_the_board_form_answers_303_to_the_check_your_inbox_page(alerts: AlertsA
     assert "Check your inbox" in Page(page.body.decode()).words
 
 
+def test_the_board_form_ignores_fields_it_does_not_know(alerts: AlertsApi) -> None:
+    # An HTML form carries more than its data (a named submit button, a field a newer page adds).
+    body = urlencode(
+        [("email", ADDRESS), ("q", "python"), ("submit", "Get these jobs by email"), ("utm", "x")]
+    )
+
+    response = alerts.client.http.post("/alerts", headers=FORM, body=body)
+
+    assert response.status_code == 303
+    [message] = alerts.emails()
+    assert message.context["search_url"] == "https://board.test/board?q=python"
+
+
+def test_a_manage_post_with_a_bad_link_is_the_404_page_whatever_its_form(alerts: AlertsApi) -> None:
+    for body in ("", "action=frequency", "action=nonsense"):
+        response = alerts.client.http.post("/board/alerts/manage?token=garbage", headers=FORM, body=body)
+
+        assert response.status_code == 404, body
+
+
 def test_a_bad_board_form_answers_400_and_changes_nothing(alerts: AlertsApi) -> None:
     for body in (urlencode({"email": "nope", "q": "python"}), "email=a%40b.org&email=c%40d.org", "%ZZ=&"):
         response = alerts.client.http.post("/alerts", headers=FORM, body=body)
