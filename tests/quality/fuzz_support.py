@@ -109,6 +109,13 @@ class Case:
         return f"{self.method} {self.url} headers={self.headers} body={shown!r}"
 
 
+def body_media(request_body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON media of a request body, else its only one (the alert manage page takes a form alone)."""
+    content: dict[str, Any] = request_body["content"]
+    media: dict[str, Any] = content.get("application/json") or next(iter(content.values()))
+    return media
+
+
 def inline_refs(schema: Any, components: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
     """`schema` with every `#/components/schemas/...` reference replaced by its definition."""
     if isinstance(schema, dict):
@@ -297,7 +304,7 @@ def case_strategy(
     request_body = operation.get("requestBody")
     body_schema = None
     if request_body:
-        body_schema = inline_refs(request_body["content"]["application/json"]["schema"], components)
+        body_schema = inline_refs(body_media(request_body)["schema"], components)
     secured = bool(operation.get("security"))
     credentials = (
         st.sampled_from(["valid", "valid", "missing", "wrong", "malformed"]) if secured else st.just("none")

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from chalicelib.api.openapi import build_document
-from tests.quality.fuzz_support import Case, check_response, from_schema, inline_refs
+from tests.quality.fuzz_support import Case, body_media, check_response, from_schema, inline_refs
 
 DOCUMENT = json.loads(json.dumps(build_document()))
 BODY_SCHEMAS = {
     f"{method.upper()} {path}": inline_refs(
-        operation["requestBody"]["content"]["application/json"]["schema"], DOCUMENT["components"]["schemas"]
+        body_media(operation["requestBody"])["schema"], DOCUMENT["components"]["schemas"]
     )
     for path, item in DOCUMENT["paths"].items()
     for method, operation in item.items()
