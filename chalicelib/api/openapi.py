@@ -641,11 +641,12 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 413, 415, 429, *UPSTREAM),
         body=f"{ALERTS}:AlertSubscribeRequest",
         body_required=True,
-        body_media_types=("application/json", "application/x-www-form-urlencoded"),
         body_example=ALERT_SUBSCRIBE_EXAMPLE,
         description=(
-            "JSON answers 202; the board page's plain form (`email`, `frequency` and the search's fields, "
-            "repeated for several values) answers 303 to a page; errors of both are JSON. The search "
+            "JSON answers 202. The board page's plain form posts the same as "
+            "`application/x-www-form-urlencoded`, flat: `email`, `frequency` and the search's fields, "
+            "repeated for several values, other fields ignored (a form carries its buttons too); it answers "
+            "303 to a page. Errors of both are JSON. The search "
             "takes `GET /jobs`'s filters and is validated as that route validates them. A confirmation "
             "email with a signed link is sent to a new alert; an unconfirmed alert is deleted after 7 "
             "days. 429 `rate_limited` past `ALERT_SUBSCRIBE_RATE_LIMIT` sign-ups per client in "

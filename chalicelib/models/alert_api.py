@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.models.alerts import SEARCH_PARAMETERS, AlertSearch, Frequency
-from chalicelib.models.apply import is_email_address
+from chalicelib.models.apply import EMAIL_PATTERN, is_email_address
 
 SearchValue = str | list[str]
 
@@ -17,7 +17,11 @@ class AlertSubscribeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: str = Field(max_length=254, description="Where the alert goes (confirmed by a link first).")
+    email: str = Field(
+        max_length=254,
+        description="Where the alert goes (confirmed by a link first).",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    )
     frequency: Frequency = Field(
         "daily", description="instant (within 15 minutes of a posting appearing), daily or weekly."
     )

@@ -46,6 +46,10 @@ def _padded(pattern: str) -> str:
     return f"^{WHITESPACE}*(?:{body}){WHITESPACE}*$"
 
 
+# An email address as the document states it (surrounding whitespace is stripped before the check).
+EMAIL_PATTERN = _padded(_EMAIL_PATTERN)
+
+
 # What the validators below check, stated in the API document (JSON Schema) so clients and generated
 # tests know which strings are accepted; the validators keep their own error messages.
 _NOT_BLANK: JsonDict = {"pattern": NOT_WHITESPACE}
@@ -144,7 +148,7 @@ class LinkIn(_Request):
 class CandidateIn(_Request):
     first_name: str = Field(min_length=1, max_length=100, json_schema_extra={**_NOT_BLANK})
     last_name: str = Field(min_length=1, max_length=100, json_schema_extra={**_NOT_BLANK})
-    email: str = Field(max_length=254, json_schema_extra={"pattern": _padded(_EMAIL_PATTERN)})
+    email: str = Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN})
     phone: str | None = Field(None, max_length=40, json_schema_extra={"pattern": _padded(_PHONE_PATTERN)})
     links: list[LinkIn] = Field(default_factory=list, max_length=10)
 

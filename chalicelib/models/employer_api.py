@@ -113,6 +113,7 @@ class NotificationSettingsRequest(_Request):
     )
     new_applications_digest: bool = Field(
         False,
+        strict=True,  # true or false, as the document says (not 0, 1 or "yes")
         description="A daily email listing the previous day's applications (only when there were any, and "
         "only while `email` is set).",
     )
