@@ -29,6 +29,7 @@ class AlertSubscribeRequest(BaseModel):
         default_factory=dict,
         description="`q`, `location`, `remote`, `employment_type`, `company`, `provider`, `department`: "
         "each a string or a list of strings, validated as `GET /jobs` validates them.",
+        json_schema_extra={"propertyNames": {"enum": list(SEARCH_PARAMETERS)}},
     )
 
     @field_validator("email")

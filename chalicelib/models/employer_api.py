@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from chalicelib.models.apply import NOT_WHITESPACE, is_email_address
+from chalicelib.models.apply import EMAIL_PATTERN, NOT_WHITESPACE, WHITESPACE, is_email_address
 
 # Linked-account ids go into StackOne URL paths: a strict alphabet rules out path tricks ("../", "?").
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
@@ -110,6 +110,7 @@ class NotificationSettingsRequest(_Request):
         None,
         max_length=254,
         description="The address for connection problems and the digest; null or empty turns email off.",
+        json_schema_extra={"pattern": f"(?:^{WHITESPACE}*$)|(?:{EMAIL_PATTERN})"},
     )
     new_applications_digest: bool = Field(
         False,
