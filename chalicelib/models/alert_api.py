@@ -29,7 +29,13 @@ class AlertSubscribeRequest(BaseModel):
         default_factory=dict,
         description="`q`, `location`, `remote`, `employment_type`, `company`, `provider`, `department`: "
         "each a string or a list of strings, validated as `GET /jobs` validates them.",
-        json_schema_extra={"propertyNames": {"enum": list(SEARCH_PARAMETERS)}},
+        json_schema_extra={
+            "properties": {
+                name: {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+                for name in SEARCH_PARAMETERS
+            },
+            "additionalProperties": False,
+        },
     )
 
     @field_validator("email")
