@@ -30,8 +30,11 @@ class AlertSubscribeRequest(BaseModel):
         description="`q`, `location`, `remote`, `employment_type`, `company`, `provider`, `department`: "
         "each a string or a list of strings, validated as `GET /jobs` validates them.",
         json_schema_extra={
+            # `q` is one string, as on `GET /jobs`; every filter takes one value or several.
             "properties": {
-                name: {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+                name: {"type": "string"}
+                if name == "q"
+                else {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
                 for name in SEARCH_PARAMETERS
             },
             "additionalProperties": False,
