@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.models.alerts import SEARCH_PARAMETERS, AlertSearch, Frequency
-from chalicelib.models.apply import EMAIL_PATTERN, is_email_address
+from chalicelib.models.apply import EMAIL_PATTERN, PYTHON_WHITESPACE, any_case, is_email_address
 
 SearchValue = str | list[str]
+
+# `remote` is true or false in any case, as `GET /jobs` reads it; at most two values.
+_BOOLEAN_TEXT = {
+    "type": "string",
+    "pattern": f"^{PYTHON_WHITESPACE}*(?:{any_case('true')}|{any_case('false')}){PYTHON_WHITESPACE}*$",
+}
+_SEARCH_VALUE_SCHEMAS: dict[str, dict[str, object]] = {
+    "q": {"type": "string"},
+    "remote": {"anyOf": [_BOOLEAN_TEXT, {"type": "array", "items": _BOOLEAN_TEXT, "maxItems": 2}]},
+}
+_FILTER_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+_SEARCH_PROPERTIES: dict[str, Any] = {
+    name: _SEARCH_VALUE_SCHEMAS.get(name, _FILTER_SCHEMA) for name in SEARCH_PARAMETERS
+}
 
 
 class AlertSubscribeRequest(BaseModel):
@@ -31,12 +45,7 @@ class AlertSubscribeRequest(BaseModel):
         "each a string or a list of strings, validated as `GET /jobs` validates them.",
         json_schema_extra={
             # `q` is one string, as on `GET /jobs`; every filter takes one value or several.
-            "properties": {
-                name: {"type": "string"}
-                if name == "q"
-                else {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-                for name in SEARCH_PARAMETERS
-            },
+            "properties": _SEARCH_PROPERTIES,
             "additionalProperties": False,
         },
     )
