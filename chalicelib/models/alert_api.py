@@ -63,8 +63,10 @@ class AlertSubscribeRequest(BaseModel):
         unknown = sorted(set(value) - set(SEARCH_PARAMETERS))
         if unknown:
             raise ValueError(f"unknown search parameter(s): {', '.join(unknown)}")
-        if any(len(v) > 20 for v in value.values() if isinstance(v, list)):
-            raise ValueError("at most 20 values per parameter")
+        for name, values in value.items():
+            limit = 2 if name == "remote" else 20
+            if isinstance(values, list) and len(values) > limit:
+                raise ValueError(f"{name}: at most {limit} values")
         return value
 
     def alert_search(self) -> AlertSearch:

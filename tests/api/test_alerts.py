@@ -149,6 +149,8 @@ def test_the_openapi_example_is_accepted(alerts: AlertsApi) -> None:
         ({"frequency": "hourly"}, "frequency"),
         ({"search": {"salary": "lots"}}, "search"),
         ({"search": {"remote": "maybe"}}, None),
+        ({"search": {"remote": ["true", "true", "true"]}}, "search"),
+        ({"search": {"company": ["Acme"] * 21}}, "search"),
         ({"unexpected": 1}, "unexpected"),
     ],
 )
