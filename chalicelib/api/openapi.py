@@ -408,12 +408,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "Enqueue a sync of one of the employer's accounts",
         "employers",
         {202: Reply("Queued.", f"{EMPLOYER_API}:SyncQueuedResponse")},
-        errors=(400, 404, 413, 429, *UPSTREAM),
+        errors=(400, 404, 409, 413, 429, *UPSTREAM),
         auth=True,
         body=f"{EMPLOYER_API}:SyncNowRequest",
         body_example={"mode": "full"},
         query_params=(SYNC_MODE,),
         path_params=ACCOUNT_ID,
+        description="409 `reconnect_required` while the account's link to the ATS is broken (StackOne "
+        "lists it as expired, error or inactive, or the last sync was refused and the account was not "
+        "re-linked since): reconnect it through the Hub first.",
     ),
     Operation(
         "GET",
