@@ -78,6 +78,9 @@ def stack() -> Iterator[Stack]:
         stackone_port=free_port(),
         embloy_port=free_port(),
         api_port=free_port(),
+        # Free ports for the mail catcher too: another stack (a `make run`) may hold the defaults.
+        mail_smtp_port=free_port(),
+        mail_web_port=free_port(),
         # The scheduler syncs every account once at start; later syncs happen when a test asks for them.
         sync_interval_seconds=3600,
         drain_interval_seconds=1,
