@@ -109,7 +109,9 @@ def reconnected_since_failure(account: LinkedAccount, state: AccountSyncState | 
     went through the Hub again): a new sync is how the board finds out whether the link works."""
     if state is None or not state.needs_attention or account.status.lower() != "active":
         return False
-    failed_at = state.attention_since or state.last_finished_at
+    # The last run's end, not the first failure: once a sync after the re-link failed too, the link is
+    # still broken (and listing the accounts stops queueing syncs for it).
+    failed_at = state.last_finished_at or state.attention_since
     return account.updated_at is not None and failed_at is not None and account.updated_at > failed_at
 
 

@@ -127,3 +127,18 @@ def test_listing_a_reconnected_account_queues_a_sync(employer_api: EmployerApi) 
     accounts(employer_api)
 
     assert [json.loads(body)["account_id"] for body in employer_api.queued_messages()] == ["acc_1"]
+
+
+def test_a_relinked_account_whose_next_sync_failed_again_still_needs_reconnecting(
+    employer_api: EmployerApi,
+) -> None:
+    # GIVEN the account was re-linked after the first failure, but the sync after that failed too
+    account_at(employer_api, updated_at=isoformat(FAILED_AT + timedelta(hours=1)))
+    state = broken_state()
+    state.last_finished_at = FAILED_AT + timedelta(hours=2)
+    deps.get_sync_state_repository().put(state)
+
+    # THEN neither listing nor "sync now" queues another sync that the ATS would refuse
+    accounts(employer_api)
+    assert sync_now(employer_api).status_code == 409
+    assert employer_api.queued_messages() == []
