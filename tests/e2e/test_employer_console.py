@@ -194,9 +194,16 @@ def test_applications_list_filters_pages_and_downloads_csv(
     assert job_options == ["All jobs", "Platform Engineer", "Product Designer"]
     page.get_by_label("Status").select_option("redirected")
     expect(rows).to_have_count(1)
-    assert api.requests[-1]["query"]["status"] == ["redirected"]
-    page.get_by_label("Job").select_option(label="Platform Engineer")
-    assert api.requests[-1]["query"]["job_id"] == ["job-1"]
+    listed = [r for r in api.requests if r["path"] == "/applications"]
+    assert listed[-1]["query"]["status"] == ["redirected"] and "cursor" not in listed[-1]["query"]
+    # the response comes after the fake API recorded the request (route.fulfill)
+    with page.expect_response(
+        lambda response: "/applications?" in response.url and "job_id=job-1" in response.url
+    ):
+        page.get_by_label("Job").select_option(label="Platform Engineer")
+    listed_by_job = [r for r in api.requests if r["path"] == "/applications" and "job_id" in r["query"]]
+    assert listed_by_job[-1]["query"]["job_id"] == ["job-1"]
+    assert listed_by_job[-1]["query"]["status"] == ["redirected"]  # the filters combine
 
     # CSV: the same filters, the key in the Authorization header, a download named applications.csv
     with page.expect_download() as download:
