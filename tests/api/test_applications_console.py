@@ -179,3 +179,25 @@ def test_bad_export_queries_are_400(client: Any, two_employers: Any, query: str)
     response = export(client, api_key, query)
     assert response.status_code == 400
     assert response.json_body["error"]["code"] == "invalid_request"
+
+
+def test_job_and_status_filters_page_through_the_job_index(client: Any, two_employers: Any) -> None:
+    (employer_id, api_key), _ = two_employers
+    for index in range(12):
+        make_record(
+            employer_id,
+            index,
+            job_id="job-a" if index % 2 else "job-b",
+            outcome="failed" if index % 3 else "submitted",
+        )
+
+    seen: list[str] = []
+    query = "?job_id=job-a&status=failed&limit=2"
+    while True:
+        page = list_applications(client, api_key, query).json_body
+        seen.extend(item["id"] for item in page["data"])
+        if not page["next_cursor"]:
+            break
+        query = f"?job_id=job-a&status=failed&limit=2&cursor={page['next_cursor']}"
+
+    assert seen == [f"rec-{i:02d}" for i in (11, 7, 5, 1)]
