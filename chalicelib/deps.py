@@ -230,6 +230,7 @@ def sync_policy() -> SyncPolicy:
         max_pages=settings.sync_max_pages,
         existence_sweep_seconds=settings.sync_existence_sweep_seconds,
         fan_out_budget_seconds=settings.sync_fan_out_budget_seconds,
+        broken_link_grace_seconds=settings.broken_link_grace_hours * 3600,
         # The worker's Lambda timeout is the time budget plus a minute to record the outcome.
         stale_run_seconds=settings.sync_time_budget_seconds + 60,
     )

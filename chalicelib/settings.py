@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     sync_existence_sweep_seconds: int = Field(1500, ge=0, alias="SYNC_EXISTENCE_SWEEP_SECONDS")
     # How long the schedule's fan-out retries listing the linked accounts.
     sync_fan_out_budget_seconds: float = Field(40.0, ge=0, alias="SYNC_FAN_OUT_BUDGET_SECONDS")
+    # An account whose credential fails keeps its postings on the board this long after the first
+    # failure (unless StackOne reports them closed), then they close. 0 closes them at once.
+    broken_link_grace_hours: float = Field(72.0, ge=0, alias="BROKEN_LINK_GRACE_HOURS")
     # One deadline per API request (and per authorizer call): every route answers within it, however AWS,
     # StackOne or Embloy stall, because the AWS and HTTP clients' timeouts and retries are cut to the time
     # the request has left. API Gateway gives up at 29 s: the ceiling keeps a wide margin below it.

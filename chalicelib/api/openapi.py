@@ -408,12 +408,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "Enqueue a sync of one of the employer's accounts",
         "employers",
         {202: Reply("Queued.", f"{EMPLOYER_API}:SyncQueuedResponse")},
-        errors=(400, 404, 413, 429, *UPSTREAM),
+        errors=(400, 404, 409, 413, 429, *UPSTREAM),
         auth=True,
         body=f"{EMPLOYER_API}:SyncNowRequest",
         body_example={"mode": "full"},
         query_params=(SYNC_MODE,),
         path_params=ACCOUNT_ID,
+        description="409 `reconnect_required` while the account's link to the ATS is broken (StackOne "
+        "lists it as expired, error or inactive, or the last sync was refused and the account was not "
+        "re-linked since): reconnect it through the Hub first.",
     ),
     Operation(
         "GET",
@@ -510,7 +513,29 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, *UPSTREAM),
         auth=True,
         query="chalicelib.models.applications:ApplicationsQuery",
-        description="`refresh=true` reads each application's status back from the ATS.",
+        description="`refresh=true` reads each application's status back from the ATS. Embloy clicks "
+        "are listed too (`channel: embloy`, `outcome: redirected`, no candidate: Embloy has them). "
+        "Personal data: `Cache-Control: no-store`.",
+    ),
+    Operation(
+        "GET",
+        "/applications.csv",
+        "exportApplications",
+        "The applications list as CSV, with the same filters",
+        "employers",
+        {
+            200: Reply(
+                "Every matching application (at most 5,000, newest first) as CSV with a header row: "
+                "submitted_at (UTC), job_title, job_id, candidate_name, candidate_email, source, outcome, "
+                "ats_status, ats_stage, account_id, application_id. A cell that a spreadsheet would run "
+                "as a formula (starting with =, +, -, @, tab or CR) starts with an apostrophe.",
+                media_type="text/csv",
+                headers=("Content-Disposition", "Cache-Control"),
+            )
+        },
+        errors=(400, *UPSTREAM),
+        auth=True,
+        query="chalicelib.models.applications:ApplicationsExportQuery",
     ),
     Operation(
         "GET",
@@ -1023,6 +1048,10 @@ def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, An
                     "schema": {"type": "string"},
                 },
                 "Location": {"description": "Where to go next.", "schema": {"type": "string"}},
+                "Content-Disposition": {
+                    "description": "`attachment`: a download, with its file name.",
+                    "schema": {"type": "string"},
+                },
             },
         },
     }

@@ -30,6 +30,11 @@ _STATUS_FIELDS = (
 )
 
 
+# A filtered page of the applications list reads at most this many query pages, each ahead by this many.
+_QUERIES_PER_PAGE = 10
+_READ_AHEAD = 100
+
+
 def record_key(record: ApplicationRecord) -> dict[str, str]:
     at = isoformat(record.submitted_at)
     return {"PK": f"EMPLOYER#{record.employer_id}", "SK": f"APPLICATION#{at}#{record.record_id}"}
@@ -109,22 +114,48 @@ class DynamoDBApplicationRecords:
             pass  # the record was deleted meanwhile
 
     def list_for_employer(
-        self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
+        self,
+        employer_id: str,
+        *,
+        job_id: str | None,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        status: str | None = None,
     ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]:
-        """One page, newest first: the employer's partition, or the job's index partition (own rows only)."""
-        kwargs: dict[str, Any] = {
-            "ScanIndexForward": False,
-            "Limit": limit,
-            **_partition(employer_id, job_id),
-        }
+        """One page, newest first: the employer's partition, or the job's index partition (own rows only),
+        optionally only records whose outcome or ATS status is `status`.
+
+        DynamoDB filters after reading, so a filtered page is filled from up to `_QUERIES_PER_PAGE`
+        queries; the position after the last record kept is the next start key.
+        """
+        kwargs: dict[str, Any] = {"ScanIndexForward": False, **_partition(employer_id, job_id)}
+        filters: list[str] = []
         if job_id is not None:
-            kwargs["FilterExpression"] = "employer_id = :me"
+            filters.append("employer_id = :me")
             kwargs["ExpressionAttributeValues"][":me"] = employer_id
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        with TABLE:
-            page = self._table.query(**kwargs)
-        return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+        if status is not None:
+            filters.append("(outcome = :status OR application_status = :status)")
+            kwargs["ExpressionAttributeValues"][":status"] = status
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        key_names = ("PK", "SK") if job_id is None else ("PK", "SK", "GSI1PK", "GSI1SK")
+        items: list[dict[str, Any]] = []
+        position = start_key
+        for _ in range(_QUERIES_PER_PAGE):
+            if position:
+                kwargs["ExclusiveStartKey"] = position
+            # A filtered query reads ahead (the filter may drop most of what it reads).
+            kwargs["Limit"] = max(limit - len(items), _READ_AHEAD) if status else limit - len(items)
+            with TABLE:
+                page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            position = page.get("LastEvaluatedKey")
+            if len(items) >= limit or not position:
+                break
+        if len(items) > limit:
+            items = items[:limit]
+            position = {name: items[-1][name] for name in key_names}
+        return [_from_item(item) for item in items], position
 
     def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]:
         """(account_id, job_id, outcome) of every record of the employer (or of one of its jobs)."""

@@ -41,15 +41,32 @@ class ApplicationRecord(BaseModel):
     expires_at: int  # epoch seconds (DynamoDB TTL)
 
 
-class ApplicationsQuery(BaseModel):
-    """Query string of GET /applications."""
+class ApplicationsFilter(BaseModel):
+    """The filters of the applications list and its CSV export."""
 
     model_config = ConfigDict(extra="forbid")
 
+    job_id: str | None = Field(None, min_length=1, max_length=512)
+    status: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Only applications with this delivery outcome (`submitted`, `pending_confirmation`, "
+        "`failed`, `duplicate`, `redirected` = an Embloy click) or this ATS status as last read back "
+        "(`new`, `interview`, `rejected`, `hired`, ...); exact match.",
+    )
+
+
+class ApplicationsQuery(ApplicationsFilter):
+    """Query string of GET /applications."""
+
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=2048)
-    job_id: str | None = Field(None, min_length=1, max_length=512)
     refresh: bool = False
+
+
+class ApplicationsExportQuery(ApplicationsFilter):
+    """Query string of GET /applications.csv (every matching application, newest first)."""
 
 
 class ApplicationStatusOut(BaseModel):

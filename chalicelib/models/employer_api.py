@@ -58,6 +58,10 @@ class AttentionView(BaseModel):
 
     reason: str
     action: AttentionAction
+    # A broken link: when the board first saw it fail, and when the account's postings leave the board
+    # (BROKEN_LINK_GRACE_HOURS later; a moment in the past means they left then). Null otherwise.
+    since: datetime | None = None
+    postings_close_at: datetime | None = None
 
 
 class SkippedPostingView(BaseModel):

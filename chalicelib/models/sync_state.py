@@ -53,6 +53,11 @@ class AccountSyncState(BaseModel):
     attention_reason: str | None = None
     # When the employer was last emailed about it (at most daily); cleared when the account recovers.
     attention_notified_at: datetime | None = None
+    # A broken credential (401/403/412, or StackOne's expired/error/inactive status) first seen at
+    # `attention_since`: the postings stay on the board until `grace_until`, then close. Both are cleared
+    # when a sync succeeds again.
+    attention_since: datetime | None = None
+    grace_until: datetime | None = None
     label: str | None = None  # the linked account's label in StackOne (named in the employer's emails)
     consecutive_failures: int = 0
     # StackOne's status of the linked account as last seen (active, inactive, ..., or "deleted").

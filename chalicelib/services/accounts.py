@@ -14,7 +14,7 @@ from chalicelib.clients.stackone.errors import (
 )
 from chalicelib.clients.stackone.models import LinkedAccount
 from chalicelib.clock import Clock, utcnow
-from chalicelib.errors import NotFoundError, ThrottledError, UpstreamError
+from chalicelib.errors import AppError, ConflictError, NotFoundError, ThrottledError, UpstreamError
 from chalicelib.models.employer_api import (
     AccountView,
     AttentionView,
@@ -25,6 +25,19 @@ from chalicelib.models.employer_api import (
 )
 from chalicelib.models.messages import SyncPublisher, SyncRequested
 from chalicelib.models.sync_state import AccountSyncState
+from chalicelib.observability import logger
+
+# The sync's attention reasons (AccountSyncState.attention_reason), in the employer's words.
+_STATE_ATTENTION: dict[str, str] = {
+    "reconnect": "The ATS refused the board's access: the credentials have expired or were revoked.",
+    "permissions": "The ATS no longer lets the board read your job postings (a permission was removed).",
+    "integration_disabled": "The integration with your ATS is disabled for this connection.",
+    "account_inactive": "The connection to your ATS is no longer active.",
+}
+# An account linked this recently without any sync yet gets its first sync when the console lists it
+# (StackOne's `account.created` webhook does the same where webhooks are configured; older ones wait for
+# the schedule).
+FIRST_SYNC_WINDOW = timedelta(hours=1)
 
 # StackOne account statuses that mean syncing cannot work until someone acts.
 _STATUS_ATTENTION: dict[str, AttentionView] = {
@@ -70,17 +83,44 @@ def platform_error() -> UpstreamError:
 
 
 def attention_for(account: LinkedAccount, state: AccountSyncState | None) -> AttentionView | None:
-    """Why the account needs its employer, if it does (StackOne's status first, then the last sync)."""
+    """Why the account needs its employer, if it does (StackOne's status first, then the last sync),
+    with the broken link's grace deadline when the sync has seen it."""
+    grace = (
+        {"since": state.attention_since, "postings_close_at": state.grace_until}
+        if state is not None and state.grace_until is not None
+        else {}
+    )
     attention = _STATUS_ATTENTION.get(account.status.lower())
     if attention is not None:
         details = "; ".join(r.description for r in account.status_reasons or [] if r.description)
-        if details:
-            return attention.model_copy(update={"reason": f"{attention.reason} StackOne says: {details}"})
-        return attention
+        reason = f"{attention.reason} StackOne says: {details}" if details else attention.reason
+        return attention.model_copy(update={"reason": reason, **grace})
     if state is not None and state.needs_attention:
-        reason = state.attention_reason or "The ATS refused the last sync's credentials."
-        return AttentionView(reason=f"{reason} Reconnect the account to resume syncing.", action="reconnect")
+        code = state.attention_reason or ""
+        reason = _STATE_ATTENTION.get(code, code or "The ATS refused the last sync's credentials.")
+        return AttentionView(
+            reason=f"{reason} Reconnect the account to resume syncing.", action="reconnect", **grace
+        )
     return None
+
+
+def reconnected_since_failure(account: LinkedAccount, state: AccountSyncState | None) -> bool:
+    """StackOne lists the account as active and changed it after the sync last saw it fail (the employer
+    went through the Hub again): a new sync is how the board finds out whether the link works."""
+    if state is None or not state.needs_attention or account.status.lower() != "active":
+        return False
+    # The last run's end, not the first failure: once a sync after the re-link failed too, the link is
+    # still broken (and listing the accounts stops queueing syncs for it).
+    failed_at = state.last_finished_at or state.attention_since
+    return account.updated_at is not None and failed_at is not None and account.updated_at > failed_at
+
+
+def reconnect_required(account: LinkedAccount, state: AccountSyncState | None) -> bool:
+    """A sync cannot work until the employer reconnects the account through the Hub."""
+    attention = attention_for(account, state)
+    if attention is None or attention.action != "reconnect":
+        return False
+    return not reconnected_since_failure(account, state)
 
 
 INTERRUPTED = "run_interrupted: the run stopped without recording an outcome"
@@ -160,7 +200,12 @@ class AccountsService:
         self._run_ids = run_ids
 
     def list_for(self, employer_id: str) -> list[AccountView]:
-        """The employer's accounts (every page), each merged with its sync state."""
+        """The employer's accounts (every page), each merged with its sync state.
+
+        A just-linked account that was never synced, or one reconnected since its link broke, gets a
+        sync queued at once (at most once per sync-now interval), so its postings need not wait for the
+        schedule.
+        """
         try:
             accounts = self._stackone.list_accounts(origin_owner_id=employer_id)
         except (StackOneAuthError, StackOneForbiddenError) as exc:
@@ -171,11 +216,31 @@ class AccountsService:
             self._sync_states.get_many(a.id for a in owned) if owned else {}
         )
         now = self._now()
+        for account in owned:
+            state = states.get(account.id)
+            just_linked = (
+                state is None
+                and account.status.lower() == "active"
+                and account.created_at is not None
+                and now - account.created_at < FIRST_SYNC_WINDOW
+            )
+            if just_linked or reconnected_since_failure(account, state):
+                self._queue_quietly(account.id, "full")
         return [
             account_view(account, shown_state(state, now, self._stale_after) if state else None)
             for account in owned
             for state in [states.get(account.id)]
         ]
+
+    def _queue_quietly(self, account_id: str, mode: Literal["auto", "full"]) -> None:
+        """Queue a sync unless one was requested within the interval; a failure never fails the listing
+        (the schedule picks the account up anyway)."""
+        try:
+            if self._limiter.try_acquire(account_id, self._interval) is not None:
+                return
+            self._queue(account_id, mode)
+        except AppError as exc:
+            logger.warning("first sync not queued", extra={"account_id": account_id, "error_code": exc.code})
 
     def owned_account(self, employer_id: str, account_id: str) -> LinkedAccount:
         """The linked account if it belongs to the employer; NotFoundError otherwise (never 403, so
@@ -193,8 +258,19 @@ class AccountsService:
     def request_sync(
         self, employer_id: str, account_id: str, mode: Literal["auto", "full"] = "auto"
     ) -> SyncQueuedResponse:
-        """Queue a sync of one of the employer's accounts, at most once per interval per account."""
-        self.owned_account(employer_id, account_id)
+        """Queue a sync of one of the employer's accounts, at most once per interval per account.
+
+        An account whose link is broken is refused (ConflictError `reconnect_required`): the sync would
+        be refused by the ATS too, and only reconnecting through the Hub fixes it.
+        """
+        account = self.owned_account(employer_id, account_id)
+        state = self._sync_states.get_many([account_id]).get(account_id)
+        if reconnect_required(account, state):
+            raise ConflictError(
+                "This account's connection to the ATS is broken: reconnect it (mint a connect session with "
+                "its account_id and open the Hub), then the board syncs it.",
+                code="reconnect_required",
+            )
         retry_after = self._limiter.try_acquire(account_id, self._interval)
         if retry_after is not None:
             raise ThrottledError(
@@ -202,6 +278,10 @@ class AccountsService:
                 code="sync_recently_requested",
                 retry_after=retry_after,
             )
+        run_id = self._queue(account_id, mode)
+        return SyncQueuedResponse(account_id=account_id, run_id=run_id, mode=mode)
+
+    def _queue(self, account_id: str, mode: Literal["auto", "full"]) -> str:
         run_id = self._run_ids()
         try:
             self._publisher.publish(
@@ -210,7 +290,7 @@ class AccountsService:
         except Exception:
             self._limiter.release(account_id)  # nothing was queued: let the employer retry at once
             raise
-        return SyncQueuedResponse(account_id=account_id, run_id=run_id, mode=mode)
+        return run_id
 
 
 def _account_not_found(account_id: str) -> NotFoundError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +26,13 @@ RECEIVED_OUTCOMES = ("submitted", "pending_confirmation")
 
 class ApplicationRecords(Protocol):
     def list_for_employer(
-        self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
+        self,
+        employer_id: str,
+        *,
+        job_id: str | None,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        status: str | None = None,
     ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]: ...
     def update_status(self, record: ApplicationRecord) -> None: ...
     def outcomes(self, employer_id: str, *, job_id: str | None = None) -> list[tuple[str, str, str]]: ...
@@ -63,17 +71,79 @@ class ApplicationsCursorCodec:
     def __init__(self, key: bytes) -> None:
         self._signed = SignedCursor(key, purpose="applications-cursor")
 
-    def encode(self, employer_id: str, job_id: str | None, position: dict[str, Any]) -> str:
-        return self._signed.encode(position, context=f"{employer_id}\n{job_id or ''}")
+    def encode(
+        self, employer_id: str, job_id: str | None, position: dict[str, Any], status: str | None = None
+    ) -> str:
+        return self._signed.encode(position, context=_context(employer_id, job_id, status))
 
-    def decode(self, employer_id: str, job_id: str | None, cursor: str) -> dict[str, Any]:
-        position = self._signed.decode(cursor, context=f"{employer_id}\n{job_id or ''}")
+    def decode(
+        self, employer_id: str, job_id: str | None, cursor: str, status: str | None = None
+    ) -> dict[str, Any]:
+        position = self._signed.decode(cursor, context=_context(employer_id, job_id, status))
         if not isinstance(position, dict) or not all(isinstance(v, str) for v in position.values()):
             raise invalid_cursor()
         expected = f"JOBAPPS#{job_id}" if job_id else f"EMPLOYER#{employer_id}"
         if position.get("GSI1PK" if job_id else "PK") != expected:
             raise invalid_cursor()
         return position
+
+
+def _context(employer_id: str, job_id: str | None, status: str | None) -> str:
+    context = f"{employer_id}\n{job_id or ''}"
+    return f"{context}\n{status}" if status is not None else context
+
+
+# CSV export: the columns, and the cap on rows (the response must fit Lambda's 6 MB).
+CSV_COLUMNS = (
+    "submitted_at",
+    "job_title",
+    "job_id",
+    "candidate_name",
+    "candidate_email",
+    "source",
+    "outcome",
+    "ats_status",
+    "ats_stage",
+    "account_id",
+    "application_id",
+)
+CSV_MAX_ROWS = 5000
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such cells are
+# prefixed with an apostrophe, which makes them plain text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell as text a spreadsheet shows and never evaluates."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def applications_csv(records: list[ApplicationRecord]) -> str:
+    """The records as CSV (RFC 4180, CRLF line ends, a header row); times in UTC with `Z`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow(
+            [
+                csv_cell(value)
+                for value in (
+                    isoformat(record.submitted_at),
+                    record.job_title,
+                    record.job_id,
+                    record.candidate_name,
+                    record.candidate_email,
+                    record.channel,
+                    record.outcome,
+                    record.application_status,
+                    record.application_stage,
+                    record.account_id,
+                    record.record_id,
+                )
+            ]
+        )
+    return buffer.getvalue()
 
 
 def status_fields(application: dict[str, Any]) -> dict[str, Any]:
@@ -126,16 +196,36 @@ class ApplicationsService:
         limit: int = 20,
         cursor: str | None = None,
         refresh: bool = False,
+        status: str | None = None,
     ) -> ApplicationRecordsPage:
-        start = self._cursors.decode(employer_id, job_id, cursor) if cursor else None
+        start = self._cursors.decode(employer_id, job_id, cursor, status) if cursor else None
         records, last_key = self._records.list_for_employer(
-            employer_id, job_id=job_id, limit=limit, start_key=start
+            employer_id, job_id=job_id, limit=limit, start_key=start, status=status
         )
         # Defence in depth: the query is keyed on the employer, and nothing else may leave this method.
         records = [record for record in records if record.employer_id == employer_id]
         stale = self._refresh(records) if refresh else frozenset()
-        next_cursor = self._cursors.encode(employer_id, job_id, last_key) if last_key else None
+        next_cursor = self._cursors.encode(employer_id, job_id, last_key, status) if last_key else None
         return ApplicationRecordsPage(records, next_cursor, stale)
+
+    def export(
+        self, employer_id: str, *, job_id: str | None = None, status: str | None = None
+    ) -> list[ApplicationRecord]:
+        """Every matching record of the employer, newest first (at most `CSV_MAX_ROWS`)."""
+        records: list[ApplicationRecord] = []
+        start: dict[str, Any] | None = None
+        while len(records) < CSV_MAX_ROWS:
+            page, start = self._records.list_for_employer(
+                employer_id,
+                job_id=job_id,
+                limit=min(100, CSV_MAX_ROWS - len(records)),
+                start_key=start,
+                status=status,
+            )
+            records.extend(record for record in page if record.employer_id == employer_id)
+            if not start:
+                break
+        return records
 
     def _refresh(self, records: list[ApplicationRecord]) -> frozenset[str]:
         """Read each native application's status back from StackOne; failures keep the last known one."""

@@ -110,6 +110,12 @@ class EmployerNotificationService:
         return settings
 
 
+def long_time(at: datetime) -> str:
+    """`10 March 2026, 12:00 UTC`: the day in words and the time with its zone."""
+    moment = at.astimezone(UTC)
+    return f"{long_date(moment)}, {moment:%H:%M} UTC"
+
+
 def _account_name(state: AccountSyncState) -> str:
     provider = (state.provider or "ATS").replace("_", " ").title()
     return f"{provider} ({state.label})" if state.label else provider
@@ -143,7 +149,8 @@ class ConnectionAttentionNotifier:
         if state.attention_reason == "employer_not_registered" or not state.employer_id:
             return
         last = state.attention_notified_at
-        if last is not None and now - last < self._reminder:
+        # Postings leaving the board (the grace period is over) is news the same day too.
+        if last is not None and now - last < self._reminder and not postings_closed:
             return
         try:
             settings = self._settings.get_notification_settings(state.employer_id)
@@ -170,8 +177,10 @@ class ConnectionAttentionNotifier:
     def _email(self, state: AccountSyncState, to: str, postings_closed: int, now: datetime) -> EmailRequested:
         account = _account_name(state)
         day = now.astimezone(UTC).date().isoformat()
+        closing = ":closed" if postings_closed else ""
+        deadline = state.grace_until if state.grace_until is not None and state.grace_until > now else None
         return EmailRequested(
-            key=f"connection_attention:{state.account_id}:{day}",
+            key=f"connection_attention:{state.account_id}:{day}{closing}",
             template=ATTENTION_TEMPLATE,
             to=to,
             subject=shortened(f"Action needed: your {account} connection to the job board", 200),
@@ -183,7 +192,9 @@ class ConnectionAttentionNotifier:
                 "problem": ATTENTION_PROBLEMS.get(state.attention_reason or "", UNKNOWN_PROBLEM),
                 "postings_closed": postings_closed,
                 "postings_live": state.live_postings,
-                "since": long_date(state.last_finished_at or now),
+                "since": long_date(state.attention_since or state.last_finished_at or now),
+                # When the postings leave the board unless the employer reconnects (UTC, said so).
+                "postings_close_at": long_time(deadline) if deadline is not None else "",
                 "reconnect_url": self._console_url,
             },
         )

@@ -196,6 +196,8 @@ class SyncPolicy:
     stale_run_seconds: float = 300.0
     # How many skipped postings a sync state names (the count covers all of them).
     skipped_names_kept: int = 20
+    # A broken credential keeps the account's postings on the board this long after the first failure.
+    broken_link_grace_seconds: float = 72 * 3600.0
 
 
 @dataclass
@@ -225,6 +227,10 @@ class SyncReport:
         if posting_id is not None and len(self.skipped_postings) < keep:
             self.skipped_postings.append({"posting_id": posting_id, "reason": reason})
 
+
+# StackOne account statuses that a reconnect through the Hub fixes: like a 401/403/412, they start the
+# grace period instead of closing the postings at once. Deleted, suspended or archived accounts close.
+BROKEN_LINK_STATUSES = frozenset({"expired", "error", "inactive"})
 
 _ATTENTION_REASONS: tuple[tuple[type[StackOneError], str], ...] = (
     (StackOneAuthError, "reconnect"),  # expired or revoked credentials: re-link through the Hub
@@ -407,6 +413,15 @@ class SyncService:
                     info.provider,
                 )
                 state.label = account.label
+                if account.status in BROKEN_LINK_STATUSES:
+                    state.account_status = account.status
+                    return self._broken_link(
+                        state,
+                        report,
+                        started_at,
+                        reason="account_inactive",
+                        error=f"account_{account.status}: StackOne lists the account as {account.status}",
+                    )
                 if account.status != "active":
                     return self._close_account(
                         state, report, account_status=account.status, started_at=started_at
@@ -756,10 +771,15 @@ class SyncService:
         account_status: str,
         started_at: datetime,
         reason: str | None = None,
+        outcome: str = "succeeded",
+        error: str | None = None,
+        grace_expired: bool = False,
     ) -> SyncReport:
-        """The account is deleted, no longer active in StackOne, or not a registered employer's: take
-        its postings off the board."""
+        """The account is deleted, no longer active in StackOne, not a registered employer's, or its
+        broken link outlived the grace period: take its postings off the board."""
         report.mode = "close"
+        if not grace_expired:  # closed for another reason: no deadline to show
+            state.attention_since = state.grace_until = None
         index = self._postings.load_index(report.account_id)
         self._close_missing(report.account_id, index, set(), report)
         state.account_status = account_status
@@ -779,7 +799,47 @@ class SyncService:
                 "closed": report.closed,
             },
         )
-        return self._finish(state, report, "succeeded", started_at, index=index, keep_attention=True)
+        return self._finish(state, report, outcome, started_at, error=error, index=index, keep_attention=True)
+
+    def _broken_link(
+        self,
+        state: AccountSyncState,
+        report: SyncReport,
+        started_at: datetime,
+        *,
+        reason: str,
+        error: str,
+        index: dict[str, PostingMetaLike] | None = None,
+    ) -> SyncReport:
+        """The account's credential fails: its postings stay on the board until the grace deadline
+        (set at the first failure), and close at the first run past it."""
+        state.needs_attention = True
+        state.attention_reason = reason
+        if state.grace_until is None:
+            state.attention_since = started_at
+            state.grace_until = started_at + timedelta(seconds=self._policy.broken_link_grace_seconds)
+        if started_at < state.grace_until:
+            return self._finish(
+                state, report, "needs_attention", started_at, error=error, index=index, keep_attention=True
+            )
+        self._log.info(
+            "broken link grace period over",
+            extra={
+                "account_id": report.account_id,
+                "run_id": report.run_id,
+                "since": isoformat(state.attention_since or started_at),
+            },
+        )
+        return self._close_account(
+            state,
+            report,
+            account_status=state.account_status or "active",
+            started_at=started_at,
+            reason=reason,
+            outcome="needs_attention",
+            error=error,
+            grace_expired=True,
+        )
 
     def _succeed(
         self,
@@ -815,11 +875,7 @@ class SyncService:
         if exc.error_code:
             detail += f" ({exc.error_code})"
         if reason is not None:
-            state.needs_attention = True
-            state.attention_reason = reason
-            return self._finish(
-                state, report, "needs_attention", started_at, error=detail, index=index, keep_attention=True
-            )
+            return self._broken_link(state, report, started_at, reason=reason, error=detail, index=index)
         return self._finish(state, report, "failed", started_at, error=detail, index=index)
 
     def _finish(
@@ -858,6 +914,7 @@ class SyncService:
         if not keep_attention and outcome == "succeeded":
             state.needs_attention = False
             state.attention_reason = None
+            state.attention_since = state.grace_until = None  # the link works again
         if self._attention is not None:
             self._attention.review(state, postings_closed=report.closed, now=state.last_finished_at)
         self._states.put(state)

@@ -35,7 +35,13 @@ class FakeRecords:
         self.updated: list[ApplicationRecord] = []
 
     def list_for_employer(
-        self, employer_id: str, *, job_id: str | None, limit: int, start_key: dict[str, Any] | None
+        self,
+        employer_id: str,
+        *,
+        job_id: str | None,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        status: str | None = None,
     ) -> tuple[list[ApplicationRecord], dict[str, Any] | None]:
         return list(self.records), None
 

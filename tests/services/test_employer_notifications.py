@@ -156,20 +156,30 @@ def test_recovery_clears_the_record_and_a_new_failure_is_told_at_once(world: Wor
     assert len({q.key for q in world.outbox.queued}) == 1  # the same day: one email by key at most
 
 
-def test_an_inactive_account_says_how_many_postings_left_the_board(world: World) -> None:
+def test_an_inactive_account_is_told_the_deadline_then_that_its_postings_left(world: World) -> None:
     world.run("run-1")
     world.stackone.accounts["acc1"] = world.stackone.accounts["acc1"].model_copy(
         update={"status": "inactive"}
     )
 
-    world.run("run-2")
+    world.run("run-2")  # 12:30 UTC: the grace period (72 h) starts
 
-    (queued,) = world.outbox.queued
-    parsed = render_queued(queued)
+    (first,) = world.outbox.queued
+    parsed = render_queued(first)
+    for part in (parsed.text, parsed.html):
+        assert "9 postings stay on Unified Job Board" in part
+        assert "until 4 March 2026, 12:30 UTC" in part
+        assert "no longer active" in part
+    # WHEN the deadline passes (the daily reminders in between), the run that closes them says so
+    for index in range(3, 3 + 72 * 4):
+        world.run(f"run-{index}")
+    closing = world.outbox.queued[-1]
+    assert closing.key == "connection_attention:acc1:2026-03-04:closed"
+    assert [q.key for q in world.outbox.queued].count(closing.key) == 1
+    parsed = render_queued(closing)
     for part in (parsed.text, parsed.html):
         assert "9 postings left Unified Job Board" in part
         assert "Your postings come back with the next sync" in part
-        assert "no longer active" in part
 
 
 def test_without_an_address_nothing_is_sent_until_one_is_set() -> None:

@@ -282,13 +282,14 @@ def test_deleted_account_gets_its_postings_closed(world: World) -> None:
     assert state.account_status == "deleted" and state.attention_reason == "account_deleted"
 
 
-def test_inactive_account_gets_its_postings_closed(world: World) -> None:
+def test_suspended_account_gets_its_postings_closed_at_once(world: World) -> None:
+    # (an inactive or expired account keeps them for the grace period: test_sync_grace_period.py)
     world.account("acc1", 3)
     world.service.sync_account("acc1", "run-1")
-    world.stackone.add_account("acc1", status="inactive")
+    world.stackone.add_account("acc1", status="suspended")
     report = world.service.sync_account("acc1", "run-2")
     assert report.closed == 3 and world.postings.live_ids("acc1") == set()
-    assert world.states.states["acc1"].account_status == "inactive"
+    assert world.states.states["acc1"].account_status == "suspended"
 
 
 def test_unmappable_postings_are_skipped_not_fatal(world: World) -> None:

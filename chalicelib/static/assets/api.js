@@ -104,6 +104,19 @@ export function shortDate(value) {
   return date.toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric" });
 }
 
+/**
+ * A moment as date and time in the reader's time zone, naming the zone ("Nov 22, 2026, 3:00 PM GMT+1"),
+ * or `fallback` when absent or invalid.
+ */
+export function dateTime(value, fallback = "") {
+  if (!value) return fallback;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return fallback;
+  return new Intl.DateTimeFormat("en", {
+    year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+  }).format(date);
+}
+
 /** The page URL of a job on this frontend. */
 export function jobPageUrl(jobId) {
   return `${BASE}/board/jobs/${encodeURIComponent(jobId)}`;

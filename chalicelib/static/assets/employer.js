@@ -1,6 +1,7 @@
 // Employer console: API key (this tab only), linked accounts with sync health, connect, sync now,
-// email notifications, Embloy token.
-import { ApiError, api, cleanMessage, h, humanError, humanize, shortDate } from "./api.js";
+// applications, email notifications, Embloy token.
+import { ApiError, api, cleanMessage, dateTime, h, humanError, humanize } from "./api.js";
+import { clearApplications, showApplications } from "./employer-applications.js";
 
 // sessionStorage: survives a reload of this tab and is gone when the tab closes (never persistent storage).
 const KEY_STORAGE = "job-board.employer-key";
@@ -20,6 +21,7 @@ const embloyForm = document.getElementById("embloy-form");
 const embloyState = document.getElementById("embloy-state");
 const embloyInput = document.getElementById("embloy-token");
 const embloyError = document.getElementById("embloy-token-error");
+const embloyDelete = document.getElementById("embloy-delete");
 const notificationsForm = document.getElementById("notifications-form");
 const notificationsState = document.getElementById("notifications-state");
 const notificationEmail = document.getElementById("notification-email");
@@ -66,15 +68,30 @@ function forget(message) {
   forgetButton.hidden = true;
   signedIn.hidden = true;
   keyForm.hidden = false;
+  clearApplications();
   keyStatus.textContent = message || "Key forgotten.";
   keyInput.focus();
 }
 
+// Every time shown names its time zone (the reader's own).
 function formatTime(value) {
-  if (!value) return "never";
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return "unknown";
-  return `${shortDate(value)} ${date.toLocaleTimeString("en", { hour: "2-digit", minute: "2-digit" })}`;
+  return value ? dateTime(value, "unknown") : "never";
+}
+
+// While a broken link's grace period runs, the postings stay; after the deadline they have left.
+function graceNote(account, attention) {
+  const deadline = attention && attention.postings_close_at;
+  if (!deadline) return null;
+  const live = Number((account.sync || {}).live_postings || 0);
+  if (new Date(deadline).getTime() > Date.now() && live > 0) {
+    const postings = `${live} posting${live === 1 ? "" : "s"}`;
+    return h("p", { class: "grace", role: "note" },
+      `Your ${postings} stay${live === 1 ? "s" : ""} on the board until `, h("strong", { text: formatTime(deadline) }),
+      ". Reconnect before then, or they leave the board.");
+  }
+  return h("p", { class: "grace", role: "note" },
+    "Your postings left the board on ", h("strong", { text: formatTime(deadline) }),
+    ". Reconnect and they come back with the next sync.");
 }
 
 function healthOf(account) {
@@ -98,10 +115,12 @@ function accountItem(account) {
     h("dt", { text: "Live postings" }), h("dd", { class: "live-postings", text: String(sync.live_postings ?? 0) }),
   );
   if (sync.last_error) details.append(h("dt", { text: "Last error" }), h("dd", { class: "error-text", text: String(sync.last_error) }));
-  const reasons = (Array.isArray(account.status_reasons) ? account.status_reasons : [])
-    .map((reason) => reason && (reason.description || reason.code))
-    .filter(Boolean);
   const attention = account.attention && account.attention.reason ? account.attention : null;
+  // The attention reason already quotes StackOne's reasons: list only those it does not (once each).
+  const reasons = [...new Set((Array.isArray(account.status_reasons) ? account.status_reasons : [])
+    .map((reason) => reason && (reason.description || reason.code))
+    .filter(Boolean))]
+    .filter((text) => !(attention && attention.reason.includes(text)));
   const status = h("p", { class: "sync-result", role: "status", "aria-live": "polite" });
   const reconnect = attention && attention.action === "reconnect";
   const syncButton = h("button", {
@@ -125,6 +144,7 @@ function accountItem(account) {
     h("h3", {}, name, account.label ? h("span", { class: "hint", text: ` · ${account.label}` }) : null),
     h("p", { class: `health-badge ${health}` }, h("span", { class: "dot", "aria-hidden": "true" }), healthText),
     attention ? h("p", { class: "attention", role: "note" }, h("strong", { text: "What to do: " }), attention.reason) : null,
+    graceNote(account, attention),
     reasons.length ? h("ul", { class: "reasons" }, reasons.map((text) => h("li", { text }))) : null,
     details, actions, status);
 }
@@ -156,16 +176,38 @@ async function syncNow(account, button, status) {
     status.textContent = "Sync queued. Postings update within a few minutes.";
   } catch (exc) {
     if (handleAuthError(exc)) return;
-    status.textContent = exc instanceof ApiError && exc.status === 429
-      ? "A sync was requested moments ago. Try again in a minute."
-      : `We couldn't queue a sync. ${humanError(exc).message}`;
+    if (exc instanceof ApiError && exc.code === "reconnect_required") {
+      status.textContent = "Reconnect this account first: your ATS refuses the board's access until you do.";
+    } else {
+      status.textContent = exc instanceof ApiError && exc.status === 429
+        ? "A sync was requested moments ago. Try again in a minute."
+        : `We couldn't queue a sync. ${humanError(exc).message}`;
+    }
   } finally {
     button.disabled = false;
   }
 }
 
+// Set while the Hub is open in another tab: coming back to this tab refreshes the accounts, which also
+// starts the first sync of a newly linked account.
+let hubPending = false;
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && hubPending && apiKey) {
+    hubPending = false;
+    loadAccounts();
+  }
+});
+
+// The connect status and the Hub link sit together; bring them into view and move focus there.
+function revealHub(focusTarget) {
+  hubContainer.scrollIntoView({ block: "center" });
+  if (focusTarget) focusTarget.focus({ preventScroll: true });
+}
+
 async function connect(body, statusLine = connectStatus) {
   statusLine.textContent = "Starting a secure connect session…";
+  if (statusLine !== connectStatus) connectStatus.textContent = "";
   hubContainer.replaceChildren();
   try {
     const session = await employerApi("/connect-sessions", { method: "POST", body });
@@ -182,6 +224,8 @@ async function connect(body, statusLine = connectStatus) {
       hub.addEventListener("close", () => hub.remove());
       hubContainer.append(hub);
       connectStatus.textContent = "Finish connecting your ATS below.";
+      if (statusLine !== connectStatus) statusLine.textContent = "Continue in the StackOne Hub below.";
+      revealHub(null);
       return;
     }
     const url = String(session.auth_link_url || "");
@@ -189,14 +233,17 @@ async function connect(body, statusLine = connectStatus) {
     // With "noopener" window.open returns null even when the tab opened, so say nothing about blocking:
     // offer the link, which works either way.
     window.open(url, "_blank", "noopener");
+    hubPending = true;
+    const link = h("a", { href: url, target: "_blank", rel: "noopener noreferrer", id: "hub-link", text: "Open the StackOne Hub" });
     hubContainer.append(h("p", {},
       "The StackOne Hub opens in a new tab. If you don't see it, ",
-      h("a", { href: url, target: "_blank", rel: "noopener noreferrer", id: "hub-link", text: "Open the StackOne Hub" }),
+      link,
       ". When you have finished, ",
       h("button", { type: "button", class: "link-button", text: "refresh your accounts", onclick: () => loadAccounts() }),
-      "."));
-    statusLine.textContent = session.expires_at ? `This link works until ${formatTime(session.expires_at)}.` : "";
-    if (statusLine !== connectStatus) hubContainer.scrollIntoView({ block: "nearest" });
+      " (the first sync starts by itself)."));
+    connectStatus.textContent = session.expires_at ? `This link works until ${formatTime(session.expires_at)}.` : "";
+    if (statusLine !== connectStatus) statusLine.textContent = "Continue in the StackOne Hub: the link is below.";
+    revealHub(link);
   } catch (exc) {
     if (handleAuthError(exc)) return;
     statusLine.textContent = exc instanceof ApiError ? `We couldn't start connecting. ${humanError(exc).message}` : "We couldn't start connecting. Please try again.";
@@ -206,6 +253,7 @@ async function connect(body, statusLine = connectStatus) {
 async function loadEmbloy() {
   try {
     const state = await employerApi("/employer/embloy-token");
+    embloyDelete.hidden = !(state && state.configured);  // nothing to remove without a token
     if (state && state.configured) {
       embloyState.textContent = `An Embloy client token is configured${state.updated_at ? ` (updated ${formatTime(state.updated_at)})` : ""}.`;
       if (state.needs_renewal || state.status === "invalid") embloyState.textContent += " Embloy rejected it: please paste a new one.";
@@ -246,7 +294,7 @@ embloyForm.addEventListener("submit", async (event) => {
   }
 });
 
-document.getElementById("embloy-delete").addEventListener("click", async () => {
+embloyDelete.addEventListener("click", async () => {
   try {
     await employerApi("/employer/embloy-token", { method: "DELETE" });
     await loadEmbloy();
@@ -343,6 +391,7 @@ async function start() {
   forgetButton.hidden = false;
   consoleBox.hidden = false;
   loadIdentity();
+  showApplications({ request: (path) => employerApi(path), apiKey: () => apiKey, onAuthError: handleAuthError });
   loadNotifications();
   loadEmbloy();
 }
