@@ -14,7 +14,6 @@ import json
 import math
 import os
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,8 +148,9 @@ class StageDeployment:
 
     @property
     def snapshot_stale_hours(self) -> int:
-        """Hours without a published snapshot before the stale alarm: 3 build schedule periods."""
-        return max(2, math.ceil(3 * self.snapshot_schedule_minutes / 60))
+        """Hours without a published snapshot before the stale alarm: 3 build schedule periods, at least 2
+        hours and at most a day (CloudWatch evaluates an alarm over at most a day of hourly periods)."""
+        return min(24, max(2, math.ceil(3 * self.snapshot_schedule_minutes / 60)))
 
 
 REQUIRED_VARIABLES = (
@@ -311,17 +311,10 @@ def _camel(function: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in function.replace("-", "_").split("_") if word)
 
 
-def load_app(environment: Mapping[str, str]) -> Chalice:
-    """The Chalice app as `chalice package` imports it: with the stage's environment variables set."""
-    if "app" not in sys.modules:
-        saved = dict(os.environ)
-        os.environ.update(environment)
-        try:
-            importlib.import_module("app")
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-    app: Chalice = sys.modules["app"].app
+def load_app() -> Chalice:
+    """The Chalice app, for its routes and authorizers (neither depends on the stage's variables; `main`
+    sets them anyway before the first import, as `chalice package` does)."""
+    app: Chalice = importlib.import_module("app").app
     return app
 
 
@@ -380,7 +373,7 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
         "SnapshotQueueMaxAgeSeconds": str(deployment.snapshot_queue_max_age_seconds),
         "SnapshotStaleHours": str(deployment.snapshot_stale_hours),
     }
-    app = load_app(env)
+    app = load_app()
     _check_snapshot_expiry(template, deployment)
     _set_ephemeral_storage(template, deployment.ephemeral_storage)
     _pin_runtime(template, deployment.functions)
@@ -435,6 +428,11 @@ def _publish_behind_aliases(
 ) -> None:
     """Every function: a new version on each deploy behind `live`, shifted by CodeDeploy, which rolls
     back when the function's errors alarm (and, for the API's functions, the 5xx-rate alarm) fires."""
+    allowed = template["Parameters"]["DeploymentType"]["AllowedValues"]
+    if deployment.deployment_preference not in allowed:
+        raise StageConfigError(
+            f"Stage {deployment.stage!r}: {DEPLOYMENT_PREFERENCE_KEY} must be one of {', '.join(allowed)}."
+        )
     template["Parameters"]["DeploymentType"]["Default"] = deployment.deployment_preference
     for function in deployment.functions:
         logical_id = function_logical_id(function)
@@ -603,7 +601,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         check_python()
-        rendered = render(stage_deployment(args.stage))
+        deployment = stage_deployment(args.stage)
+        os.environ.update(deployment.environment)
+        rendered = render(deployment)
     except StageConfigError as exc:
         raise SystemExit(f"error: {exc}") from None
     args.out.parent.mkdir(parents=True, exist_ok=True)
