@@ -231,23 +231,31 @@ def _code(module: _Module, node: ast.AST) -> _Code:
                 if isinstance(receiver.func, ast.Name):
                     factory = _resolve(scoped, receiver.func.id)
                 elif isinstance(receiver.func, ast.Attribute) and isinstance(receiver.func.value, ast.Name):
-                    base = scoped.imports.get(receiver.func.value.id)
-                    if base is not None and base[1] is None and base[0] in _modules():
-                        factory = (base[0], receiver.func.attr)
-                    elif base is not None and base[1] is not None and f"{base[0]}.{base[1]}" in _modules():
-                        factory = (f"{base[0]}.{base[1]}", receiver.func.attr)
+                    origin = scoped.imports.get(receiver.func.value.id)
+                    if origin is not None and origin[1] is None and origin[0] in _modules():
+                        factory = (origin[0], receiver.func.attr)
+                    elif (
+                        origin is not None
+                        and origin[1] is not None
+                        and f"{origin[0]}.{origin[1]}" in _modules()
+                    ):
+                        factory = (f"{origin[0]}.{origin[1]}", receiver.func.attr)
             returned = _returned_class(factory) if factory is not None else None
             named_class = _resolve(scoped, receiver.id) if isinstance(receiver, ast.Name) else None
             if returned is not None:
                 methods.add((*returned, child.attr))
-            elif named_class is not None and named_class[0] in _modules():
+            elif (
+                named_class is not None
+                and named_class[0] in _modules()
+                and named_class[1] in _modules()[named_class[0]].classes
+            ):
                 methods.add((*named_class, child.attr))  # `Class.method(...)`, a classmethod
             elif child.attr not in BUILTIN_METHODS or _on_self(receiver):
                 attributes.add(child.attr)
             # `module.function` through an imported module.
             if isinstance(child.value, ast.Name) and child.value.id in scoped.imports:
-                base, imported = scoped.imports[child.value.id]
-                qualified = base if imported is None else f"{base}.{imported}"
+                source_module, imported = scoped.imports[child.value.id]
+                qualified = source_module if imported is None else f"{source_module}.{imported}"
                 if qualified in _modules():
                     target = _modules()[qualified]
                     if child.attr in target.functions or child.attr in target.classes:
