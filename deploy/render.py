@@ -385,7 +385,29 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
     _invoke_through_aliases(template, app)
     _trace(template, deployment)
     _notify_every_alarm(template)
+    _read_the_table_in_use(template, deployment.functions)
     return template
+
+
+# The application table the functions use: the stack's own, or the BoardTableName parameter's (a
+# point-in-time restore). The IAM policies name the same table (`.chalice/policy-*.json`).
+BOARD_TABLE_IN_USE = {
+    "Fn::If": [
+        "UsesRestoredBoardTable",
+        {"Ref": "BoardTableName"},
+        {"Fn::FindInMap": ["Board", "Names", "BoardTable"]},
+    ]
+}
+
+
+def _read_the_table_in_use(template: dict[str, Any], functions: tuple[str, ...]) -> None:
+    for function in functions:
+        properties = (
+            template["Resources"].setdefault(function_logical_id(function), {}).setdefault("Properties", {})
+        )
+        properties.setdefault("Environment", {}).setdefault("Variables", {})["BOARD_TABLE"] = (
+            BOARD_TABLE_IN_USE
+        )
 
 
 def _add_function_alarms(template: dict[str, Any], functions: tuple[str, ...], api: tuple[str, ...]) -> None:

@@ -79,7 +79,6 @@ def test_idempotency_table_matches_the_powertools_layout(packaged: PackagedStage
 def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: PackagedStage) -> None:
     resources = packaged.resources
     created = {
-        "BOARD_TABLE": resources["BoardTable"]["Properties"]["TableName"],
         "IDEMPOTENCY_TABLE": resources["IdempotencyTable"]["Properties"]["TableName"],
         "SYNC_QUEUE_NAME": resources["SyncQueue"]["Properties"]["QueueName"],
         "BOARD_SNAPSHOT_QUEUE_NAME": resources["SnapshotQueue"]["Properties"]["QueueName"],
@@ -94,6 +93,12 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
         for variable, name in created.items():
             assert variables[variable] == resolve(packaged.template, name), (logical_id, variable)
         assert variables["APP_STAGE"] == packaged.deployment.stage
+        # The stack's table, unless the BoardTableName parameter names another (a restore).
+        condition, restored, own = variables["BOARD_TABLE"]["Fn::If"]
+        assert (condition, restored) == ("UsesRestoredBoardTable", {"Ref": "BoardTableName"})
+        assert resolve(packaged.template, own) == resolve(
+            packaged.template, resources["BoardTable"]["Properties"]["TableName"]
+        )
         # Queue URLs, the bucket's generated name and the public URL only exist at deploy time: wired
         # for every function through the template's globals.
         for deploy_time in (

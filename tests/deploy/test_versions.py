@@ -311,3 +311,31 @@ def test_settings_chalice_offers_come_from_chalices_config_not_the_merge_templat
                 assert maximum == packaged.function_config(function)["reserved_concurrency"], function
             else:
                 assert maximum == 2, function  # the fewest pollers SQS allows
+
+
+def test_a_restored_table_replaces_the_stacks_table_for_every_function_and_grant(
+    packaged: PackagedStage,
+) -> None:
+    from tests.deploy.template_helpers import BOARD_TABLE_IN_USE
+
+    parameter = packaged.template["Parameters"]["BoardTableName"]
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("job-board-prod-restored-20261207")
+    assert not pattern.fullmatch("job board")
+    assert packaged.template["Conditions"]["UsesRestoredBoardTable"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "BoardTableName"}, ""]}]
+    }
+    # Every function reads the table in use, and every policy grants that table, never the stack's by name.
+    for function, logical_id in FUNCTIONS.items():
+        variable = packaged.resources[logical_id]["Properties"]["Environment"]["Variables"]["BOARD_TABLE"]
+        assert variable["Fn::If"][:2] == ["UsesRestoredBoardTable", {"Ref": "BoardTableName"}], function
+        role = packaged.resources[function_role_id(function)]
+        text = json.dumps(role["Properties"]["Policies"])
+        assert "BoardTable.Arn" not in text and '["BoardTable", "Arn"]' not in text, function
+        assert json.dumps(BOARD_TABLE_IN_USE) in text, function  # every function reads the table
+    output = packaged.template["Outputs"]["BoardTableName"]["Value"]
+    assert output == BOARD_TABLE_IN_USE
+    # The stack's own table stays, protected, whatever the parameter.
+    table = packaged.resources["BoardTable"]
+    assert "Condition" not in table and table["Properties"]["DeletionProtectionEnabled"] is True
