@@ -513,10 +513,12 @@ def _trace(template: dict[str, Any], deployment: StageDeployment) -> None:
 
 
 def _notify_every_alarm(template: dict[str, Any]) -> None:
-    """Every alarm of the stack notifies the alarm topic (the e-mail subscription is a parameter)."""
-    for resource in template["Resources"].values():
+    """Every alarm of the stack notifies the alarm topic (the e-mail subscription is a parameter) and is
+    named `<stack>-<logical id>`, the name docs/runbook.md uses."""
+    for logical_id, resource in template["Resources"].items():
         if resource.get("Type") == "AWS::CloudWatch::Alarm":
             resource["Properties"].setdefault("AlarmActions", [{"Ref": "AlarmTopic"}])
+            resource["Properties"].setdefault("AlarmName", {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}"})
 
 
 def bucket_lifecycle_rules(logical_id: str, names: dict[str, str]) -> list[dict[str, Any]]:

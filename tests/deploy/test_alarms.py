@@ -37,6 +37,8 @@ def test_every_alarm_notifies_the_one_alarm_topic_whose_email_subscription_is_op
 ) -> None:
     for name, alarm in _alarms(packaged).items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        # The name docs/runbook.md's commands use.
+        assert alarm["AlarmName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}, name
     topics = [r for r in packaged.resources.values() if r["Type"] == "AWS::SNS::Topic"]
     assert len(topics) == 2  # the alarm topic and SES's bounce and complaint topic
     subscription = packaged.resources["AlarmEmailSubscription"]
