@@ -128,9 +128,8 @@ def test_every_documented_aws_command_is_a_real_operation_with_real_options(comm
 def test_every_documented_make_target_exists() -> None:
     makefile = (ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([A-Za-z0-9_-]+):", makefile, flags=re.MULTILINE))
-    documented = [
-        line.split()[1] for block in shell_blocks() for line in logical_lines(block) if line.startswith("make ")
-    ]
+    lines = [line for block in shell_blocks() for line in logical_lines(block)]
+    documented = [line.split()[1] for line in lines if line.startswith("make ")]
     assert "rollback" in documented
     for target in documented:
         assert target in targets, target
