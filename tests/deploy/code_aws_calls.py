@@ -430,3 +430,40 @@ def aws_actions(function: str) -> dict[str, set[str]]:
         for action in SQS_TRIGGER_ACTIONS:
             found.setdefault(action, set()).add("<sqs event source>")
     return found
+
+
+def settings_read(function: str) -> set[str]:
+    """The settings fields the function's reachable code reads (`settings.x`, or `require("x")`)."""
+    from chalicelib.settings import Settings
+
+    fields = set(Settings.model_fields)
+    read: set[str] = set()
+    for _module, node in reach(function).bodies:
+        for child in _without_annotations(node):
+            if isinstance(child, ast.Attribute) and child.attr in fields:
+                read.add(child.attr)
+            elif isinstance(child, ast.Constant) and child.value in fields:
+                read.add(str(child.value))
+    return read
+
+
+def trigger_queue_setting(function: str) -> str | None:
+    """The settings field naming the queue an `on_sqs_message` handler is triggered by
+    (`queue=NAME`, with `NAME = get_settings().<field>` in its module)."""
+    for module in _modules().values():
+        for definition in module.functions.values():
+            for decorator in definition.decorator_list:
+                attribute, keyword = _decorator_name(decorator)
+                if attribute != "on_sqs_message" or (keyword or definition.name) != function:
+                    continue
+                assert isinstance(decorator, ast.Call)
+                (queue,) = [item.value for item in decorator.keywords if item.arg == "queue"]
+                assert isinstance(queue, ast.Name), function
+                for node in module.tree.body:
+                    if (
+                        isinstance(node, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == queue.id for t in node.targets)
+                        and isinstance(node.value, ast.Attribute)
+                    ):
+                        return node.value.attr
+    return None

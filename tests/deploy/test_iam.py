@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from chalicelib.aws.board_snapshots import POINTER_KEY
-from tests.deploy.code_aws_calls import aws_actions, entry_points
+from tests.deploy.code_aws_calls import aws_actions, entry_points, settings_read, trigger_queue_setting
 from tests.deploy.conftest import PackagedStage
-from tests.deploy.template_helpers import FUNCTIONS, as_list, classify_resource
+from tests.deploy.template_helpers import FUNCTIONS, as_list, classify_resource, resolve
 
 _TABLE = ("table", "table-indexes")
 _LOGS = {("logs:CreateLogStream", "own-log-group"), ("logs:PutLogEvents", "own-log-group")}
@@ -126,6 +126,90 @@ def test_each_function_is_granted_exactly_the_aws_calls_its_code_makes(
     needed = _code_grants(function)
     assert not needed - granted, f"{function} calls what its policy does not grant"
     assert not granted - needed, f"{function}'s policy grants what its code never calls"
+
+
+# The settings that name a queue, a bucket or a secret, and the resource of the policies they name (the
+# first test below checks each against the template).
+RESOURCE_SETTINGS = {
+    "sync_queue_url": "sync-queue",
+    "board_snapshot_queue_url": "snapshot-queue",
+    "email_queue_url": "email-queue",
+    "board_snapshot_bucket": "snapshot-objects",
+    "resume_upload_bucket": "resume-uploads",
+    "stackone_api_key_secret_name": "stackone-key-secret",
+    "webhook_secret_name": "webhook-secret",
+    "cursor_secret_name": "cursor-secret",
+    "embloy_secret_prefix": "embloy-secrets",
+}
+QUEUE_NAME_SETTINGS = {
+    "sync_queue_name": "sync-queue",
+    "board_snapshot_queue_name": "snapshot-queue",
+    "email_queue_name": "email-queue",
+}
+
+
+def test_the_resource_settings_name_the_stacks_resources(packaged: PackagedStage) -> None:
+    from chalicelib.settings import Settings
+
+    template = packaged.template
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    names = template["Mappings"]["Board"]["Names"]
+    environment = packaged.deployment.environment
+    fields = Settings.model_fields
+    for setting, resource in RESOURCE_SETTINGS.items():
+        variable = str(fields[setting].alias)
+        if variable in variables:  # a URL or a bucket the stack hands over
+            (logical_id,) = variables[variable].values()
+            arn = {"Fn::GetAtt": [logical_id, "Arn"]}
+            if resource in ("snapshot-objects", "resume-uploads"):
+                assert (
+                    logical_id
+                    == {"snapshot-objects": "SnapshotBucket", "resume-uploads": "ResumeUploadBucket"}[
+                        resource
+                    ]
+                )
+            else:
+                assert classify_resource(template, arn, "api_handler") == resource, setting
+        elif resource == "embloy-secrets":
+            assert environment[variable] == names["EmbloySecretPrefix"]
+        else:  # a secret's name: the secret the policies grant by `Ref`
+            (logical_id,) = [
+                name
+                for name, r in packaged.resources.items()
+                if r["Type"] == "AWS::SecretsManager::Secret"
+                and resolve(template, r["Properties"]["Name"]) == environment[variable]
+            ]
+            assert classify_resource(template, {"Ref": logical_id}, "api_handler") == resource, setting
+    for setting, resource in QUEUE_NAME_SETTINGS.items():
+        queue = {"sync-queue": "SyncQueue", "snapshot-queue": "SnapshotQueue", "email-queue": "EmailQueue"}[
+            resource
+        ]
+        assert (
+            resolve(template, packaged.resources[queue]["Properties"]["QueueName"])
+            == environment[str(fields[setting].alias)]
+        )
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_queue_bucket_and_secret_granted_is_one_the_functions_code_names(
+    packaged: PackagedStage, function: str
+) -> None:
+    named = {RESOURCE_SETTINGS[field] for field in settings_read(function) if field in RESOURCE_SETTINGS}
+    trigger = trigger_queue_setting(function)
+    for action, resource in _granted(packaged, function):
+        if resource not in set(RESOURCE_SETTINGS.values()):
+            continue
+        if action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+            # The event source mapping polls the queue the handler is declared on, and only that one.
+            assert trigger is not None and resource == QUEUE_NAME_SETTINGS[trigger], (
+                function,
+                action,
+                resource,
+            )
+        else:
+            assert resource in named, (
+                f"{function} is granted {action} on {resource}, which its code never names"
+            )
 
 
 def test_secrets_are_read_only_by_name_and_written_only_under_the_embloy_prefix(
