@@ -107,7 +107,7 @@ STAGE ?= dev
 # The region only picks the Lambda service principal's DNS suffix; the template itself is region-free.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: package
+.PHONY: package rollback
 
 package: venv
 	rm -rf build/$(STAGE)
@@ -115,6 +115,11 @@ package: venv
 	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(BIN)/chalice package --stage $(STAGE) \
 		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
+
+# Points every function's `live` alias of a deployed stack back at its previous version (docs/runbook.md).
+STACK ?= job-board-$(STAGE)
+rollback: venv
+	$(BIN)/python -m deploy.rollback --stack $(STACK) $(ROLLBACK_ARGS)
 
 # Board read path (bench/board.py): 10k and 100k postings, several minutes; BENCH_BOARD_ARGS=--quick smoke-tests it.
 .PHONY: bench-board

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     # Must stay below the worker's lambda_timeout so a run can record its outcome before it is killed.
     sync_time_budget_seconds: float = Field(240.0, alias="SYNC_TIME_BUDGET_SECONDS")
     # Reserved concurrency of the sync worker Lambda (accounts synced in parallel); the bench uses it too.
-    sync_worker_concurrency: int = Field(10, alias="SYNC_WORKER_CONCURRENCY")
+    sync_worker_concurrency: int = Field(10, ge=1, le=1000, alias="SYNC_WORKER_CONCURRENCY")
     # Longest one StackOne call may spend on retries (Retry-After waits included) outside a sync run.
     # 0: request handlers fail fast and hand StackOne's Retry-After to their caller (API Gateway gives
     # up after ~29 s anyway); a sync run retries within its own SYNC_TIME_BUDGET_SECONDS.
@@ -231,6 +231,8 @@ class Settings(BaseSettings):
     # SES's sending quota (a new account: 1 per second in the sandbox, 14 after the production review);
     # every function that sends shares it through one table counter.
     email_send_rate_per_second: float = Field(10.0, gt=0, alias="EMAIL_SEND_RATE_PER_SECOND")
+    # send_email's reserved concurrency, which its SQS event source's maximum concurrency repeats (2..1000).
+    email_sender_concurrency: int = Field(2, ge=2, le=1000, alias="EMAIL_SENDER_CONCURRENCY")
     # The queue of emails to send (`send_email` drains it).
     email_queue_name: str = Field("", alias="EMAIL_QUEUE_NAME")
     email_queue_url: str = Field("", alias="EMAIL_QUEUE_URL")

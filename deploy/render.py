@@ -9,15 +9,22 @@ at run time, and this script writes the same values into the template that creat
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from chalicelib.http_headers import RESPONSE_SECURITY_HEADERS
+from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    from chalice import Chalice
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
@@ -50,10 +57,31 @@ GATEWAY_RESPONSE_HEADERS = {**RESPONSE_SECURITY_HEADERS, "Cache-Control": "no-st
 # this one. (API Gateway refuses TRACE and CONNECT itself: its methods are DELETE, GET, HEAD, OPTIONS,
 # PATCH, POST and PUT.)
 ANY_METHOD = "x-amazon-apigateway-any-method"
-_API_HANDLER_URI = (
-    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
-    "/functions/${APIHandler.Arn}/invocations"
+# Every function is published as a version behind this alias (SAM's AutoPublishAlias); everything that
+# invokes a function (API Gateway's integrations, authorizers and permissions; SAM wires the schedules,
+# queues and topics of a function's `Events`) names the alias, so `live` decides which code runs.
+ALIAS_NAME = "live"
+_INVOCATIONS_URI = (
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Alias}/invocations"
 )
+
+
+def invocations_uri(logical_id: str) -> dict[str, Any]:
+    """API Gateway's URI for invoking the function's `live` alias. `<function>.Alias` is SAM's reference
+    to the alias it generates (`Ref` gives its ARN); `Fn::Sub` is the key Chalice writes the URI under."""
+    return {"Fn::Sub": [_INVOCATIONS_URI, {"Alias": {"Ref": f"{logical_id}.Alias"}}]}
+
+
+# How CodeDeploy shifts `live` to a new version: `deployment_preference` in the stage's block of
+# .chalice/config.json (a key of ours, like `ephemeral_storage_mb`) is the DeploymentType parameter's default.
+DEPLOYMENT_PREFERENCE_KEY = "deployment_preference"
+DEFAULT_DEPLOYMENT_PREFERENCE = "AllAtOnce"
+API_FUNCTION = "api_handler"
+# API Gateway stops waiting for the API handler after 29 s (its integration timeout). The handler's own
+# timeout stays below it, and above the longest request deadline the settings allow plus a cold start's
+# snapshot download, so the app answers (503 with Retry-After) before Lambda or the gateway cut it off.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+COLD_START_MARGIN_SECONDS = 5
 
 
 # The Lambda runtime every function is pinned to. `chalice package` picks the runtime, and the native wheels
@@ -83,6 +111,10 @@ class StageDeployment:
     ephemeral_storage: dict[str, int] = field(default_factory=dict)
     # Every function of the stage's `lambda_functions` (each gets the pinned runtime).
     functions: tuple[str, ...] = ()
+    # Chalice's `xray` for the stage: Active tracing on every function and on the API stage.
+    xray: bool = False
+    # The DeploymentType parameter's default for the stage.
+    deployment_preference: str = DEFAULT_DEPLOYMENT_PREFERENCE
 
     @property
     def sync_queue_visibility_timeout(self) -> int:
@@ -99,6 +131,26 @@ class StageDeployment:
     @property
     def snapshot_schedule_minutes(self) -> int:
         return int(self.environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"])
+
+    @property
+    def sync_schedule_minutes(self) -> int:
+        return int(self.environment.get("SYNC_SCHEDULE_MINUTES", "15"))
+
+    @property
+    def sync_queue_max_age_seconds(self) -> int:
+        """A sync request this old waited out a failed receive and two schedule periods."""
+        return self.sync_queue_visibility_timeout + 2 * 60 * self.sync_schedule_minutes
+
+    @property
+    def snapshot_queue_max_age_seconds(self) -> int:
+        """A snapshot request this old waited out a throttled receive and two build schedule periods."""
+        return self.snapshot_queue_visibility_timeout + 2 * 60 * self.snapshot_schedule_minutes
+
+    @property
+    def snapshot_stale_hours(self) -> int:
+        """Hours without a published snapshot before the stale alarm: 3 build schedule periods, at least 2
+        hours and at most a day (CloudWatch evaluates an alarm over at most a day of hourly periods)."""
+        return min(24, max(2, math.ceil(3 * self.snapshot_schedule_minutes / 60)))
 
 
 REQUIRED_VARIABLES = (
@@ -137,18 +189,64 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
         raise StageConfigError(f"Stage {stage!r} lacks environment variables: {', '.join(missing)}.")
     functions = stage_config.get("lambda_functions", {})
     _check_snapshot_settings(stage, environment)
+    _check_api_timeout(stage, environment, _timeout(config, stage_config, API_FUNCTION))
+    worker_concurrency = _event_source_concurrency(stage, functions, WORKER_FUNCTION)
+    email_sender_concurrency = _event_source_concurrency(stage, functions, EMAIL_SENDER_FUNCTION)
+    # The decorators in chalicelib/jobs/ give Chalice the pollers' maximum concurrency from these settings.
+    _check_repeats(stage, environment, "SYNC_WORKER_CONCURRENCY", WORKER_FUNCTION, worker_concurrency)
+    _check_repeats(
+        stage, environment, "EMAIL_SENDER_CONCURRENCY", EMAIL_SENDER_FUNCTION, email_sender_concurrency
+    )
     return StageDeployment(
         stage=stage,
         api_gateway_stage=stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api")),
         environment=environment,
         worker_timeout_seconds=_timeout(config, stage_config, WORKER_FUNCTION),
-        worker_concurrency=_event_source_concurrency(stage, functions, WORKER_FUNCTION),
+        worker_concurrency=worker_concurrency,
         snapshot_requested_timeout_seconds=_timeout(config, stage_config, SNAPSHOT_REQUESTED_FUNCTION),
         email_sender_timeout_seconds=_timeout(config, stage_config, EMAIL_SENDER_FUNCTION),
-        email_sender_concurrency=_event_source_concurrency(stage, functions, EMAIL_SENDER_FUNCTION),
+        email_sender_concurrency=email_sender_concurrency,
         ephemeral_storage=_ephemeral_storage(stage, functions),
         functions=tuple(functions),
+        xray=bool(stage_config.get("xray", config.get("xray", False))),
+        deployment_preference=str(
+            stage_config.get(
+                DEPLOYMENT_PREFERENCE_KEY,
+                config.get(DEPLOYMENT_PREFERENCE_KEY, DEFAULT_DEPLOYMENT_PREFERENCE),
+            )
+        ),
     )
+
+
+def _check_repeats(
+    stage: str, environment: dict[str, str], variable: str, function: str, reserved: int
+) -> None:
+    configured = environment.get(variable)
+    if configured != str(reserved):
+        raise StageConfigError(
+            f"Stage {stage!r}: {variable} ({configured}) must repeat "
+            f"{function}.reserved_concurrency ({reserved})."
+        )
+
+
+def request_deadline_cap_seconds() -> float:
+    """The longest REQUEST_DEADLINE_SECONDS the settings accept."""
+    for constraint in Settings.model_fields["request_deadline_seconds"].metadata:
+        limit = getattr(constraint, "le", None)
+        if limit is not None:
+            return float(limit)
+    raise StageConfigError("REQUEST_DEADLINE_SECONDS has no upper bound in chalicelib/settings.py.")
+
+
+def _check_api_timeout(stage: str, environment: dict[str, str], timeout: int) -> None:
+    """The API handler's timeout sits between the longest request deadline (plus a cold start) and 29 s."""
+    lowest = request_deadline_cap_seconds() + COLD_START_MARGIN_SECONDS
+    if not lowest <= timeout < API_GATEWAY_TIMEOUT_SECONDS:
+        raise StageConfigError(
+            f"Stage {stage!r}: {API_FUNCTION}.lambda_timeout must be at least {lowest:g} s (the longest "
+            f"REQUEST_DEADLINE_SECONDS plus {COLD_START_MARGIN_SECONDS} s) and below API Gateway's "
+            f"{API_GATEWAY_TIMEOUT_SECONDS} s."
+        )
 
 
 def _event_source_concurrency(stage: str, functions: dict[str, Any], function: str) -> int:
@@ -201,7 +299,28 @@ def function_logical_id(function: str) -> str:
     """The function's logical id in Chalice's packaged template."""
     if function in _LOGICAL_ID_EXCEPTIONS:
         return _LOGICAL_ID_EXCEPTIONS[function]
+    return _camel(function)
+
+
+def function_role_id(function: str) -> str:
+    """The logical id of the function's role in Chalice's packaged template (`ApiHandlerRole` too)."""
+    return f"{_camel(function)}Role"
+
+
+def _camel(function: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in function.replace("-", "_").split("_") if word)
+
+
+def load_app() -> Chalice:
+    """The Chalice app, for its routes and authorizers (neither depends on the stage's variables; `main`
+    sets them anyway before the first import, as `chalice package` does)."""
+    app: Chalice = importlib.import_module("app").app
+    return app
+
+
+def api_functions(app: Chalice) -> tuple[str, ...]:
+    """The functions API Gateway invokes: the API handler and every built-in authorizer."""
+    return (API_FUNCTION, *(authorizer.name for authorizer in app.builtin_auth_handlers))
 
 
 def check_python(version: tuple[int, int] | None = None) -> None:
@@ -249,13 +368,157 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
             "EmailSenderConcurrency": str(deployment.email_sender_concurrency),
         },
     }
+    template["Mappings"]["Board"]["Alarms"] = {
+        "SyncQueueMaxAgeSeconds": str(deployment.sync_queue_max_age_seconds),
+        "SnapshotQueueMaxAgeSeconds": str(deployment.snapshot_queue_max_age_seconds),
+        "SnapshotStaleHours": str(deployment.snapshot_stale_hours),
+    }
+    app = load_app()
     _check_snapshot_expiry(template, deployment)
     _set_ephemeral_storage(template, deployment.ephemeral_storage)
     _pin_runtime(template, deployment.functions)
     _secure_gateway_responses(template)
     _allow_cors_on_gateway_responses(template, env.get("CORS_ORIGINS", ""))
     _answer_every_method(template)
+    _add_function_alarms(template, deployment.functions, api_functions(app))
+    _publish_behind_aliases(template, deployment, api_functions(app))
+    _invoke_through_aliases(template, app)
+    _trace(template, deployment)
+    _notify_every_alarm(template)
+    _read_the_table_in_use(template, deployment.functions)
     return template
+
+
+# The application table the functions use: the stack's own, or the BoardTableName parameter's (a
+# point-in-time restore). The IAM policies name the same table (`.chalice/policy-*.json`).
+BOARD_TABLE_IN_USE = {
+    "Fn::If": [
+        "UsesRestoredBoardTable",
+        {"Ref": "BoardTableName"},
+        {"Fn::FindInMap": ["Board", "Names", "BoardTable"]},
+    ]
+}
+
+
+def _read_the_table_in_use(template: dict[str, Any], functions: tuple[str, ...]) -> None:
+    for function in functions:
+        properties = (
+            template["Resources"].setdefault(function_logical_id(function), {}).setdefault("Properties", {})
+        )
+        properties.setdefault("Environment", {}).setdefault("Variables", {})["BOARD_TABLE"] = (
+            BOARD_TABLE_IN_USE
+        )
+
+
+def _add_function_alarms(template: dict[str, Any], functions: tuple[str, ...], api: tuple[str, ...]) -> None:
+    """`<function>ErrorsAlarm` for every function (unless the template writes its own), and
+    `<function>ThrottlesAlarm` for the functions API Gateway invokes (a throttled one fails a request)."""
+    resources = template["Resources"]
+    for function in functions:
+        logical_id = function_logical_id(function)
+        metrics = ("Errors", "Throttles") if function in api else ("Errors",)
+        for metric in metrics:
+            name = f"{logical_id}{metric}Alarm"
+            if name in resources:
+                continue
+            verb = "raised or timed out" if metric == "Errors" else "was throttled"
+            # The API's functions answer callers: any error in the last 5 minutes. The others run on
+            # schedules and queues: any error in a 15-minute period.
+            timing = (
+                {"Period": 60, "EvaluationPeriods": 5, "DatapointsToAlarm": 1}
+                if function in api
+                else {"Period": 900, "EvaluationPeriods": 1}
+            )
+            resources[name] = {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmDescription": f"The function {function} {verb}.",
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": logical_id}}],
+                    "Statistic": "Sum",
+                    **timing,
+                    "Threshold": 1,
+                    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                    "TreatMissingData": "notBreaching",
+                },
+            }
+
+
+def _publish_behind_aliases(
+    template: dict[str, Any], deployment: StageDeployment, api: tuple[str, ...]
+) -> None:
+    """Every function: a new version on each deploy behind `live`, shifted by CodeDeploy, which rolls
+    back when the function's errors alarm (and, for the API's functions, the 5xx-rate alarm) fires."""
+    allowed = template["Parameters"]["DeploymentType"]["AllowedValues"]
+    if deployment.deployment_preference not in allowed:
+        raise StageConfigError(
+            f"Stage {deployment.stage!r}: {DEPLOYMENT_PREFERENCE_KEY} must be one of {', '.join(allowed)}."
+        )
+    template["Parameters"]["DeploymentType"]["Default"] = deployment.deployment_preference
+    for function in deployment.functions:
+        logical_id = function_logical_id(function)
+        alarms = [{"Ref": f"{logical_id}ErrorsAlarm"}]
+        if function in api:
+            alarms.append({"Ref": "Api5xxRateAlarm"})
+        properties = template["Resources"].setdefault(logical_id, {}).setdefault("Properties", {})
+        properties["AutoPublishAlias"] = ALIAS_NAME
+        properties["DeploymentPreference"] = {"Type": {"Ref": "DeploymentType"}, "Alarms": alarms}
+
+
+def _invoke_through_aliases(template: dict[str, Any], app: Chalice) -> None:
+    """API Gateway invokes the `live` aliases: every route's integration, every authorizer, and the
+    permissions Chalice writes (deep-merged over Chalice's values, under the same intrinsic keys)."""
+    resources = template["Resources"]
+    definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    paths = definition.setdefault("paths", {})
+    for path, entries in app.routes.items():
+        for method in entries:
+            operation = paths.setdefault(path, {}).setdefault(method.lower(), {})
+            operation.setdefault("x-amazon-apigateway-integration", {})["uri"] = invocations_uri("APIHandler")
+    resources["APIHandlerInvokePermission"] = {"Properties": {"FunctionName": {"Ref": "APIHandler.Alias"}}}
+    security = definition.setdefault("securityDefinitions", {})
+    for authorizer in app.builtin_auth_handlers:
+        logical_id = function_logical_id(authorizer.name)
+        security.setdefault(authorizer.name, {})["x-amazon-apigateway-authorizer"] = {
+            "authorizerUri": invocations_uri(logical_id)
+        }
+        # Chalice grants the function by `Fn::GetAtt`: the alias's ARN under the same key.
+        resources[f"{logical_id}InvokePermission"] = {
+            "Properties": {"FunctionName": {"Fn::GetAtt": [f"{logical_id}.Alias", "AliasArn"]}}
+        }
+
+
+# X-Ray accepts no resource-level permissions: these two actions on `*` are what a traced function needs.
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+def _trace(template: dict[str, Any], deployment: StageDeployment) -> None:
+    """With the stage's `xray` (Chalice sets every function's Tracing to Active), the API stage traces too,
+    and every function's role may send the traces."""
+    if not deployment.xray:
+        return
+    template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] = True
+    template["Resources"]["XRayTracingPolicy"] = {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "xray-traces",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"}],
+            },
+            "Roles": [{"Ref": function_role_id(function)} for function in deployment.functions],
+        },
+    }
+
+
+def _notify_every_alarm(template: dict[str, Any]) -> None:
+    """Every alarm of the stack notifies the alarm topic (the e-mail subscription is a parameter) and is
+    named `<stack>-<logical id>`, the name docs/runbook.md uses."""
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") == "AWS::CloudWatch::Alarm":
+            resource["Properties"].setdefault("AlarmActions", [{"Ref": "AlarmTopic"}])
+            resource["Properties"].setdefault("AlarmName", {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}"})
 
 
 def bucket_lifecycle_rules(logical_id: str, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -330,7 +593,7 @@ def _answer_every_method(template: dict[str, Any]) -> None:
             "x-amazon-apigateway-integration": {
                 "type": "aws_proxy",
                 "httpMethod": "POST",
-                "uri": {"Fn::Sub": _API_HANDLER_URI},
+                "uri": invocations_uri("APIHandler"),
                 "passthroughBehavior": "when_no_match",
                 "contentHandling": "CONVERT_TO_TEXT",
                 "responses": {"default": {"statusCode": "200"}},
@@ -362,7 +625,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         check_python()
-        rendered = render(stage_deployment(args.stage))
+        deployment = stage_deployment(args.stage)
+        os.environ.update(deployment.environment)
+        rendered = render(deployment)
     except StageConfigError as exc:
         raise SystemExit(f"error: {exc}") from None
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -48,8 +48,16 @@ def build_board_snapshot(event: CloudWatchEvent) -> dict[str, Any]:
     return _summary(get_snapshot_builder().build())
 
 
+# The fewest pollers an SQS event source allows; the function itself is reserved one instance, so a second
+# batch is throttled back onto the queue (the queue's redrive allows for it, see deploy/resources.yaml).
+SNAPSHOT_REQUESTED_POLLERS = 2
+
+
 @board_snapshot_blueprint.on_sqs_message(
-    queue=SNAPSHOT_QUEUE_NAME, batch_size=10, name="board_snapshot_requested"
+    queue=SNAPSHOT_QUEUE_NAME,
+    batch_size=10,
+    name="board_snapshot_requested",
+    maximum_concurrency=SNAPSHOT_REQUESTED_POLLERS,
 )
 def board_snapshot_requested(event: SQSEvent) -> dict[str, Any] | None:
     newest: str | None = None

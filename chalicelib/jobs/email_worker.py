@@ -14,11 +14,15 @@ from chalicelib.settings import get_settings
 # Registered under "app" like every event function (see sync_worker.py).
 email_worker_blueprint = Blueprint(APP_MODULE)
 
-# Read at import: the queue name is part of the deployed event source mapping.
+# Read at import: the queue name and the poller's maximum concurrency (send_email's reserved_concurrency,
+# checked by deploy/render.py) are part of the deployed event source mapping.
 EMAIL_QUEUE_NAME = get_settings().email_queue_name
+EMAIL_SENDER_CONCURRENCY = get_settings().email_sender_concurrency
 
 
-@email_worker_blueprint.on_sqs_message(queue=EMAIL_QUEUE_NAME, batch_size=10, name="send_email")
+@email_worker_blueprint.on_sqs_message(
+    queue=EMAIL_QUEUE_NAME, batch_size=10, name="send_email", maximum_concurrency=EMAIL_SENDER_CONCURRENCY
+)
 def send_email(event: SQSEvent) -> None:
     """A failure raises, so SQS retries the batch; the ones already sent are skipped by their keys."""
     dispatcher = get_email_dispatcher()

@@ -21,11 +21,16 @@ from chalicelib.settings import get_settings
 # (with this module's name, Lambda would import only this module and run the handler without middleware).
 sync_worker_blueprint = Blueprint(APP_MODULE)
 
-# Read at import: the queue name is part of the deployed event source mapping.
+# Read at import: the queue name and the poller's maximum concurrency are part of the deployed event source
+# mapping. The concurrency repeats the worker's reserved_concurrency (deploy/render.py checks the stage's
+# config), so the poller never invokes more workers than are reserved and no message is throttled back.
 SYNC_QUEUE_NAME = get_settings().sync_queue_name
+SYNC_WORKER_CONCURRENCY = get_settings().sync_worker_concurrency
 
 
-@sync_worker_blueprint.on_sqs_message(queue=SYNC_QUEUE_NAME, batch_size=1, name="sync_account")
+@sync_worker_blueprint.on_sqs_message(
+    queue=SYNC_QUEUE_NAME, batch_size=1, name="sync_account", maximum_concurrency=SYNC_WORKER_CONCURRENCY
+)
 def sync_account(event: SQSEvent) -> None:
     once = get_sync_once()
     for record in event:

@@ -34,6 +34,16 @@ FUNCTION_NAME_SUFFIXES = {
 }
 
 
+# The table the functions use: the stack's own, or the one the BoardTableName parameter names.
+BOARD_TABLE_IN_USE = {"Fn::If": ["UsesRestoredBoardTable", {"Ref": "BoardTableName"}, {"Ref": "BoardTable"}]}
+
+
+def board_table_arn(suffix: str = "") -> dict[str, Any]:
+    """The ARN the policies grant the application table (or its indexes, with a suffix) by."""
+    pattern = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}" + suffix
+    return {"Fn::Sub": [pattern, {"Table": BOARD_TABLE_IN_USE}]}
+
+
 def resolve(template: dict[str, Any], value: Any) -> Any:
     """`value` with `Fn::FindInMap` into the template's mappings resolved; anything else as it is."""
     if isinstance(value, dict) and set(value) == {"Fn::FindInMap"}:
@@ -49,12 +59,12 @@ def as_list(value: Any) -> list[Any]:
 def classify_resource(template: dict[str, Any], resource: Any, function: str) -> str:
     """A symbolic name for an IAM statement's resource, or AssertionError if it is not one we grant on."""
     known: dict[str, Any] = {
-        "table": {"Fn::GetAtt": ["BoardTable", "Arn"]},
-        "table-indexes": {"Fn::Sub": "${BoardTable.Arn}/index/*"},
+        "table": board_table_arn(),
+        "table-indexes": board_table_arn("/index/*"),
         # GSI1 holds the live board (`LIVE#<shard>`), the due alerts (`ALERTS#<frequency>`) and the
         # employer list (`EMPLOYERS`); GSI2 the board's change feed (`CHANGES#<shard>`).
-        "live-index": {"Fn::Sub": f"${{BoardTable.Arn}}/index/{LIVE_INDEX}"},
-        "changes-index": {"Fn::Sub": f"${{BoardTable.Arn}}/index/{CHANGES_INDEX}"},
+        "live-index": board_table_arn(f"/index/{LIVE_INDEX}"),
+        "changes-index": board_table_arn(f"/index/{CHANGES_INDEX}"),
         "idempotency-table": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
         "sync-queue": {"Fn::GetAtt": ["SyncQueue", "Arn"]},
         "snapshot-queue": {"Fn::GetAtt": ["SnapshotQueue", "Arn"]},

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from chalicelib.aws.board_snapshots import POINTER_KEY
+from tests.deploy.code_aws_calls import aws_actions, entry_points, settings_read, trigger_queue_setting
 from tests.deploy.conftest import PackagedStage
-from tests.deploy.template_helpers import FUNCTIONS, as_list, classify_resource
+from tests.deploy.template_helpers import FUNCTIONS, as_list, classify_resource, resolve
 
 _TABLE = ("table", "table-indexes")
 _LOGS = {("logs:CreateLogStream", "own-log-group"), ("logs:PutLogEvents", "own-log-group")}
@@ -19,123 +20,6 @@ def _grants(actions: list[str], resources: tuple[str, ...]) -> set[tuple[str, st
     return {(action, resource) for action in actions for resource in resources}
 
 
-# The builder: reads the live index (every shard, paginated), reads and conditionally replaces the pointer
-# item (limited to its partition, see below), uploads the snapshot's files (PutObject covers
-# CreateMultipartUpload/UploadPart/CompleteMultipartUpload; s3transfer aborts a failed multipart upload).
-_SNAPSHOT_BUILDER = (
-    _LOGS
-    | _grants(["dynamodb:Query"], ("live-index",))
-    | _grants(["dynamodb:GetItem", "dynamodb:PutItem"], ("table",))
-    | _grants(["s3:PutObject", "s3:AbortMultipartUpload"], ("snapshot-objects",))
-)
-
-
-# What each function's code calls (checked against the handlers; see docs/deployment.md).
-EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
-    "api_handler": _LOGS
-    | _grants(
-        [
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:BatchGetItem",
-            "dynamodb:BatchWriteItem",
-        ],
-        _TABLE,
-    )
-    | _grants(
-        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        ("idempotency-table",),
-    )
-    # SendMessageBatch is authorised by sqs:SendMessage. The email queue: alert confirmations.
-    | _grants(["sqs:SendMessage"], ("sync-queue", "email-queue"))
-    # The snapshot's files (download_file: HeadObject and ranged GetObject, both authorised by GetObject).
-    | _grants(["s3:GetObject"], ("snapshot-objects",))
-    | _grants(
-        ["secretsmanager:GetSecretValue"],
-        ("stackone-key-secret", "webhook-secret", "cursor-secret", "embloy-secrets"),
-    )
-    # Resume uploads: the presigned POST is signed with the function's credentials (PutObject), the
-    # apply path reads the upload and deletes it once the ATS has it.
-    | _grants(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], ("resume-uploads",))
-    | _grants(
-        [
-            "secretsmanager:CreateSecret",
-            "secretsmanager:PutSecretValue",
-            "secretsmanager:DeleteSecret",
-            "secretsmanager:DescribeSecret",
-            "secretsmanager:TagResource",
-        ],
-        ("embloy-secrets",),
-    ),
-    "employer_authorizer": _LOGS | _grants(["dynamodb:GetItem"], ("table",)),
-    "sync_all": _LOGS
-    | _grants(
-        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"], _TABLE
-    )
-    | _grants(["sqs:SendMessage"], ("sync-queue",))
-    | _grants(["secretsmanager:GetSecretValue"], ("stackone-key-secret",)),
-    "sync_account": _LOGS
-    | _grants(
-        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-        ("sync-queue",),
-    )
-    # A sync that changed postings asks for a new board snapshot; one that found a connection broken
-    # queues the employer's notice.
-    | _grants(["sqs:SendMessage"], ("snapshot-queue", "email-queue"))
-    | _grants(
-        [
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:BatchGetItem",
-            "dynamodb:BatchWriteItem",
-        ],
-        _TABLE,
-    )
-    | _grants(
-        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        ("idempotency-table",),
-    )
-    | _grants(["secretsmanager:GetSecretValue"], ("stackone-key-secret",)),
-    "build_board_snapshot": _SNAPSHOT_BUILDER,
-    # The event source mapping polls with the function's role.
-    "board_snapshot_requested": _SNAPSHOT_BUILDER
-    | _grants(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ("snapshot-queue",)),
-    # Drains the email queue (its event source mapping), checks suppressions and takes from the shared
-    # send rate (both limited to their partitions, see below), records each key as sent, and sends
-    # through SES from the stack's identity and configuration set only.
-    "send_email": _LOGS
-    | _grants(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ("email-queue",))
-    | _grants(["dynamodb:GetItem", "dynamodb:UpdateItem"], ("table",))
-    | _grants(
-        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        ("idempotency-table",),
-    )
-    | _grants(["ses:SendEmail", "ses:SendRawEmail"], ("ses-identity", "ses-configuration-set")),
-    # Writes suppressions (limited to their partition) and deletes the alerts of a suppressed address.
-    "email_events": _LOGS
-    | _grants(["dynamodb:PutItem"], ("table",))
-    | _grants(["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], _TABLE),
-    # Opens the board as the API does (the pointer item, limited to its partition; the snapshot's files;
-    # the change feed on GSI2; the cursor key, from which the alert links' key is derived too), reads the
-    # due alerts from GSI1, queues the digests and advances the alerts (limited to alert items, below).
-    "send_alert_digests": _LOGS
-    | _grants(["dynamodb:Query"], ("live-index", "changes-index"))
-    | _grants(["dynamodb:GetItem", "dynamodb:UpdateItem"], ("table",))
-    | _grants(["s3:GetObject"], ("snapshot-objects",))
-    | _grants(["secretsmanager:GetSecretValue"], ("cursor-secret",))
-    | _grants(["sqs:SendMessage"], ("email-queue",)),
-    # Reads the opted-in employers from GSI1 and each one's applications of the day (a Query on the
-    # employer's partition, limited below), and queues the digests.
-    "send_employer_digests": _LOGS
-    | _grants(["dynamodb:Query"], ("live-index", "table"))
-    | _grants(["sqs:SendMessage"], ("email-queue",)),
-}
 # Every function that queues email (and what it may do there: send, nothing else).
 EMAIL_PRODUCERS = ("api_handler", "sync_account", "send_alert_digests", "send_employer_digests")
 # Every function that opens the board (and only reads the snapshot's files).
@@ -199,9 +83,133 @@ def test_no_wildcard_actions_and_no_wildcard_resources(packaged: PackagedStage, 
             assert isinstance(resource, dict), f"{function}: literal ARN {resource!r} names an account"
 
 
+# The family of resources an action of the code reaches: the Powertools idempotency layer writes the
+# idempotency table; every other DynamoDB call goes through the adapters' handle on the board table.
+_TABLE_FAMILY = {"table", "table-indexes", "live-index", "changes-index"}
+
+
+def _family(action: str, resource: str) -> str:
+    if action.startswith("dynamodb:"):
+        return "table" if resource in _TABLE_FAMILY else resource
+    return action.split(":", 1)[0]
+
+
+def _code_grants(function: str) -> set[tuple[str, str]]:
+    """(action, resource family) the function's code needs, read from its source (code_aws_calls.py)."""
+    needed = set()
+    for action, needed_by in aws_actions(function).items():
+        if action.startswith("dynamodb:"):
+            library = needed_by == {"DynamoDBPersistenceLayer"}
+            both = "DynamoDBPersistenceLayer" in needed_by and not library
+            families = {"idempotency-table"} if library else {"table"}
+            if both:
+                families = {"table", "idempotency-table"}
+            needed |= {(action, family) for family in families}
+        else:
+            needed.add((action, action.split(":", 1)[0]))
+    return needed
+
+
+def test_every_function_of_the_app_is_a_function_of_the_template() -> None:
+    assert set(entry_points()) == set(FUNCTIONS)
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_each_function_is_granted_exactly_what_it_uses(packaged: PackagedStage, function: str) -> None:
-    assert _granted(packaged, function) == EXPECTED_GRANTS[function]
+def test_each_function_is_granted_exactly_the_aws_calls_its_code_makes(
+    packaged: PackagedStage, function: str
+) -> None:
+    granted = {
+        (action, _family(action, resource))
+        for action, resource in _granted(packaged, function)
+        if resource != "own-log-group"  # the Lambda runtime's, not the code's
+    }
+    needed = _code_grants(function)
+    assert not needed - granted, f"{function} calls what its policy does not grant"
+    assert not granted - needed, f"{function}'s policy grants what its code never calls"
+
+
+# The settings that name a queue, a bucket or a secret, and the resource of the policies they name (the
+# first test below checks each against the template).
+RESOURCE_SETTINGS = {
+    "sync_queue_url": "sync-queue",
+    "board_snapshot_queue_url": "snapshot-queue",
+    "email_queue_url": "email-queue",
+    "board_snapshot_bucket": "snapshot-objects",
+    "resume_upload_bucket": "resume-uploads",
+    "stackone_api_key_secret_name": "stackone-key-secret",
+    "webhook_secret_name": "webhook-secret",
+    "cursor_secret_name": "cursor-secret",
+    "embloy_secret_prefix": "embloy-secrets",
+}
+QUEUE_NAME_SETTINGS = {
+    "sync_queue_name": "sync-queue",
+    "board_snapshot_queue_name": "snapshot-queue",
+    "email_queue_name": "email-queue",
+}
+
+
+def test_the_resource_settings_name_the_stacks_resources(packaged: PackagedStage) -> None:
+    from chalicelib.settings import Settings
+
+    template = packaged.template
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    names = template["Mappings"]["Board"]["Names"]
+    environment = packaged.deployment.environment
+    fields = Settings.model_fields
+    for setting, resource in RESOURCE_SETTINGS.items():
+        variable = str(fields[setting].alias)
+        if variable in variables:  # a URL or a bucket the stack hands over
+            (logical_id,) = variables[variable].values()
+            arn = {"Fn::GetAtt": [logical_id, "Arn"]}
+            if resource in ("snapshot-objects", "resume-uploads"):
+                assert (
+                    logical_id
+                    == {"snapshot-objects": "SnapshotBucket", "resume-uploads": "ResumeUploadBucket"}[
+                        resource
+                    ]
+                )
+            else:
+                assert classify_resource(template, arn, "api_handler") == resource, setting
+        elif resource == "embloy-secrets":
+            assert environment[variable] == names["EmbloySecretPrefix"]
+        else:  # a secret's name: the secret the policies grant by `Ref`
+            (logical_id,) = [
+                name
+                for name, r in packaged.resources.items()
+                if r["Type"] == "AWS::SecretsManager::Secret"
+                and resolve(template, r["Properties"]["Name"]) == environment[variable]
+            ]
+            assert classify_resource(template, {"Ref": logical_id}, "api_handler") == resource, setting
+    for setting, resource in QUEUE_NAME_SETTINGS.items():
+        queue = {"sync-queue": "SyncQueue", "snapshot-queue": "SnapshotQueue", "email-queue": "EmailQueue"}[
+            resource
+        ]
+        assert (
+            resolve(template, packaged.resources[queue]["Properties"]["QueueName"])
+            == environment[str(fields[setting].alias)]
+        )
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_queue_bucket_and_secret_granted_is_one_the_functions_code_names(
+    packaged: PackagedStage, function: str
+) -> None:
+    named = {RESOURCE_SETTINGS[field] for field in settings_read(function) if field in RESOURCE_SETTINGS}
+    trigger = trigger_queue_setting(function)
+    for action, resource in _granted(packaged, function):
+        if resource not in set(RESOURCE_SETTINGS.values()):
+            continue
+        if action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+            # The event source mapping polls the queue the handler is declared on, and only that one.
+            assert trigger is not None and resource == QUEUE_NAME_SETTINGS[trigger], (
+                function,
+                action,
+                resource,
+            )
+        else:
+            assert resource in named, (
+                f"{function} is granted {action} on {resource}, which its code never names"
+            )
 
 
 def test_secrets_are_read_only_by_name_and_written_only_under_the_embloy_prefix(

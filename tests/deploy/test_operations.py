@@ -132,7 +132,7 @@ def test_api_access_logs_go_to_a_retained_log_group_without_headers_or_bodies(
     group = packaged.resources["ApiAccessLogGroup"]["Properties"]
     assert group["RetentionInDays"] >= 7
     account = packaged.resources["ApiGatewayAccount"]
-    assert account["Condition"] == "ManagesApiGatewayAccount"
+    assert account["Condition"] == "CreatesApiGatewayAccountRole"
     assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]}
 
 

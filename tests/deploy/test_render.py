@@ -26,6 +26,7 @@ def test_rendered_mapping_carries_the_stage_names_and_worker_sizing() -> None:
     stage = config["stages"]["prod"]
     stage["environment_variables"]["SYNC_QUEUE_NAME"] = "jobs-sync"
     stage["lambda_functions"]["sync_account"].update({"lambda_timeout": 120, "reserved_concurrency": 4})
+    stage["environment_variables"]["SYNC_WORKER_CONCURRENCY"] = "4"
 
     mapping = render(stage_deployment("prod", config))["Mappings"]["Board"]
 
@@ -33,7 +34,8 @@ def test_rendered_mapping_carries_the_stage_names_and_worker_sizing() -> None:
     assert mapping["Names"]["SyncDeadLetterQueue"] == "jobs-sync-dlq"
     assert mapping["Names"]["BoardTable"] == stage["environment_variables"]["BOARD_TABLE"]
     assert mapping["Sizing"]["SyncQueueVisibilityTimeout"] == "720"
-    assert mapping["Sizing"]["SyncWorkerConcurrency"] == "4"
+    # A sync request older than the visibility timeout plus two 15-minute schedule periods is stuck.
+    assert mapping["Alarms"]["SyncQueueMaxAgeSeconds"] == str(720 + 2 * 15 * 60)
 
 
 def test_rendered_mapping_carries_the_snapshot_queue_prefix_and_builder_sizing() -> None:
@@ -59,6 +61,7 @@ def test_rendered_mapping_carries_the_email_queue_topic_and_sender_sizing() -> N
         {"EMAIL_QUEUE_NAME": "jobs-email", "EMAIL_EVENTS_TOPIC_NAME": "jobs-email-events"}
     )
     stage["lambda_functions"]["send_email"].update({"lambda_timeout": 90, "reserved_concurrency": 3})
+    stage["environment_variables"]["EMAIL_SENDER_CONCURRENCY"] = "3"
 
     mapping = render(stage_deployment("prod", config))["Mappings"]["Board"]
 
@@ -66,7 +69,21 @@ def test_rendered_mapping_carries_the_email_queue_topic_and_sender_sizing() -> N
     assert mapping["Names"]["EmailDeadLetterQueue"] == "jobs-email-dlq"
     assert mapping["Names"]["EmailEventsTopic"] == "jobs-email-events"
     assert mapping["Sizing"]["EmailQueueVisibilityTimeout"] == "540"
-    assert mapping["Sizing"]["EmailSenderConcurrency"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("variable", "function"),
+    [("SYNC_WORKER_CONCURRENCY", "sync_account"), ("EMAIL_SENDER_CONCURRENCY", "send_email")],
+)
+def test_a_poller_concurrency_that_does_not_repeat_the_reserved_concurrency_is_refused(
+    variable: str, function: str
+) -> None:
+    # The decorators hand Chalice the setting; the reservation is the function's: they must agree, or
+    # the poller invokes more instances than are reserved and batches are throttled back.
+    config = _config()
+    config["stages"]["prod"]["lambda_functions"][function]["reserved_concurrency"] = 7
+    with pytest.raises(StageConfigError, match=variable):
+        stage_deployment("prod", config)
 
 
 @pytest.mark.parametrize("variable", ["EMAIL_QUEUE_NAME", "EMAIL_EVENTS_TOPIC_NAME"])
@@ -195,3 +212,44 @@ def _gateway_responses(template: dict[str, Any]) -> dict[str, Any]:
         "x-amazon-apigateway-gateway-responses"
     ]
     return responses
+
+
+def test_a_function_the_template_does_not_name_gets_an_alias_a_deployment_preference_and_an_alarm() -> None:
+    # Another change adds a function to the stage: it is covered without touching deploy/resources.yaml.
+    config = _config()
+    config["stages"]["prod"]["lambda_functions"]["count_events"] = {"lambda_timeout": 60}
+
+    resources = render(stage_deployment("prod", config))["Resources"]
+
+    logical_id = function_logical_id("count_events")
+    properties = resources[logical_id]["Properties"]
+    assert properties["AutoPublishAlias"] == "live"
+    assert properties["DeploymentPreference"] == {
+        "Type": {"Ref": "DeploymentType"},
+        "Alarms": [{"Ref": f"{logical_id}ErrorsAlarm"}],
+    }
+    alarm = resources[f"{logical_id}ErrorsAlarm"]["Properties"]
+    assert alarm["MetricName"] == "Errors"
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": logical_id}}]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize("timeout", [29, 30, 24])
+def test_an_api_timeout_outside_the_request_deadline_and_the_gateways_limit_is_refused(timeout: int) -> None:
+    # At least the longest REQUEST_DEADLINE_SECONDS (20) plus a cold start (5), below API Gateway's 29 s.
+    config = _config()
+    config["stages"]["prod"]["lambda_functions"]["api_handler"]["lambda_timeout"] = timeout
+    with pytest.raises(StageConfigError, match=r"api_handler\.lambda_timeout"):
+        stage_deployment("prod", config)
+
+
+def test_the_deployment_type_defaults_to_the_stages_preference() -> None:
+    config = _config()
+    config["stages"]["dev"]["deployment_preference"] = "Linear10PercentEvery1Minute"
+    assert render(stage_deployment("dev", config))["Parameters"]["DeploymentType"]["Default"] == (
+        "Linear10PercentEvery1Minute"
+    )
+    assert (
+        render(stage_deployment("prod"))["Parameters"]["DeploymentType"]["Default"]
+        == "Canary10Percent5Minutes"
+    )
