@@ -16,17 +16,15 @@ from contextlib import contextmanager
 import httpx
 
 from local.processes import free_port
-from local.stack import PROJECT_DIR
+from local.stack import PORT_VARIABLES, PROJECT_DIR
 
 READY_LINE = "Local job board is running"
 
 
 def _ports() -> dict[str, str]:
     return {
-        "LOCAL_API_PORT": str(free_port()),
-        "LOCAL_MOTO_PORT": str(free_port()),
-        "LOCAL_STACKONE_PORT": str(free_port()),
-        "LOCAL_EMBLOY_PORT": str(free_port()),
+        # Every port the stack binds (the mail catcher's too) is a free one: a `make run` may be going.
+        **{variable: str(free_port()) for variable, _ in PORT_VARIABLES.values()},
         # Long intervals: this test is about processes, not about syncing.
         "LOCAL_SYNC_INTERVAL_SECONDS": "3600",
         "LOCAL_DRAIN_INTERVAL_SECONDS": "3600",

@@ -36,7 +36,7 @@ import pytest
 
 from chalicelib.services.webhooks import sign
 from local.processes import free_port
-from local.stack import PROJECT_DIR
+from local.stack import PORT_VARIABLES, PROJECT_DIR
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 # The run's whole output and its HAR (every request and response) are kept here (gitignored).
@@ -112,10 +112,8 @@ def _wait_for_board(api_url: str, timeout: float) -> None:
 
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStack]:
-    ports = {
-        name: str(free_port())
-        for name in ("LOCAL_API_PORT", "LOCAL_MOTO_PORT", "LOCAL_STACKONE_PORT", "LOCAL_EMBLOY_PORT")
-    }
+    # Every port the stack binds (the mail catcher's too) is a free one: a `make run` may be going.
+    ports = {variable: str(free_port()) for variable, _ in PORT_VARIABLES.values()}
     env = {
         **os.environ,
         **ports,
