@@ -49,12 +49,14 @@ class DynamoDBNumbers:
         if title:
             sets.append("job_title = :title")
             values[":title"] = title
-        additions = ", ".join(f"{name} :{name}" for name in names)
+        # Attribute names through placeholders: `views` and `day` are DynamoDB reserved words.
+        attribute_names = {f"#{name}": name for name in names} | {"#day": "day"}
+        additions = ", ".join(f"#{name} :{name}" for name in names)
         with _NUMBERS:
             self._table.update_item(
                 Key=numbers_key(employer_id, job_id, day),
                 UpdateExpression=f"ADD {additions} SET {', '.join(sets)}",
-                ExpressionAttributeNames={"#day": "day"},
+                ExpressionAttributeNames=attribute_names,
                 ExpressionAttributeValues=values,
             )
 
