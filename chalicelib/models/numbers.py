@@ -42,7 +42,7 @@ class NumbersQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    days: int = Field(30, ge=1, le=MAX_DAYS, description="Days to report, ending today (UTC): 1 to 90.")
+    days: int = Field(90, ge=1, le=MAX_DAYS, description="Days to report, ending today (UTC): 1 to 90.")
     job_id: str | None = Field(
         None, min_length=1, max_length=512, description="One of the employer's jobs; absent: every job."
     )

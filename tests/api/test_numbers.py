@@ -4,7 +4,6 @@ GET /employer/numbers shows them to their employer only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -15,15 +14,17 @@ from chalicelib import deps
 from chalicelib.api.openapi import get_document
 from chalicelib.models.posting import make_job_id
 from chalicelib.settings import get_settings
-from tests.api.apply_factories import application_body, json_headers
+from tests.api.apply_factories import application_body, json_headers, store_posting
 from tests.api.apply_factories import make_posting as make_apply_posting
-from tests.api.apply_factories import store_posting
 from tests.api.board_factories import make_posting, put_postings
 from tests.api.employers_fixtures import reload_settings
 from tests.conftest import bearer
 from tests.sync_support import sqs_event
 
-BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15"
+)
 PERSON = {"User-Agent": BROWSER}
 NUMBERS = "/employer/numbers"
 

@@ -49,8 +49,9 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         ("idempotency-table",),
     )
-    # SendMessageBatch is authorised by sqs:SendMessage. The email queue: alert confirmations.
-    | _grants(["sqs:SendMessage"], ("sync-queue", "email-queue"))
+    # SendMessageBatch is authorised by sqs:SendMessage. The email queue: alert confirmations. The
+    # numbers queue: one message per counted event.
+    | _grants(["sqs:SendMessage"], ("sync-queue", "email-queue", "numbers-queue"))
     # The snapshot's files (download_file: HeadObject and ranged GetObject, both authorised by GetObject).
     | _grants(["s3:GetObject"], ("snapshot-objects",))
     | _grants(
@@ -135,6 +136,11 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     "send_employer_digests": _LOGS
     | _grants(["dynamodb:Query"], ("live-index", "table"))
     | _grants(["sqs:SendMessage"], ("email-queue",)),
+    # Drains the numbers queue (its event source mapping), looks up each job's posting for its employer
+    # and adds each batch's sums to the numbers items (both limited to their partitions, see below).
+    "count_events": _LOGS
+    | _grants(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ("numbers-queue",))
+    | _grants(["dynamodb:GetItem", "dynamodb:UpdateItem"], ("table",)),
 }
 # Every function that queues email (and what it may do there: send, nothing else).
 EMAIL_PRODUCERS = ("api_handler", "sync_account", "send_alert_digests", "send_employer_digests")
@@ -394,3 +400,37 @@ def _like(key: str, patterns: list[str]) -> bool:
     import re
 
     return any(re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), key) for pattern in patterns)
+
+
+def test_the_numbers_queue_is_written_only_by_the_api_and_read_only_by_the_counter(
+    packaged: PackagedStage,
+) -> None:
+    for function in FUNCTIONS:
+        actions = {action for action, resource in _granted(packaged, function) if resource == "numbers-queue"}
+        if function == "api_handler":
+            assert actions == {"sqs:SendMessage"}
+        elif function == "count_events":
+            assert actions == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+        else:
+            assert actions == set(), function
+
+
+def test_the_counter_reads_only_postings_and_writes_only_numbers_items(packaged: PackagedStage) -> None:
+    from datetime import date
+
+    from chalicelib.aws.numbers_repository import numbers_key
+    from chalicelib.aws.posting_items import posting_key
+
+    conditions = _table_conditions(packaged, "count_events")
+    assert set(conditions) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    read_operator, read_patterns = conditions["dynamodb:GetItem"]
+    write_operator, write_patterns = conditions["dynamodb:UpdateItem"]
+    assert read_operator == write_operator == "ForAllValues:StringLike"
+    # The keys the code reads and writes match; employers, API keys, alerts and the rest do not.
+    assert _like(posting_key("acc1", "p1")["PK"], read_patterns)
+    assert _like(numbers_key("e1", "job1", date(2026, 12, 7))["PK"], write_patterns)
+    assert _like(numbers_key("e1", None, date(2026, 12, 7))["PK"], write_patterns)
+    for other in ("EMPLOYER#e1", "APIKEY#0f1e", "ALERT#a1", "BOARD", "SUPPRESSED#0f1e", "NUMBERS#e1"):
+        assert not _like(other, read_patterns), other
+    for other in ("EMPLOYER#e1", "APIKEY#0f1e", "ALERT#a1", "BOARD", "ACCOUNT#acc1", "RATE#email#ses"):
+        assert not _like(other, write_patterns), other

@@ -69,7 +69,23 @@ def test_rendered_mapping_carries_the_email_queue_topic_and_sender_sizing() -> N
     assert mapping["Sizing"]["EmailSenderConcurrency"] == "3"
 
 
-@pytest.mark.parametrize("variable", ["EMAIL_QUEUE_NAME", "EMAIL_EVENTS_TOPIC_NAME"])
+def test_rendered_mapping_carries_the_numbers_queue_and_counter_sizing() -> None:
+    config = _config()
+    stage = config["stages"]["prod"]
+    stage["environment_variables"].update(
+        {"NUMBERS_QUEUE_NAME": "jobs-numbers", "NUMBERS_BATCH_WINDOW_SECONDS": "30"}
+    )
+    stage["lambda_functions"]["count_events"].update({"lambda_timeout": 40, "reserved_concurrency": 3})
+
+    mapping = render(stage_deployment("prod", config))["Mappings"]["Board"]
+
+    assert mapping["Names"]["NumbersQueue"] == "jobs-numbers"
+    assert mapping["Names"]["NumbersDeadLetterQueue"] == "jobs-numbers-dlq"
+    assert mapping["Sizing"]["NumbersQueueVisibilityTimeout"] == str(6 * 40 + 30)
+    assert mapping["Sizing"]["NumbersCounterConcurrency"] == "3"
+
+
+@pytest.mark.parametrize("variable", ["EMAIL_QUEUE_NAME", "EMAIL_EVENTS_TOPIC_NAME", "NUMBERS_QUEUE_NAME"])
 def test_stage_without_the_email_names_is_refused(variable: str) -> None:
     config = _config()
     del config["stages"]["prod"]["environment_variables"][variable]

@@ -21,7 +21,10 @@ from chalicelib.services.numbers import (
 )
 from tests.api.board_factories import make_posting
 
-BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Safari/537.36"
+)
 TODAY = date(2026, 12, 7)
 JOB_A = make_job_id("acc_gh", "post_a")
 JOB_B = make_job_id("acc_gh", "post_b")
