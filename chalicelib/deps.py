@@ -833,10 +833,10 @@ def get_numbers_store() -> DynamoDBNumbers:
 
 @_component
 def get_numbers_aggregator() -> NumbersAggregator:
-    from chalicelib.services.numbers import NumbersAggregator, job_owner
+    from chalicelib.services.numbers import NumbersAggregator, OwnerCache, job_owner
 
     postings = get_apply_postings()
-    return NumbersAggregator(get_numbers_store(), lambda job_id: job_owner(postings, job_id))
+    return NumbersAggregator(get_numbers_store(), OwnerCache(lambda job_id: job_owner(postings, job_id)))
 
 
 @_component

@@ -8,6 +8,7 @@ usually far fewer (docs/numbers.md has the arithmetic).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -125,6 +126,31 @@ def job_owner(postings: PostingSource, job_id: str) -> JobOwner | None:
     if posting is None or not posting.employer_id:
         return None
     return JobOwner(posting.employer_id, posting.title)
+
+
+class OwnerCache:
+    """Job owners remembered by a warm counter for `ttl_seconds`: a popular job costs one posting read per
+    container and hour, not one per batch. A job's employer never changes; its title may, and catches up."""
+
+    def __init__(
+        self,
+        lookup: Callable[[str], JobOwner | None],
+        *,
+        ttl_seconds: float = 3600.0,
+        max_jobs: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        from cachetools import TTLCache
+
+        self._lookup = lookup
+        self._cache: TTLCache[str, JobOwner | None] = TTLCache(maxsize=max_jobs, ttl=ttl_seconds, timer=timer)
+
+    def __call__(self, job_id: str) -> JobOwner | None:
+        if job_id in self._cache:
+            return self._cache[job_id]
+        owner = self._lookup(job_id)
+        self._cache[job_id] = owner
+        return owner
 
 
 @dataclass(frozen=True)

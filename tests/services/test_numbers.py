@@ -17,6 +17,7 @@ from chalicelib.services.numbers import (
     NumbersAggregator,
     NumbersRow,
     NumbersService,
+    OwnerCache,
     is_countable,
 )
 from tests.api.board_factories import make_posting
@@ -234,6 +235,25 @@ def test_events_of_jobs_that_are_not_on_the_board_are_dropped_and_each_owner_is_
     assert (outcome.counted, outcome.dropped) == (4, 5)
     assert sorted(lookups) == sorted([forged, JOB_A])
     assert not any(job == forged for _, job, _ in store.items)
+
+
+def test_a_warm_counter_reads_each_job_s_owner_once_per_hour() -> None:
+    lookups: list[str] = []
+    now = [0.0]
+
+    def owner(job_id: str) -> JobOwner | None:
+        lookups.append(job_id)
+        return OWNERS.get(job_id)
+
+    cache = OwnerCache(owner, ttl_seconds=3600, timer=lambda: now[0])
+    aggregator = NumbersAggregator(InMemoryNumbers(), cache)
+
+    aggregator.apply([event(JOB_A, "view"), event(JOB_B, "view")])
+    aggregator.apply([event(JOB_A, "view"), event(JOB_B, "apply_start")])
+    now[0] = 3601.0
+    aggregator.apply([event(JOB_A, "view")])
+
+    assert lookups == [JOB_A, JOB_B, JOB_A]
 
 
 # ---- the report ---------------------------------------------------------------------------------------
