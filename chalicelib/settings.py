@@ -264,8 +264,8 @@ class Settings(BaseSettings):
     numbers_queue_name: str = Field("", alias="NUMBERS_QUEUE_NAME")
     numbers_queue_url: str = Field("", alias="NUMBERS_QUEUE_URL")
     # Read at import (the event source is deployed): how long SQS gathers events into one batch (at most
-    # 100). Counts show within this plus one invocation; AWS allows up to 300 s.
-    numbers_batch_window_seconds: int = Field(60, ge=0, le=240, alias="NUMBERS_BATCH_WINDOW_SECONDS")
+    # 1,000). Counts show within this plus one invocation (under 5 minutes); AWS allows up to 300 s.
+    numbers_batch_window_seconds: int = Field(180, ge=0, le=240, alias="NUMBERS_BATCH_WINDOW_SECONDS")
     # Counting never holds up the page it counts: one try, cut off after this long, then the event is lost.
     numbers_send_timeout_seconds: float = Field(0.5, gt=0, le=3, alias="NUMBERS_SEND_TIMEOUT_SECONDS")
     # Numbers items expire (DynamoDB TTL) this many days after their day; the API reports at most 90.

@@ -102,7 +102,7 @@ class StageDeployment:
     @property
     def numbers_queue_visibility_timeout(self) -> int:
         # AWS: at least 6 x the function's timeout plus the event source's batching window.
-        window = int(self.environment.get("NUMBERS_BATCH_WINDOW_SECONDS", "60"))
+        window = int(self.environment.get("NUMBERS_BATCH_WINDOW_SECONDS", "180"))
         return VISIBILITY_TIMEOUT_FACTOR * self.numbers_counter_timeout_seconds + window
 
     @property

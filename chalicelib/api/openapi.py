@@ -565,7 +565,7 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 404, *UPSTREAM),
         auth=True,
         query=f"{NUMBERS}:NumbersQuery",
-        description="Counts show within about two minutes. `job_id`: that job's series; 404 "
+        description="Counts show within about three minutes (at most five). `job_id`: that job's series; 404 "
         "`job_not_found` for a job that is not the employer's.",
     ),
     # ---- frontend (HTML pages and their assets) ---------------------------------------------------

@@ -18,7 +18,7 @@ numbers_worker_blueprint = Blueprint(APP_MODULE)
 NUMBERS_QUEUE_NAME = get_settings().numbers_queue_name
 NUMBERS_BATCH_WINDOW_SECONDS = get_settings().numbers_batch_window_seconds
 # SQS hands an event source at most 10 messages per batch unless it may wait for more (a window).
-NUMBERS_BATCH_SIZE = 100 if NUMBERS_BATCH_WINDOW_SECONDS > 0 else 10
+NUMBERS_BATCH_SIZE = 1000 if NUMBERS_BATCH_WINDOW_SECONDS > 0 else 10
 
 
 @numbers_worker_blueprint.on_sqs_message(

@@ -269,10 +269,11 @@ def test_the_counter_drains_the_numbers_queue_in_windowed_batches_within_its_res
     assert event["Type"] == "SQS"
     assert event["Properties"]["Queue"] == {"Fn::Sub": "${NumbersQueue.Arn}"}
     (source,) = (s for s in app.event_sources if isinstance(s, SQSEventConfig) and s.name == "count_events")
-    # Events gather for up to the window into batches of up to 100: fewer, larger sums per write.
+    # Events gather for up to the window into batches of up to 1,000: fewer, larger sums per write; the
+    # window keeps counts visible within 5 minutes.
     window = int(_env(packaged, "NUMBERS_BATCH_WINDOW_SECONDS"))
-    assert event["Properties"]["BatchSize"] == source.batch_size == 100
-    assert event["Properties"]["MaximumBatchingWindowInSeconds"] == window == 60
+    assert event["Properties"]["BatchSize"] == source.batch_size == 1000
+    assert event["Properties"]["MaximumBatchingWindowInSeconds"] == window == 180
     reserved = packaged.function_config("count_events")["reserved_concurrency"]
     assert counter["ReservedConcurrentExecutions"] == reserved
     maximum = resolve(packaged.template, event["Properties"]["ScalingConfig"]["MaximumConcurrency"])
