@@ -325,3 +325,23 @@ def test_one_job_s_numbers(client: Any, employer: tuple[str, str], own_job: str,
     assert body["totals"] == {"views": 1, "apply_starts": 1, "applications": 0, "embloy_clicks": 0}
     assert [job["job_id"] for job in body["jobs"]] == [other.job_id]
     assert numbers(client, api_key).json_body["totals"]["views"] == 2
+
+
+# ---- the console's section ------------------------------------------------------------------------------
+def test_the_console_page_carries_the_numbers_section_with_labelled_controls_and_its_own_script(
+    client: Any,
+) -> None:
+    html = client.http.get("/board/employer").body.decode()
+    script = client.http.get("/board/assets/numbers.js")
+
+    assert '<section id="numbers" aria-labelledby="numbers-heading"' in html
+    assert '<h2 id="numbers-heading">Numbers</h2>' in html
+    assert '<label for="numbers-job">Job</label>' in html and 'id="numbers-job"' in html
+    assert '<label for="numbers-days">Period</label>' in html and 'id="numbers-days"' in html
+    assert '<p id="numbers-status" role="status" aria-live="polite">' in html
+    assert 'src="/board/assets/numbers.js"' in html and 'href="/board/assets/numbers.css"' in html
+    assert script.status_code == 200
+    body = script.body.decode()
+    # Charts are images with a title and a description; the same figures are in tables.
+    assert 'role: "img"' in body and '"aria-labelledby"' in body and 'svg("desc"' in body
+    assert "/employer/numbers?" in body
