@@ -151,3 +151,9 @@ bench-alerts: venv
 .PHONY: bench-faults
 bench-faults: venv
 	$(BIN)/python -m bench.faults $(BENCH_FAULTS_ARGS)
+
+# Per-job numbers counting (bench/numbers.py): writes per event and throughput of the counting path against
+# one UpdateItem per event, on moto in process; BENCH_NUMBERS_ARGS=--quick smoke-tests it.
+.PHONY: bench-numbers
+bench-numbers: venv
+	$(BIN)/python -m bench.numbers $(BENCH_NUMBERS_ARGS)

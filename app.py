@@ -17,6 +17,7 @@ from chalicelib.api.feeds import feeds_blueprint
 from chalicelib.api.frontend import frontend_blueprint
 from chalicelib.api.health import health_blueprint
 from chalicelib.api.http_errors import framework_errors_blueprint
+from chalicelib.api.numbers import numbers_blueprint
 from chalicelib.api.openapi_route import openapi_blueprint
 from chalicelib.api.response_policy import add_head_routes, response_policy_blueprint
 from chalicelib.api.webhooks import webhooks_blueprint
@@ -29,6 +30,7 @@ from chalicelib.jobs.board_snapshot import (
 from chalicelib.jobs.email_events import email_events, email_events_blueprint
 from chalicelib.jobs.email_worker import email_worker_blueprint, send_email
 from chalicelib.jobs.employer_digest import employer_digest_blueprint, send_employer_digests
+from chalicelib.jobs.numbers_worker import count_events, numbers_worker_blueprint
 from chalicelib.jobs.sync_schedule import sync_all, sync_schedule_blueprint
 from chalicelib.jobs.sync_worker import sync_account, sync_worker_blueprint
 from chalicelib.observability import logger, metrics
@@ -40,6 +42,7 @@ __all__ = [
     "app",
     "board_snapshot_requested",
     "build_board_snapshot",
+    "count_events",
     "email_events",
     "send_alert_digests",
     "send_email",
@@ -68,6 +71,7 @@ for blueprint in (
     embloy_token_blueprint,
     employer_notifications_blueprint,
     applications_blueprint,
+    numbers_blueprint,
     alerts_blueprint,
     webhooks_blueprint,
     frontend_blueprint,
@@ -78,6 +82,7 @@ for blueprint in (
     email_events_blueprint,
     employer_digest_blueprint,
     alert_digests_blueprint,
+    numbers_worker_blueprint,
 ):
     app.register_blueprint(blueprint)
 add_head_routes(app)

@@ -97,6 +97,14 @@ API_DEFAULTS = {
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
+# A browser's user agent, for the routes that count people and not bots.
+BROWSER = {
+    "User-Agent": (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    )
+}
+
+
 def log(message: str) -> None:
     print(f"[faults] {message}", file=sys.stderr, flush=True)
 
@@ -364,6 +372,7 @@ def fault_stack(work: Path) -> Iterator[FaultStack]:
             snapshot_queue_url=booted.snapshot_queue_url,
             snapshot_bucket=booted.snapshot_bucket,
             email_queue_url=booted.email_queue_url,
+            numbers_queue_url=booted.numbers_queue_url,
         )
         log("first sync and board snapshot (python -m local.scheduler --once)")
         with (config.log_dir / "scheduler.log").open("wb") as scheduler_log:
@@ -532,11 +541,22 @@ def route_calls(
         (Route("GET /jobs/{job_id}", board_read=True), get(f"/jobs/{job_id}")),
         (Route("GET /board", board_read=True), get("/board")),
         (Route("GET /board/jobs/{job_id}", board_read=True), get(f"/board/jobs/{job_id}")),
+        # A browser's view is counted (one SQS send, cut off at NUMBERS_SEND_TIMEOUT_SECONDS); httpx's own
+        # user agent is a bot's and is not.
+        (
+            Route("GET /board/jobs/{job_id} (counted view)", board_read=True),
+            get(f"/board/jobs/{job_id}", headers=BROWSER),
+        ),
+        (
+            Route("POST /jobs/{id}/events"),
+            post(f"/jobs/{job_id}/events", json={"type": "apply_start"}, headers=BROWSER),
+        ),
         (Route("GET /feed.xml", board_read=True), get("/feed.xml")),
         (Route("GET /sitemap.xml", board_read=True), get("/sitemap.xml")),
         (Route("GET /accounts"), get("/accounts", headers=employer)),
         (Route("POST /accounts/{id}/sync"), post(f"/accounts/{stack.account_id}/sync", headers=employer)),
         (Route("GET /applications"), get("/applications", headers=employer)),
+        (Route("GET /employer/numbers"), get("/employer/numbers", headers=employer)),
         (
             Route("POST /connect-sessions"),
             post("/connect-sessions", headers=employer, json={"provider": "ashby"}),

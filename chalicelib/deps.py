@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.aws.embloy_token_store import SecretsManagerEmbloyTokenStore
     from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
     from chalicelib.aws.idempotency import PowertoolsIdempotency, PowertoolsOnce
+    from chalicelib.aws.numbers_repository import DynamoDBNumbers
     from chalicelib.aws.postings_repository import DynamoDBPostingsRepository
     from chalicelib.aws.resume_uploads import S3ResumeUploads
     from chalicelib.aws.secret_store import SecretStore
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.employers import EmployerService
     from chalicelib.services.metrics import MetricsSink
+    from chalicelib.services.numbers import EventRecorder, NumbersAggregator, NumbersService
     from chalicelib.services.rate_limits import PublicWriteLimiter
     from chalicelib.services.resume_uploads import ResumeUploadService
     from chalicelib.services.sync import SyncPolicy, SyncService
@@ -792,3 +794,54 @@ def get_alert_digest_service() -> AlertDigestService:
             workers=settings.alert_digest_workers,
         ),
     )
+
+
+# ---- per-job numbers (docs/numbers.md) -----------------------------------------------------------------
+@_component
+def get_numbers_sqs_client() -> SQSClient:
+    """The counting path's SQS client: one attempt, cut off at NUMBERS_SEND_TIMEOUT_SECONDS, so a slow
+    queue costs a page view at most that long (the event is lost instead)."""
+    from botocore.config import Config
+
+    timeout = get_settings().numbers_send_timeout_seconds
+    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1})
+    client: SQSClient = aws_client("sqs", config)
+    return client
+
+
+@_component
+def get_event_recorder() -> EventRecorder | None:
+    """Counts views, apply starts, applications and Embloy clicks; None where no numbers queue is set."""
+    from chalicelib.aws.numbers_queue import SqsEventPublisher
+    from chalicelib.services.numbers import CrawlerDetectClassifier, EventRecorder
+
+    settings = get_settings()
+    if not settings.numbers_queue_url:
+        return None
+    return EventRecorder(
+        SqsEventPublisher(get_numbers_sqs_client(), settings.numbers_queue_url),
+        CrawlerDetectClassifier(),
+        on_lost=lambda: get_metrics_sink().count("NumbersEventsLost", 1),
+    )
+
+
+@_component
+def get_numbers_store() -> DynamoDBNumbers:
+    from chalicelib.aws.numbers_repository import DynamoDBNumbers
+
+    return DynamoDBNumbers(get_table(), retention_days=get_settings().numbers_retention_days)
+
+
+@_component
+def get_numbers_aggregator() -> NumbersAggregator:
+    from chalicelib.services.numbers import NumbersAggregator, OwnerCache, job_owner
+
+    postings = get_apply_postings()
+    return NumbersAggregator(get_numbers_store(), OwnerCache(lambda job_id: job_owner(postings, job_id)))
+
+
+@_component
+def get_numbers_service() -> NumbersService:
+    from chalicelib.services.numbers import NumbersService
+
+    return NumbersService(get_numbers_store(), get_apply_postings())

@@ -29,6 +29,7 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "email_from_address": "Unified Job Board <jobs@board.localhost>",
     "email_queue_name": "job-board-email",
     "email_events_topic_name": "job-board-email-events",
+    "numbers_queue_name": "job-board-numbers",
 }
 STACKONE_API_URL = "https://api.stackone.com"
 # Known when the app is packaged (`.chalice/config.json` stage variables): required in every non-local stage.
@@ -43,6 +44,7 @@ REQUIRED_NAMES = (
     "embloy_secret_prefix",
     "email_queue_name",
     "email_events_topic_name",
+    "numbers_queue_name",
 )
 # Handed to the functions by the stack (resource references and parameters), so only known inside Lambda:
 # required there, in every non-local stage.
@@ -55,6 +57,7 @@ REQUIRED_AT_RUNTIME = (
     "embloy_portal_url",
     "email_queue_url",
     "email_from_address",
+    "numbers_queue_url",
 )
 
 
@@ -260,6 +263,19 @@ class Settings(BaseSettings):
     alert_digest_time_budget_seconds: float = Field(240.0, gt=0, alias="ALERT_DIGEST_TIME_BUDGET_SECONDS")
     # Threads queueing digests and recording them (network waits) while the next alerts are matched.
     alert_digest_workers: int = Field(8, ge=1, le=32, alias="ALERT_DIGEST_WORKERS")
+
+    # Per-job numbers (docs/numbers.md). Request handlers queue one message per counted event; the
+    # `count_events` function sums a batch per job and day and writes each sum once.
+    numbers_queue_name: str = Field("", alias="NUMBERS_QUEUE_NAME")
+    numbers_queue_url: str = Field("", alias="NUMBERS_QUEUE_URL")
+    # Read at import (the event source is deployed): how long SQS gathers events into one batch (at most
+    # 1,000). Counts show within this plus one invocation (under 5 minutes); AWS allows up to 300 s.
+    numbers_batch_window_seconds: int = Field(180, ge=0, le=240, alias="NUMBERS_BATCH_WINDOW_SECONDS")
+    numbers_counter_concurrency: int = Field(2, ge=2, le=1000, alias="NUMBERS_COUNTER_CONCURRENCY")
+    # Counting never holds up the page it counts: one try, cut off after this long, then the event is lost.
+    numbers_send_timeout_seconds: float = Field(0.5, gt=0, le=3, alias="NUMBERS_SEND_TIMEOUT_SECONDS")
+    # Numbers items expire (DynamoDB TTL) this many days after their day; the API reports at most 90.
+    numbers_retention_days: int = Field(100, ge=91, le=400, alias="NUMBERS_RETENTION_DAYS")
 
     @field_validator("cors_origins", "allowed_providers", "embloy_supported_providers", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ TEMPLATE_PATH = Path(__file__).resolve().parent / "resources.yaml"
 WORKER_FUNCTION = "sync_account"
 SNAPSHOT_REQUESTED_FUNCTION = "board_snapshot_requested"
 EMAIL_SENDER_FUNCTION = "send_email"
+NUMBERS_COUNTER_FUNCTION = "count_events"
 # AWS's recommendation for SQS event sources: visibility timeout = 6 x the function's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
 _CHALICE_DEFAULT_TIMEOUT = 60
@@ -107,6 +108,8 @@ class StageDeployment:
     email_sender_timeout_seconds: int = _CHALICE_DEFAULT_TIMEOUT
     # send_email's reserved_concurrency (also its event source's maximum concurrency).
     email_sender_concurrency: int = 2
+    numbers_counter_timeout_seconds: int = _CHALICE_DEFAULT_TIMEOUT
+    numbers_counter_concurrency: int = 2
     # Chalice function name -> MB of /tmp (only the functions that set `ephemeral_storage_mb`).
     ephemeral_storage: dict[str, int] = field(default_factory=dict)
     # Every function of the stage's `lambda_functions` (each gets the pinned runtime).
@@ -127,6 +130,12 @@ class StageDeployment:
     @property
     def email_queue_visibility_timeout(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.email_sender_timeout_seconds
+
+    @property
+    def numbers_queue_visibility_timeout(self) -> int:
+        # AWS: at least 6 x the function's timeout plus the event source's batching window.
+        window = int(self.environment.get("NUMBERS_BATCH_WINDOW_SECONDS", "180"))
+        return VISIBILITY_TIMEOUT_FACTOR * self.numbers_counter_timeout_seconds + window
 
     @property
     def snapshot_schedule_minutes(self) -> int:
@@ -168,6 +177,7 @@ REQUIRED_VARIABLES = (
     "EMBLOY_SECRET_PREFIX",
     "EMAIL_QUEUE_NAME",
     "EMAIL_EVENTS_TOPIC_NAME",
+    "NUMBERS_QUEUE_NAME",
 )
 
 
@@ -197,6 +207,10 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
     _check_repeats(
         stage, environment, "EMAIL_SENDER_CONCURRENCY", EMAIL_SENDER_FUNCTION, email_sender_concurrency
     )
+    numbers_counter_concurrency = _event_source_concurrency(stage, functions, NUMBERS_COUNTER_FUNCTION)
+    _check_repeats(
+        stage, environment, "NUMBERS_COUNTER_CONCURRENCY", NUMBERS_COUNTER_FUNCTION, numbers_counter_concurrency
+    )
     return StageDeployment(
         stage=stage,
         api_gateway_stage=stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api")),
@@ -206,6 +220,8 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
         snapshot_requested_timeout_seconds=_timeout(config, stage_config, SNAPSHOT_REQUESTED_FUNCTION),
         email_sender_timeout_seconds=_timeout(config, stage_config, EMAIL_SENDER_FUNCTION),
         email_sender_concurrency=email_sender_concurrency,
+        numbers_counter_timeout_seconds=_timeout(config, stage_config, NUMBERS_COUNTER_FUNCTION),
+        numbers_counter_concurrency=numbers_counter_concurrency,
         ephemeral_storage=_ephemeral_storage(stage, functions),
         functions=tuple(functions),
         xray=bool(stage_config.get("xray", config.get("xray", False))),
@@ -359,13 +375,14 @@ def render(deployment: StageDeployment, template_text: str | None = None) -> dic
             "EmailQueue": env["EMAIL_QUEUE_NAME"],
             "EmailDeadLetterQueue": f"{env['EMAIL_QUEUE_NAME']}-dlq",
             "EmailEventsTopic": env["EMAIL_EVENTS_TOPIC_NAME"],
+            "NumbersQueue": env["NUMBERS_QUEUE_NAME"],
+            "NumbersDeadLetterQueue": f"{env['NUMBERS_QUEUE_NAME']}-dlq",
         },
         "Sizing": {
             "SyncQueueVisibilityTimeout": str(deployment.sync_queue_visibility_timeout),
-            "SyncWorkerConcurrency": str(deployment.worker_concurrency),
             "SnapshotQueueVisibilityTimeout": str(deployment.snapshot_queue_visibility_timeout),
             "EmailQueueVisibilityTimeout": str(deployment.email_queue_visibility_timeout),
-            "EmailSenderConcurrency": str(deployment.email_sender_concurrency),
+            "NumbersQueueVisibilityTimeout": str(deployment.numbers_queue_visibility_timeout),
         },
     }
     template["Mappings"]["Board"]["Alarms"] = {

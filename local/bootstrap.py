@@ -70,6 +70,7 @@ class BootstrapNames:
     cursor_secret_name: str = "job-board/cursor-signing-key"
     snapshot_prefix: str = "board/snapshots/"
     email_queue_name: str = "job-board-email"
+    numbers_queue_name: str = "job-board-numbers"
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -94,6 +95,7 @@ class BootstrapNames:
             cursor_secret_name=settings.cursor_secret_name,
             snapshot_prefix=settings.board_snapshot_prefix,
             email_queue_name=settings.email_queue_name,
+            numbers_queue_name=settings.numbers_queue_name,
         )
 
 
@@ -117,6 +119,7 @@ class BootstrapResult:
     snapshot_queue_url: str
     snapshot_dead_letter_queue_url: str
     email_queue_url: str = ""
+    numbers_queue_url: str = ""
     resume_upload_bucket: str = ""
     created: list[str] = field(default_factory=list)  # resources this run created (empty on a re-run)
 
@@ -308,6 +311,9 @@ def bootstrap(
     email_queue_url, _email_dead_letter_url = _ensure_queue_with_dead_letter_queue(
         sqs, names.email_queue_name, f"{names.email_queue_name}-dlq", visibility_timeout_seconds, created
     )
+    numbers_queue_url, _numbers_dead_letter_url = _ensure_queue_with_dead_letter_queue(
+        sqs, names.numbers_queue_name, f"{names.numbers_queue_name}-dlq", visibility_timeout_seconds, created
+    )
     # Each bucket gets the deployed bucket's lifecycle rules (deploy/resources.yaml), on every run.
     template_names = {"SnapshotPrefix": names.snapshot_prefix}
     _ensure_bucket(s3, names.snapshot_bucket_name, region, created)
@@ -341,6 +347,7 @@ def bootstrap(
         snapshot_queue_url=snapshot_queue_url,
         snapshot_dead_letter_queue_url=snapshot_dead_letter_url,
         email_queue_url=email_queue_url,
+        numbers_queue_url=numbers_queue_url,
         created=created,
     )
 
@@ -392,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"sync queue: {result.queue_url}")
     print(f"snapshot queue: {result.snapshot_queue_url}")
     print(f"email queue: {result.email_queue_url}")
+    print(f"numbers queue: {result.numbers_queue_url}")
     print(f"snapshot bucket: {result.snapshot_bucket}")
     print(f"resume upload bucket: {result.resume_upload_bucket}")
     print("demo employers (API keys are shown once):")

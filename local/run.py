@@ -122,6 +122,7 @@ class LocalStack:
             snapshot_queue_url=self.bootstrap_result.snapshot_queue_url,
             snapshot_bucket=self.bootstrap_result.snapshot_bucket,
             email_queue_url=self.bootstrap_result.email_queue_url,
+            numbers_queue_url=self.bootstrap_result.numbers_queue_url,
         )
         # `chalice local`, answering unknown paths and missing keys as the deployed gateway does.
         api = self._spawn(

@@ -4,8 +4,9 @@ Every ``LOCAL_SYNC_INTERVAL_SECONDS`` (default 60) it fires the app's ``sync_all
 every ``LOCAL_SNAPSHOT_INTERVAL_SECONDS`` (default 300) the ``build_board_snapshot`` one (the first time
 right after the first sync has been drained, so the board has a snapshot soon after the start). Every
 ``LOCAL_DRAIN_INTERVAL_SECONDS`` (default 5) it drains the sync queue into the app's ``sync_account``
-SQS handler, the snapshot queue into ``board_snapshot_requested`` and the email queue into
-``send_email`` (which sends to the mail catcher): one Lambda-shaped event per batch
+SQS handler, the snapshot queue into ``board_snapshot_requested``, the email queue into
+``send_email`` (which sends to the mail catcher) and the numbers queue into ``count_events`` (counted
+job page views, Apply starts, applications, Embloy clicks): one Lambda-shaped event per batch
 (the batch size of the app's event source, distinct message ids), deleting messages only after the
 handler returned (failed ones come back after the visibility timeout and end in the dead-letter queue,
 as in AWS).
@@ -60,6 +61,7 @@ QUEUE_HANDLER = "sync_account"
 SNAPSHOT_SCHEDULE_HANDLER = "build_board_snapshot"
 SNAPSHOT_QUEUE_HANDLER = "board_snapshot_requested"
 EMAIL_QUEUE_HANDLER = "send_email"
+NUMBERS_QUEUE_HANDLER = "count_events"
 ALERT_DIGEST_SCHEDULE_HANDLER = "send_alert_digests"
 EMPLOYER_DIGEST_SCHEDULE_HANDLER = "send_employer_digests"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -177,6 +179,7 @@ class LocalScheduler:
         limits: LambdaLimits,
         snapshot_queue_url: str | None = None,
         email_queue_url: str | None = None,
+        numbers_queue_url: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -185,6 +188,7 @@ class LocalScheduler:
         self._queue_url = queue_url
         self._snapshot_queue_url = snapshot_queue_url
         self._email_queue_url = email_queue_url
+        self._numbers_queue_url = numbers_queue_url
         self._region = region
         self._limits = limits
         self._now = now
@@ -213,6 +217,8 @@ class LocalScheduler:
             self._drain(SNAPSHOT_QUEUE_HANDLER, self._snapshot_queue_url, result, max_messages)
         if self._email_queue_url:
             self._drain(EMAIL_QUEUE_HANDLER, self._email_queue_url, result, max_messages)
+        if self._numbers_queue_url:
+            self._drain(NUMBERS_QUEUE_HANDLER, self._numbers_queue_url, result, max_messages)
 
     def tick(self, *, fire_schedule: bool, build_snapshot: bool = False) -> TickResult:
         """Optionally fire the sync schedule; drain the sync queue; optionally fire the snapshot build
@@ -233,6 +239,9 @@ class LocalScheduler:
             self.fire_email_schedules(result)
         if self._email_queue_url:
             self._drain_reporting(EMAIL_QUEUE_HANDLER, self._email_queue_url, result)
+        if self._numbers_queue_url:
+            # Counted events (job page views, ...): every tick, so the numbers show within seconds locally.
+            self._drain_reporting(NUMBERS_QUEUE_HANDLER, self._numbers_queue_url, result)
         return result
 
     def run_forever(
@@ -385,7 +394,7 @@ def prepare_environment(stage: str = LOCAL_STAGE) -> None:
         os.environ.update(app_environment(LocalStackConfig.from_env(), sync_queue_url=""))
     # As `chalice local --stage ...` does before it imports the app.
     os.environ.update(stage_environment(stage))
-    queues = ("SYNC_QUEUE_URL", "BOARD_SNAPSHOT_QUEUE_URL", "EMAIL_QUEUE_URL")
+    queues = ("SYNC_QUEUE_URL", "BOARD_SNAPSHOT_QUEUE_URL", "EMAIL_QUEUE_URL", "NUMBERS_QUEUE_URL")
     if not all(os.environ.get(variable) for variable in queues):
         import boto3
 
@@ -398,6 +407,8 @@ def prepare_environment(stage: str = LOCAL_STAGE) -> None:
         if not os.environ.get("EMAIL_QUEUE_URL"):
             # The digest schedules and `send_email` queue and read email there.
             os.environ["EMAIL_QUEUE_URL"] = _queue_url(sqs, settings.email_queue_name) or ""
+        if not os.environ.get("NUMBERS_QUEUE_URL"):
+            os.environ["NUMBERS_QUEUE_URL"] = _queue_url(sqs, settings.numbers_queue_name) or ""
 
 
 def local_stack_problem(stage: str = LOCAL_STAGE) -> str | None:
@@ -442,6 +453,7 @@ def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
         sqs, settings.board_snapshot_queue_name
     )
     email_queue_url = settings.email_queue_url or _queue_url(sqs, settings.email_queue_name)
+    numbers_queue_url = settings.numbers_queue_url or _queue_url(sqs, settings.numbers_queue_name)
     region = sqs.meta.region_name
     return LocalScheduler(
         app,
@@ -449,6 +461,7 @@ def build_scheduler(stage: str = LOCAL_STAGE) -> LocalScheduler:
         queue_url=queue_url,
         snapshot_queue_url=snapshot_queue_url,
         email_queue_url=email_queue_url,
+        numbers_queue_url=numbers_queue_url,
         region=region,
         limits=LambdaLimits.from_project(stage),
     )

@@ -170,6 +170,7 @@ def app_environment(
     snapshot_queue_url: str = "",
     snapshot_bucket: str = "",
     email_queue_url: str = "",
+    numbers_queue_url: str = "",
     base: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
     """The environment of `chalice local` and the local scheduler (the same for both).
@@ -197,6 +198,8 @@ def app_environment(
             "SYNC_QUEUE_URL": sync_queue_url,
             "BOARD_SNAPSHOT_QUEUE_URL": snapshot_queue_url,
             "EMAIL_QUEUE_URL": email_queue_url,
+            # Counted events (job page views, Apply starts, ...): drained into `count_events`.
+            "NUMBERS_QUEUE_URL": numbers_queue_url,
             "BOARD_SNAPSHOT_DEBOUNCE_SECONDS": str(LOCAL_SNAPSHOT_DEBOUNCE_SECONDS),
             # Email goes to the mail catcher over SMTP (deployed: SES).
             "EMAIL_TRANSPORT": "smtp",

@@ -37,6 +37,7 @@ os.environ.update(
         "BOARD_SNAPSHOT_QUEUE_NAME": "job-board-snapshot",
         "EMAIL_QUEUE_NAME": "job-board-email",
         "EMAIL_EVENTS_TOPIC_NAME": "job-board-email-events",
+        "NUMBERS_QUEUE_NAME": "job-board-numbers",
         "STACKONE_API_KEY_SECRET": "job-board/stackone-api-key",
         "STACKONE_WEBHOOK_SECRET": "job-board/stackone-webhook-secret",
         "CURSOR_SIGNING_SECRET": "job-board/cursor-signing-key",

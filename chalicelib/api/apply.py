@@ -17,6 +17,7 @@ from chalice.app import Request
 
 from chalicelib import deps
 from chalicelib.api.http_errors import handle_errors
+from chalicelib.api.numbers import count_event
 from chalicelib.api.request_body import FORM, media_type, parse_form_body, parse_json_body
 from chalicelib.errors import InvalidRequestError, PayloadTooLargeError
 from chalicelib.http_headers import IDEMPOTENCY_KEY_PATTERN, JSON_HEADERS
@@ -84,6 +85,7 @@ def apply_with_embloy(job_id: str) -> Response:
         parse_json_body(request, EmbloyApplyRequest)
     url = deps.get_embloy_apply_service().portal_url(job_id, client=client_address(request))
     count("EmbloyRedirects")
+    count_event(job_id, "embloy_click")
     if is_form:  # the confirmation page's button: send the browser on to Embloy
         return Response(body="", status_code=303, headers={"Location": url, **_PRIVATE})
     body = EmbloyRedirectResponse(url=url).model_dump(mode="json")
@@ -125,4 +127,6 @@ def submit_application(job_id: str) -> Response:
         lambda_context=apply_blueprint.lambda_context,
         client=client_address(request),
     )
+    if result.delivered:  # 201 from this request's delivery (an Idempotency-Key replay is not counted again)
+        count_event(job_id, "application")
     return Response(body=result.body, status_code=result.status_code, headers={**JSON_HEADERS})

@@ -289,6 +289,9 @@ def job_page(job_id: str) -> Response:
         context = pages.error_context(base=base, retry_url=retry or f"{base}/board")
         return html_response(request, pages.render("missing.html", **_common(base), **context), 503)
     if page.state == "live" and page.job is not None:
+        from chalicelib.api.numbers import count_request
+
+        count_request(job_id, "view", request)  # a view is this page (HEAD, prefetches and bots excluded)
         context = pages.job_context(page.job, base=base, params=query_params(request))
         # The application form posts the resume straight to the upload bucket.
         origin = deps.get_resume_uploads().origin()

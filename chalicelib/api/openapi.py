@@ -131,6 +131,7 @@ UPSTREAM = (502, 503, 504)
 DOCS = "chalicelib.models.responses"
 EMPLOYER_API = "chalicelib.models.employer_api"
 APPLY = "chalicelib.models.apply"
+NUMBERS = "chalicelib.models.numbers"
 
 NOTIFICATIONS_EXAMPLE = {
     "email": "hiring@acme.example",
@@ -365,6 +366,21 @@ OPERATIONS: tuple[Operation, ...] = (
         "409 `already_applied` when the employer's ATS already has this candidate's application for the "
         "job (a final answer: a retry with the same Idempotency-Key gets it again).",
     ),
+    Operation(
+        "POST",
+        "/jobs/{job_id}/events",
+        "recordJobEvent",
+        "Count an Apply start on a job (the job page's beacon)",
+        "apply",
+        {204: Reply("Taken (a bot's or a non-job's event is dropped without saying so).", media_type=None)},
+        errors=(400, 404, 413, 415),
+        body=f"{NUMBERS}:JobEventRequest",
+        body_required=True,
+        body_example={"type": "apply_start"},
+        path_params=JOB_ID,
+        description="One event per request, nothing about the visitor stored. Views, applications and "
+        "Embloy clicks are counted by the server where they happen (docs/numbers.md).",
+    ),
     # ---- employers (bearer API key) ---------------------------------------------------------------
     Operation(
         "POST",
@@ -558,6 +574,24 @@ OPERATIONS: tuple[Operation, ...] = (
         auth=True,
         path_params=JOB_ID,
         description="404 `job_not_found` for a job that does not exist or belongs to another employer.",
+    ),
+    Operation(
+        "GET",
+        "/employer/numbers",
+        "getNumbers",
+        "Views, Apply starts, applications and Embloy clicks per day and per job",
+        "employers",
+        {
+            200: Reply(
+                "A zero-filled series per UTC day (oldest first) and per-job totals.",
+                f"{NUMBERS}:NumbersResponse",
+            )
+        },
+        errors=(400, 404, *UPSTREAM),
+        auth=True,
+        query=f"{NUMBERS}:NumbersQuery",
+        description="Counts show within about three minutes (at most five). `job_id`: that job's series; 404 "
+        "`job_not_found` for a job that is not the employer's.",
     ),
     # ---- frontend (HTML pages and their assets) ---------------------------------------------------
     Operation(

@@ -10,6 +10,8 @@ Items (PK / SK; GSI1PK / GSI1SK; GSI2PK / GSI2SK):
 - employer: EMPLOYER#{employer_id} / PROFILE; GSI1 EMPLOYERS / {employer_id}
 - employer API key: APIKEY#{sha256(key)} / APIKEY
 - application record: EMPLOYER#{employer_id} / APPLICATION#{at}#{id}; GSI1 JOBAPPS#{job_id} / {at}#{id}
+- per-job numbers: NUMBERS#{employer_id} / JOB#{job_id}#DAY#{yyyy-mm-dd} (a job's day) and
+  NUMBERS#{employer_id} / ALL#DAY#{yyyy-mm-dd} (the employer's day); expire via TTL (docs/numbers.md)
 - job alert: ALERT#{alert_id} / ALERT; GSI1 (active only) ALERTS#{frequency} / {last sent}#{alert_id};
   its address slot: ALERTADDR#{sha256(address)} / SLOT#{n} (see `chalicelib.aws.alerts_repository`)
 

@@ -255,6 +255,8 @@ class EmbloyApplyService:
 class SubmitResult:
     status_code: int  # 201 created, 202 pending confirmation
     body: dict[str, Any]
+    # True when this call delivered a new application (201); False for a replayed answer.
+    delivered: bool = False
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,7 @@ class NativeApplyService:
         without being validated again: an uploaded resume is gone once delivered."""
         posting = load_live_posting(self._postings, job_id)
         application = self._application_identity(posting, idempotency_key, payload_hash)
+        delivered: list[int] = []  # the status of a delivery made by this call (none when replayed)
 
         def deliver() -> dict[str, Any]:
             body = self.stackone_body(posting, request)  # every validation failure happens before delivery
@@ -344,6 +347,7 @@ class NativeApplyService:
                 return {"status_code": 409, "refused": exc.code}
             if upload is not None:
                 self._forget_upload(posting, upload)
+            delivered.append(result.status_code)
             return {"status_code": result.status_code, "body": result.body}
 
         if idempotency_key is None:
@@ -356,7 +360,8 @@ class NativeApplyService:
             )
         if outcome.get("refused") == AlreadyAppliedError.code:
             raise AlreadyAppliedError()
-        return SubmitResult(int(outcome["status_code"]), dict(outcome["body"]))
+        status = int(outcome["status_code"])
+        return SubmitResult(status, dict(outcome["body"]), delivered=delivered == [201] and status == 201)
 
     def _application_identity(self, posting: Posting, idempotency_key: str | None, payload_hash: str) -> str:
         """Who may use an upload: one request, or every retry of it under the same Idempotency-Key."""

@@ -33,6 +33,7 @@ def routes(employer_key: str) -> list[tuple[str, str, dict[str, str]]]:
     auth = {**bearer(employer_key), "Content-Type": "application/json"}
     return [
         ("POST", f"/jobs/{JOB_ID}/applications", {"Content-Type": "application/json"}),
+        ("POST", f"/jobs/{JOB_ID}/events", {"Content-Type": "application/json"}),
         ("POST", "/connect-sessions", auth),
         ("POST", "/accounts/acc-1/sync", auth),
         ("PUT", "/employer/embloy-token", auth),

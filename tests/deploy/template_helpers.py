@@ -18,6 +18,7 @@ FUNCTIONS = {
     "email_events": "EmailEvents",
     "send_alert_digests": "SendAlertDigests",
     "send_employer_digests": "SendEmployerDigests",
+    "count_events": "CountEvents",
 }
 # Chalice function name -> the suffix of its deployed name (`<stack name>-<suffix>`).
 FUNCTION_NAME_SUFFIXES = {
@@ -31,6 +32,7 @@ FUNCTION_NAME_SUFFIXES = {
     "email_events": "email-events",
     "send_alert_digests": "alert-digests",
     "send_employer_digests": "employer-digests",
+    "count_events": "count-events",
 }
 
 
@@ -69,6 +71,7 @@ def classify_resource(template: dict[str, Any], resource: Any, function: str) ->
         "sync-queue": {"Fn::GetAtt": ["SyncQueue", "Arn"]},
         "snapshot-queue": {"Fn::GetAtt": ["SnapshotQueue", "Arn"]},
         "email-queue": {"Fn::GetAtt": ["EmailQueue", "Arn"]},
+        "numbers-queue": {"Fn::GetAtt": ["NumbersQueue", "Arn"]},
         # The stack's sending domain and configuration set, in this account and region only.
         "ses-identity": {
             "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailDomain}"

@@ -134,6 +134,7 @@ RESOURCE_SETTINGS = {
     "sync_queue_url": "sync-queue",
     "board_snapshot_queue_url": "snapshot-queue",
     "email_queue_url": "email-queue",
+    "numbers_queue_url": "numbers-queue",
     "board_snapshot_bucket": "snapshot-objects",
     "resume_upload_bucket": "resume-uploads",
     "stackone_api_key_secret_name": "stackone-key-secret",
@@ -145,6 +146,7 @@ QUEUE_NAME_SETTINGS = {
     "sync_queue_name": "sync-queue",
     "board_snapshot_queue_name": "snapshot-queue",
     "email_queue_name": "email-queue",
+    "numbers_queue_name": "numbers-queue",
 }
 
 
@@ -402,3 +404,37 @@ def _like(key: str, patterns: list[str]) -> bool:
     import re
 
     return any(re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), key) for pattern in patterns)
+
+
+def test_the_numbers_queue_is_written_only_by_the_api_and_read_only_by_the_counter(
+    packaged: PackagedStage,
+) -> None:
+    for function in FUNCTIONS:
+        actions = {action for action, resource in _granted(packaged, function) if resource == "numbers-queue"}
+        if function == "api_handler":
+            assert actions == {"sqs:SendMessage"}
+        elif function == "count_events":
+            assert actions == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+        else:
+            assert actions == set(), function
+
+
+def test_the_counter_reads_only_postings_and_writes_only_numbers_items(packaged: PackagedStage) -> None:
+    from datetime import date
+
+    from chalicelib.aws.numbers_repository import numbers_key
+    from chalicelib.aws.posting_items import posting_key
+
+    conditions = _table_conditions(packaged, "count_events")
+    assert set(conditions) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    read_operator, read_patterns = conditions["dynamodb:GetItem"]
+    write_operator, write_patterns = conditions["dynamodb:UpdateItem"]
+    assert read_operator == write_operator == "ForAllValues:StringLike"
+    # The keys the code reads and writes match; employers, API keys, alerts and the rest do not.
+    assert _like(posting_key("acc1", "p1")["PK"], read_patterns)
+    assert _like(numbers_key("e1", "job1", date(2026, 12, 7))["PK"], write_patterns)
+    assert _like(numbers_key("e1", None, date(2026, 12, 7))["PK"], write_patterns)
+    for other in ("EMPLOYER#e1", "APIKEY#0f1e", "ALERT#a1", "BOARD", "SUPPRESSED#0f1e", "NUMBERS#e1"):
+        assert not _like(other, read_patterns), other
+    for other in ("EMPLOYER#e1", "APIKEY#0f1e", "ALERT#a1", "BOARD", "ACCOUNT#acc1", "RATE#email#ses"):
+        assert not _like(other, write_patterns), other

@@ -86,7 +86,27 @@ def test_a_poller_concurrency_that_does_not_repeat_the_reserved_concurrency_is_r
         stage_deployment("prod", config)
 
 
-@pytest.mark.parametrize("variable", ["EMAIL_QUEUE_NAME", "EMAIL_EVENTS_TOPIC_NAME"])
+def test_rendered_mapping_carries_the_numbers_queue_and_counter_sizing() -> None:
+    config = _config()
+    stage = config["stages"]["prod"]
+    stage["environment_variables"].update(
+        {
+            "NUMBERS_QUEUE_NAME": "jobs-numbers",
+            "NUMBERS_BATCH_WINDOW_SECONDS": "30",
+            "NUMBERS_COUNTER_CONCURRENCY": "3",
+        }
+    )
+    stage["lambda_functions"]["count_events"].update({"lambda_timeout": 40, "reserved_concurrency": 3})
+
+    mapping = render(stage_deployment("prod", config))["Mappings"]["Board"]
+
+    assert mapping["Names"]["NumbersQueue"] == "jobs-numbers"
+    assert mapping["Names"]["NumbersDeadLetterQueue"] == "jobs-numbers-dlq"
+    assert mapping["Sizing"]["NumbersQueueVisibilityTimeout"] == str(6 * 40 + 30)
+    assert stage_deployment("prod", config).numbers_counter_concurrency == 3
+
+
+@pytest.mark.parametrize("variable", ["EMAIL_QUEUE_NAME", "EMAIL_EVENTS_TOPIC_NAME", "NUMBERS_QUEUE_NAME"])
 def test_stage_without_the_email_names_is_refused(variable: str) -> None:
     config = _config()
     del config["stages"]["prod"]["environment_variables"][variable]

@@ -87,6 +87,7 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
         "CURSOR_SIGNING_SECRET": resources["CursorSigningSecret"]["Properties"]["Name"],
         "EMAIL_QUEUE_NAME": resources["EmailQueue"]["Properties"]["QueueName"],
         "EMAIL_EVENTS_TOPIC_NAME": resources["EmailEventsTopic"]["Properties"]["TopicName"],
+        "NUMBERS_QUEUE_NAME": resources["NumbersQueue"]["Properties"]["QueueName"],
     }
     for logical_id in FUNCTIONS.values():
         variables = resources[logical_id]["Properties"]["Environment"]["Variables"]
@@ -109,6 +110,7 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
             "EMAIL_QUEUE_URL",
             "EMAIL_FROM_ADDRESS",
             "SES_CONFIGURATION_SET",
+            "NUMBERS_QUEUE_URL",
         ):
             assert deploy_time not in variables, (logical_id, deploy_time)
     global_variables = packaged.template["Globals"]["Function"]["Environment"]["Variables"]
@@ -118,6 +120,7 @@ def test_functions_read_the_names_of_the_resources_the_stack_creates(packaged: P
     assert global_variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
     assert global_variables["EMAIL_QUEUE_URL"] == {"Ref": "EmailQueue"}
     assert global_variables["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}
+    assert global_variables["NUMBERS_QUEUE_URL"] == {"Ref": "NumbersQueue"}
     # The From address: the parameter, or jobs@ the sending domain when it is left empty.
     assert global_variables["EMAIL_FROM_ADDRESS"] == {
         "Fn::If": ["HasEmailFromAddress", {"Ref": "EmailFromAddress"}, {"Fn::Sub": "jobs@${EmailDomain}"}]
@@ -258,6 +261,51 @@ def test_email_sender_drains_the_email_queue_in_batches_within_its_reserved_conc
     dead_letter = packaged.resources["EmailDeadLetterQueue"]["Properties"]
     assert resolve(packaged.template, dead_letter["QueueName"]) == f"{_env(packaged, 'EMAIL_QUEUE_NAME')}-dlq"
     assert dead_letter["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_the_counter_drains_the_numbers_queue_in_windowed_batches_within_its_reserved_concurrency(
+    packaged: PackagedStage,
+) -> None:
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    counter = packaged.resources["CountEvents"]["Properties"]
+    (event,) = counter["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${NumbersQueue.Arn}"}
+    (source,) = (s for s in app.event_sources if isinstance(s, SQSEventConfig) and s.name == "count_events")
+    # Events gather for up to the window into batches of up to 1,000: fewer, larger sums per write; the
+    # window keeps counts visible within 5 minutes.
+    window = int(_env(packaged, "NUMBERS_BATCH_WINDOW_SECONDS"))
+    assert event["Properties"]["BatchSize"] == source.batch_size == 1000
+    assert event["Properties"]["MaximumBatchingWindowInSeconds"] == window == 180
+    reserved = packaged.function_config("count_events")["reserved_concurrency"]
+    assert counter["ReservedConcurrentExecutions"] == reserved
+    maximum = resolve(packaged.template, event["Properties"]["ScalingConfig"]["MaximumConcurrency"])
+    assert int(maximum) == reserved
+
+    queue = packaged.resources["NumbersQueue"]["Properties"]
+    assert resolve(packaged.template, queue["QueueName"]) == _env(packaged, "NUMBERS_QUEUE_NAME")
+    assert int(resolve(packaged.template, queue["VisibilityTimeout"])) == 6 * counter["Timeout"] + window
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["NumbersDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    dead_letter = packaged.resources["NumbersDeadLetterQueue"]["Properties"]
+    assert (
+        resolve(packaged.template, dead_letter["QueueName"]) == f"{_env(packaged, 'NUMBERS_QUEUE_NAME')}-dlq"
+    )
+    assert dead_letter["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    alarms = {
+        name: r["Properties"]
+        for name, r in packaged.resources.items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert alarms["NumbersDeadLetterAlarm"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["NumbersDeadLetterQueue", "QueueName"]}}
+    ]
 
 
 def test_alert_digests_run_on_the_stage_schedule_one_at_a_time_and_finish_before_lambda_stops_them(

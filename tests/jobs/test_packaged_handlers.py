@@ -130,6 +130,7 @@ def test_every_function_is_reached_through_the_app_module() -> None:
         "email_events",
         "send_alert_digests",
         "send_employer_digests",
+        "count_events",
     }
     assert all(handler.startswith("app.") for handler in strings.values()), strings
 
@@ -158,6 +159,12 @@ def test_every_function_is_reached_through_the_app_module() -> None:
         # Nothing due on an empty board: the counts are 0, but the invocation's EMF line carries them.
         ("send_alert_digests", SCHEDULED_EVENT, {"AlertDigestsQueued", "AlertDigestsDeferred"}),
         ("send_employer_digests", SCHEDULED_EVENT, {"EmployerDigestsQueued"}),
+        # An event of a job that is not on the board: dropped, and the counts say so.
+        (
+            "count_events",
+            sqs_event([{"job_id": "YWNjMQpwMQ", "type": "view", "day": "2026-12-07"}], ["m3"]),
+            {"NumbersEventsCounted", "NumbersWrites"},
+        ),
     ],
 )
 def test_each_packaged_function_emits_emf_metric_lines(

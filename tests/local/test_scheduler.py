@@ -345,6 +345,37 @@ def test_queued_emails_are_handed_to_send_email(queue_url: str) -> None:
     assert _queue_counts(email_queue_url) == (0, 0)
 
 
+def test_counted_events_are_handed_to_count_events_in_batches(queue_url: str) -> None:
+    # `make run`'s stand-in for the numbers queue's event source: job page views reach the numbers.
+    app = Chalice(app_name="toy-numbers")
+    batches: list[list[str]] = []
+
+    @app.on_sqs_message(queue="toy-numbers", batch_size=100, maximum_batching_window_in_seconds=60)
+    def count_events(event: SQSEvent) -> None:
+        batches.append([record.body for record in event])
+
+    sqs = boto3.client("sqs")
+    numbers_queue_url = sqs.create_queue(QueueName="toy-numbers")["QueueUrl"]
+    for index in range(12):
+        sqs.send_message(QueueUrl=numbers_queue_url, MessageBody=f"view-{index}")
+    scheduler = LocalScheduler(
+        app,
+        sqs,
+        queue_url=queue_url,
+        numbers_queue_url=numbers_queue_url,
+        region="eu-central-1",
+        limits=LambdaLimits("local", {}),
+        now=lambda: FIXED_NOW,
+    )
+
+    result = scheduler.tick(fire_schedule=False)
+
+    assert sorted(body for batch in batches for body in batch) == sorted(f"view-{i}" for i in range(12))
+    assert max(len(batch) for batch in batches) <= 10  # one receive's worth, as the scheduler reads
+    assert result.handled == 12
+    assert _queue_counts(numbers_queue_url) == (0, 0)
+
+
 class _FailingSqs:
     """The real (moto) SQS client, except that its queue reads raise `errors` one after another first."""
 

@@ -1,7 +1,7 @@
 // The job page. The server renders the posting, its JSON-LD and the apply options; this script builds
 // the native application form from the page's embedded job data, keeps an Apply button in reach on
 // phones, and after sending replaces the apply options with the confirmation and what happens next.
-import { ApiError, api, cleanMessage, h, humanError, humanize } from "./api.js";
+import { ApiError, BASE, api, cleanMessage, h, humanError, humanize } from "./api.js";
 import { DOCUMENT_ACCEPT, fieldWrapper, renderQuestionnaires } from "./questions.js";
 
 const form = document.getElementById("application-form");
@@ -285,6 +285,25 @@ if (embloyLink) {
       });
   });
 }
+
+// The employer's numbers: the candidate started applying (an Apply button, or the first field of the
+// form). One beacon per page load; it never holds up or fails what the candidate is doing.
+let applyStartSent = false;
+function applyStarted() {
+  if (applyStartSent || !jobId) return;
+  applyStartSent = true;
+  fetch(`${BASE}/jobs/${encodeURIComponent(jobId)}/events`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "apply_start" }),
+    credentials: "omit",
+    keepalive: true,
+  }).catch(() => {});
+}
+for (const button of document.querySelectorAll('a[href="#apply"], #apply-embloy, #apply-options a.button')) {
+  button.addEventListener("click", applyStarted);
+}
+form.addEventListener("focusin", applyStarted);
 
 if (job.apply && job.apply.native === true) buildApplicationForm(job);
 form.addEventListener("submit", onSubmit);
