@@ -209,7 +209,11 @@ def stage_deployment(stage: str, config: dict[str, Any] | None = None) -> StageD
     )
     numbers_counter_concurrency = _event_source_concurrency(stage, functions, NUMBERS_COUNTER_FUNCTION)
     _check_repeats(
-        stage, environment, "NUMBERS_COUNTER_CONCURRENCY", NUMBERS_COUNTER_FUNCTION, numbers_counter_concurrency
+        stage,
+        environment,
+        "NUMBERS_COUNTER_CONCURRENCY",
+        NUMBERS_COUNTER_FUNCTION,
+        numbers_counter_concurrency,
     )
     return StageDeployment(
         stage=stage,
