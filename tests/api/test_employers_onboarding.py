@@ -48,11 +48,12 @@ def test_operator_to_linked_account_to_queued_sync(
     ]
     account_id = accounts[0]["account_id"]
 
-    # 5. Sync now is queued for the worker.
-    queued = client.http.post(f"/accounts/{account_id}/sync", headers=headers, body="")
-    assert queued.status_code == 202
+    # 5. Linking started the account's first sync at once (a full one); "Sync now" right after it says
+    # a sync was just requested.
     messages = boto3_messages(sync_queue)
-    assert [(m["account_id"], m["reason"]) for m in messages] == [(account_id, "employer")]
+    assert [(m["account_id"], m["reason"], m["mode"]) for m in messages] == [(account_id, "employer", "full")]
+    again = client.http.post(f"/accounts/{account_id}/sync", headers=headers, body="")
+    assert again.status_code == 429
 
     # Credentials expire: the account asks for a reconnect, and an edit-mode session re-links it.
     sandbox.state.expire_account(account_id)

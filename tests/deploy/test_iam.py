@@ -183,9 +183,12 @@ def test_the_resource_settings_name_the_stacks_resources(packaged: PackagedStage
             ]
             assert classify_resource(template, {"Ref": logical_id}, "api_handler") == resource, setting
     for setting, resource in QUEUE_NAME_SETTINGS.items():
-        queue = {"sync-queue": "SyncQueue", "snapshot-queue": "SnapshotQueue", "email-queue": "EmailQueue"}[
-            resource
-        ]
+        queue = {
+            "sync-queue": "SyncQueue",
+            "snapshot-queue": "SnapshotQueue",
+            "email-queue": "EmailQueue",
+            "numbers-queue": "NumbersQueue",
+        }[resource]
         assert (
             resolve(template, packaged.resources[queue]["Properties"]["QueueName"])
             == environment[str(fields[setting].alias)]

@@ -237,11 +237,11 @@ def _gateway_responses(template: dict[str, Any]) -> dict[str, Any]:
 def test_a_function_the_template_does_not_name_gets_an_alias_a_deployment_preference_and_an_alarm() -> None:
     # Another change adds a function to the stage: it is covered without touching deploy/resources.yaml.
     config = _config()
-    config["stages"]["prod"]["lambda_functions"]["count_events"] = {"lambda_timeout": 60}
+    config["stages"]["prod"]["lambda_functions"]["purge_expired_postings"] = {"lambda_timeout": 60}
 
     resources = render(stage_deployment("prod", config))["Resources"]
 
-    logical_id = function_logical_id("count_events")
+    logical_id = function_logical_id("purge_expired_postings")
     properties = resources[logical_id]["Properties"]
     assert properties["AutoPublishAlias"] == "live"
     assert properties["DeploymentPreference"] == {
