@@ -228,11 +228,18 @@ ROLES: tuple[Role, ...] = (
     ),
     Role(
         "lpn",
-        ("Licensed Practical Nurse", "Nursing Assistant"),
+        ("Licensed Practical Nurse", "LPN - Night Shift"),
         "Nursing",
         tags=("nurse",),
         seniority=False,
         part_time_share=0.3,
+    ),
+    Role(
+        "nursing_assistant",
+        ("Nursing Assistant", "Care Assistant"),
+        "Nursing",
+        seniority=False,
+        part_time_share=0.4,
     ),
     Role("csm", ("Customer Success Manager", "Customer Success Lead"), "Customer Success"),
     Role(
@@ -498,6 +505,8 @@ def generate(count: int = 3000, seed: int = 25) -> list[JudgedPosting]:
         remote = rng.random() < 0.2
         company = rng.choice(COMPANIES)
         sentences = [rng.choice(_INTROS).format(company=company, title=title, city=written_city)]
+        if "Kubernetes" in title and "kubernetes" not in techs:
+            techs.append("kubernetes")  # the title names it
         if techs:
             written = [_written(tech, rng) for tech in techs]
             if len(written) == 1:
@@ -509,6 +518,8 @@ def generate(count: int = 3000, seed: int = 25) -> list[JudgedPosting]:
                     if "{c}" in template:
                         techs.append("sql")
                 sentences.append(template.format(a=written[0], b=written[1], c=written[2]))
+                if "{c}" not in template and len(techs) > 2:
+                    sentences.append(f"Knowing {written[2]} helps.")  # every technology is named
         sentences.extend(_DUTIES.get(role.department, ()))
         sentences.extend(rng.sample(_DISTRACTORS, k=rng.randint(2, 4)))
         sentences.append(rng.choice(_PART_TIME if part_time else _FULL_TIME))

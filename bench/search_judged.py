@@ -94,6 +94,14 @@ def remote(posting: JudgedPosting) -> bool:
 
 
 ENGINEER = title_word("engineers?")
+DATA_ANALYST = title_word("data analysts?")
+FRONTEND = title_word("front ?end", "front-end")
+
+
+def department(name: str) -> Test:
+    return lambda posting: posting.department == name
+
+
 DEVELOPER = title_word("developers?")
 
 
@@ -107,7 +115,7 @@ def _tokens() -> list[JudgedQuery]:
         JudgedQuery("senior c#", kind, both(tech("csharp"), senior), tech("csharp")),
         JudgedQuery("c++", kind, tech("cpp")),
         JudgedQuery("C++ engineer", kind, both(tech("cpp"), ENGINEER), tech("cpp")),
-        JudgedQuery("embedded c++", kind, both(tech("cpp"), role("embedded")), tech("cpp")),
+        JudgedQuery("embedded c++", kind, both(tech("cpp"), text_word("embedded")), tech("cpp")),
         JudgedQuery("f#", kind, tech("fsharp"), tech("dotnet", "csharp")),
         JudgedQuery(".net", kind, tech("dotnet"), tech("aspnet", "csharp", "fsharp")),
         JudgedQuery(
@@ -132,11 +140,13 @@ def _tokens() -> list[JudgedQuery]:
         JudgedQuery("reactjs", kind, tech("react")),
         JudgedQuery("react developer", kind, both(tech("react"), DEVELOPER), tech("react")),
         JudgedQuery("r", kind, tech("r")),
-        JudgedQuery("data analyst r", kind, both(tech("r"), role("data_analyst")), tech("r")),
-        JudgedQuery("data scientist r", kind, both(tech("r"), role("data_scientist")), tech("r")),
+        JudgedQuery(
+            "data analyst r", kind, both(tech("r"), DATA_ANALYST), both(tech("r"), role("data_analyst"))
+        ),
+        JudgedQuery("data scientist r", kind, both(tech("r"), title_word("data scientists?")), tech("r")),
         JudgedQuery("c", kind, tech("c"), tech("cpp")),
         JudgedQuery(
-            "embedded c", kind, both(tech("c"), role("embedded")), both(tech("cpp"), role("embedded"))
+            "embedded c", kind, both(tech("c"), text_word("embedded")), both(tech("cpp"), role("embedded"))
         ),
         JudgedQuery("java", kind, tech("java")),
         JudgedQuery("java developer", kind, both(tech("java"), DEVELOPER), tech("java")),
@@ -172,7 +182,7 @@ def _abbreviations() -> list[JudgedQuery]:
         JudgedQuery("machine learning", kind, role("ml")),
         JudgedQuery("machine learning engineer", kind, role("ml")),
         JudgedQuery("ai", kind, role("ai")),
-        JudgedQuery("ai engineer", kind, role("ai")),
+        JudgedQuery("ai engineer", kind, both(role("ai"), ENGINEER), role("ai")),
         JudgedQuery("artificial intelligence", kind, role("ai")),
         JudgedQuery("js", kind, tech("javascript"), tech("typescript", "react", "vue", "nodejs")),
         JudgedQuery(
@@ -187,7 +197,7 @@ def _abbreviations() -> list[JudgedQuery]:
         JudgedQuery("qa engineer", kind, both(role("qa"), ENGINEER), role("qa")),
         JudgedQuery("quality assurance", kind, role("qa")),
         JudgedQuery("ux", kind, role("ux")),
-        JudgedQuery("ux designer", kind, role("ux")),
+        JudgedQuery("ux designer", kind, both(role("ux"), title_word("designers?")), role("ux")),
         JudgedQuery("user experience", kind, role("ux")),
         JudgedQuery("ui", kind, role("ui")),
         JudgedQuery("ui designer", kind, role("ui")),
@@ -207,7 +217,7 @@ def _abbreviations() -> list[JudgedQuery]:
         JudgedQuery("sdr", kind, role("sdr")),
         JudgedQuery("cto", kind, title_word("cto", "chief technology officer")),
         JudgedQuery("chief technology officer", kind, title_word("cto", "chief technology officer")),
-        JudgedQuery("lpn", kind, title_word("licensed practical nurse")),
+        JudgedQuery("lpn", kind, role("lpn")),
     ]
 
 
@@ -244,23 +254,23 @@ def _phrases() -> list[JudgedQuery]:
         JudgedQuery("machine learning python", kind, both(role("ml"), tech("python"))),
         JudgedQuery("data scientist", kind, role("data_scientist")),
         JudgedQuery("data engineer", kind, role("data_engineer")),
-        JudgedQuery("data analyst", kind, role("data_analyst")),
+        JudgedQuery("data analyst", kind, DATA_ANALYST, role("data_analyst")),
         JudgedQuery("full stack", kind, role("fullstack")),
-        JudgedQuery("full stack developer", kind, role("fullstack")),
-        JudgedQuery("customer success", kind, role("csm")),
-        JudgedQuery("customer success manager", kind, role("csm")),
+        JudgedQuery("full stack developer", kind, both(role("fullstack"), DEVELOPER), role("fullstack")),
+        JudgedQuery("customer success", kind, role("csm"), department("Customer Success")),
+        JudgedQuery("customer success manager", kind, title_word("customer success managers?"), role("csm")),
         JudgedQuery("business development", kind, role("bdr")),
         JudgedQuery("account executive", kind, role("ae")),
         JudgedQuery("sales manager", kind, role("sales_manager")),
-        JudgedQuery("technical writer", kind, role("tech_writer")),
+        JudgedQuery("technical writer", kind, title_word("technical writers?"), role("tech_writer")),
         JudgedQuery("engineering manager", kind, role("engineering_manager")),
         JudgedQuery("marketing manager", kind, title_word("marketing manager")),
         JudgedQuery("product marketing", kind, role("product_marketing")),
         JudgedQuery("warehouse associate", kind, title_word("warehouse associate")),
         JudgedQuery("delivery driver", kind, title_word("delivery driver")),
         JudgedQuery("software engineer", kind, title_word("software engineers?"), ENGINEER),
-        JudgedQuery("front end", kind, role("frontend")),
-        JudgedQuery("frontend", kind, role("frontend")),
+        JudgedQuery("front end", kind, FRONTEND, role("frontend")),
+        JudgedQuery("frontend", kind, FRONTEND, role("frontend")),
         JudgedQuery("ui/ux designer", kind, role("uiux"), role("ux", "ui")),
     ]
 
@@ -278,8 +288,8 @@ def _plurals_and_prefixes() -> list[JudgedQuery]:
         JudgedQuery("designers", kind, designer),
         JudgedQuery("manager", kind, manager, text_word("managers?")),
         JudgedQuery("managers", kind, manager, text_word("managers?")),
-        JudgedQuery("nurse", kind, role("nurse"), text_word("nurses?")),
-        JudgedQuery("nurses", kind, role("nurse"), text_word("nurses?")),
+        JudgedQuery("nurse", kind, role("nurse"), text_word("nurses?", "nursing")),
+        JudgedQuery("nurses", kind, role("nurse"), text_word("nurses?", "nursing")),
         JudgedQuery("data scientists", kind, role("data_scientist")),
         JudgedQuery("analysts", kind, title_word("analysts?")),
         JudgedQuery("recruiters", kind, title_word("recruiters?")),
@@ -289,7 +299,9 @@ def _plurals_and_prefixes() -> list[JudgedQuery]:
         JudgedQuery("scala developers", kind, both(tech("scala"), DEVELOPER), tech("scala")),
         # Typing: the last word is completed while the box has focus (the suggest endpoint's semantics).
         JudgedQuery("pyth", kind, tech("python"), typing=True),
-        JudgedQuery("kube", kind, tech("kubernetes"), role("platform"), typing=True),
+        JudgedQuery(
+            "kube", kind, text_word("kubernetes"), either(tech("kubernetes"), role("platform")), typing=True
+        ),
         JudgedQuery("terra", kind, tech("terraform"), typing=True),
         JudgedQuery(
             "senior eng",
@@ -301,7 +313,7 @@ def _plurals_and_prefixes() -> list[JudgedQuery]:
         JudgedQuery(
             "data sci", kind, role("data_scientist"), text_word("science", "scientists?"), typing=True
         ),
-        JudgedQuery("registered nur", kind, role("rn"), typing=True),
+        JudgedQuery("registered nur", kind, title_word("registered nurses?"), role("rn"), typing=True),
         JudgedQuery("typescr", kind, tech("typescript"), typing=True),
         JudgedQuery("recruit", kind, title_word("recruiters?"), text_word("recruit[a-z]*"), typing=True),
     ]
@@ -316,12 +328,14 @@ def _multi_word() -> list[JudgedQuery]:
         JudgedQuery("react amsterdam", kind, both(tech("react"), city("amsterdam"))),
         JudgedQuery("devops remote", kind, both(role("devops"), remote), role("devops")),
         JudgedQuery("senior data engineer", kind, both(senior, role("data_engineer"))),
-        JudgedQuery("product manager london", kind, both(role("product_manager"), city("london"))),
+        JudgedQuery("product manager berlin", kind, both(role("product_manager"), city("berlin"))),
         JudgedQuery("ux designer paris", kind, both(role("ux"), city("paris"))),
         JudgedQuery("kubernetes terraform", kind, both(tech("kubernetes"), tech("terraform"))),
         JudgedQuery("recruiter new york", kind, both(title_word("recruiters?"), city("new_york"))),
         JudgedQuery("barista madrid", kind, both(title_word("barista"), city("madrid"))),
-        JudgedQuery("data analyst sql", kind, both(role("data_analyst"), tech("sql"))),
+        JudgedQuery(
+            "data analyst sql", kind, both(DATA_ANALYST, tech("sql")), both(role("data_analyst"), tech("sql"))
+        ),
     ]
 
 
