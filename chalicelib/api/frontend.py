@@ -289,7 +289,7 @@ def job_page(job_id: str) -> Response:
         context = pages.error_context(base=base, retry_url=retry or f"{base}/board")
         return html_response(request, pages.render("missing.html", **_common(base), **context), 503)
     if page.state == "live" and page.job is not None:
-        context = pages.job_context(page.job, base=base, params=query_params(request))
+        context = pages.job_context(page.job, base=base, params=query_params(request), similar=page.similar)
         # The application form posts the resume straight to the upload bucket.
         origin = deps.get_resume_uploads().origin()
         policy = CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)

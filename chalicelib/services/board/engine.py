@@ -21,6 +21,7 @@ Fields of the tantivy index (one document per live posting):
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import itertools
@@ -62,6 +63,10 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SUGGEST_SCAN = 40  # best-matching postings whose titles are suggested
+SUGGEST_PREFIX_WORDS = 50  # most name words a typed prefix stands for (companies, places)
+SIMILAR_WORDS = 8  # most title words a similar-jobs query is built from
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
 # posting's place in "newest first", seen how many results precede it and it (a hint for the next page).
@@ -268,6 +273,45 @@ class TextQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Suggestion:
+    text: str
+    count: int  # live postings it leads to (the typed query's matches)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    """What to offer while a query is typed: job titles, companies and places, best first."""
+
+    titles: tuple[Suggestion, ...] = ()
+    companies: tuple[Suggestion, ...] = ()
+    places: tuple[Suggestion, ...] = ()
+
+
+class NameIndex:
+    """The words of a facet's values (companies, places): which values hold a word, or a word starting
+    with a prefix, so a typed prefix finds its candidates without scanning every value."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._by_word: dict[str, set[str]] = {}
+        for value in values:
+            for word in set(analysis.words(value)):
+                self._by_word.setdefault(word, set()).add(value)
+        self._words = sorted(self._by_word)
+
+    def holding(self, word: str) -> set[str]:
+        return self._by_word.get(word, set())
+
+    def starting(self, prefix: str, limit: int) -> set[str]:
+        found: set[str] = set()
+        start = bisect.bisect_left(self._words, prefix)
+        for word in itertools.islice(self._words, start, start + limit):
+            if not word.startswith(prefix):
+                break
+            found |= self._by_word[word]
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class Version:
     """What the engine holds of one posting: enough to decide whether a change is news."""
 
@@ -299,6 +343,7 @@ class BoardEngine:
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
         self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
+        self._names: dict[str, tuple[int, NameIndex]] = {}  # dimension -> (generation, index of its values)
         self.generation = 0
 
     @classmethod
@@ -378,6 +423,82 @@ class BoardEngine:
         if facets:
             page.facets = self._facets(plan, found.matched, results, found.selected)
         return page
+
+    def suggest(self, terms: tuple[str, ...], typed: list[str], *, prefix: bool, limit: int) -> Suggestions:
+        """Titles, companies and places for a query being typed: `terms` as the search reads them (the
+        last one a prefix), `typed` the words as typed (folded). Titles come from the best-matching
+        postings and must hold every typed word (the last as a prefix); companies and places are the
+        values whose names hold the last word (or start with it, or are another name of that place)
+        and that the query's matches have, most postings first."""
+        text = self._text_query(terms, prefix_last=prefix)
+        if text is None or not typed:
+            return Suggestions()
+        found = _match(text.words, (), _BoardSlots(self))
+        results = found.results
+        if not results:
+            return Suggestions()
+        hits, _ = self._by_relevance(text.scored, results, results & found.exact, None, SUGGEST_SCAN)
+        *whole, last = typed
+        titles: dict[str, list[Any]] = {}  # folded title -> [display, count, first rank]
+        for rank, hit in enumerate(hits):
+            title = str(hit.summary["title"])
+            words = analysis.words(title)
+            if not all(word in words for word in whole) or not any(w.startswith(last) for w in words):
+                continue
+            entry = titles.setdefault(" ".join(words), [title, 0, rank])
+            entry[1] += 1
+        ranked = sorted(titles.values(), key=lambda entry: (-entry[1], entry[2]))
+        return Suggestions(
+            titles=tuple(Suggestion(text, count) for text, count, _ in ranked[:limit]),
+            companies=self._named("company", results, last, limit),
+            places=self._named("location", results, last, limit),
+        )
+
+    def _named(self, dim: str, results: BitMap, last: str, limit: int) -> tuple[Suggestion, ...]:
+        cached = self._names.get(dim)
+        table = self._bitmaps.facets.get(dim, {})
+        if cached is None or cached[0] != self.generation:
+            cached = self._names[dim] = (self.generation, NameIndex(table))
+        names = cached[1]
+        candidates = set(names.holding(last))
+        if len(last) >= PREFIX_MIN_LENGTH:
+            candidates |= names.starting(last, SUGGEST_PREFIX_WORDS)
+        for other in expansion.alternatives(last).words:  # "wien" suggests "Vienna, Austria"
+            candidates |= names.holding(other)
+        counted = [(results.intersection_cardinality(table[value]), value) for value in candidates]
+        counted = sorted((pair for pair in counted if pair[0]), key=lambda pair: (-pair[0], pair[1]))
+        return tuple(Suggestion(value, count) for count, value in counted[:limit])
+
+    def similar(self, job_id: str, limit: int) -> list[Hit]:
+        """Live postings most like `job_id`'s (BM25 of its title's words, title weighted), best first."""
+        query, should = self._tantivy.Query, self._tantivy.Occur.Should
+        found = self._searcher.search(query.term_query(self._schema, "job_id", job_id), 1, count=False).hits
+        if not found:
+            return []
+        title = str(self._hit(found[0][1], (0.0, 0, 0)).summary["title"])
+        words = analysis.words(protect_title(title))
+        words = list(dict.fromkeys([*expansion.phrase_words(words), *words]))[:SIMILAR_WORDS]
+        if not words:
+            return []
+        clauses = []
+        for word in words:
+            clauses.append(
+                (should, query.boost_query(query.term_query(self._schema, "title", word), TITLE_BOOST))
+            )
+            clauses.append((should, query.term_query(self._schema, "body", word)))
+        clauses.append((self._tantivy.Occur.MustNot, query.term_query(self._schema, "job_id", job_id)))
+        ranked = self._searcher.search(
+            query.boolean_query(clauses), limit * 2 + 8, count=False, weight_by_field="recency"
+        ).hits
+        addresses = [address for _, address in ranked]
+        slots = self._searcher.fast_field_values("slot", addresses)
+        live = self._bitmaps.live
+        chosen = [
+            address
+            for address, slot in zip(addresses, slots, strict=True)
+            if slot is not None and int(slot) in live
+        ][:limit]
+        return [self._hit(address, (0.0, 0, number + 1)) for number, address in enumerate(chosen)]
 
     def part(self, slots: BitMap) -> BoardPart:
         """The board restricted to `slots`: many plans matched against a few postings (job alerts)."""

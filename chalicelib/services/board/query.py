@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from chalicelib.errors import InvalidRequestError
-from chalicelib.services.board.analysis import query_words
+from chalicelib.services.board.analysis import query_words, words
 from chalicelib.services.board.engine import Plan
 from chalicelib.services.board.text import key
 
@@ -120,3 +120,57 @@ class BoardQuery(BaseModel):
         # while typing (`typing=1`), "pyth" is also a prefix, unless a space follows it ("data ").
         prefix_last = self.typing and bool(terms) and not (self.q or "")[-1:].isspace()
         return Plan(terms=terms, filters=tuple(filters), relevance=relevance, prefix_last=prefix_last)
+
+
+MAX_SUGGESTIONS = 10
+DEFAULT_SUGGESTIONS = 5
+MAX_SIMILAR = 20
+DEFAULT_SIMILAR = 5
+
+
+def _single_values(params: Mapping[str, Sequence[str]], names: tuple[str, ...]) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for name in names:
+        values = [value for value in params.get(name, ()) if value != ""]
+        if len(values) > 1:
+            raise InvalidRequestError(f"{name}: give at most one value", fields={name: "repeated"})
+        if values:
+            data[name] = values[0]
+    return data
+
+
+class SuggestQuery(BaseModel):
+    """`GET /jobs/suggest` parameters: the query as typed so far."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, description="The search box's text so far.")
+    limit: int = Field(
+        DEFAULT_SUGGESTIONS, ge=1, le=MAX_SUGGESTIONS, description="Most suggestions per kind."
+    )
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> SuggestQuery:
+        return cls.model_validate(_single_values(params, ("q", "limit")))
+
+    def terms(self) -> tuple[tuple[str, ...], list[str], bool]:
+        """(the words as the search reads them, the words as typed (folded), whether the last is a
+        prefix: no space after it)."""
+        terms = tuple(query_words(self.q))
+        if len(terms) > MAX_QUERY_WORDS:
+            raise InvalidRequestError(
+                f"q: use at most {MAX_QUERY_WORDS} words", fields={"q": f"more than {MAX_QUERY_WORDS} words"}
+            )
+        return terms, words(self.q), not self.q[-1:].isspace()
+
+
+class SimilarQuery(BaseModel):
+    """`GET /jobs/{job_id}/similar` parameters."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    limit: int = Field(DEFAULT_SIMILAR, ge=1, le=MAX_SIMILAR, description="Most postings to return.")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> SimilarQuery:
+        return cls.model_validate(_single_values(params, ("limit",)))
