@@ -169,20 +169,22 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     content = protect_text(posting.content_plain)
     document = tantivy.Document()
     words: set[str] = set()
+    # Dictionary phrases and place names of several words are words of their own too ("Site Reliability
+    # Engineer" also holds `sitereliability`), matched and scored like any word.
+    phrases: list[list[str]] = []
     for text in (title, *meta, content):
         found = analysis.words(text)
         words.update(found)
+        phrases.append(expansion.phrase_words(found))
         if len(found) > 1:
             document.add_text("compounds", analysis.joined(found))
-    # Dictionary phrases and place names of several words are words of their own too ("Site Reliability
-    # Engineer" also holds `sitereliability`), matched and scored like any word.
-    title_phrases = expansion.phrase_words(analysis.words(title))
-    body_phrases = title_phrases + expansion.phrase_words(analysis.words("\n".join([*meta, content])))
-    words.update(body_phrases)
+    title_phrases, other_phrases = phrases[0], [phrase for found in phrases[1:] for phrase in found]
+    words.update(title_phrases)
+    words.update(other_phrases)
     document.add_text("title", " ".join([title, *title_phrases]))
     document.add_text("body", " ".join([title, *title_phrases]))
     document.add_text("body", "\n".join(meta))
-    document.add_text("body", " ".join([content, *body_phrases[len(title_phrases) :]]))
+    document.add_text("body", " ".join([content, *other_phrases]))
     document.add_text("job_id", posting.job_id)
     displays: dict[str, list[str]] = {
         "company": [posting.company] if posting.company else [],

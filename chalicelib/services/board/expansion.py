@@ -133,7 +133,18 @@ def indexed_pairs() -> frozenset[str]:
     return frozenset(found)
 
 
+@functools.cache
+def _first_words() -> frozenset[str]:
+    _, phrases = _dictionary()
+    names = itertools.chain(phrases, gazetteer.names_of_several_words())
+    return frozenset(word for spaced in names for word in spaced.replace("'", " ").split()[:-1])
+
+
 def phrase_words(found: list[str]) -> list[str]:
     """The indexed pairs among a text's adjacent words (what the index adds to the text's words)."""
-    indexed = indexed_pairs()
-    return [first + second for first, second in itertools.pairwise(found) if first + second in indexed]
+    indexed, firsts = indexed_pairs(), _first_words()
+    return [
+        first + second
+        for first, second in itertools.pairwise(found)
+        if first in firsts and first + second in indexed
+    ]
