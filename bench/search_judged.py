@@ -329,7 +329,7 @@ def _multi_word() -> list[JudgedQuery]:
         JudgedQuery("devops remote", kind, both(role("devops"), remote), role("devops")),
         JudgedQuery("senior data engineer", kind, both(senior, role("data_engineer"))),
         JudgedQuery("product manager berlin", kind, both(role("product_manager"), city("berlin"))),
-        JudgedQuery("ux designer paris", kind, both(role("ux"), city("paris"))),
+        JudgedQuery("ux designer paris", kind, both(both(role("ux"), title_word("designers?")), city("paris"))),
         JudgedQuery("kubernetes terraform", kind, both(tech("kubernetes"), tech("terraform"))),
         JudgedQuery("recruiter new york", kind, both(title_word("recruiters?"), city("new_york"))),
         JudgedQuery("barista madrid", kind, both(title_word("barista"), city("madrid"))),
