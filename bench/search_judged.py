@@ -96,6 +96,7 @@ def remote(posting: JudgedPosting) -> bool:
 ENGINEER = title_word("engineers?")
 DATA_ANALYST = title_word("data analysts?")
 FRONTEND = title_word("front ?end", "front-end")
+UX_DESIGNER = both(role("ux"), title_word("designers?"))
 
 
 def department(name: str) -> Test:
@@ -197,7 +198,7 @@ def _abbreviations() -> list[JudgedQuery]:
         JudgedQuery("qa engineer", kind, both(role("qa"), ENGINEER), role("qa")),
         JudgedQuery("quality assurance", kind, role("qa")),
         JudgedQuery("ux", kind, role("ux")),
-        JudgedQuery("ux designer", kind, both(role("ux"), title_word("designers?")), role("ux")),
+        JudgedQuery("ux designer", kind, UX_DESIGNER, role("ux")),
         JudgedQuery("user experience", kind, role("ux")),
         JudgedQuery("ui", kind, role("ui")),
         JudgedQuery("ui designer", kind, role("ui")),
@@ -329,7 +330,7 @@ def _multi_word() -> list[JudgedQuery]:
         JudgedQuery("devops remote", kind, both(role("devops"), remote), role("devops")),
         JudgedQuery("senior data engineer", kind, both(senior, role("data_engineer"))),
         JudgedQuery("product manager berlin", kind, both(role("product_manager"), city("berlin"))),
-        JudgedQuery("ux designer paris", kind, both(both(role("ux"), title_word("designers?")), city("paris"))),
+        JudgedQuery("ux designer paris", kind, both(UX_DESIGNER, city("paris"))),
         JudgedQuery("kubernetes terraform", kind, both(tech("kubernetes"), tech("terraform"))),
         JudgedQuery("recruiter new york", kind, both(title_word("recruiters?"), city("new_york"))),
         JudgedQuery("barista madrid", kind, both(title_word("barista"), city("madrid"))),

@@ -889,7 +889,7 @@ def _query_parameters(
         prop_schema = _without_null(_inline(prop, definitions))
         description = prop_schema.pop("description", None)
         prop_schema.pop("title", None)
-        if blank_is_absent:
+        if blank_is_absent and name not in required:  # a required parameter's blank is a missing one: 400
             prop_schema = _blank_is_absent(prop_schema)
         parameter: dict[str, Any] = {
             "name": name,

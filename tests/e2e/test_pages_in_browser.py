@@ -310,7 +310,9 @@ class FakeApi:
     def reply(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         if path == "/jobs/suggest":
             typed = (query.get("q") or [""])[0].lower()
-            titles = [title for title in ("Platform Engineer", "Platform Lead") if title.lower().startswith(typed)]
+            titles = [
+                name for name in ("Platform Engineer", "Platform Lead") if name.lower().startswith(typed)
+            ]
             companies = [name for name in ("Globex",) if name.lower().startswith(typed.split()[-1])]
             return 200, {
                 "titles": [{"text": title, "count": 3} for title in titles],
