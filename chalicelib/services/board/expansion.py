@@ -126,10 +126,12 @@ def indexed_pairs() -> frozenset[str]:
     is matched from the word bitmaps like any word, however common it is ("full time")."""
     _, phrases = _dictionary()
     found: set[str] = set()
-    for spaced in itertools.chain(phrases, gazetteer.names_of_several_words()):
-        parts = spaced.replace("'", " ").split()
-        for first, second in itertools.pairwise(parts):
+    for spaced in phrases:  # in either number: "data scientists"
+        for first, second in itertools.pairwise(spaced.split()):
             found.update(forms(first + second))
+    for name in gazetteer.names_of_several_words():  # as written: places have no plural
+        parts = name.replace("'", " ").split()
+        found.update(first + second for first, second in itertools.pairwise(parts))
     return frozenset(found)
 
 
