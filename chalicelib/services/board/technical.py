@@ -40,6 +40,7 @@ PROTECTED: dict[str, str] = {
     ".net": "dotnet",
 }
 LANGUAGE_WORDS = {"go": "golang", "r": "rlang", "c": "clang"}  # a query's bare `go`, `r`, `c`
+_GO_PHRASES = frozenset({"to", "live"})  # "go to market", "go live": the verb
 
 _PROTECTED = re.compile(
     r"(?<![\w.#+])("
@@ -159,5 +160,9 @@ def protect_text(text: str) -> str:
 
 def protect_query(text: str) -> str:
     """A query with its technical terms as single words; a bare `go`, `r` or `c` is the language."""
-    protected = _OBJECTIVE_C.sub(" objectivec ", _PROTECTED.sub(_replace, text))
-    return " ".join(LANGUAGE_WORDS.get(word.lower(), word) for word in protected.split())
+    words = _OBJECTIVE_C.sub(" objectivec ", _PROTECTED.sub(_replace, text)).split()
+    following = [*(word.lower() for word in words[1:]), ""]
+    return " ".join(
+        word if after in _GO_PHRASES and word.lower() == "go" else LANGUAGE_WORDS.get(word.lower(), word)
+        for word, after in zip(words, following, strict=True)
+    )
