@@ -86,6 +86,7 @@ def test_go_is_the_language_only_where_it_is_written_as_one() -> None:
         assert "golang" in words(protect_text(running)), running
     assert query_words("go") == query_words("golang") == ["golang"]
     assert query_words("go to market manager")[0] == "go"  # the verb, as in "go live"
+    assert query_words("") == query_words("  ") == []
 
 
 def test_r_and_c_are_languages_only_standing_alone() -> None:

@@ -161,7 +161,7 @@ def protect_text(text: str) -> str:
 def protect_query(text: str) -> str:
     """A query with its technical terms as single words; a bare `go`, `r` or `c` is the language."""
     words = _OBJECTIVE_C.sub(" objectivec ", _PROTECTED.sub(_replace, text)).split()
-    following = [*(word.lower() for word in words[1:]), ""]
+    following = [word.lower() for word in words[1:]] + [""] * bool(words)
     return " ".join(
         word if after in _GO_PHRASES and word.lower() == "go" else LANGUAGE_WORDS.get(word.lower(), word)
         for word, after in zip(words, following, strict=True)
