@@ -120,31 +120,32 @@ def alternatives(term: str) -> Alternatives:
 
 
 @functools.cache
+def _indexed() -> tuple[frozenset[str], frozenset[str]]:
+    """(the indexed pairs, every word that starts one): built once per process, on first use."""
+    _, phrases = _dictionary()
+    found: set[str] = set()
+    firsts: set[str] = set()
+    for spaced in phrases:  # in either number: "data scientists"
+        for first, second in itertools.pairwise(spaced.split()):
+            found.update(forms(first + second))
+            firsts.add(first)
+    for name in gazetteer.names_of_several_words():  # as written: places have no plural
+        for first, second in itertools.pairwise(name.replace("'", " ").split()):
+            found.add(first + second)
+            firsts.add(first)
+    return frozenset(found), frozenset(firsts)
+
+
 def indexed_pairs() -> frozenset[str]:
     """Adjacent word pairs (joined) that the index holds as words of their own: those of every dictionary
     phrase and every place name of several words ("site reliability" -> `sitereliability`), so a phrase
     is matched from the word bitmaps like any word, however common it is ("full time")."""
-    _, phrases = _dictionary()
-    found: set[str] = set()
-    for spaced in phrases:  # in either number: "data scientists"
-        for first, second in itertools.pairwise(spaced.split()):
-            found.update(forms(first + second))
-    for name in gazetteer.names_of_several_words():  # as written: places have no plural
-        parts = name.replace("'", " ").split()
-        found.update(first + second for first, second in itertools.pairwise(parts))
-    return frozenset(found)
-
-
-@functools.cache
-def _first_words() -> frozenset[str]:
-    _, phrases = _dictionary()
-    names = itertools.chain(phrases, gazetteer.names_of_several_words())
-    return frozenset(word for spaced in names for word in spaced.replace("'", " ").split()[:-1])
+    return _indexed()[0]
 
 
 def phrase_words(found: list[str]) -> list[str]:
     """The indexed pairs among a text's adjacent words (what the index adds to the text's words)."""
-    indexed, firsts = indexed_pairs(), _first_words()
+    indexed, firsts = _indexed()
     return [
         first + second
         for first, second in itertools.pairwise(found)
