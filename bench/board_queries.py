@@ -9,8 +9,11 @@ Kinds (each a list of distinct queries, the first ones used when a run takes few
   count with the other filters applied);
 - `q_one_word`, `q_three_words`: whole words (some inflected: "engineers"), with a trailing space
   sometimes (then the last word is not also matched as a prefix);
-- `prefix`: the last word cut short, as typed ("pyth", "kube", "senior eng");
+- `prefix`: the last word cut short, as the search box sends it while typing (`typing=1`: "pyth", "kube",
+  "senior eng");
 - `typo`: one edit away from a word of 5+ letters ("pyhton", "kuberntes", "enginer");
+- `vocabulary`: abbreviations, technical terms, phrases and places in other languages ("sre", "c#",
+  "site reliability", "münchen"), alone or with a city or seniority;
 - `deep_cursor_q`, `deep_cursor_newest`: page 20 of a q query (by relevance) and of a no-q query.
 """
 
@@ -41,8 +44,34 @@ KINDS = (
     "q_three_words",
     "prefix",
     "typo",
+    "vocabulary",
     "deep_cursor_q",
     "deep_cursor_newest",
+)
+# Abbreviations, technical terms, phrases and places in other languages (the dictionary and gazetteer).
+_VOCABULARY = (
+    "sre",
+    "k8s",
+    "ml engineer",
+    "c#",
+    ".net developer",
+    "node.js",
+    "golang",
+    "sr engineer",
+    "js",
+    "site reliability",
+    "part time",
+    "data scientist",
+    "product manager",
+    "full stack developer",
+    "münchen",
+    "wien",
+    "köln",
+    "praha",
+    "zürich python",
+    "senior sre berlin",
+    "qa engineer",
+    "ux designer",
 )
 
 # Probes for the quality comparison (result counts per engine).
@@ -174,7 +203,7 @@ def build_mix(distinct: int, deep_distinct: int, *, seed: int = 11) -> Mix:
         if cut in known:
             cut = word[:3] if word[:3] not in known else word[:4]
         lead = rng.choice(["", "", "", *vocab["seniority"]])
-        return {"q": [f"{lead} {cut}".strip()]}
+        return {"q": [f"{lead} {cut}".strip()], "typing": ["1"]}
 
     def typo(rng: random.Random) -> Params:
         return {"q": [_typo(rng, rng.choice(prefix_source), known)]}
@@ -195,7 +224,13 @@ def build_mix(distinct: int, deep_distinct: int, *, seed: int = 11) -> Mix:
         }[dim]
         return {dim: [rng.choice(options)]}
 
-    named = [{"q": [p]} for p in _NAMED_PREFIXES]
+    named = [{"q": [p], "typing": ["1"]} for p in _NAMED_PREFIXES]
+
+    def vocabulary_query(rng: random.Random) -> Params:
+        first = rng.choice(_VOCABULARY)
+        second = rng.choice(["", "", rng.choice(vocab["cities"]), rng.choice(vocab["seniority"])])
+        return {"q": [f"{first} {second}".strip()]}
+
     typos = [{"q": [t]} for t in _NAMED_TYPOS]
     mix: dict[str, list[Params]] = {
         "no_filter": [{}] * distinct,  # one distinct query: its first-time figure resets the facet cache
@@ -206,6 +241,9 @@ def build_mix(distinct: int, deep_distinct: int, *, seed: int = 11) -> Mix:
         "q_three_words": _unique(rng, three_words, distinct),
         "prefix": (named + _unique(rng, prefix, distinct * 2))[:distinct],
         "typo": (typos + _unique(rng, typo, distinct * 2))[:distinct],
+        "vocabulary": ([{"q": [v]} for v in _VOCABULARY] + _unique(rng, vocabulary_query, distinct * 2))[
+            :distinct
+        ],
         "deep_cursor_q": [{"q": ["python"]}, *_unique(rng, deep_q, deep_distinct * 2)][: deep_distinct * 2],
         "deep_cursor_newest": [{}, *_unique(rng, deep_newest, deep_distinct * 2)][: deep_distinct * 2],
     }

@@ -76,6 +76,42 @@ def list_jobs() -> Any:
     return response
 
 
+def suggest_jobs_response(params: Mapping[str, Sequence[str]], if_none_match: str | None) -> Response:
+    """The whole `GET /jobs/suggest` handler minus Chalice's routing (the benchmark times exactly this)."""
+    from chalicelib.api.request_body import request_input
+    from chalicelib.services.board.query import SuggestQuery
+
+    with request_input():
+        query = SuggestQuery.from_params(params)
+    return http_response(deps.get_board_service().suggest(query, if_none_match=if_none_match))
+
+
+def similar_jobs_response(
+    job_id: str, params: Mapping[str, Sequence[str]], if_none_match: str | None
+) -> Response:
+    """The whole `GET /jobs/{job_id}/similar` handler minus Chalice's routing (benchmarked)."""
+    from chalicelib.api.request_body import request_input
+    from chalicelib.services.board.query import SimilarQuery
+
+    with request_input():
+        query = SimilarQuery.from_params(params)
+    return http_response(deps.get_board_service().similar(job_id, query, if_none_match=if_none_match))
+
+
+@board_blueprint.route("/jobs/suggest", methods=["GET"], cors=cors_config())
+@handle_errors
+def suggest_jobs() -> Any:
+    request = board_blueprint.current_request
+    return suggest_jobs_response(query_params(request), request.headers.get("if-none-match"))
+
+
+@board_blueprint.route("/jobs/{job_id}/similar", methods=["GET"], cors=cors_config())
+@handle_errors
+def similar_jobs(job_id: str) -> Any:
+    request = board_blueprint.current_request
+    return similar_jobs_response(job_id, query_params(request), request.headers.get("if-none-match"))
+
+
 @board_blueprint.route("/jobs/{job_id}", methods=["GET"], cors=cors_config())
 @handle_errors
 def get_job(job_id: str) -> Any:

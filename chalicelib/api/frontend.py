@@ -292,7 +292,7 @@ def job_page(job_id: str) -> Response:
         from chalicelib.api.numbers import count_request
 
         count_request(job_id, "view", request)  # a view is this page (HEAD, prefetches and bots excluded)
-        context = pages.job_context(page.job, base=base, params=query_params(request))
+        context = pages.job_context(page.job, base=base, params=query_params(request), similar=page.similar)
         # The application form posts the resume straight to the upload bucket.
         origin = deps.get_resume_uploads().origin()
         policy = CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)

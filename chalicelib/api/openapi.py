@@ -226,6 +226,55 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET",
+        "/jobs/suggest",
+        "suggestJobs",
+        "Suggestions while a search is typed",
+        "board",
+        {
+            200: Reply(
+                "Job titles, companies and places for the text typed so far, most postings first.",
+                f"{DOCS}:SuggestResponse",
+                headers=CACHED,
+                example={
+                    "titles": [{"text": "Robotics Engineer", "count": 3}],
+                    "companies": [{"text": "Acme Robotics", "count": 12}],
+                    "places": [],
+                },
+            ),
+            304: NOT_MODIFIED,
+        },
+        errors=(400, 503),
+        query="chalicelib.services.board.query:SuggestQuery",
+        query_blank_is_absent=True,
+        headers=(IF_NONE_MATCH,),
+        description="`q` is read as `GET /jobs?typing=1` reads it: its last word is also a prefix (from "
+        "three letters; not when a space follows it). Titles hold every typed word; companies and places "
+        "hold the last word (or start with it, or are another name of that place: `wien` suggests "
+        "Vienna) and are counted over the postings the typed text matches.",
+    ),
+    Operation(
+        "GET",
+        "/jobs/{job_id}/similar",
+        "similarJobs",
+        "Live postings like one posting",
+        "board",
+        {
+            200: Reply(
+                "Up to `limit` live postings, most similar first (by their titles' words).",
+                f"{DOCS}:SimilarJobsResponse",
+                headers=CACHED,
+                example={"data": [SUMMARY_EXAMPLE]},
+            ),
+            304: NOT_MODIFIED,
+        },
+        errors=(400, 404, 503),
+        query="chalicelib.services.board.query:SimilarQuery",
+        query_blank_is_absent=True,
+        headers=(IF_NONE_MATCH,),
+        path_params=JOB_ID,
+    ),
+    Operation(
+        "GET",
         "/jobs/{job_id}",
         "getJob",
         "One posting in full",
@@ -899,7 +948,7 @@ def _query_parameters(
         prop_schema = _without_null(_inline(prop, definitions))
         description = prop_schema.pop("description", None)
         prop_schema.pop("title", None)
-        if blank_is_absent:
+        if blank_is_absent and name not in required:  # a required parameter's blank is a missing one: 400
             prop_schema = _blank_is_absent(prop_schema)
         parameter: dict[str, Any] = {
             "name": name,

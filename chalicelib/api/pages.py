@@ -327,12 +327,18 @@ _NOTICES = {
 
 
 def job_context(
-    job: Mapping[str, Any], *, base: str, params: Mapping[str, Sequence[str]], clock: Clock = utcnow
+    job: Mapping[str, Any],
+    *,
+    base: str,
+    params: Mapping[str, Sequence[str]],
+    similar: Sequence[Mapping[str, Any]] = (),
+    clock: Clock = utcnow,
 ) -> dict[str, Any]:
-    """The job template's context from a `GET /jobs/{job_id}` body."""
+    """The job template's context from a `GET /jobs/{job_id}` body (and its similar postings)."""
     from urllib.parse import quote
 
-    card = job_card(job, base=base, now=clock())
+    now = clock()
+    card = job_card(job, base=base, now=now)
     apply = job.get("apply") or {}
     external = apply.get("external_url") or ""
     if not re.match(r"^https?://", external, flags=re.IGNORECASE):
@@ -373,6 +379,7 @@ def job_context(
         "external_url": external,
         "embloy_url": f"{base}/jobs/{quote(job_id, safe='')}/apply/embloy",
         "notice": notice,
+        "similar": [job_card(summary, base=base, now=now) for summary in similar],
         "job_data": json_for_script(
             {
                 "job_id": job_id,

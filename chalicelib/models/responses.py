@@ -84,6 +84,30 @@ class JobListResponse(_Documented):
     )
 
 
+class Suggestion(_Documented):
+    text: str = Field(description="A job title, a company or a place, as postings write it.")
+    count: int = Field(description="How many live postings match the typed query and have it.")
+
+
+class SuggestResponse(_Documented):
+    """Suggestions while a search is typed, best first (at most `limit` of each kind)."""
+
+    titles: list[Suggestion] = Field(description="Titles of the best-matching postings; search them as `q`.")
+    companies: list[Suggestion] = Field(
+        description="Companies whose name holds the last word; a `company` filter."
+    )
+    places: list[Suggestion] = Field(
+        description="Locations whose name holds the last word or is another name of that place "
+        "(`wien` suggests Vienna); a `location` filter."
+    )
+
+
+class SimilarJobsResponse(_Documented):
+    """Live postings like one posting, most similar first (never the posting itself)."""
+
+    data: list[JobSummary]
+
+
 class ApplyOptions(_Documented):
     embloy: bool = Field(description="`/jobs/{job_id}/apply/embloy` works for this posting.")
     native: bool = Field(description="`POST /jobs/{job_id}/applications` works for this posting.")

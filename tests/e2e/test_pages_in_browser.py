@@ -308,6 +308,17 @@ class FakeApi:
         route.fulfill(status=status, content_type="application/json", body=json.dumps(payload))
 
     def reply(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        if path == "/jobs/suggest":
+            typed = (query.get("q") or [""])[0].lower()
+            titles = [
+                name for name in ("Platform Engineer", "Platform Lead") if name.lower().startswith(typed)
+            ]
+            companies = [name for name in ("Globex",) if name.lower().startswith(typed.split()[-1])]
+            return 200, {
+                "titles": [{"text": title, "count": 3} for title in titles],
+                "companies": [{"text": name, "count": 13} for name in companies],
+                "places": [],
+            }
         if path == "/jobs":
             if self.jobs_failures:
                 self.jobs_failures -= 1
@@ -954,6 +965,54 @@ def test_the_board_works_with_the_keyboard_alone(site: Site, page: Any, fake_api
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Engineer 20")).to_be_focused()
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+
+
+def test_search_suggestions_are_a_keyboard_combobox(site: Site, page: Any, fake_api: FakeApi) -> None:
+    page.goto(f"{site.url}/board")
+    box = page.get_by_role("combobox", name="Search jobs")
+    box.focus()
+    page.keyboard.type("plat")
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    options = listbox.get_by_role("option")
+    expect(options).to_have_count(2)
+    assert accessibility_violations(page, impacts=SERIOUS) == []
+
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", options.nth(0).get_attribute("id") or "")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # past the last: back to the first
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowUp")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(box).to_be_focused()  # the focus stays in the box throughout
+
+    page.keyboard.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(box).to_have_value("plat")
+
+    page.keyboard.press("ArrowDown")  # opens the list again
+    expect(listbox).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    with page.expect_response(lambda response: "q=Platform+Engineer" in response.url):
+        page.keyboard.press("Enter")
+    assert parse_qs(urlparse(page.url).query) == {"q": ["Platform Engineer"]}
+    expect(listbox).to_be_hidden()
+    queries = [request["query"] for request in fake_api.requests if request["path"] == "/jobs/suggest"]
+    assert queries and all(query["q"][0].startswith("pla") for query in queries)
+
+
+def test_a_company_suggestion_becomes_a_filter(site: Site, page: Any, fake_api: FakeApi) -> None:
+    page.goto(f"{site.url}/board")
+    page.get_by_role("combobox", name="Search jobs").focus()
+    page.keyboard.type("platform glob")
+    expect(page.get_by_role("option", name="Globex Company")).to_be_visible()
+    with page.expect_response(lambda response: "company=Globex" in response.url):
+        page.get_by_role("option", name="Globex Company").click()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["platform"], "company": ["Globex"]}
 
 
 @pytest.mark.parametrize("size", list(SIZES))

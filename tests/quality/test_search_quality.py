@@ -5,8 +5,10 @@
 "Front Desk" next to "Frontend"). `judged_queries.json` holds what a user typing each query means:
 
 - `must`: postings the query has to return (recall = share of them returned);
+- `typing`: the query is sent as the search box sends it while the last word is being typed
+  (`typing=1`: the last word is also a prefix); a submitted search matches whole words only;
 - `may`: postings that are acceptable either way, e.g. "JavaScript" for `java` while the word is still
-  being typed (the last word is a prefix by design) or a posting whose content uses the word in passing;
+  being typed or a posting whose content uses the word in passing;
 - `must_not`: postings that would be plainly wrong (each one returned is reported and fails the test);
 - every other returned posting is wrong too: precision = returned `must` / returned (not counting `may`);
 - `ranked_above`: [better, worse] pairs, e.g. an exact match above a prefix or typo match.
@@ -47,6 +49,7 @@ class Judgment:
     must_not: frozenset[str]
     ranked_above: tuple[tuple[str, str], ...]
     note: str
+    typing: bool = False  # sent as the search box sends it while the last word is being typed
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def load_judgments(known: set[str]) -> list[Judgment]:
             must_not=frozenset(entry.get("must_not", ())),
             ranked_above=tuple((better, worse) for better, worse in entry.get("ranked_above", ())),
             note=entry.get("note", ""),
+            typing=entry.get("typing", False),
         )
         named = judgment.must | judgment.may | judgment.must_not
         named |= {posting for pair in judgment.ranked_above for posting in pair}
@@ -159,7 +163,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoardEngine]:
 def run(engine: BoardEngine, judgments: list[Judgment], ids: dict[str, str]) -> list[Outcome]:
     outcomes = []
     for judgment in judgments:
-        plan = BoardQuery.from_params({"q": [judgment.q]}).plan()
+        params = {"q": [judgment.q], **({"typing": ["1"]} if judgment.typing else {})}
+        plan = BoardQuery.from_params(params).plan()
         page = engine.search(plan, after=None, limit=100, facets=False)
         assert not page.has_more, f"{judgment.q!r} returns more than a page: enlarge the limit"
         outcomes.append(Outcome(judgment, tuple(ids[hit.job_id] for hit in page.hits)))

@@ -93,9 +93,11 @@ def test_search_is_case_and_accent_insensitive_over_title_company_location_conte
 
 
 def test_several_words_must_all_match(board: BoardEngine) -> None:
-    assert titles(search(board, q="python engineer ")) == ["Senior Python Engineer"]
+    assert titles(search(board, q="python engineer")) == ["Senior Python Engineer"]
+    assert titles(search(board, q="python engineer ", typing=1)) == ["Senior Python Engineer"]
     # while typed, "engineer" is also a prefix of the Data Scientist's department ("Engineering")
-    assert titles(search(board, q="python engineer")) == ["Senior Python Engineer", "Data Scientist"]
+    typed = titles(search(board, q="python engineer", typing=1))
+    assert typed == ["Senior Python Engineer", "Data Scientist"]
     assert search(board, q="python brazil").total == 0
 
 
@@ -228,10 +230,20 @@ def test_plurals_and_other_forms_of_a_word_match(board: BoardEngine) -> None:
 
 
 def test_the_last_word_matches_as_a_prefix_while_typed(board: BoardEngine) -> None:
-    assert set(titles(search(board, q="pyth"))) == {"Senior Python Engineer", "Data Scientist"}
-    assert titles(search(board, q="senior pyth")) == ["Senior Python Engineer", "Data Scientist"]
-    assert search(board, q="pyth ").total == 0  # a space after it: a whole word
-    assert search(board, q="py").total == 0  # too short to expand
+    typed = titles(search(board, q="pyth", typing=1))
+    assert set(typed) == {"Senior Python Engineer", "Data Scientist"}
+    assert titles(search(board, q="senior pyth", typing="true")) == [
+        "Senior Python Engineer",
+        "Data Scientist",
+    ]
+    assert search(board, q="pyth ", typing=1).total == 0  # a space after it: a whole word
+    assert search(board, q="py", typing=1).total == 0  # too short to expand
+
+
+def test_a_submitted_search_never_expands_its_last_word(board: BoardEngine) -> None:
+    assert search(board, q="pyth").total == 0
+    assert search(board, q="senior pyth", typing=0).total == 0
+    assert search(board, q="pyth", typing="false").total == 0
 
 
 def test_one_typo_in_a_word_the_board_does_not_know_is_forgiven(index_of: Any) -> None:
@@ -247,7 +259,8 @@ def test_one_typo_in_a_word_the_board_does_not_know_is_forgiven(index_of: Any) -
     assert titles(search(index, q="manger")) == ["Nativity Manger Carver"]  # a word it knows is meant
     assert search(index, q="gardner").total == 1
     assert search(index, q="pyhtn").total == 0  # two edits away
-    assert search(index, q="gard").total == 1  # four letters: a prefix while typed, never a typo
+    assert search(index, q="gard", typing=1).total == 1  # four letters: a prefix while typed, never a typo
+    assert search(index, q="gard").total == 0
 
 
 def test_loose_matches_rank_below_exact_ones(index_of: Any) -> None:
@@ -257,9 +270,11 @@ def test_loose_matches_rank_below_exact_ones(index_of: Any) -> None:
         make_posting("Pythonista Coach", posted_days_ago=0, content="Coaching."),
         make_posting("Python Developer", posted_days_ago=5),
     )
-    assert titles(search(index, q="data")) == ["Data Analyst", "Database Administrator"]  # prefix below
+    typed = titles(search(index, q="data", typing=1))
+    assert typed == ["Data Analyst", "Database Administrator"]  # prefix below
     assert titles(search(index, q="pythn")) == ["Python Developer"]  # the likeliest correction only
-    assert titles(search(index, q="python")) == ["Python Developer", "Pythonista Coach"]
+    assert titles(search(index, q="python", typing=1)) == ["Python Developer", "Pythonista Coach"]
+    assert titles(search(index, q="python")) == ["Python Developer"]
 
 
 def test_hyphenated_joined_and_separate_compounds_are_the_same(index_of: Any) -> None:
@@ -281,7 +296,7 @@ def test_relevance_pages_cross_from_exact_to_loose_matches_without_gaps(index_of
     postings = [make_posting(f"Data Analyst {n}", posted_days_ago=n) for n in range(5)]
     postings += [make_posting(f"Database Admin {n}", posted_days_ago=n + 0.5) for n in range(4)]
     index = index_of(*postings)
-    plan = BoardQuery.from_params({"q": ["data"]}).plan()
+    plan = BoardQuery.from_params({"q": ["data"], "typing": ["1"]}).plan()
     everything = titles(index.search(plan, after=None, limit=100))
     assert everything[:5] == [f"Data Analyst {n}" for n in range(5)]  # BM25; equal scores newest first
     assert everything[5:] == [f"Database Admin {n}" for n in range(4)]  # then prefix matches, newest first

@@ -57,14 +57,20 @@ def joined(found: list[str]) -> str:
 
 
 def query_words(text: str) -> list[str]:
-    """The words of a query. A hyphenated or dotted word is one compound: `front-end` -> `frontend`,
-    `node.js` -> `nodejs` (found as "front-end", "front end" and "frontend" alike)."""
+    """The words of a query. Technical terms are one word (`c#` -> `csharp`, `.net` -> `dotnet`, a bare
+    `go` -> `golang`); a hyphenated or dotted word is one compound: `front-end` -> `frontend` (found as
+    "front-end", "front end" and "frontend" alike); a slash separates (`ui/ux` = `ui ux`); a dictionary
+    phrase or a place name of several words is one term (`site reliability` -> `sitereliability`, matched
+    where its words stand next to each other)."""
+    from chalicelib.services.board.expansion import merge_phrases
+    from chalicelib.services.board.technical import protect_query
+
     found: list[str] = []
-    for chunk in text.split():
+    for chunk in protect_query(text.replace("/", " ")).split():
         parts = words(chunk)
         if parts:
             found.append("".join(parts))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(merge_phrases(found)))
 
 
 def forms(word: str) -> list[str]:
@@ -75,7 +81,7 @@ def forms(word: str) -> list[str]:
     if word.endswith("ies") and len(word) > 4:
         found.add(word[:-3] + "y")
     elif word.endswith("es") and _SIBILANT.search(word[:-2]):
-        found.add(word[:-2])
+        found.update((word[:-2], word[:-1]))  # "boxes" -> box, "nurses" -> nurse
     elif word.endswith("s") and not word.endswith(_NOT_PLURAL):
         found.add(word[:-1])
     else:

@@ -21,8 +21,10 @@ Fields of the tantivy index (one document per live posting):
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
+import itertools
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -36,18 +38,20 @@ from pyroaring import BitMap
 
 from chalicelib.clock import isoformat
 from chalicelib.models.posting import Posting
-from chalicelib.services.board import analysis, shaping
+from chalicelib.services.board import analysis, expansion, shaping
 from chalicelib.services.board.bitmaps import BitmapWriter, BoardBitmaps
+from chalicelib.services.board.technical import protect_text, protect_title
 from chalicelib.services.board.text import key
 
 if TYPE_CHECKING:
     import tantivy
 
-FORMAT_VERSION = 2  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
+FORMAT_VERSION = 3  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
 
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
 COMPOUND_BOOST = 2.0  # "front end" written as one word or hyphenated is strong evidence
+PHRASE_BOOST = 2.0  # query words that stand next to each other in the posting too rank first
 TYPO_FREQUENCY_RATIO = 10  # typo candidates at least a tenth as frequent as the most frequent one
 SMALL_SET = 32  # up to this many values, a query ORs term queries instead of using a term set
 FACET_CACHE_SIZE = 256  # queries whose total and facet counts a process keeps (per board generation)
@@ -59,6 +63,10 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SUGGEST_SCAN = 40  # best-matching postings whose titles are suggested
+SUGGEST_PREFIX_WORDS = 50  # most name words a typed prefix stands for (companies, places)
+SIMILAR_WORDS = 8  # most title words a similar-jobs query is built from
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
 # posting's place in "newest first", seen how many results precede it and it (a hint for the next page).
@@ -155,18 +163,28 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         "excerpt": _excerpt(posting, summary["locations"]),
         "lastmod": isoformat(modified) if modified else None,
     }
-    meta = [posting.company, posting.department or "", *locations]
+    # Technical terms as single words ("C#" -> csharp, ".NET" -> dotnet, "Go" the language -> golang).
+    title = protect_title(posting.title)
+    meta = [protect_text(text) for text in (posting.company, posting.department or "", *locations)]
+    content = protect_text(posting.content_plain)
     document = tantivy.Document()
-    document.add_text("title", posting.title)
-    document.add_text("body", posting.title)
-    document.add_text("body", "\n".join(meta))
-    document.add_text("body", posting.content_plain)
     words: set[str] = set()
-    for text in (posting.title, *meta, posting.content_plain):
+    # Dictionary phrases and place names of several words are words of their own too ("Site Reliability
+    # Engineer" also holds `sitereliability`), matched and scored like any word.
+    phrases: list[list[str]] = []
+    for text in (title, *meta, content):
         found = analysis.words(text)
         words.update(found)
+        phrases.append(expansion.phrase_words(found))
         if len(found) > 1:
             document.add_text("compounds", analysis.joined(found))
+    title_phrases, other_phrases = phrases[0], [phrase for found in phrases[1:] for phrase in found]
+    words.update(title_phrases)
+    words.update(other_phrases)
+    document.add_text("title", " ".join([title, *title_phrases]))
+    document.add_text("body", " ".join([title, *title_phrases]))
+    document.add_text("body", "\n".join(meta))
+    document.add_text("body", " ".join([content, *other_phrases]))
     document.add_text("job_id", posting.job_id)
     displays: dict[str, list[str]] = {
         "company": [posting.company] if posting.company else [],
@@ -239,18 +257,60 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class WordMatch:
-    """Where one query word is found: index words as written (its forms, and the compounds it makes with
-    a neighbour), loosely (prefix completions, typo corrections), and as a compound of two words."""
+    """Where one query word is found: index words as written (its forms, the compounds it makes with a
+    neighbour, its synonyms and other names), loosely (prefix completions, typo corrections), as two
+    adjacent words (the compounds field: "front end" for `frontend`, "site reliability" for `sre`), and
+    as longer runs of adjacent words (every pair of the run must be there)."""
 
     exact: tuple[str, ...]
     loose: tuple[str, ...]
     compounds: tuple[str, ...]
+    phrases: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TextQuery:
     words: tuple[WordMatch, ...]  # every one must match
     scored: tantivy.Query  # BM25 of the words as written (title boosted) and of their compounds
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    text: str
+    count: int  # live postings it leads to (the typed query's matches)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    """What to offer while a query is typed: job titles, companies and places, best first."""
+
+    titles: tuple[Suggestion, ...] = ()
+    companies: tuple[Suggestion, ...] = ()
+    places: tuple[Suggestion, ...] = ()
+
+
+class NameIndex:
+    """The words of a facet's values (companies, places): which values hold a word, or a word starting
+    with a prefix, so a typed prefix finds its candidates without scanning every value."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._by_word: dict[str, set[str]] = {}
+        for value in values:
+            for word in set(analysis.words(value)):
+                self._by_word.setdefault(word, set()).add(value)
+        self._words = sorted(self._by_word)
+
+    def holding(self, word: str) -> set[str]:
+        return self._by_word.get(word, set())
+
+    def starting(self, prefix: str, limit: int) -> set[str]:
+        found: set[str] = set()
+        start = bisect.bisect_left(self._words, prefix)
+        for word in itertools.islice(self._words, start, start + limit):
+            if not word.startswith(prefix):
+                break
+            found |= self._by_word[word]
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +345,7 @@ class BoardEngine:
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
         self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
+        self._names: dict[str, tuple[int, NameIndex]] = {}  # dimension -> (generation, index of its values)
         self.generation = 0
 
     @classmethod
@@ -365,6 +426,82 @@ class BoardEngine:
             page.facets = self._facets(plan, found.matched, results, found.selected)
         return page
 
+    def suggest(self, terms: tuple[str, ...], typed: list[str], *, prefix: bool, limit: int) -> Suggestions:
+        """Titles, companies and places for a query being typed: `terms` as the search reads them (the
+        last one a prefix), `typed` the words as typed (folded). Titles come from the best-matching
+        postings and must hold every typed word (the last as a prefix); companies and places are the
+        values whose names hold the last word (or start with it, or are another name of that place)
+        and that the query's matches have, most postings first."""
+        text = self._text_query(terms, prefix_last=prefix)
+        if text is None or not typed:
+            return Suggestions()
+        found = _match(text.words, (), _BoardSlots(self))
+        results = found.results
+        if not results:
+            return Suggestions()
+        hits, _ = self._by_relevance(text.scored, results, results & found.exact, None, SUGGEST_SCAN)
+        *whole, last = typed
+        titles: dict[str, list[Any]] = {}  # folded title -> [display, count, first rank]
+        for rank, hit in enumerate(hits):
+            title = str(hit.summary["title"])
+            words = analysis.words(title)
+            if not all(word in words for word in whole) or not any(w.startswith(last) for w in words):
+                continue
+            entry = titles.setdefault(" ".join(words), [title, 0, rank])
+            entry[1] += 1
+        ranked = sorted(titles.values(), key=lambda entry: (-entry[1], entry[2]))
+        return Suggestions(
+            titles=tuple(Suggestion(text, count) for text, count, _ in ranked[:limit]),
+            companies=self._named("company", results, last, limit),
+            places=self._named("location", results, last, limit),
+        )
+
+    def _named(self, dim: str, results: BitMap, last: str, limit: int) -> tuple[Suggestion, ...]:
+        cached = self._names.get(dim)
+        table = self._bitmaps.facets.get(dim, {})
+        if cached is None or cached[0] != self.generation:
+            cached = self._names[dim] = (self.generation, NameIndex(table))
+        names = cached[1]
+        candidates = set(names.holding(last))
+        if len(last) >= PREFIX_MIN_LENGTH:
+            candidates |= names.starting(last, SUGGEST_PREFIX_WORDS)
+        for other in expansion.alternatives(last).words:  # "wien" suggests "Vienna, Austria"
+            candidates |= names.holding(other)
+        counted = [(results.intersection_cardinality(table[value]), value) for value in candidates]
+        counted = sorted((pair for pair in counted if pair[0]), key=lambda pair: (-pair[0], pair[1]))
+        return tuple(Suggestion(value, count) for count, value in counted[:limit])
+
+    def similar(self, job_id: str, limit: int) -> list[Hit]:
+        """Live postings most like `job_id`'s (BM25 of its title's words, title weighted), best first."""
+        query, should = self._tantivy.Query, self._tantivy.Occur.Should
+        found = self._searcher.search(query.term_query(self._schema, "job_id", job_id), 1, count=False).hits
+        if not found:
+            return []
+        title = str(self._hit(found[0][1], (0.0, 0, 0)).summary["title"])
+        words = analysis.words(protect_title(title))
+        words = list(dict.fromkeys([*expansion.phrase_words(words), *words]))[:SIMILAR_WORDS]
+        if not words:
+            return []
+        clauses = []
+        for word in words:
+            clauses.append(
+                (should, query.boost_query(query.term_query(self._schema, "title", word), TITLE_BOOST))
+            )
+            clauses.append((should, query.term_query(self._schema, "body", word)))
+        clauses.append((self._tantivy.Occur.MustNot, query.term_query(self._schema, "job_id", job_id)))
+        ranked = self._searcher.search(
+            query.boolean_query(clauses), limit * 2 + 8, count=False, weight_by_field="recency"
+        ).hits
+        addresses = [address for _, address in ranked]
+        slots = self._searcher.fast_field_values("slot", addresses)
+        live = self._bitmaps.live
+        chosen = [
+            address
+            for address, slot in zip(addresses, slots, strict=True)
+            if slot is not None and int(slot) in live
+        ][:limit]
+        return [self._hit(address, (0.0, 0, number + 1)) for number, address in enumerate(chosen)]
+
     def part(self, slots: BitMap) -> BoardPart:
         """The board restricted to `slots`: many plans matched against a few postings (job alerts)."""
         return BoardPart(self, slots)
@@ -407,11 +544,30 @@ class BoardEngine:
         if after is not None:
             neighbours.append(word + after)
         pairs = sorted({form for joined in neighbours for form in analysis.forms(joined)} - set(exact))
+        # Synonyms, abbreviations and other names of a place, as far as this board holds them.
+        other = expansion.alternatives(word)
+        indexed = expansion.indexed_pairs()  # pairs the index holds as words: no compound lookup
+        knows = self._bitmaps.knows
+        frequency = self._searcher.doc_freq
+        words = [t for t in (*other.words, *other.pairs) if (t in indexed or t in other.words) and knows(t)]
+        words = [term for term in dict.fromkeys(words) if term not in exact and term not in pairs]
+        adjacent = [term for term in other.pairs if term not in indexed and frequency("compounds", term)]
+        phrases = tuple(phrase for phrase in other.phrases if all(self._has_link(link) for link in phrase))
         loose = set(self._prefix_terms(word) if prefix else ())
-        if not self._known(exact):
+        if not (self._known(exact) or words or adjacent or phrases):
             loose.update(self._typo_terms(word))
         loose.difference_update(exact)
-        return WordMatch(exact=(*exact, *pairs), loose=tuple(sorted(loose)), compounds=tuple(exact))
+        return WordMatch(
+            exact=(*exact, *pairs, *words),
+            loose=tuple(sorted(loose)),
+            compounds=(*(form for form in exact if form not in indexed), *adjacent),
+            phrases=phrases,
+        )
+
+    def _has_link(self, link: str) -> bool:
+        if link in expansion.indexed_pairs():
+            return self._bitmaps.knows(link)
+        return bool(self._searcher.doc_freq("compounds", link))
 
     def _any_of(self, field_name: str, values: list[Any]) -> tantivy.Query:
         """Postings whose field holds any of `values`. A few term queries cost less than a term set,
@@ -455,34 +611,46 @@ class BoardEngine:
             for position, word in enumerate(words)
         ]
         for match in matches_by_word:
-            exact, pairs = match.compounds, match.exact[len(match.compounds) :]
-            for term in exact:
+            for term in match.exact:
                 clauses.append(
                     (should, query.boost_query(query.term_query(self._schema, "title", term), TITLE_BOOST))
                 )
                 clauses.append((should, query.term_query(self._schema, "body", term)))
+            for term in match.compounds:
                 clauses.append(
                     (
                         should,
                         query.boost_query(query.term_query(self._schema, "compounds", term), COMPOUND_BOOST),
                     )
                 )
-            for pair in pairs:
-                clauses.append(
-                    (should, query.boost_query(query.term_query(self._schema, "title", pair), TITLE_BOOST))
-                )
-                clauses.append((should, query.term_query(self._schema, "body", pair)))
+            for phrase in match.phrases:
+                clauses.append((should, query.boost_query(self._phrase(phrase), COMPOUND_BOOST)))
+        # Query words next to each other in the posting too rank first ("senior engineer" in the title
+        # above "senior" in one place and "engineer" in another).
+        for first, second in itertools.pairwise(words):
+            adjacent = query.term_query(self._schema, "compounds", first + second)
+            clauses.append((should, query.boost_query(adjacent, PHRASE_BOOST)))
         if len(matches_by_word) > 1:
             # Several words: tantivy ranks only postings with every word (scoring nothing for it), or
             # its top N would fill with postings that have one word many times and miss another.
             for match in matches_by_word:
-                every = self._any_of("body", [*match.exact, *match.loose])
+                alternatives = [(should, self._any_of("body", [*match.exact, *match.loose]))]
                 if match.compounds:
-                    every = query.boolean_query(
-                        [(should, every), (should, self._any_of("compounds", list(match.compounds)))]
-                    )
+                    alternatives.append((should, self._any_of("compounds", list(match.compounds))))
+                alternatives.extend((should, self._phrase(phrase)) for phrase in match.phrases)
+                every = alternatives[0][1] if len(alternatives) == 1 else query.boolean_query(alternatives)
                 clauses.append((self._tantivy.Occur.Must, query.const_score_query(every, 0.0)))
         return TextQuery(words=tuple(matches_by_word), scored=query.boolean_query(clauses))
+
+    def _phrase(self, links: tuple[str, ...]) -> tantivy.Query:
+        """Postings with every adjacent pair of a run of words (an approximation of the run itself)."""
+        indexed = expansion.indexed_pairs()
+        return self._all_of(
+            [
+                self._tantivy.Query.term_query(self._schema, "body" if link in indexed else "compounds", link)
+                for link in links
+            ]
+        )
 
     def _known(self, terms: list[str]) -> bool:
         frequency = self._searcher.doc_freq
@@ -679,6 +847,16 @@ class _Slots(Protocol):
     def compounds(self, terms: tuple[str, ...]) -> BitMap: ...
 
 
+def _written(word: WordMatch, slots: _Slots) -> BitMap:
+    """Postings with the word as written: a form, a synonym, a compound, or every pair of a run."""
+    written = slots.any_term(word.exact) | slots.compounds(word.compounds)
+    indexed = expansion.indexed_pairs()
+    for phrase in word.phrases:
+        links = [slots.any_term((link,)) if link in indexed else slots.compounds((link,)) for link in phrase]
+        written |= BitMap.intersection(*links)
+    return written
+
+
 class _BoardSlots:
     def __init__(self, engine: BoardEngine) -> None:
         self._engine = engine
@@ -714,7 +892,7 @@ def _match(
     matched = slots.live
     exact = BitMap()
     for word in words:
-        written = slots.any_term(word.exact) | slots.compounds(word.compounds)
+        written = _written(word, slots)
         exact |= written
         matched = matched & (written | slots.any_term(word.loose))
     results = BitMap.intersection(matched, *selected.values()) if selected else matched

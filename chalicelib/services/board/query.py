@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from chalicelib.errors import InvalidRequestError
-from chalicelib.services.board.analysis import query_words
+from chalicelib.services.board.analysis import query_words, words
 from chalicelib.services.board.engine import Plan
 from chalicelib.services.board.text import key
 
@@ -17,9 +17,10 @@ MAX_QUERY_WORDS = 12
 MAX_FILTER_VALUES = 20
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+TYPING_VALUES = ("1", "0", "true", "false")
 
 _MULTI = ("location", "remote", "employment_type", "company", "provider", "department")
-_SINGLE = ("q", "sort", "limit", "cursor")
+_SINGLE = ("q", "sort", "limit", "cursor", "typing")
 
 FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
@@ -50,6 +51,22 @@ class BoardQuery(BaseModel):
     sort: Literal["newest", "relevance"] | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(None, max_length=1024)
+    typing: Annotated[bool, WithJsonSchema({"type": "string", "enum": list(TYPING_VALUES)})] = Field(
+        False,
+        description="`1` (or `true`) while the person is still typing `q` (a search-as-you-type box): "
+        "its last word then also matches as a prefix (`pyth` finds Python), unless a space follows it. "
+        "A submitted search (`0`, the default) matches whole words only: `java` is not JavaScript.",
+        json_schema_extra={"default": "0"},
+    )
+
+    @field_validator("typing", mode="before")
+    @classmethod
+    def _flag(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value not in TYPING_VALUES:
+                raise ValueError("must be 1, 0, true or false")
+            return value in ("1", "true")
+        return value
 
     @field_validator("remote", mode="before")
     @classmethod
@@ -99,6 +116,61 @@ class BoardQuery(BaseModel):
                 keys = {key(value) for value in values}  # "" matches nothing
             filters.append((dim, tuple(sorted(keys))))
         relevance = bool(terms) and self.sort != "newest"
-        # "pyth" is matched as a prefix while it is being typed; "data " (a space after) is a whole word.
-        prefix_last = bool(terms) and not (self.q or "")[-1:].isspace()
+        # A submitted search matches whole words only (`java` is not JavaScript, `engineer` = `engineers`);
+        # while typing (`typing=1`), "pyth" is also a prefix, unless a space follows it ("data ").
+        prefix_last = self.typing and bool(terms) and not (self.q or "")[-1:].isspace()
         return Plan(terms=terms, filters=tuple(filters), relevance=relevance, prefix_last=prefix_last)
+
+
+MAX_SUGGESTIONS = 10
+DEFAULT_SUGGESTIONS = 5
+MAX_SIMILAR = 20
+DEFAULT_SIMILAR = 5
+
+
+def _single_values(params: Mapping[str, Sequence[str]], names: tuple[str, ...]) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for name in names:
+        values = [value for value in params.get(name, ()) if value != ""]
+        if len(values) > 1:
+            raise InvalidRequestError(f"{name}: give at most one value", fields={name: "repeated"})
+        if values:
+            data[name] = values[0]
+    return data
+
+
+class SuggestQuery(BaseModel):
+    """`GET /jobs/suggest` parameters: the query as typed so far."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, description="The search box's text so far.")
+    limit: int = Field(
+        DEFAULT_SUGGESTIONS, ge=1, le=MAX_SUGGESTIONS, description="Most suggestions per kind."
+    )
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> SuggestQuery:
+        return cls.model_validate(_single_values(params, ("q", "limit")))
+
+    def terms(self) -> tuple[tuple[str, ...], list[str], bool]:
+        """(the words as the search reads them, the words as typed (folded), whether the last is a
+        prefix: no space after it)."""
+        terms = tuple(query_words(self.q))
+        if len(terms) > MAX_QUERY_WORDS:
+            raise InvalidRequestError(
+                f"q: use at most {MAX_QUERY_WORDS} words", fields={"q": f"more than {MAX_QUERY_WORDS} words"}
+            )
+        return terms, words(self.q), not self.q[-1:].isspace()
+
+
+class SimilarQuery(BaseModel):
+    """`GET /jobs/{job_id}/similar` parameters."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    limit: int = Field(DEFAULT_SIMILAR, ge=1, le=MAX_SIMILAR, description="Most postings to return.")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> SimilarQuery:
+        return cls.model_validate(_single_values(params, ("limit",)))

@@ -44,7 +44,7 @@ from chalicelib.services.board.engine import (
     board_document,
     changed_ms_of,
 )
-from chalicelib.services.board.query import BoardQuery
+from chalicelib.services.board.query import BoardQuery, SimilarQuery, SuggestQuery
 from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
 from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
 
@@ -54,7 +54,8 @@ _APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options 
 _LOADED_ITEMS_CACHE_SIZE = 2048
 _Read = TypeVar("_Read")
 _Known = TypeVar("_Known")
-_BEGINNING = "0000"  # sorts before every change-feed key: "everything"
+_BEGINNING = "0000"
+SIMILAR_ON_PAGE = 5  # similar jobs a job's page lists  # sorts before every change-feed key: "everything"
 
 
 def _alive(pid: int) -> bool:
@@ -108,6 +109,7 @@ class JobPage:
     job: dict[str, Any] | None = None  # the `GET /jobs/{job_id}` body when live
     title: str | None = None  # a closed posting's title and company, for the "no longer open" page
     company: str | None = None
+    similar: list[dict[str, Any]] = field(default_factory=list)  # summaries of similar live postings
 
 
 @dataclass(slots=True)
@@ -469,6 +471,44 @@ class BoardService:
             }
             return BoardResponse(etag, body)
 
+    def suggest(self, query: SuggestQuery, *, if_none_match: str | None = None) -> BoardResponse:
+        """`GET /jobs/suggest`: titles, companies and places for a query being typed."""
+        self._freshen()
+        with self._lock:
+            terms, typed, prefix = query.terms()
+            engine = self._loaded()
+            etag = self._etag(
+                "suggest", engine.fingerprint, "|".join(terms), " ".join(typed), prefix, query.limit
+            )
+            if etag_matches(if_none_match, etag):
+                return BoardResponse(etag, None)
+            found = engine.suggest(terms, typed, prefix=prefix, limit=query.limit)
+            body = {
+                kind: [{"text": item.text, "count": item.count} for item in getattr(found, kind)]
+                for kind in ("titles", "companies", "places")
+            }
+            return BoardResponse(etag, body)
+
+    def similar(self, job_id: str, query: SimilarQuery, *, if_none_match: str | None = None) -> BoardResponse:
+        """`GET /jobs/{job_id}/similar`: live postings like a live one (404 when it is not on the board)."""
+        parse_job_id(job_id)
+        self._freshen()
+        with self._lock:
+            engine = self._loaded()
+            if engine.version(job_id) is None:
+                raise NotFoundError("No such job, or it is no longer open.", code="job_not_found")
+            etag = self._etag("similar", engine.fingerprint, job_id, query.limit)
+            if etag_matches(if_none_match, etag):
+                return BoardResponse(etag, None)
+            body = {"data": [self._summary(hit) for hit in engine.similar(job_id, query.limit)]}
+            return BoardResponse(etag, body)
+
+    def similar_summaries(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        """The summaries of the postings like `job_id` (the job page's "Similar jobs")."""
+        self._freshen()
+        with self._lock:
+            return [self._summary(hit) for hit in self._loaded().similar(job_id, limit)]
+
     def get_job(self, job_id: str, *, if_none_match: str | None = None) -> BoardResponse:
         """`GET /jobs/{job_id}`: the full posting (one read of its item) with apply options and JSON-LD."""
         parse_job_id(job_id)  # 404 for anything that is not a board id, before any read
@@ -497,7 +537,12 @@ class BoardService:
         except NotFoundError:
             return JobPage("unknown")
         apply = self.apply_options(posting)
-        return JobPage("live", job=self._detail(posting, apply))
+        try:
+            similar = self.similar_summaries(job_id, SIMILAR_ON_PAGE)
+        except AppError as exc:  # the page shows the posting without them rather than fail
+            logger.warning("similar jobs unavailable", extra={"error_code": exc.code})
+            similar = []
+        return JobPage("live", job=self._detail(posting, apply), similar=similar)
 
     def _live_posting(self, job_id: str, record: PostingRecord | None) -> tuple[Posting, str]:
         if record is None or record.status != "live":

@@ -3,6 +3,7 @@
 // shown lives in the URL, so Back and reload come back to the same list and scroll position), turns the
 // filters into a sheet on phones, and shows failures with a Retry.
 import { api, h, humanError, humanize, jobPageUrl, locationNames, payText, relativeDate, shortDate } from "./api.js";
+import { attachSuggestions } from "./suggest.js";
 
 const FACETS = [
   ["remote", "Remote"],
@@ -331,6 +332,25 @@ searchForm.addEventListener("submit", (event) => {
   state.page = 1;
   writeState(state);
   search(state);
+});
+// Suggestions while typing: a title is searched; a company or a place becomes a filter in place of the
+// word typed for it ("python acm" + "Acme Robotics" -> q=python, company=Acme Robotics).
+const SUGGESTION_FILTERS = { companies: "company", places: "location" };
+attachSuggestions(input, {
+  onPick(item) {
+    if (item.kind === "titles") {
+      input.value = item.text;
+      searchForm.requestSubmit();
+      return;
+    }
+    const name = SUGGESTION_FILTERS[item.kind];
+    changeFilters((state) => {
+      state.q = input.value.trim().split(/\s+/).slice(0, -1).join(" ");
+      const values = new Set(state.filters[name] || []);
+      values.add(item.text);
+      state.filters[name] = [...values];
+    }, () => input.focus());
+  },
 });
 sortSelect.addEventListener("change", () => {
   const state = readState();
