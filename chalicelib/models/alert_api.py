@@ -11,10 +11,11 @@ from chalicelib.models.apply import EMAIL_PATTERN, PYTHON_WHITESPACE, any_case, 
 
 SearchValue = str | list[str]
 
-# `remote` is true or false in any case, as `GET /jobs` reads it; at most two values.
+# `remote` is true or false in any case, as `GET /jobs` reads it, or blank (ignored, like every blank
+# filter value); at most two values.
 _BOOLEAN_TEXT = {
     "type": "string",
-    "pattern": f"^{PYTHON_WHITESPACE}*(?:{any_case('true')}|{any_case('false')}){PYTHON_WHITESPACE}*$",
+    "pattern": f"^{PYTHON_WHITESPACE}*(?:{any_case('true')}|{any_case('false')})?{PYTHON_WHITESPACE}*$",
 }
 _SEARCH_VALUE_SCHEMAS: dict[str, dict[str, object]] = {
     "q": {"type": "string"},
