@@ -200,7 +200,9 @@ def test_applications_list_filters_pages_and_downloads_csv(
     with page.expect_response(
         lambda response: "/applications?" in response.url and "job_id=job-1" in response.url
     ):
-        page.get_by_label("Job").select_option(label="Platform Engineer")
+        page.get_by_role("region", name="Applications").get_by_label("Job").select_option(
+            label="Platform Engineer"
+        )
     listed_by_job = [r for r in api.requests if r["path"] == "/applications" and "job_id" in r["query"]]
     assert listed_by_job[-1]["query"]["job_id"] == ["job-1"]
     assert listed_by_job[-1]["query"]["status"] == ["redirected"]  # the filters combine

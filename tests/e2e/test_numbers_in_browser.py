@@ -104,7 +104,9 @@ def test_the_console_charts_each_number_per_day_with_a_text_alternative_and_a_ta
     after_shot(page, f"employer-numbers-{size}")
 
     page.get_by_label("Period", exact=True).select_option("90")
-    page.get_by_label("Job", exact=True).select_option(label="Data Engineer")
+    page.get_by_role("region", name="Numbers", exact=True).get_by_label("Job", exact=True).select_option(
+        label="Data Engineer"
+    )
     section.locator("#numbers-job-views rect.numbers-bar").first.wait_for(state="attached")
 
     last = [r for r in api.requests if r["path"] == "/employer/numbers"][-1]
