@@ -130,6 +130,8 @@ def pay_text(pay: Mapping[str, Any] | None) -> str:
         text = amount(low)
     elif high is not None:
         text = amount(high)
+    elif isinstance(pay.get("percent"), int | float):
+        return f"{pay['percent']:g}%"  # a share (a bonus), not an amount
     else:
         return str(pay.get("label") or "")
     if pay.get("currency"):
