@@ -10,13 +10,13 @@ the forms seen in practice:
 - scientific notation: `1e5`, `1.2E5`;
 - suffixes: `85k`, `$120K`, `52.5k`, `1.2m`;
 - currency signs and codes around the number: `€50.000`, `USD 50000`, `50000 EUR`;
-- ranges: `45000 - 55000`, `45k–55k` (en or em dash), `45000 to 55000`;
+- ranges: `45000 - 55000`, `45k-55k` (also with an en or em dash), `45000 to 55000`;
 - percentages: `10%` is a share (a bonus), not an amount: it is kept as a percent;
 - anything else (prose, "competitive") reads as nothing.
 
-Annual amounts: an amount per `period` (StackOne's pay_period) times periods per year: hour × 2080
-(40 h × 52 weeks), day × 260, week × 52, every two weeks × 26, twice a month × 24, month × 12, every two
-months × 6, quarter × 4, every six months × 2, year × 1. A one-off amount has no annual figure. An
+Annual amounts: an amount per `period` (StackOne's pay_period) times periods per year: hour x 2080
+(40 h x 52 weeks), day x 260, week x 52, every two weeks x 26, twice a month x 24, month x 12, every two
+months x 6, quarter x 4, every six months x 2, year x 1. A one-off amount has no annual figure. An
 amount with no period is taken as annual. Currencies are never converted.
 """
 
