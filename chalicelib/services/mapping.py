@@ -31,6 +31,8 @@ from chalicelib.models.posting import (
     make_job_id,
 )
 from chalicelib.services import pay
+from chalicelib.services.board import gazetteer
+from chalicelib.services.board.countries import is_remote_name
 
 # Allow-list for posting bodies: structure and emphasis only, no media, forms, scripts or styles.
 _ALLOWED_TAGS = {
@@ -327,6 +329,20 @@ def source_hash(raw: dict[str, Any], account: AccountInfo, department: str | Non
     return hashlib.sha256(encoded).hexdigest()
 
 
+def geocode(name: str) -> Location:
+    """A location named `name`, placed by the embedded gazetteer: a city gets its coordinates and
+    country, a country or US state its country only; remote work and unknown names stay unplaced."""
+    place = gazetteer.lookup(name)
+    if place is None:
+        return Location(name=name)
+    return Location(name=name, lat=place.lat, lon=place.lon, country=place.country)
+
+
+def is_unplaced(location: Location) -> bool:
+    """A location the gazetteer could not place (remote work is no place, so it is not counted)."""
+    return location.country is None and not is_remote_name(location.name)
+
+
 def raw_posting_id(raw: Any) -> str | None:
     """The StackOne id of a raw posting, or None when it has none."""
     return _text(raw.get("id")) if isinstance(raw, dict) else None
@@ -353,7 +369,7 @@ def map_posting(raw: dict[str, Any], account: AccountInfo, department: str | Non
     content_html = sanitize_html(_content_html(content))
     content_plain = html_to_plain(content_html) if content_html else (_text(content.get("plain")) or "")
     locations = [
-        Location(name=name)
+        geocode(name)
         for item in raw.get("locations") or []
         if isinstance(item, dict) and (name := _text(item.get("name")))
     ]
