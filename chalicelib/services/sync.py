@@ -43,8 +43,8 @@ from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache, Ski
 from chalicelib.services.mapping import (
     AccountInfo,
     department_names,
-    is_visible,
     is_unplaced,
+    is_visible,
     map_posting,
     raw_posting_id,
     source_hash,

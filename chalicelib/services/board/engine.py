@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 from pyroaring import BitMap
 
-from chalicelib.clock import isoformat
+from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.posting import Posting
+from chalicelib.services import pay
 from chalicelib.services.board import analysis, shaping
 from chalicelib.services.board.bitmaps import BitmapWriter, BoardBitmaps
 from chalicelib.services.board.text import key
@@ -43,8 +44,18 @@ from chalicelib.services.board.text import key
 if TYPE_CHECKING:
     import tantivy
 
-FORMAT_VERSION = 2  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
+FORMAT_VERSION = 3  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
+# Filters beyond the facet dimensions (bitmaps and sorted arrays only; tantivy does not index them):
+# `shows_pay` ("true"/"false"), `pay_min` ("EUR:50000"), `posted_within` ("7d", relative to the
+# engine's clock), `near` ("lat,lon,radius_km" plus "|remote" or "|onsite", see `near_key`).
+# `place` holds the postings' coordinates ("lat,lon") that `near` reads.
+POSTED_WITHIN_SECONDS: dict[str, int] = {
+    "24h": 86_400,
+    "3d": 3 * 86_400,
+    "7d": 7 * 86_400,
+    "30d": 30 * 86_400,
+}
 
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
 COMPOUND_BOOST = 2.0  # "front end" written as one word or hyphenated is strong evidence
@@ -58,6 +69,7 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
+_SLOT_SET_MAX = 4096
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
@@ -139,6 +151,30 @@ class BoardDocument:
     words: frozenset[str]  # every word of title, company, department, locations and content
     facets: dict[str, tuple[str, ...]]  # dimension -> display values
     filter_keys: dict[str, tuple[str, ...]]  # dimension -> keys a filter selects it by
+    pay: tuple[str, float] | None = None  # (currency, annual amount) of the pay the card shows
+
+
+def annual_pay(posting: Posting) -> tuple[str, float] | None:
+    """(currency, annual amount) of the posting's main pay element: its max, else its min, per year.
+
+    None without a currency or an amount (or for one-off pay): such postings are never found by
+    `pay_min`, whatever its amount.
+    """
+    element = shaping.pay_element(posting)
+    if element is None or element.currency is None:
+        return None
+    amount = pay.annual(element.max if element.max is not None else element.min, element.period)
+    return (element.currency, amount) if amount is not None else None
+
+
+def place_key(lat: float, lon: float) -> str:
+    return f"{lat:.4f},{lon:.4f}"
+
+
+def near_key(lat: float, lon: float, radius_km: int, remote: str = "") -> str:
+    """The `near` filter's key: a point, a radius and what remote postings do ("remote": all of them
+    are in too; "onsite": remote postings are out; "": only the placed postings in range)."""
+    return f"{place_key(lat, lon)},{radius_km}|{remote}"
 
 
 def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> BoardDocument:
@@ -186,6 +222,14 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         filter_keys[dim] = tuple(keys)
         for filter_key in keys:
             document.add_text(f"f_{dim}", filter_key)
+    filter_keys["shows_pay"] = ("true",) if shaping.pay_element(posting) is not None else ("false",)
+    filter_keys["place"] = tuple(
+        dict.fromkeys(
+            place_key(location.lat, location.lon)
+            for location in posting.locations
+            if location.lat is not None and location.lon is not None
+        )
+    )
     fingerprint = fingerprint_of(posting.job_id, content_hash)
     changed_ms = changed_ms_of(changed_key)
     sort_key = sort_key_of(posting)
@@ -206,6 +250,7 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         words=frozenset(words),
         facets={dim: tuple(values) for dim, values in displays.items()},
         filter_keys=filter_keys,
+        pay=annual_pay(posting),
     )
 
 
@@ -270,7 +315,9 @@ class BoardEngine:
     Not thread-safe: the caller serialises access (one request at a time in Lambda).
     """
 
-    def __init__(self, directory: Path, *, fingerprint: int = 0, facet_limit: int = 100) -> None:
+    def __init__(
+        self, directory: Path, *, fingerprint: int = 0, facet_limit: int = 100, clock: Clock = utcnow
+    ) -> None:
         import tantivy
 
         self.directory = directory
@@ -280,6 +327,7 @@ class BoardEngine:
         self._schema = schema()
         self._searcher = self._index.searcher()
         self._bitmaps = BoardBitmaps(directory)
+        self._clock = clock  # `posted_within` is relative to it
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
         self._facet_limit = facet_limit
@@ -355,7 +403,13 @@ class BoardEngine:
         found = _match(text.words if text else (), plan.filters, _BoardSlots(self))
         results = found.results
         if plan.relevance and text is not None:
-            filters = [self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters]
+            filters = [
+                self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters if dim in DIMENSIONS
+            ]
+            if any(dim not in DIMENSIONS for dim, _ in plan.filters) and len(results) <= _SLOT_SET_MAX:
+                # Pay, date and distance are not in tantivy: a small result is handed over by slot, so
+                # its top N holds the page; a large one needs no help (most of what it ranks is in).
+                filters.append(self._any_of("slot", list(results)))
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
             hits, has_more = self._by_relevance(scored, results, results & found.exact, after, limit)
         else:
@@ -364,6 +418,43 @@ class BoardEngine:
         if facets:
             page.facets = self._facets(plan, found.matched, results, found.selected)
         return page
+
+    def posted_cutoffs(self) -> dict[str, int]:
+        """The lowest sort key of each `posted_within` bucket, now (sort keys start with the second)."""
+        now = int(self._clock().timestamp())
+        return {bucket: max(now - seconds, 0) << 31 for bucket, seconds in POSTED_WITHIN_SECONDS.items()}
+
+    def time_state(self) -> str:
+        """What the clock decides of the board's answers: how many postings each date bucket holds.
+        Equal states give equal answers (for ETags)."""
+        return ",".join(map(str, self._bitmaps.posted_counts(self.posted_cutoffs().values())))
+
+    def filter_bits(self, dim: str, keys: tuple[str, ...]) -> BitMap:
+        """Slots (replaced ones included) any of `keys` selects in `dim`, computed filters included."""
+        bitmaps = self._bitmaps
+        if dim == "posted_within":
+            cutoffs = self.posted_cutoffs()
+            return BitMap.union(BitMap(), *(bitmaps.posted_since(cutoffs[k]) for k in keys if k in cutoffs))
+        if dim == "pay_min":
+            found = BitMap()
+            for filter_key in keys:
+                currency, _, amount = filter_key.partition(":")
+                found |= bitmaps.pay_at_least(currency, float(amount or 0))
+            return found
+        if dim == "near":
+            found = BitMap()
+            for filter_key in keys:
+                point, _, remote = filter_key.partition("|")
+                lat, lon, radius = (float(part) for part in point.split(","))
+                bits = bitmaps.near(lat, lon, radius)
+                remote_bits = bitmaps.any_filter("remote", ("true",))
+                if remote == "remote":
+                    bits = bits | remote_bits
+                elif remote == "onsite":
+                    bits = bits - remote_bits
+                found |= bits
+            return found
+        return bitmaps.any_filter(dim, keys)
 
     def part(self, slots: BitMap) -> BoardPart:
         """The board restricted to `slots`: many plans matched against a few postings (job alerts)."""
@@ -591,7 +682,14 @@ class BoardEngine:
         Cached per board generation and query (words and filters, not the page): the next pages of a
         query and a popular query's repeats cost only their page.
         """
-        cache_key = (plan.terms, plan.prefix_last, plan.filters)
+        cutoffs = self.posted_cutoffs()
+        # Which postings are in each date bucket moves with the clock: it is part of the key.
+        cache_key = (
+            plan.terms,
+            plan.prefix_last,
+            plan.filters,
+            self._bitmaps.posted_counts(cutoffs.values()),
+        )
         cached = self._facet_cache.get(cache_key)
         if cached is not None and cached[0] == self.generation:
             self._facet_cache.move_to_end(cache_key)
@@ -607,6 +705,13 @@ class BoardEngine:
                 else matched
             )
             counts[dim] = self._bitmaps.facet_counts(base, dim, self._facet_limit)
+        others = [bits for other, bits in selected.items() if other != "posted_within"]
+        base = BitMap.intersection(matched, *others) if others else matched
+        within = {
+            bucket: base.intersection_cardinality(self._bitmaps.posted_since(cutoff))
+            for bucket, cutoff in cutoffs.items()
+        }
+        counts["posted_within"] = {bucket: count for bucket, count in within.items() if count}
         self._facet_cache[cache_key] = (self.generation, counts)
         if len(self._facet_cache) > FACET_CACHE_SIZE:
             self._facet_cache.popitem(last=False)
@@ -688,7 +793,7 @@ class _BoardSlots:
         return self._engine._bitmaps.any_term(words)
 
     def any_filter(self, dim: str, keys: tuple[str, ...]) -> BitMap:
-        return self._engine._bitmaps.any_filter(dim, keys)
+        return self._engine.filter_bits(dim, keys)
 
     def compounds(self, terms: tuple[str, ...]) -> BitMap:
         return self._engine._compounds(terms)
@@ -770,8 +875,7 @@ class BoardPart:
         for filter_key in keys:
             bits = self._filters.get((dim, filter_key))
             if bits is None:
-                table = self._bitmaps.filters.get(dim, {})
-                bits = table[filter_key] & self.live if filter_key in table else BitMap()
+                bits = self._engine.filter_bits(dim, (filter_key,)) & self.live
                 self._filters[(dim, filter_key)] = bits
             union |= bits
         return union
