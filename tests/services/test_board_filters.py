@@ -207,13 +207,15 @@ def placed(index_of: Callable[..., BoardEngine]) -> BoardEngine:
     ("params", "expected"),
     [
         ({"near": "Berlin", "radius_km": 10}, {"Berlin office", "Berlin or remote"}),
-        ({"near": "Berlin, Germany", "radius_km": 50}, {"Berlin office", "Berlin or remote", "Potsdam office"}),
+        ({"near": "Berlin, Germany", "radius_km": 50},
+         {"Berlin office", "Berlin or remote", "Potsdam office"}),
         ({"near": "berlin", "radius_km": 200},
          {"Berlin office", "Berlin or remote", "Potsdam office", "Leipzig office"}),
         ({"near": "Munich"}, {"Munich office"}),  # the default radius, 50 km
         ({"near": "München", "radius_km": 1}, {"Munich office"}),
         # With near, remote postings are in only when remote=true; remote=false leaves them all out.
-        ({"near": "Berlin", "radius_km": 10, "remote": "true"}, {"Berlin office", "Berlin or remote", "Remote EU"}),
+        ({"near": "Berlin", "radius_km": 10, "remote": "true"},
+         {"Berlin office", "Berlin or remote", "Remote EU"}),
         ({"near": "Berlin", "radius_km": 10, "remote": "false"}, {"Berlin office"}),
         ({"near": "San Francisco, CA", "radius_km": 20}, {"San Francisco office"}),
         ({"near": "Oakland, CA", "radius_km": 20}, {"San Francisco office"}),
