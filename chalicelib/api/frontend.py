@@ -250,6 +250,14 @@ def sitemap_alias() -> Response:
     return api_redirect("/board/sitemap.xml", "/sitemap.xml")
 
 
+_INVALID_LINK = "Some search settings in this link are not valid. Start a new search."
+# What the page says for the filters whose problem the person can fix in the form.
+_FILTER_ERRORS = {
+    "unknown_place": "We don't know a city of that name. Try another spelling or a larger city nearby.",
+    "pay_currency_required": "Give the currency of the pay amount, e.g. EUR or USD.",
+}
+
+
 @frontend_blueprint.route("/board", methods=["GET"])
 @handle_errors
 def board_page() -> Response:
@@ -265,8 +273,10 @@ def board_page() -> Response:
     try:
         check_filter_counts(params)  # board_state drops blank filter values; the limit counts them
         body = deps.get_board_service().list_jobs(parse_query(pages.api_params(state))).body
-    except (ValidationError, InvalidRequestError):
-        error, status = "Some search settings in this link are not valid. Start a new search.", 400
+    except (ValidationError, InvalidRequestError) as exc:
+        code = exc.code if isinstance(exc, InvalidRequestError) else "invalid_request"
+        error = _FILTER_ERRORS.get(code, _INVALID_LINK)
+        status = 400
         state = {**state, "cursor": "", "page": 1}
     except AppError as exc:
         logger.warning("board page without results", extra={"error_code": exc.code})
