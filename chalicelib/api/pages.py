@@ -289,7 +289,9 @@ def _more_filters(facets: Mapping[str, Any], state: Mapping[str, Any]) -> dict[s
     """The pay, date-posted and distance fields of the filters form, with the date buckets' counts."""
     chosen = {name: (state["filters"].get(name) or [""])[0] for name, _ in MORE_FILTERS}
     counts = facets.get("posted_within") or {}
-    posted = [{"value": "", "label": "Any time", "count": None, "checked": not chosen["posted_within"]}]
+    posted: list[dict[str, Any]] = [
+        {"value": "", "label": "Any time", "count": None, "checked": not chosen["posted_within"]}
+    ]
     posted += [
         {
             "value": value,
