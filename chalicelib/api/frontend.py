@@ -269,19 +269,21 @@ def board_page() -> Response:
     params = query_params(request)
     state = pages.board_state(params)
     public_url = get_settings().public_base_url.rstrip("/")
-    body, error, status = None, None, 200
+    body, error, error_code, status = None, None, "", 200
     try:
         check_filter_counts(params)  # board_state drops blank filter values; the limit counts them
         body = deps.get_board_service().list_jobs(parse_query(pages.api_params(state))).body
     except (ValidationError, InvalidRequestError) as exc:
         code = exc.code if isinstance(exc, InvalidRequestError) else "invalid_request"
-        error = _FILTER_ERRORS.get(code, _INVALID_LINK)
+        error, error_code = _FILTER_ERRORS.get(code, _INVALID_LINK), code
         status = 400
         state = {**state, "cursor": "", "page": 1}
     except AppError as exc:
         logger.warning("board page without results", extra={"error_code": exc.code})
         error, status = "We couldn't load jobs just now. Please try again.", max(status_for(exc), 500)
-    context = pages.board_context(state, body, base=base, public_url=public_url, error=error)
+    context = pages.board_context(
+        state, body, base=base, public_url=public_url, error=error, error_code=error_code
+    )
     return html_response(request, pages.render("board.html", **_common(base), **context), status)
 
 

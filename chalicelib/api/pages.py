@@ -323,6 +323,7 @@ def board_context(
     base: str,
     public_url: str,
     error: str | None = None,
+    error_code: str = "",
     clock: Clock = utcnow,
 ) -> dict[str, Any]:
     """The board template's context from the URL state and a `GET /jobs` body (None after an error)."""
@@ -364,7 +365,7 @@ def board_context(
         "jobs": jobs,
         "status_text": status,
         "show_text": f"Show {count_text(total)}" if body is not None else "Show jobs",
-        "error": {"retry_url": board_url(base, state)} if error else None,
+        "error": {"retry_url": board_url(base, state), "code": error_code} if error else None,
         "page": state["page"] if not state["cursor"] else 1,
         "next_cursor": next_cursor,
         "next_url": board_url(base, state, cursor=next_cursor, page=1) if next_cursor else "",
