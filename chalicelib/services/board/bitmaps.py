@@ -148,6 +148,7 @@ class BoardBitmaps:
         self._places: tuple[int, list[tuple[float, float, str]]] = (-1, [])  # (table size, sorted by lat)
         self._near_cache: dict[tuple[float, float, float], tuple[int, BitMap]] = {}
         self._added_keys: dict[int, int] = {}  # slot -> sort key of postings added in this process
+        self._added_by_key: list[tuple[int, int]] = []  # (sort key, slot) of the same, ascending
         self._next_slot = self.snapshot_slots
         self._version = 0  # bumped by every change, so board-wide facet counts are recomputed
         self._totals_version = -1
@@ -202,14 +203,19 @@ class BoardBitmaps:
         """Slots whose sort key is at least `threshold` (posted at or after its second)."""
         count = bisect.bisect_right(self._snapshot_keys, -threshold, key=lambda key: -key)
         bits = BitMap(range(count))
-        bits.update(slot for slot, key in self._added_keys.items() if key >= threshold)
+        added = self._added_by_key
+        first = bisect.bisect_left(added, (threshold,))
+        if first < len(added):
+            bits.update(slot for _, slot in added[first:])
         return bits
 
     def posted_counts(self, thresholds: Iterable[int]) -> tuple[int, ...]:
         """How many slots (live or not) are at or after each threshold: what decides `posted_since`."""
+        added = self._added_by_key
         return tuple(
             bisect.bisect_right(self._snapshot_keys, -threshold, key=lambda key: -key)
-            + sum(1 for key in self._added_keys.values() if key >= threshold)
+            + len(added)
+            - bisect.bisect_left(added, (threshold,))
             for threshold in thresholds
         )
 
@@ -321,6 +327,7 @@ class BoardBitmaps:
         slot = self._next_slot
         self._next_slot += 1
         self._added_keys[slot] = document.sort_key
+        bisect.insort(self._added_by_key, (document.sort_key, slot))
         if document.pay is not None:
             self._added_pay[slot] = document.pay
         for word in document.words:
