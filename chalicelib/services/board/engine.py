@@ -69,7 +69,9 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
-_SLOT_SET_MAX = 4096
+# A result this small is handed to tantivy by slot (a term set costs about its size); a larger one is
+# ranked by growing tantivy's top N instead, which costs less than a term set of thousands of slots.
+_SLOT_SET_MAX = 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
@@ -408,7 +410,7 @@ class BoardEngine:
             ]
             if any(dim not in DIMENSIONS for dim, _ in plan.filters) and len(results) <= _SLOT_SET_MAX:
                 # Pay, date and distance are not in tantivy: a small result is handed over by slot, so
-                # its top N holds the page; a large one needs no help (most of what it ranks is in).
+                # its top N holds the page; a larger one is found by growing the top N (_by_relevance).
                 filters.append(self._any_of("slot", list(results)))
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
             hits, has_more = self._by_relevance(scored, results, results & found.exact, after, limit)
