@@ -69,9 +69,12 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
-# A result this small is handed to tantivy by slot (a term set costs about its size); a larger one is
-# ranked by growing tantivy's top N instead, which costs less than a term set of thousands of slots.
-_SLOT_SET_MAX = 64
+# Ranking under a pay, date or distance filter (which tantivy does not index): the scored postings the
+# filters keep are handed to tantivy by slot when they are few (a term set costs about its size), or a
+# small share of what the words match (growing tantivy's top N until the page fills would take several
+# passes over every match); otherwise the top N grows (one or two passes).
+_SLOT_SET_MIN = 64
+_SLOT_SET_MAX = 4096
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
@@ -408,12 +411,15 @@ class BoardEngine:
             filters = [
                 self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters if dim in DIMENSIONS
             ]
-            if any(dim not in DIMENSIONS for dim, _ in plan.filters) and len(results) <= _SLOT_SET_MAX:
-                # Pay, date and distance are not in tantivy: a small result is handed over by slot, so
-                # its top N holds the page; a larger one is found by growing the top N (_by_relevance).
-                filters.append(self._any_of("slot", list(results)))
+            exact = results & found.exact
+            if any(dim not in DIMENSIONS for dim, _ in plan.filters) and (
+                len(exact) <= _SLOT_SET_MIN
+                or (len(exact) <= _SLOT_SET_MAX and len(exact) * 8 <= len(found.exact))
+            ):
+                # Pay, date and distance are not in tantivy: see _SLOT_SET_MIN.
+                filters.append(self._any_of("slot", list(exact)))
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
-            hits, has_more = self._by_relevance(scored, results, results & found.exact, after, limit)
+            hits, has_more = self._by_relevance(scored, results, exact, after, limit)
         else:
             hits, has_more = self._by_newest(results, after, limit)
         page = Page(hits=hits, has_more=has_more, total=len(results))
