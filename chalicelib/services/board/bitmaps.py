@@ -258,13 +258,22 @@ class BoardBitmaps:
 
     def near(self, lat: float, lon: float, radius_km: float) -> BitMap:
         """Slots placed at any point within `radius_km` of (lat, lon) (great-circle distance)."""
-        from chalicelib.services.board.gazetteer import distance_km
-
         table = self.filters.get("place", {})
         cache_key = (lat, lon, radius_km)
         cached = self._near_cache.get(cache_key)
         if cached is not None and cached[0] == self._version:
             return cached[1]
+        bits = BitMap.union(BitMap(), *(table[place] for place in self.places_near(lat, lon, radius_km)))
+        if len(self._near_cache) >= _NEAR_CACHE_SIZE:
+            self._near_cache.clear()
+        self._near_cache[cache_key] = (self._version, bits)
+        return bits
+
+    def places_near(self, lat: float, lon: float, radius_km: float) -> list[str]:
+        """The `place` keys ("lat,lon") postings are placed at within `radius_km` of (lat, lon)."""
+        from chalicelib.services.board.gazetteer import distance_km
+
+        table = self.filters.get("place", {})
         if self._places[0] != len(table):  # the table only grows: new places come with added postings
             points = []
             for place in table:
@@ -276,16 +285,11 @@ class BoardBitmaps:
         band = radius_km / _KM_PER_DEGREE
         start = bisect.bisect_left(points, (lat - band,))
         end = bisect.bisect_right(points, (lat + band, math.inf))
-        inside = [
-            table[place]
+        return [
+            place
             for place_lat, place_lon, place in points[start:end]
             if distance_km(lat, lon, place_lat, place_lon) <= radius_km
         ]
-        bits = BitMap.union(BitMap(), *inside)
-        if len(self._near_cache) >= _NEAR_CACHE_SIZE:
-            self._near_cache.clear()
-        self._near_cache[cache_key] = (self._version, bits)
-        return bits
 
     def knows(self, word: str) -> bool:
         """Whether any posting (live or not) holds `word`."""

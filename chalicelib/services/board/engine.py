@@ -69,12 +69,6 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 300
-# Ranking under a pay, date or distance filter (which tantivy does not index): the scored postings the
-# filters keep are handed to tantivy by slot when they are few (a term set costs about its size), or a
-# small share of what the words match (growing tantivy's top N until the page fills would take several
-# passes over every match); otherwise the top N grows (one or two passes).
-_SLOT_SET_MIN = 64
-_SLOT_SET_MAX = 4096
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # (score, sort_key, seen): score is the relevance (0 when sorting by newest), sort_key the
@@ -93,6 +87,10 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("job_id", tokenizer_name="raw", index_option="basic")
     for dim in DIMENSIONS:
         builder.add_text_field(f"f_{dim}", tokenizer_name="raw", index_option="basic")
+    # The pay, date and distance filters for ranked queries (the bitmaps answer them otherwise).
+    for name in ("f_shows_pay", "f_place", "pay_currency"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    builder.add_float_field("pay_annual", fast=True)
     builder.add_unsigned_field("slot", indexed=True, fast=True)
     builder.add_unsigned_field("sort_key", fast=True)
     builder.add_float_field("recency", fast=True)
@@ -235,6 +233,13 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
             if location.lat is not None and location.lon is not None
         )
     )
+    document.add_text("f_shows_pay", filter_keys["shows_pay"][0])
+    for place in filter_keys["place"]:
+        document.add_text("f_place", place)
+    annual = annual_pay(posting)
+    if annual is not None:
+        document.add_text("pay_currency", annual[0])
+        document.add_float("pay_annual", annual[1])
     fingerprint = fingerprint_of(posting.job_id, content_hash)
     changed_ms = changed_ms_of(changed_key)
     sort_key = sort_key_of(posting)
@@ -255,7 +260,7 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         words=frozenset(words),
         facets={dim: tuple(values) for dim, values in displays.items()},
         filter_keys=filter_keys,
-        pay=annual_pay(posting),
+        pay=annual,
     )
 
 
@@ -408,16 +413,8 @@ class BoardEngine:
         found = _match(text.words if text else (), plan.filters, _BoardSlots(self))
         results = found.results
         if plan.relevance and text is not None:
-            filters = [
-                self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters if dim in DIMENSIONS
-            ]
+            filters = [self._tantivy_filter(dim, keys) for dim, keys in plan.filters]
             exact = results & found.exact
-            if any(dim not in DIMENSIONS for dim, _ in plan.filters) and (
-                len(exact) <= _SLOT_SET_MIN
-                or (len(exact) <= _SLOT_SET_MAX and len(exact) * 8 <= len(found.exact))
-            ):
-                # Pay, date and distance are not in tantivy: see _SLOT_SET_MIN.
-                filters.append(self._any_of("slot", list(exact)))
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
             hits, has_more = self._by_relevance(scored, results, exact, after, limit)
         else:
@@ -436,6 +433,46 @@ class BoardEngine:
         """What the clock decides of the board's answers: how many postings each date bucket holds.
         Equal states give equal answers (for ETags)."""
         return ",".join(map(str, self._bitmaps.posted_counts(self.posted_cutoffs().values())))
+
+    def _tantivy_filter(self, dim: str, keys: tuple[str, ...]) -> tantivy.Query:
+        """The filter as a tantivy query (for ranked queries: tantivy's top N holds only what the bitmaps
+        keep, so one pass fills the page). Same semantics as `filter_bits`."""
+        query, occur = self._tantivy.Query, self._tantivy.Occur
+        field_type = self._tantivy.FieldType
+        if dim == "posted_within":
+            cutoffs = self.posted_cutoffs()
+            lowest = min((cutoffs[k] for k in keys if k in cutoffs), default=None)
+            if lowest is None:
+                return query.boolean_query([])
+            return query.range_query(self._schema, "sort_key", field_type.Unsigned, lowest, None)
+        if dim == "pay_min":
+            clauses = []
+            for filter_key in keys:
+                currency, _, amount = filter_key.partition(":")
+                at_least = query.range_query(
+                    self._schema, "pay_annual", field_type.Float, float(amount or 0), None
+                )
+                clauses.append(
+                    (
+                        occur.Should,
+                        self._all_of([query.term_query(self._schema, "pay_currency", currency), at_least]),
+                    )
+                )
+            return query.boolean_query(clauses)
+        if dim == "near":
+            clauses = []
+            for filter_key in keys:
+                point, _, remote = filter_key.partition("|")
+                lat, lon, radius = (float(part) for part in point.split(","))
+                places = self._any_of("f_place", self._bitmaps.places_near(lat, lon, radius))
+                remote_posting = query.term_query(self._schema, "f_remote", "true")
+                if remote == "remote":
+                    places = query.boolean_query([(occur.Should, places), (occur.Should, remote_posting)])
+                elif remote == "onsite":
+                    places = query.boolean_query([(occur.Must, places), (occur.MustNot, remote_posting)])
+                clauses.append((occur.Should, places))
+            return query.boolean_query(clauses)
+        return self._any_of(f"f_{dim}", list(keys))
 
     def filter_bits(self, dim: str, keys: tuple[str, ...]) -> BitMap:
         """Slots (replaced ones included) any of `keys` selects in `dim`, computed filters included."""
