@@ -11,7 +11,8 @@ Fields of the tantivy index (one document per live posting):
 - `title`, `body` (title, company, department, locations, content): folded words with frequencies (BM25;
   the body's term dictionary also answers prefixes and typos);
 - `compounds`: adjacent words joined, so `frontend` finds "front-end" and "front end";
-- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), for ranked queries;
+- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), for ranked queries; likewise
+  `f_shows_pay`, `f_place` ("lat,lon" of each placed location), `pay_currency` and `pay_annual` (fast);
 - `slot`: the posting's number in the bitmaps; `sort_key`: newest first (posted second << 31 | 31 bits
   of the job id's hash), unique in practice; `recency`: the tie-breaking weight;
 - `changed_ms`, `fp`: the version on the board and its share of the board's content fingerprint;
