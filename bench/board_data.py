@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -240,6 +241,13 @@ FILLER = (
 )
 
 
+@functools.cache
+def _placed(name: str) -> Location:
+    from chalicelib.services.mapping import geocode
+
+    return geocode(name)
+
+
 def _pseudo_words(count: int) -> tuple[str, ...]:
     """A long tail of distinct words, so the vocabulary is as large as real postings' (tens of thousands)."""
     rng = random.Random(3)
@@ -300,7 +308,8 @@ def generate(count: int, *, seed: int = 42, now: datetime | None = None) -> list
             + "</ul>"
         )
         plain = "\n\n".join([f"About {company}", *paragraphs, *bullets])
-        locations = [Location(name=name) for name in rng.sample(CITIES, rng.choice((1, 1, 1, 2, 3)))]
+        # Placed as the sync places them (the gazetteer's answers are the same for every posting of a city).
+        locations = [_placed(name) for name in rng.sample(CITIES, rng.choice((1, 1, 1, 2, 3)))]
         remote = rng.random() < 0.25
         posted = now - timedelta(minutes=rng.randint(0, 60 * 24 * 90))
         low = rng.randrange(30, 150) * 1000

@@ -14,7 +14,11 @@ Kinds (each a list of distinct queries, the first ones used when a run takes few
 - `typo`: one edit away from a word of 5+ letters ("pyhton", "kuberntes", "enginer");
 - `vocabulary`: abbreviations, technical terms, phrases and places in other languages ("sre", "c#",
   "site reliability", "münchen"), alone or with a city or seniority;
-- `deep_cursor_q`, `deep_cursor_newest`: page 20 of a q query (by relevance) and of a no-q query.
+- `deep_cursor_q`, `deep_cursor_newest`: page 20 of a q query (by relevance) and of a no-q query;
+- `pay_min`: an annual amount in a currency, alone, with a word or with a filter;
+- `near`: a city and a radius (10-500 km), sometimes with `remote=true`, a word or a filter;
+- `posted_within`: a date bucket, alone, with a word or with a filter.
+The last three (`FILTER_KINDS`) are ours only: the baselines have no pay, date or distance filter.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ KINDS = (
     "vocabulary",
     "deep_cursor_q",
     "deep_cursor_newest",
+    "pay_min",
+    "near",
+    "posted_within",
 )
 # Abbreviations, technical terms, phrases and places in other languages (the dictionary and gazetteer).
 _VOCABULARY = (
@@ -73,6 +80,8 @@ _VOCABULARY = (
     "qa engineer",
     "ux designer",
 )
+
+FILTER_KINDS = ("pay_min", "near", "posted_within")
 
 # Probes for the quality comparison (result counts per engine).
 PROBES = (
@@ -231,6 +240,31 @@ def build_mix(distinct: int, deep_distinct: int, *, seed: int = 11) -> Mix:
         second = rng.choice(["", "", rng.choice(vocab["cities"]), rng.choice(vocab["seniority"])])
         return {"q": [f"{first} {second}".strip()]}
 
+    def extra(rng: random.Random) -> Params:
+        """A word or a filter beside a pay, date or distance filter, half the time."""
+        roll = rng.random()
+        if roll < 0.25:
+            return {"q": [rng.choice(common)]}
+        if roll < 0.5:
+            return _filters(rng, [rng.choice(["employment_type", "department", "provider"])], (1, 1))
+        return {}
+
+    def pay_min(rng: random.Random) -> Params:
+        amount = rng.randrange(20, 180) * 1000
+        return {"pay_min": [str(amount)], "pay_currency": [rng.choice(["EUR", "USD", "GBP"])], **extra(rng)}
+
+    def near(rng: random.Random) -> Params:
+        params: Params = {
+            "near": [rng.choice(CITIES)],
+            "radius_km": [str(rng.choice((10, 25, 50, 100, 200, 500)))],
+        }
+        if rng.random() < 0.2:
+            params["remote"] = ["true"]
+        return {**params, **extra(rng)}
+
+    def posted_within(rng: random.Random) -> Params:
+        return {"posted_within": [rng.choice(["24h", "3d", "7d", "30d"])], **extra(rng)}
+
     typos = [{"q": [t]} for t in _NAMED_TYPOS]
     mix: dict[str, list[Params]] = {
         "no_filter": [{}] * distinct,  # one distinct query: its first-time figure resets the facet cache
@@ -246,6 +280,9 @@ def build_mix(distinct: int, deep_distinct: int, *, seed: int = 11) -> Mix:
         ],
         "deep_cursor_q": [{"q": ["python"]}, *_unique(rng, deep_q, deep_distinct * 2)][: deep_distinct * 2],
         "deep_cursor_newest": [{}, *_unique(rng, deep_newest, deep_distinct * 2)][: deep_distinct * 2],
+        "pay_min": _unique(rng, pay_min, distinct),
+        "near": _unique(rng, near, distinct),
+        "posted_within": _unique(rng, posted_within, distinct),
     }
     result: Mix = {}
     for kind in KINDS:

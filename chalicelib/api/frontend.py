@@ -250,6 +250,14 @@ def sitemap_alias() -> Response:
     return api_redirect("/board/sitemap.xml", "/sitemap.xml")
 
 
+_INVALID_LINK = "Some search settings in this link are not valid. Start a new search."
+# What the page says for the filters whose problem the person can fix in the form.
+_FILTER_ERRORS = {
+    "unknown_place": "We don't know a city of that name. Try another spelling or a larger city nearby.",
+    "pay_currency_required": "Give the currency of the pay amount, e.g. EUR or USD.",
+}
+
+
 @frontend_blueprint.route("/board", methods=["GET"])
 @handle_errors
 def board_page() -> Response:
@@ -261,17 +269,21 @@ def board_page() -> Response:
     params = query_params(request)
     state = pages.board_state(params)
     public_url = get_settings().public_base_url.rstrip("/")
-    body, error, status = None, None, 200
+    body, error, error_code, status = None, None, "", 200
     try:
         check_filter_counts(params)  # board_state drops blank filter values; the limit counts them
         body = deps.get_board_service().list_jobs(parse_query(pages.api_params(state))).body
-    except (ValidationError, InvalidRequestError):
-        error, status = "Some search settings in this link are not valid. Start a new search.", 400
+    except (ValidationError, InvalidRequestError) as exc:
+        code = exc.code if isinstance(exc, InvalidRequestError) else "invalid_request"
+        error, error_code = _FILTER_ERRORS.get(code, _INVALID_LINK), code
+        status = 400
         state = {**state, "cursor": "", "page": 1}
     except AppError as exc:
         logger.warning("board page without results", extra={"error_code": exc.code})
         error, status = "We couldn't load jobs just now. Please try again.", max(status_for(exc), 500)
-    context = pages.board_context(state, body, base=base, public_url=public_url, error=error)
+    context = pages.board_context(
+        state, body, base=base, public_url=public_url, error=error, error_code=error_code
+    )
     return html_response(request, pages.render("board.html", **_common(base), **context), status)
 
 

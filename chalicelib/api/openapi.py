@@ -217,12 +217,16 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             304: NOT_MODIFIED,
         },
-        errors=(400, 503),
+        errors=(400, 422, 503),
         query="chalicelib.services.board.query:BoardQuery",
         query_blank_is_absent=True,
         headers=(IF_NONE_MATCH,),
         description="Repeated filter parameters combine with OR; different filters with AND. "
-        "`cursor` is opaque and only valid with the query that produced it.",
+        "`cursor` is opaque and only valid with the query that produced it. `pay_min` needs "
+        "`pay_currency` (400 `pay_currency_required`; amounts are annual, never converted between "
+        "currencies); `near` must name a city the gazetteer knows (422 `unknown_place`); with `near`, "
+        "remote postings are in only with `remote=true`. The `posted_within` facet counts 24h, 3d, 7d "
+        "and 30d back from the request.",
     ),
     Operation(
         "GET",
@@ -291,7 +295,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "RSS 2.0 feed of the newest postings",
         "board",
         {200: Reply("RSS 2.0.", media_type="application/rss+xml", headers=CACHED), 304: NOT_MODIFIED},
-        errors=(400, 503),
+        errors=(400, 422, 503),
         query="chalicelib.services.board.query:BoardQuery",
         query_blank_is_absent=True,
         headers=(IF_NONE_MATCH,),
@@ -746,7 +750,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 headers=("Location",),
             ),
         },
-        errors=(400, 413, 415, 429, *UPSTREAM),
+        errors=(400, 413, 415, 422, 429, *UPSTREAM),
         body=f"{ALERTS}:AlertSubscribeRequest",
         body_required=True,
         body_example=ALERT_SUBSCRIBE_EXAMPLE,

@@ -33,7 +33,24 @@ FACETS: tuple[tuple[str, str], ...] = (
     ("provider", "Source ATS"),
     ("department", "Department"),
 )
-FILTER_NAMES = tuple(name for name, _ in FACETS)
+# Single-valued filters beyond the facets (pay, date posted, distance): the "More filters" fieldsets.
+MORE_FILTERS: tuple[tuple[str, str], ...] = (
+    ("posted_within", "Date posted"),
+    ("pay_min", "Pay at least"),
+    ("pay_currency", "Pay currency"),
+    ("shows_pay", "Pay"),
+    ("near", "Near"),
+    ("radius_km", "Within"),
+)
+POSTED_WITHIN_LABELS = (
+    ("24h", "Past 24 hours"),
+    ("3d", "Past 3 days"),
+    ("7d", "Past week"),
+    ("30d", "Past month"),
+)
+RADII_KM = (10, 25, 50, 100, 200, 500)
+FILTER_NAMES = tuple(name for name, _ in FACETS) + tuple(name for name, _ in MORE_FILTERS)
+_LABELS = dict(FACETS) | dict(MORE_FILTERS)
 SORTS = (("", "Default"), ("newest", "Newest first"), ("relevance", "Best match"))
 
 
@@ -75,6 +92,12 @@ def humanize(value: str | None) -> str:
 
 
 def facet_label(name: str, value: str) -> str:
+    if name == "posted_within":
+        return dict(POSTED_WITHIN_LABELS).get(value, value)
+    if name == "shows_pay":
+        return {"true": "Shows pay", "false": "Does not show pay"}.get(value, value)
+    if name == "radius_km":
+        return f"{value} km"
     if name == "remote":
         return {"true": "Remote", "false": "On-site"}.get(value, humanize(value))
     if name in ("employment_type", "provider"):
@@ -130,6 +153,8 @@ def pay_text(pay: Mapping[str, Any] | None) -> str:
         text = amount(low)
     elif high is not None:
         text = amount(high)
+    elif isinstance(pay.get("percent"), int | float):
+        return f"{pay['percent']:g}%"  # a share (a bonus), not an amount
     else:
         return str(pay.get("label") or "")
     if pay.get("currency"):
@@ -183,6 +208,11 @@ def board_state(params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         for name in FILTER_NAMES
         if any(value.strip() for value in params.get(name, ()))
     }
+    for name, _ in MORE_FILTERS:  # single-valued: the first value, as a form sends it
+        if name in filters:
+            filters[name] = filters[name][:1]
+    if "near" not in filters:
+        filters.pop("radius_km", None)  # a radius says nothing without a place
     sort = next(iter(params.get("sort", ())), "")
     raw_page = next(iter(params.get("page", ())), "1")
     # ASCII digits only ("¹" passes str.isdigit() but not int()); a long number is simply the most.
@@ -255,6 +285,33 @@ def _facet_views(facets: Mapping[str, Any], state: Mapping[str, Any]) -> list[di
     return views
 
 
+def _more_filters(facets: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    """The pay, date-posted and distance fields of the filters form, with the date buckets' counts."""
+    chosen = {name: (state["filters"].get(name) or [""])[0] for name, _ in MORE_FILTERS}
+    counts = facets.get("posted_within") or {}
+    posted: list[dict[str, Any]] = [
+        {"value": "", "label": "Any time", "count": None, "checked": not chosen["posted_within"]}
+    ]
+    posted += [
+        {
+            "value": value,
+            "label": label,
+            "count": int(counts.get(value, 0)),
+            "checked": chosen["posted_within"] == value,
+        }
+        for value, label in POSTED_WITHIN_LABELS
+    ]
+    radius = chosen["radius_km"] or "50"
+    return {
+        "posted": posted,
+        "pay_min": chosen["pay_min"],
+        "pay_currency": chosen["pay_currency"],
+        "shows_pay": chosen["shows_pay"] == "true",
+        "near": chosen["near"],
+        "radii": [{"value": str(km), "selected": str(km) == radius} for km in RADII_KM],
+    }
+
+
 def count_text(total: int) -> str:
     return "1 job" if total == 1 else f"{total:,} jobs"
 
@@ -266,6 +323,7 @@ def board_context(
     base: str,
     public_url: str,
     error: str | None = None,
+    error_code: str = "",
     clock: Clock = utcnow,
 ) -> dict[str, Any]:
     """The board template's context from the URL state and a `GET /jobs` body (None after an error)."""
@@ -278,8 +336,8 @@ def board_context(
     for name, value in active:
         remaining = {**state["filters"], name: [v for v in state["filters"][name] if v != value]}
         label = facet_label(name, value)
-        if name not in ("remote",):
-            label = f"{dict(FACETS)[name]}: {label}"
+        if name not in ("remote", "posted_within", "shows_pay"):
+            label = f"{_LABELS[name]}: {label}"
         chips.append(
             {
                 "name": name,
@@ -303,10 +361,11 @@ def board_context(
         "active": active,
         "chips": chips,
         "facets": _facet_views((body or {}).get("facets") or {}, state),
+        "more": _more_filters((body or {}).get("facets") or {}, state),
         "jobs": jobs,
         "status_text": status,
         "show_text": f"Show {count_text(total)}" if body is not None else "Show jobs",
-        "error": {"retry_url": board_url(base, state)} if error else None,
+        "error": {"retry_url": board_url(base, state), "code": error_code} if error else None,
         "page": state["page"] if not state["cursor"] else 1,
         "next_cursor": next_cursor,
         "next_url": board_url(base, state, cursor=next_cursor, page=1) if next_cursor else "",

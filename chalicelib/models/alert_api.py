@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.models.alerts import SEARCH_PARAMETERS, AlertSearch, Frequency
+from chalicelib.models.alerts import SEARCH_PARAMETERS, SINGLE_SEARCH_PARAMETERS, AlertSearch, Frequency
 from chalicelib.models.apply import EMAIL_PATTERN, PYTHON_WHITESPACE, any_case, is_email_address
 
 SearchValue = str | list[str]
@@ -17,9 +17,24 @@ _BOOLEAN_TEXT = {
     "type": "string",
     "pattern": f"^{PYTHON_WHITESPACE}*(?:{any_case('true')}|{any_case('false')})?{PYTHON_WHITESPACE}*$",
 }
+
+
+def _one_value(pattern: str) -> dict[str, object]:
+    """One string: blank (no filter) or `pattern`, with the whitespace the server strips around it."""
+    return {"type": "string", "pattern": f"^{PYTHON_WHITESPACE}*(?:{pattern})?{PYTHON_WHITESPACE}*$"}
+
+
 _SEARCH_VALUE_SCHEMAS: dict[str, dict[str, object]] = {
     "q": {"type": "string"},
     "remote": {"anyOf": [_BOOLEAN_TEXT, {"type": "array", "items": _BOOLEAN_TEXT, "maxItems": 2}]},
+    # As `GET /jobs` reads them (chalicelib/services/board/query.py): whole numbers 0-100,000,000 and
+    # 1-500, an ISO 4217 code, true/false, a date bucket; `near` names a city (422 `unknown_place`).
+    "pay_min": _one_value("0*(?:[0-9]{1,8}|100000000)"),
+    "pay_currency": _one_value("[A-Za-z]{3}"),
+    "shows_pay": _one_value(f"{any_case('true')}|{any_case('false')}"),
+    "posted_within": _one_value("24h|3d|7d|30d"),
+    "near": {"type": "string"},
+    "radius_km": _one_value("0*(?:[1-9][0-9]?|[1-4][0-9]{2}|500)"),
 }
 _FILTER_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _SEARCH_PROPERTIES: dict[str, Any] = {
@@ -43,7 +58,8 @@ class AlertSubscribeRequest(BaseModel):
     search: dict[str, SearchValue] = Field(
         default_factory=dict,
         description="`q`, `location`, `remote`, `employment_type`, `company`, `provider`, `department`: "
-        "each a string or a list of strings, validated as `GET /jobs` validates them.",
+        "each a string or a list of strings; `pay_min`, `pay_currency`, `shows_pay`, `posted_within`, "
+        "`near`, `radius_km`: one string each; validated as `GET /jobs` validates them.",
         json_schema_extra={
             # `q` is one string, as on `GET /jobs`; every filter takes one value or several.
             "properties": _SEARCH_PROPERTIES,
@@ -68,6 +84,11 @@ class AlertSubscribeRequest(BaseModel):
             limit = 2 if name == "remote" else 20
             if isinstance(values, list) and len(values) > limit:
                 raise ValueError(f"{name}: at most {limit} values")
+        listed = sorted(
+            name for name in SINGLE_SEARCH_PARAMETERS if name != "q" and isinstance(value.get(name), list)
+        )
+        if listed:
+            raise ValueError(f"one value (a string) for: {', '.join(listed)}")
         return value
 
     def alert_search(self) -> AlertSearch:

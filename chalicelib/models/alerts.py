@@ -14,7 +14,12 @@ from chalicelib.services.board.query import BoardQuery
 Frequency = Literal["instant", "daily", "weekly"]
 AlertStatus = Literal["pending", "active", "paused"]
 # The board query parameters a stored search keeps (`sort`, `limit` and `cursor` are not part of it).
-SEARCH_PARAMETERS = ("q", "location", "remote", "employment_type", "company", "provider", "department")
+SEARCH_PARAMETERS = (
+    "q", "location", "remote", "employment_type", "company", "provider", "department",
+    "pay_min", "pay_currency", "shows_pay", "posted_within", "near", "radius_km",
+)  # fmt: skip
+# Of those, the ones that take one value (as on `GET /jobs`).
+SINGLE_SEARCH_PARAMETERS = ("q", "pay_min", "pay_currency", "shows_pay", "posted_within", "near", "radius_km")
 
 
 class AlertSearch(BaseModel):

@@ -81,6 +81,9 @@ class SyncView(BaseModel):
     skipped_postings: list[SkippedPostingView] = Field(default_factory=list)
     # Why the last listing stopped early (StackOne repeated a cursor, too many pages), if it did.
     paging_issue: str | None = None
+    # Location names the last run could not place on a map (the distance filter cannot find them).
+    unplaced_locations: int = 0
+    unplaced_location_names: list[str] = Field(default_factory=list)
 
 
 class AccountView(BaseModel):

@@ -39,7 +39,12 @@ class _Model(BaseModel):
 
 
 class Location(_Model):
+    """A posting's location as StackOne names it, and where the gazetteer places it (set at sync)."""
+
     name: str
+    lat: float | None = None
+    lon: float | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2 of the resolved place
 
 
 class Compensation(_Model):
@@ -51,6 +56,7 @@ class Compensation(_Model):
     min: float | None = None
     max: float | None = None
     period: str | None = None  # hour, day, week, month, year, ...
+    percent: float | None = None  # a share ("10%", e.g. a bonus), which is not an amount
 
 
 class QuestionOption(_Model):

@@ -80,7 +80,8 @@ class JobListResponse(_Documented):
     total: int = Field(description="How many postings match the query and filters.")
     facets: dict[str, dict[str, int]] = Field(
         description="Per dimension (company, employment_type, location, remote, provider, department): "
-        "value -> count among the matches."
+        "value -> count among the matches; `posted_within`: bucket (24h, 3d, 7d, 30d) -> count, back "
+        "from the time of the request."
     )
 
 

@@ -68,5 +68,9 @@ class AccountSyncState(BaseModel):
     skipped_postings: list[SkippedPosting] = Field(default_factory=list)
     # Why the last listing stopped early (a repeated cursor, the page cap), if it did; closes nothing.
     paging_issue: str | None = None
+    # Location names of the last run's written postings that the gazetteer could not place (the
+    # distance filter cannot find those postings), and the first few distinct names.
+    unplaced_locations: int = 0
+    unplaced_location_names: list[str] = Field(default_factory=list)
     # Start of the last complete existence sweep (or full sweep): when deletions were last looked for.
     last_existence_sweep_at: datetime | None = None

@@ -167,6 +167,8 @@ def account_view(account: LinkedAccount, state: AccountSyncState | None) -> Acco
                 for entry in state.skipped_postings
             ],
             paging_issue=state.paging_issue,
+            unplaced_locations=state.unplaced_locations,
+            unplaced_location_names=list(state.unplaced_location_names),
         )
         if state
         else SyncView(),

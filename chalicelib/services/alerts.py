@@ -47,6 +47,9 @@ _FILTER_LABELS = {
     "company": "Company",
     "provider": "Source ATS",
     "department": "Department",
+    "posted_within": "Posted within",
+    "shows_pay": "Shows pay",
+    "near": "Near",
 }
 
 
@@ -96,8 +99,17 @@ def describe_search(search: AlertSearch) -> str:
     remote = params.get("remote", [])
     if remote:
         parts.append(" or ".join("Remote" if v == "true" else "On-site" for v in remote))
+    if params.get("pay_min") or params.get("pay_currency"):
+        amount = int((params.get("pay_min") or ["0"])[0])
+        parts.append(
+            f"Pay: at least {' '.join(params.get('pay_currency', []))} {amount:,} a year".replace("  ", " ")
+        )
     for name in SEARCH_PARAMETERS:
-        if name in ("q", "remote") or not params.get(name):
+        if name in ("q", "remote", "pay_min", "pay_currency", "radius_km") or not params.get(name):
+            continue
+        if name == "near":
+            radius = (params.get("radius_km") or ["50"])[0]
+            parts.append(f"Within {int(radius)} km of {params['near'][0]}")
             continue
         values = params[name]
         shown = [_humanize(v) if name in ("employment_type", "provider") else v for v in values]

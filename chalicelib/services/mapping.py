@@ -30,6 +30,9 @@ from chalicelib.models.posting import (
     http_url_or_none,
     make_job_id,
 )
+from chalicelib.services import pay
+from chalicelib.services.board import gazetteer
+from chalicelib.services.board.countries import is_remote_name
 
 # Allow-list for posting bodies: structure and emphasis only, no media, forms, scripts or styles.
 _ALLOWED_TAGS = {
@@ -79,13 +82,14 @@ QUESTION_TYPES = {
     "short_text", "long_text", "attachment", "multi_select", "single_select", "boolean", "number",
     "date", "video", "reference_check", "url",
 }  # fmt: skip
-_AMOUNT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*([kKmM])?$")
 
 
 # Bump when the mapping changes what it produces: every posting's source hash changes, so the next sync
 # rewrites each posting once with the new mapping.
 # 2: links in descriptions are kept only when absolute http(s) (protocol-relative and mailto dropped).
-MAPPING_VERSION = "2"
+# 3: amounts read by `pay.parse_amount` ("50.000", "1e5", ranges in one string, percentages kept);
+#    locations geocoded with the embedded gazetteer.
+MAPPING_VERSION = "3"
 # The JobPosting fields the mapping reads (both spellings); nothing else can change a mapped posting.
 _MAPPED_FIELDS = (
     "id", "remote_id", "title", "locations", "internal", "status", "job_id", "remote_job_id",
@@ -188,24 +192,6 @@ def _datetime(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _amount(value: Any) -> float | None:
-    """ "50000", "50,000", "$50k", 50000 -> 50000.0; percentages and prose -> None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    text = _text(value)
-    if text is None or "%" in text:
-        return None
-    cleaned = re.sub(r"[^\d.\-kKmM]", "", text.replace(",", ""))
-    match = _AMOUNT.match(cleaned)
-    if not match:
-        return None
-    number = float(match.group(1))
-    multiplier = {"k": 1_000, "m": 1_000_000}.get((match.group(2) or "").lower(), 1)
-    return number * multiplier
-
-
 def _currency(value: Any) -> str | None:
     text = _text(value)
     if text and re.fullmatch(r"[A-Za-z]{3}", text):
@@ -214,14 +200,20 @@ def _currency(value: Any) -> str | None:
 
 
 def map_compensation(raw: dict[str, Any]) -> Compensation | None:
-    """One StackOne compensation entry (either spelling) -> a normalised Compensation, or None if empty."""
-    low = _amount(raw.get("min_value_range", raw.get("min_value")))
-    high = _amount(raw.get("max_value_range", raw.get("max_value")))
-    single = _amount(raw.get("value"))
-    if low is None and high is None and single is not None:
-        low = high = single
+    """One StackOne compensation entry (either spelling) -> a normalised Compensation, or None if empty.
+
+    Amounts are read by `pay.parse_amount` (`"50.000"`, `"85k"`, `"45000 - 55000"`, `"1e5"`, ...); a
+    percentage (`"10%"`, a bonus) is kept as `percent`, not as an amount.
+    """
+    low_read = pay.parse_amount(raw.get("min_value_range", raw.get("min_value")))
+    high_read = pay.parse_amount(raw.get("max_value_range", raw.get("max_value")))
+    single = pay.parse_amount(raw.get("value"))
+    low, high = low_read.low, high_read.high
+    if low is None and high is None:
+        low, high = single.low, single.high
     if low is not None and high is not None and low > high:
         low, high = high, low
+    percent = single.percent if single.percent is not None else low_read.percent or high_read.percent
     kind = _enum_value(raw.get("type"))
     if kind is not None and kind not in COMPENSATION_KINDS:
         kind = "other"
@@ -231,12 +223,12 @@ def map_compensation(raw: dict[str, Any]) -> Compensation | None:
     if period is None and kind == "hourly":
         period = "hour"
     label = _text(raw.get("title")) or _text(raw.get("name"))
-    compensation = Compensation(
-        kind=kind, label=label, currency=_currency(raw.get("currency")), min=low, max=high, period=period
-    )
-    if low is None and high is None and label is None and kind is None:
+    currency = _currency(raw.get("currency")) or low_read.currency or high_read.currency or single.currency
+    if low is None and high is None and percent is None and label is None and kind is None:
         return None
-    return compensation
+    return Compensation(
+        kind=kind, label=label, currency=currency, min=low, max=high, period=period, percent=percent
+    )
 
 
 def _map_question(raw: dict[str, Any]) -> Question | None:
@@ -337,6 +329,20 @@ def source_hash(raw: dict[str, Any], account: AccountInfo, department: str | Non
     return hashlib.sha256(encoded).hexdigest()
 
 
+def geocode(name: str) -> Location:
+    """A location named `name`, placed by the embedded gazetteer: a city gets its coordinates and
+    country, a country or US state its country only; remote work and unknown names stay unplaced."""
+    place = gazetteer.lookup(name)
+    if place is None:
+        return Location(name=name)
+    return Location(name=name, lat=place.lat, lon=place.lon, country=place.country)
+
+
+def is_unplaced(location: Location) -> bool:
+    """A location the gazetteer could not place (remote work is no place, so it is not counted)."""
+    return location.country is None and not is_remote_name(location.name)
+
+
 def raw_posting_id(raw: Any) -> str | None:
     """The StackOne id of a raw posting, or None when it has none."""
     return _text(raw.get("id")) if isinstance(raw, dict) else None
@@ -363,7 +369,7 @@ def map_posting(raw: dict[str, Any], account: AccountInfo, department: str | Non
     content_html = sanitize_html(_content_html(content))
     content_plain = html_to_plain(content_html) if content_html else (_text(content.get("plain")) or "")
     locations = [
-        Location(name=name)
+        geocode(name)
         for item in raw.get("locations") or []
         if isinstance(item, dict) and (name := _text(item.get("name")))
     ]

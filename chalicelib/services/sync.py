@@ -43,6 +43,7 @@ from chalicelib.models.sync_state import AccountSyncState, DepartmentsCache, Ski
 from chalicelib.services.mapping import (
     AccountInfo,
     department_names,
+    is_unplaced,
     is_visible,
     map_posting,
     raw_posting_id,
@@ -217,9 +218,19 @@ class SyncReport:
     error_code: str | None = None
     existence_sweep: bool = False
     skipped_postings: list[dict[str, str]] = field(default_factory=list)
+    # Location names of this run's written postings that the gazetteer could not place (no distance
+    # filter finds those postings), counted, and the first few distinct names.
+    unplaced_locations: int = 0
+    unplaced_names: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def unplaced(self, name: str, *, keep: int = 20) -> None:
+        """Count a location name the gazetteer could not place, naming the first `keep` distinct ones."""
+        self.unplaced_locations += 1
+        if name not in self.unplaced_names and len(self.unplaced_names) < keep:
+            self.unplaced_names.append(name[:200])
 
     def skip(self, posting_id: str | None, reason: str, *, keep: int = 20) -> None:
         """Count a posting left out of this run, naming the first `keep` of them."""
@@ -691,6 +702,10 @@ class SyncService:
                 report.skip(posting_id, f"unmappable: {type(exc).__name__}", keep=keep)
                 continue
             changed.append((mapped, hash_))
+            if mapped.status == "live":
+                for location in mapped.locations:
+                    if is_unplaced(location):
+                        report.unplaced(location.name, keep=keep)
         if not changed:
             return
         now = self._clock()
@@ -905,6 +920,8 @@ class SyncService:
         state.skipped = report.skipped
         state.skipped_postings = [SkippedPosting.model_validate(entry) for entry in report.skipped_postings]
         state.paging_issue = paging_issue
+        state.unplaced_locations = report.unplaced_locations
+        state.unplaced_location_names = list(report.unplaced_names)
         state.live_postings = report.live_postings
         state.last_error = error
         if outcome == "succeeded":
@@ -927,6 +944,8 @@ class SyncService:
         self._metrics.count("PostingsClosed", report.closed)
         if report.skipped:
             self._metrics.count("PostingsSkipped", report.skipped)
+        if report.unplaced_locations:
+            self._metrics.count("LocationsUnplaced", report.unplaced_locations)
         if report.outcome in ("failed", "needs_attention"):
             self._metrics.count("AccountsFailed", 1)
         elif report.outcome == "succeeded":

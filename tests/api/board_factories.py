@@ -13,13 +13,13 @@ from chalicelib.aws.posting_items import posting_to_item
 from chalicelib.clock import utcnow
 from chalicelib.models.posting import (
     Compensation,
-    Location,
     Posting,
     Question,
     Questionnaire,
     QuestionOption,
     make_job_id,
 )
+from chalicelib.services.mapping import geocode
 
 BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 _counter = itertools.count(1)
@@ -79,7 +79,7 @@ def make_posting(
         provider=provider or default_provider,
         title=title,
         department=department,
-        locations=[Location(name=name) for name in locations],
+        locations=[geocode(name) for name in locations],
         remote=remote,
         employment_type=employment_type,
         contract_type=contract_type,

@@ -73,6 +73,8 @@ def test_lists_own_accounts_across_pages_merged_with_sync_state(employer_api: Em
         "skipped": 0,
         "skipped_postings": [],
         "paging_issue": None,
+        "unplaced_locations": 0,
+        "unplaced_location_names": [],
     }
     assert data[0]["sync"]["last_outcome"] is None  # never synced yet
 

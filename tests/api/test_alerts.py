@@ -395,3 +395,35 @@ def test_the_board_page_form_signs_up_for_the_search_on_screen_without_javascrip
     assert response.status_code == 303
     [message] = alerts.emails()
     assert message.context["search_url"] == "https://board.test/board?q=python&location=Berlin&remote=true"
+
+
+def test_an_alert_keeps_pay_date_and_distance_filters_and_describes_them(alerts: AlertsApi) -> None:
+    search = {"q": "nurse", "pay_min": "50000", "pay_currency": "EUR", "near": "Berlin", "radius_km": "25",
+              "posted_within": "7d", "shows_pay": "true"}  # fmt: skip
+    response = alerts.subscribe(search=search)
+
+    assert response.status_code == 202
+    [message] = alerts.emails()
+    assert (
+        "pay_min=50000&pay_currency=EUR&shows_pay=true&posted_within=7d&near=Berlin&radius_km=25"
+        in (message.context["search_url"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("search", "status", "code"),
+    [
+        ({"near": "Atlantis Base 7"}, 422, "unknown_place"),
+        ({"pay_min": "50000"}, 400, "pay_currency_required"),
+        ({"pay_min": ["50000"], "pay_currency": "EUR"}, 400, "invalid_request"),  # one value, as on /jobs
+        ({"posted_within": "2w"}, 400, "invalid_request"),
+    ],
+)
+def test_alert_filters_are_refused_as_the_board_refuses_them(
+    alerts: AlertsApi, search: dict[str, Any], status: int, code: str
+) -> None:
+    response = alerts.subscribe(search=search)
+
+    assert response.status_code == status
+    assert json.loads(response.body)["error"]["code"] == code
+    assert alerts.emails() == [] and alerts.stored() == []

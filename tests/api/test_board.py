@@ -133,6 +133,7 @@ def test_detail_carries_content_compensation_questionnaires_and_apply_options(cl
         "min": 60000.0,
         "max": 80000.0,
         "period": "year",
+        "percent": None,
     }
     assert body["questionnaires"][0]["questions"][0]["options"][1] == {"id": "o2", "text": "No"}
     assert body["apply"] == {"embloy": True, "native": False, "external_url": posting.external_apply_url}

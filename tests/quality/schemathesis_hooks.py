@@ -12,6 +12,9 @@ what no JSON Schema can state.
   `answer_required`, `unknown_question`, `invalid_option`, `unsupported_file_type`, `upload_not_found`).
 - A connect session's `provider` must be the provider of the `account_id` it names (400
   `provider_mismatch`), which only the stored account knows.
+- A board search's `near` must name a city the embedded gazetteer knows (422 `unknown_place`), and
+  `pay_min` needs `pay_currency` beside it (400 `pay_currency_required`: one parameter depending on
+  another); on the board page (HTML) the code is the status box's `data-error-code`.
 And one to "schema-violating data must be rejected" with a 4xx schemathesis expects: 413 is a rejection too
 (a body past the route's byte limit is refused before its fields are read).
 Every other failure stands.
@@ -20,6 +23,7 @@ Every other failure stands.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -41,6 +45,10 @@ UNEXPRESSIBLE = {
         }
     ),
     "POST /connect-sessions": frozenset({"provider_mismatch"}),
+    **dict.fromkeys(
+        ("GET /jobs", "GET /feed.xml", "GET /board", "POST /alerts"),
+        frozenset({"unknown_place", "pay_currency_required"}),
+    ),
 }
 
 
@@ -48,7 +56,8 @@ def _error_code(response: Any) -> str | None:
     try:
         body = json.loads(response.content)
     except ValueError:
-        return None
+        found = re.search(rb'data-error-code="([a-z_]+)"', response.content or b"")
+        return found.group(1).decode() if found else None
     error = body.get("error") if isinstance(body, dict) else None
     return error.get("code") if isinstance(error, dict) else None
 

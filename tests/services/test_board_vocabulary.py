@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.services.board import expansion, gazetteer, synonyms
+from chalicelib.services.board import expansion, place_names, synonyms
 from chalicelib.services.board.analysis import query_words, words
 from chalicelib.services.board.technical import PROTECTED, protect_query, protect_text, protect_title
 
@@ -140,15 +140,15 @@ def test_abbreviations_find_what_they_stand_for() -> None:
     ],
 )
 def test_the_gazetteer_knows_other_names_of_places(name: str, other: str) -> None:
-    assert other in gazetteer.aliases(name)
-    assert gazetteer.normalise(name) in gazetteer.aliases(other)
+    assert other in place_names.aliases(name)
+    assert place_names.normalise(name) in place_names.aliases(other)
 
 
 def test_the_gazetteer_looks_up_coordinates_country_and_population() -> None:
-    munich = gazetteer.lookup("München")
+    munich = place_names.lookup("München")
     assert munich is not None
     assert (munich.name, munich.country) == ("Munich", "DE")
     assert abs(munich.lat - 48.14) < 0.05 and abs(munich.lon - 11.58) < 0.05
     assert munich.population > 1_000_000
-    assert gazetteer.lookup("Nowhere-on-earth") is None
-    assert gazetteer.aliases("mobile") == set()  # an everyday word first
+    assert place_names.lookup("Nowhere-on-earth") is None
+    assert place_names.aliases("mobile") == set()  # an everyday word first

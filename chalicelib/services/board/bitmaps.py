@@ -11,19 +11,30 @@ Files (beside the tantivy index of the snapshot):
   "filters": {dimension: {key: [...]}}}`;
 - `sort_keys.bin`: the N sort keys (unsigned 64-bit, little-endian), in slot order (descending).
 Word bitmaps are read from the memory-mapped blob when a query first needs them.
+
+Beyond the bitmaps, three filters read sorted arrays, so any threshold costs a binary search:
+- pay: per currency, the postings' annual amounts ascending (doubles) and their slots, in the blob
+  (`"pay": {currency: [[offset, length] of amounts, [offset, length] of slots]}`); "at least X" is the
+  tail after X, a union of a precomputed tail bitmap (every `PAY_STEP` entries) and a short slice;
+- date posted: the sort keys themselves (slots are newest first), so "posted since T" is the slot range
+  before T's binary-search position, plus the added postings newer than T;
+- distance: the distinct coordinates postings are placed at (the `place` filter keys, "lat,lon"),
+  sorted by latitude; a radius reads the latitude band, measures each place in it, and unions their
+  bitmaps.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
+import math
 import mmap
 import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from pyroaring import BitMap
@@ -31,13 +42,17 @@ from pyroaring import BitMap
 if TYPE_CHECKING:
     from chalicelib.services.board.engine import BoardDocument
 
+_Numbers = TypeVar("_Numbers", "array[int]", "array[float]")
 BLOB_FILE = "bitmaps.bin"
 INDEX_FILE = "bitmaps.json"
 SORT_KEYS_FILE = "sort_keys.bin"
 _TERM_CACHE_SIZE = 20_000
+PAY_STEP = 2048  # a pay threshold's tail is a stored tail bitmap plus at most this many slots
+_KM_PER_DEGREE = 111.2  # of latitude (and of longitude at the equator)
+_NEAR_CACHE_SIZE = 256
 
 
-def _little_endian(values: array[int]) -> array[int]:
+def _little_endian(values: _Numbers) -> _Numbers:
     if sys.byteorder != "little":
         values.byteswap()
     return values
@@ -55,6 +70,7 @@ class BitmapWriter:
             lambda: defaultdict(lambda: array("I"))
         )
         self._sort_keys = array("Q")
+        self._pay: defaultdict[str, list[tuple[float, int]]] = defaultdict(list)
 
     def add(self, slot: int, document: BoardDocument) -> None:
         if self._sort_keys and document.sort_key > self._sort_keys[-1]:
@@ -68,18 +84,30 @@ class BitmapWriter:
         for dim, keys in document.filter_keys.items():
             for key in keys:
                 self._filters[dim][key].append(slot)
+        if document.pay is not None:
+            currency, amount = document.pay
+            self._pay[currency].append((amount, slot))
 
     def write(self, directory: Path) -> None:
         offset = 0
         index: dict[str, Any] = {"slots": len(self._sort_keys), "terms": {}, "facets": {}, "filters": {}}
         with (directory / BLOB_FILE).open("wb") as blob:
 
-            def put(slots: array[int]) -> list[int]:
+            def put_bytes(data: bytes) -> list[int]:
                 nonlocal offset
-                data = BitMap(slots).serialize()
                 blob.write(data)
                 offset += len(data)
                 return [offset - len(data), len(data)]
+
+            def put(slots: array[int]) -> list[int]:
+                return put_bytes(BitMap(slots).serialize())
+
+            index["pay"] = {}
+            for currency, entries in self._pay.items():
+                entries.sort()
+                amounts = _little_endian(array("d", (amount for amount, _ in entries)))
+                slots = _little_endian(array("I", (slot for _, slot in entries)))
+                index["pay"][currency] = [put_bytes(amounts.tobytes()), put_bytes(slots.tobytes())]
 
             index["terms"] = {term: put(slots) for term, slots in self._terms.items()}
             for section, tables in (("facets", self._facets), ("filters", self._filters)):
@@ -114,7 +142,13 @@ class BoardBitmaps:
             for dim, table in index["filters"].items()
         }
         self.live = BitMap(range(self.snapshot_slots))
+        self._pay_spans: dict[str, list[list[int]]] = index.get("pay", {})
+        self._pay: dict[str, tuple[array[float], array[int], list[BitMap]]] = {}
+        self._added_pay: dict[int, tuple[str, float]] = {}  # slot -> (currency, annual amount)
+        self._places: tuple[int, list[tuple[float, float, str]]] = (-1, [])  # (table size, sorted by lat)
+        self._near_cache: dict[tuple[float, float, float], tuple[int, BitMap]] = {}
         self._added_keys: dict[int, int] = {}  # slot -> sort key of postings added in this process
+        self._added_by_key: list[tuple[int, int]] = []  # (sort key, slot) of the same, ascending
         self._next_slot = self.snapshot_slots
         self._version = 0  # bumped by every change, so board-wide facet counts are recomputed
         self._totals_version = -1
@@ -165,6 +199,98 @@ class BoardBitmaps:
         added.sort(reverse=True)
         return list(heapq.merge(head, added, reverse=True))[:count]
 
+    def posted_since(self, threshold: int) -> BitMap:
+        """Slots whose sort key is at least `threshold` (posted at or after its second)."""
+        count = bisect.bisect_right(self._snapshot_keys, -threshold, key=lambda key: -key)
+        bits = BitMap(range(count))
+        added = self._added_by_key
+        first = bisect.bisect_left(added, (threshold,))
+        if first < len(added):
+            bits.update(slot for _, slot in added[first:])
+        return bits
+
+    def posted_counts(self, thresholds: Iterable[int]) -> tuple[int, ...]:
+        """How many slots (live or not) are at or after each threshold: what decides `posted_since`."""
+        added = self._added_by_key
+        return tuple(
+            bisect.bisect_right(self._snapshot_keys, -threshold, key=lambda key: -key)
+            + len(added)
+            - bisect.bisect_left(added, (threshold,))
+            for threshold in thresholds
+        )
+
+    def _pay_arrays(self, currency: str) -> tuple[array[float], array[int], list[BitMap]] | None:
+        found = self._pay.get(currency)
+        if found is None:
+            spans = self._pay_spans.get(currency)
+            if spans is None or self._blob is None:
+                return None
+            (amount_start, amount_length), (slot_start, slot_length) = spans
+            amounts = array("d")
+            amounts.frombytes(self._blob[amount_start : amount_start + amount_length])
+            slots = array("I")
+            slots.frombytes(self._blob[slot_start : slot_start + slot_length])
+            _little_endian(amounts), _little_endian(slots)
+            # tails[j]: the slots from entry j * PAY_STEP to the end, built back to front.
+            blocks = -(-len(slots) // PAY_STEP)
+            tails = [BitMap() for _ in range(blocks + 1)]
+            for block in range(blocks - 1, -1, -1):
+                chunk = BitMap(slots[block * PAY_STEP : (block + 1) * PAY_STEP])
+                tails[block] = tails[block + 1] | chunk
+            found = self._pay[currency] = (amounts, slots, tails)
+        return found
+
+    def pay_at_least(self, currency: str, amount: float) -> BitMap:
+        """Slots whose annual pay in `currency` is at least `amount` (no conversion between currencies)."""
+        bits = BitMap()
+        arrays = self._pay_arrays(currency)
+        if arrays is not None:
+            amounts, slots, tails = arrays
+            first = bisect.bisect_left(amounts, amount)
+            block = -(-first // PAY_STEP)  # the first stored tail at or after `first`
+            bits = tails[block] | BitMap(slots[first : block * PAY_STEP])
+        added = [
+            slot for slot, (cur, annual) in self._added_pay.items() if cur == currency and annual >= amount
+        ]
+        if added:
+            bits = bits | BitMap(added)
+        return bits
+
+    def near(self, lat: float, lon: float, radius_km: float) -> BitMap:
+        """Slots placed at any point within `radius_km` of (lat, lon) (great-circle distance)."""
+        table = self.filters.get("place", {})
+        cache_key = (lat, lon, radius_km)
+        cached = self._near_cache.get(cache_key)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        bits = BitMap.union(BitMap(), *(table[place] for place in self.places_near(lat, lon, radius_km)))
+        if len(self._near_cache) >= _NEAR_CACHE_SIZE:
+            self._near_cache.clear()
+        self._near_cache[cache_key] = (self._version, bits)
+        return bits
+
+    def places_near(self, lat: float, lon: float, radius_km: float) -> list[str]:
+        """The `place` keys ("lat,lon") postings are placed at within `radius_km` of (lat, lon)."""
+        from chalicelib.services.board.gazetteer import distance_km
+
+        table = self.filters.get("place", {})
+        if self._places[0] != len(table):  # the table only grows: new places come with added postings
+            points = []
+            for place in table:
+                lat_text, _, lon_text = place.partition(",")
+                points.append((float(lat_text), float(lon_text), place))
+            points.sort()
+            self._places = (len(table), points)
+        points = self._places[1]
+        band = radius_km / _KM_PER_DEGREE
+        start = bisect.bisect_left(points, (lat - band,))
+        end = bisect.bisect_right(points, (lat + band, math.inf))
+        return [
+            place
+            for place_lat, place_lon, place in points[start:end]
+            if distance_km(lat, lon, place_lat, place_lon) <= radius_km
+        ]
+
     def knows(self, word: str) -> bool:
         """Whether any posting (live or not) holds `word`."""
         return word in self._term_index or word in self._added_terms
@@ -205,6 +331,9 @@ class BoardBitmaps:
         slot = self._next_slot
         self._next_slot += 1
         self._added_keys[slot] = document.sort_key
+        bisect.insort(self._added_by_key, (document.sort_key, slot))
+        if document.pay is not None:
+            self._added_pay[slot] = document.pay
         for word in document.words:
             self._added_terms[word].add(slot)
         for section, values_by_dim in ((self.facets, document.facets), (self.filters, document.filter_keys)):

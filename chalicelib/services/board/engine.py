@@ -11,7 +11,8 @@ Fields of the tantivy index (one document per live posting):
 - `title`, `body` (title, company, department, locations, content): folded words with frequencies (BM25;
   the body's term dictionary also answers prefixes and typos);
 - `compounds`: adjacent words joined, so `frontend` finds "front-end" and "front end";
-- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), for ranked queries;
+- `job_id`, and `f_{dimension}`: canonical filter keys (`text.key`), for ranked queries; likewise
+  `f_shows_pay`, `f_place` ("lat,lon" of each placed location), `pay_currency` and `pay_annual` (fast);
 - `slot`: the posting's number in the bitmaps; `sort_key`: newest first (posted second << 31 | 31 bits
   of the job id's hash), unique in practice; `recency`: the tie-breaking weight;
 - `changed_ms`, `fp`: the version on the board and its share of the board's content fingerprint;
@@ -36,8 +37,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 from pyroaring import BitMap
 
-from chalicelib.clock import isoformat
+from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.posting import Posting
+from chalicelib.services import pay
 from chalicelib.services.board import analysis, expansion, shaping
 from chalicelib.services.board.bitmaps import BitmapWriter, BoardBitmaps
 from chalicelib.services.board.technical import protect_text, protect_title
@@ -48,6 +50,16 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 3  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
+# Filters beyond the facet dimensions (bitmaps and sorted arrays only; tantivy does not index them):
+# `shows_pay` ("true"/"false"), `pay_min` ("EUR:50000"), `posted_within` ("7d", relative to the
+# engine's clock), `near` ("lat,lon,radius_km" plus "|remote" or "|onsite", see `near_key`).
+# `place` holds the postings' coordinates ("lat,lon") that `near` reads.
+POSTED_WITHIN_SECONDS: dict[str, int] = {
+    "24h": 86_400,
+    "3d": 3 * 86_400,
+    "7d": 7 * 86_400,
+    "30d": 30 * 86_400,
+}
 
 TITLE_BOOST = 3.0  # BM25 of a word in the title counts three times a word in the content
 COMPOUND_BOOST = 2.0  # "front end" written as one word or hyphenated is strong evidence
@@ -84,6 +96,10 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("job_id", tokenizer_name="raw", index_option="basic")
     for dim in DIMENSIONS:
         builder.add_text_field(f"f_{dim}", tokenizer_name="raw", index_option="basic")
+    # The pay, date and distance filters for ranked queries (the bitmaps answer them otherwise).
+    for name in ("f_shows_pay", "f_place", "pay_currency"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    builder.add_float_field("pay_annual", fast=True)
     builder.add_unsigned_field("slot", indexed=True, fast=True)
     builder.add_unsigned_field("sort_key", fast=True)
     builder.add_float_field("recency", fast=True)
@@ -147,6 +163,30 @@ class BoardDocument:
     words: frozenset[str]  # every word of title, company, department, locations and content
     facets: dict[str, tuple[str, ...]]  # dimension -> display values
     filter_keys: dict[str, tuple[str, ...]]  # dimension -> keys a filter selects it by
+    pay: tuple[str, float] | None = None  # (currency, annual amount) of the pay the card shows
+
+
+def annual_pay(posting: Posting) -> tuple[str, float] | None:
+    """(currency, annual amount) of the posting's main pay element: its max, else its min, per year.
+
+    None without a currency or an amount (or for one-off pay): such postings are never found by
+    `pay_min`, whatever its amount.
+    """
+    element = shaping.pay_element(posting)
+    if element is None or element.currency is None:
+        return None
+    amount = pay.annual(element.max if element.max is not None else element.min, element.period)
+    return (element.currency, amount) if amount is not None else None
+
+
+def place_key(lat: float, lon: float) -> str:
+    return f"{lat:.4f},{lon:.4f}"
+
+
+def near_key(lat: float, lon: float, radius_km: int, remote: str = "") -> str:
+    """The `near` filter's key: a point, a radius and what remote postings do ("remote": all of them
+    are in too; "onsite": remote postings are out; "": only the placed postings in range)."""
+    return f"{place_key(lat, lon)},{radius_km}|{remote}"
 
 
 def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> BoardDocument:
@@ -204,6 +244,21 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         filter_keys[dim] = tuple(keys)
         for filter_key in keys:
             document.add_text(f"f_{dim}", filter_key)
+    filter_keys["shows_pay"] = ("true",) if shaping.pay_element(posting) is not None else ("false",)
+    filter_keys["place"] = tuple(
+        dict.fromkeys(
+            place_key(location.lat, location.lon)
+            for location in posting.locations
+            if location.lat is not None and location.lon is not None
+        )
+    )
+    document.add_text("f_shows_pay", filter_keys["shows_pay"][0])
+    for place in filter_keys["place"]:
+        document.add_text("f_place", place)
+    annual = annual_pay(posting)
+    if annual is not None:
+        document.add_text("pay_currency", annual[0])
+        document.add_float("pay_annual", annual[1])
     fingerprint = fingerprint_of(posting.job_id, content_hash)
     changed_ms = changed_ms_of(changed_key)
     sort_key = sort_key_of(posting)
@@ -224,6 +279,7 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         words=frozenset(words),
         facets={dim: tuple(values) for dim, values in displays.items()},
         filter_keys=filter_keys,
+        pay=annual,
     )
 
 
@@ -330,7 +386,9 @@ class BoardEngine:
     Not thread-safe: the caller serialises access (one request at a time in Lambda).
     """
 
-    def __init__(self, directory: Path, *, fingerprint: int = 0, facet_limit: int = 100) -> None:
+    def __init__(
+        self, directory: Path, *, fingerprint: int = 0, facet_limit: int = 100, clock: Clock = utcnow
+    ) -> None:
         import tantivy
 
         self.directory = directory
@@ -340,6 +398,7 @@ class BoardEngine:
         self._schema = schema()
         self._searcher = self._index.searcher()
         self._bitmaps = BoardBitmaps(directory)
+        self._clock = clock  # `posted_within` is relative to it
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
         self._facet_limit = facet_limit
@@ -416,9 +475,10 @@ class BoardEngine:
         found = _match(text.words if text else (), plan.filters, _BoardSlots(self))
         results = found.results
         if plan.relevance and text is not None:
-            filters = [self._any_of(f"f_{dim}", list(keys)) for dim, keys in plan.filters]
+            filters = [self._tantivy_filter(dim, keys) for dim, keys in plan.filters]
+            exact = results & found.exact
             scored = text.scored if not filters else self._all_of([text.scored, *filters])
-            hits, has_more = self._by_relevance(scored, results, results & found.exact, after, limit)
+            hits, has_more = self._by_relevance(scored, results, exact, after, limit)
         else:
             hits, has_more = self._by_newest(results, after, limit)
         page = Page(hits=hits, has_more=has_more, total=len(results))
@@ -501,6 +561,83 @@ class BoardEngine:
             if slot is not None and int(slot) in live
         ][:limit]
         return [self._hit(address, (0.0, 0, number + 1)) for number, address in enumerate(chosen)]
+
+    def posted_cutoffs(self) -> dict[str, int]:
+        """The lowest sort key of each `posted_within` bucket, now (sort keys start with the second)."""
+        now = int(self._clock().timestamp())
+        return {bucket: max(now - seconds, 0) << 31 for bucket, seconds in POSTED_WITHIN_SECONDS.items()}
+
+    def time_state(self) -> str:
+        """What the clock decides of the board's answers: how many postings each date bucket holds.
+        Equal states give equal answers (for ETags)."""
+        return ",".join(map(str, self._bitmaps.posted_counts(self.posted_cutoffs().values())))
+
+    def _tantivy_filter(self, dim: str, keys: tuple[str, ...]) -> tantivy.Query:
+        """The filter as a tantivy query (for ranked queries: tantivy's top N holds only what the bitmaps
+        keep, so one pass fills the page). Same semantics as `filter_bits`."""
+        query, occur = self._tantivy.Query, self._tantivy.Occur
+        field_type = self._tantivy.FieldType
+        if dim == "posted_within":
+            cutoffs = self.posted_cutoffs()
+            lowest = min((cutoffs[k] for k in keys if k in cutoffs), default=None)
+            if lowest is None:
+                return query.boolean_query([])
+            return query.range_query(self._schema, "sort_key", field_type.Unsigned, lowest, None)
+        if dim == "pay_min":
+            clauses = []
+            for filter_key in keys:
+                currency, _, amount = filter_key.partition(":")
+                at_least = query.range_query(
+                    self._schema, "pay_annual", field_type.Float, float(amount or 0), None
+                )
+                clauses.append(
+                    (
+                        occur.Should,
+                        self._all_of([query.term_query(self._schema, "pay_currency", currency), at_least]),
+                    )
+                )
+            return query.boolean_query(clauses)
+        if dim == "near":
+            clauses = []
+            for filter_key in keys:
+                point, _, remote = filter_key.partition("|")
+                lat, lon, radius = (float(part) for part in point.split(","))
+                places = self._any_of("f_place", self._bitmaps.places_near(lat, lon, radius))
+                remote_posting = query.term_query(self._schema, "f_remote", "true")
+                if remote == "remote":
+                    places = query.boolean_query([(occur.Should, places), (occur.Should, remote_posting)])
+                elif remote == "onsite":
+                    places = query.boolean_query([(occur.Must, places), (occur.MustNot, remote_posting)])
+                clauses.append((occur.Should, places))
+            return query.boolean_query(clauses)
+        return self._any_of(f"f_{dim}", list(keys))
+
+    def filter_bits(self, dim: str, keys: tuple[str, ...]) -> BitMap:
+        """Slots (replaced ones included) any of `keys` selects in `dim`, computed filters included."""
+        bitmaps = self._bitmaps
+        if dim == "posted_within":
+            cutoffs = self.posted_cutoffs()
+            return BitMap.union(BitMap(), *(bitmaps.posted_since(cutoffs[k]) for k in keys if k in cutoffs))
+        if dim == "pay_min":
+            found = BitMap()
+            for filter_key in keys:
+                currency, _, amount = filter_key.partition(":")
+                found |= bitmaps.pay_at_least(currency, float(amount or 0))
+            return found
+        if dim == "near":
+            found = BitMap()
+            for filter_key in keys:
+                point, _, remote = filter_key.partition("|")
+                lat, lon, radius = (float(part) for part in point.split(","))
+                bits = bitmaps.near(lat, lon, radius)
+                remote_bits = bitmaps.any_filter("remote", ("true",))
+                if remote == "remote":
+                    bits = bits | remote_bits
+                elif remote == "onsite":
+                    bits = bits - remote_bits
+                found |= bits
+            return found
+        return bitmaps.any_filter(dim, keys)
 
     def part(self, slots: BitMap) -> BoardPart:
         """The board restricted to `slots`: many plans matched against a few postings (job alerts)."""
@@ -759,7 +896,14 @@ class BoardEngine:
         Cached per board generation and query (words and filters, not the page): the next pages of a
         query and a popular query's repeats cost only their page.
         """
-        cache_key = (plan.terms, plan.prefix_last, plan.filters)
+        cutoffs = self.posted_cutoffs()
+        # Which postings are in each date bucket moves with the clock: it is part of the key.
+        cache_key = (
+            plan.terms,
+            plan.prefix_last,
+            plan.filters,
+            self._bitmaps.posted_counts(cutoffs.values()),
+        )
         cached = self._facet_cache.get(cache_key)
         if cached is not None and cached[0] == self.generation:
             self._facet_cache.move_to_end(cache_key)
@@ -775,6 +919,13 @@ class BoardEngine:
                 else matched
             )
             counts[dim] = self._bitmaps.facet_counts(base, dim, self._facet_limit)
+        others = [bits for other, bits in selected.items() if other != "posted_within"]
+        base = BitMap.intersection(matched, *others) if others else matched
+        within = {
+            bucket: base.intersection_cardinality(self._bitmaps.posted_since(cutoff))
+            for bucket, cutoff in cutoffs.items()
+        }
+        counts["posted_within"] = {bucket: count for bucket, count in within.items() if count}
         self._facet_cache[cache_key] = (self.generation, counts)
         if len(self._facet_cache) > FACET_CACHE_SIZE:
             self._facet_cache.popitem(last=False)
@@ -866,7 +1017,7 @@ class _BoardSlots:
         return self._engine._bitmaps.any_term(words)
 
     def any_filter(self, dim: str, keys: tuple[str, ...]) -> BitMap:
-        return self._engine._bitmaps.any_filter(dim, keys)
+        return self._engine.filter_bits(dim, keys)
 
     def compounds(self, terms: tuple[str, ...]) -> BitMap:
         return self._engine._compounds(terms)
@@ -948,8 +1099,7 @@ class BoardPart:
         for filter_key in keys:
             bits = self._filters.get((dim, filter_key))
             if bits is None:
-                table = self._bitmaps.filters.get(dim, {})
-                bits = table[filter_key] & self.live if filter_key in table else BitMap()
+                bits = self._engine.filter_bits(dim, (filter_key,)) & self.live
                 self._filters[(dim, filter_key)] = bits
             union |= bits
         return union

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chalicelib.services.board import gazetteer, synonyms
+from chalicelib.services.board import place_names, synonyms
 from chalicelib.services.board.analysis import forms
 
 LONGEST_PHRASE = 4  # words; longer runs are not looked up
@@ -54,7 +54,7 @@ def is_phrase(words: tuple[str, ...]) -> bool:
     _, phrases = _dictionary()
     for last in forms(words[-1]):
         spaced = f"{head} {last}"
-        if spaced in phrases or gazetteer.aliases(spaced):
+        if spaced in phrases or place_names.aliases(spaced):
             return True
     return False
 
@@ -81,8 +81,8 @@ def _members(term: str) -> set[str]:
     found: set[str] = set()
     for form in forms(term):
         found.update(meaning.get(form, ()))
-        spaced = gazetteer.spaced(form) or form
-        found.update(gazetteer.aliases(spaced))
+        spaced = place_names.spaced(form) or form
+        found.update(place_names.aliases(spaced))
     return found
 
 
@@ -129,7 +129,7 @@ def _indexed() -> tuple[frozenset[str], frozenset[str]]:
         for first, second in itertools.pairwise(spaced.split()):
             found.update(forms(first + second))
             firsts.add(first)
-    for name in gazetteer.names_of_several_words():  # as written: places have no plural
+    for name in place_names.names_of_several_words():  # as written: places have no plural
         for first, second in itertools.pairwise(name.replace("'", " ").split()):
             found.add(first + second)
             firsts.add(first)

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
-from chalicelib.errors import InvalidRequestError
+from chalicelib.errors import InvalidRequestError, UnprocessableError
+from chalicelib.services.board import gazetteer
 from chalicelib.services.board.analysis import query_words, words
-from chalicelib.services.board.engine import Plan
+from chalicelib.services.board.engine import POSTED_WITHIN_SECONDS, Plan, near_key
 from chalicelib.services.board.text import key
 
 MAX_QUERY_LENGTH = 200
@@ -18,9 +19,18 @@ MAX_FILTER_VALUES = 20
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 TYPING_VALUES = ("1", "0", "true", "false")
+MAX_PAY = 100_000_000  # pay_min: a whole annual amount, 0 to this
+MIN_RADIUS_KM = 1
+MAX_RADIUS_KM = 500
+DEFAULT_RADIUS_KM = 50
+POSTED_WITHIN = tuple(POSTED_WITHIN_SECONDS)  # 24h, 3d, 7d, 30d
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 
 _MULTI = ("location", "remote", "employment_type", "company", "provider", "department")
-_SINGLE = ("q", "sort", "limit", "cursor", "typing")
+_SINGLE = (
+    "q", "sort", "limit", "cursor", "typing",
+    "pay_min", "pay_currency", "shows_pay", "posted_within", "near", "radius_km",
+)  # fmt: skip
 
 FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
@@ -66,6 +76,31 @@ class BoardQuery(BaseModel):
             if value not in TYPING_VALUES:
                 raise ValueError("must be 1, 0, true or false")
             return value in ("1", "true")
+        return value
+
+    pay_min: int | None = Field(None, ge=0, le=MAX_PAY, strict=False)
+    pay_currency: str | None = Field(None, pattern=CURRENCY_PATTERN)
+    shows_pay: bool | None = None
+    posted_within: Literal["24h", "3d", "7d", "30d"] | None = None
+    near: str | None = Field(None, max_length=MAX_QUERY_LENGTH)
+    radius_km: int = Field(DEFAULT_RADIUS_KM, ge=MIN_RADIUS_KM, le=MAX_RADIUS_KM)
+
+    @field_validator("pay_min", "radius_km", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # Digits only, as the document's pattern says ("1e5", "+5", " 5" and "5.0" are refused).
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise ValueError("must be a whole number")
+        return value
+
+    @field_validator("shows_pay", mode="before")
+    @classmethod
+    def _boolean(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text not in ("true", "false"):
+                raise ValueError("must be true or false")
+            return text == "true"
         return value
 
     @field_validator("remote", mode="before")
@@ -115,11 +150,48 @@ class BoardQuery(BaseModel):
             else:
                 keys = {key(value) for value in values}  # "" matches nothing
             filters.append((dim, tuple(sorted(keys))))
+        filters.extend(self._computed_filters())
+        if self.near is not None:  # the remote filter is part of `near` (see _near_filter)
+            filters = [(dim, keys) for dim, keys in filters if dim != "remote"]
+        filters.sort()
         relevance = bool(terms) and self.sort != "newest"
         # A submitted search matches whole words only (`java` is not JavaScript, `engineer` = `engineers`);
         # while typing (`typing=1`), "pyth" is also a prefix, unless a space follows it ("data ").
         prefix_last = self.typing and bool(terms) and not (self.q or "")[-1:].isspace()
         return Plan(terms=terms, filters=tuple(filters), relevance=relevance, prefix_last=prefix_last)
+
+    def _computed_filters(self) -> list[tuple[str, tuple[str, ...]]]:
+        filters: list[tuple[str, tuple[str, ...]]] = []
+        if self.pay_min is not None or self.pay_currency is not None:
+            if self.pay_currency is None:
+                raise InvalidRequestError(
+                    "pay_currency: give the currency of pay_min (ISO 4217, e.g. EUR); amounts in "
+                    "different currencies are never compared",
+                    code="pay_currency_required",
+                    fields={"pay_currency": "required with pay_min"},
+                )
+            filters.append(("pay_min", (f"{self.pay_currency.upper()}:{self.pay_min or 0}",)))
+        if self.shows_pay is not None:
+            filters.append(("shows_pay", ("true" if self.shows_pay else "false",)))
+        if self.posted_within is not None:
+            filters.append(("posted_within", (self.posted_within,)))
+        if self.near is not None:
+            filters.append(("near", (self._near_filter(self.near),)))
+        return filters
+
+    def _near_filter(self, near: str) -> str:
+        """`near`'s key: the place's point, the radius, and the remote rule. With `near`, postings placed
+        within the radius are in (a remote posting with an office in range too); other remote postings
+        are in only with `remote=true`; `remote=false` leaves every remote posting out."""
+        place = gazetteer.lookup(near)
+        if place is None or place.lat is None or place.lon is None:
+            raise UnprocessableError(
+                'near: no city of that name is known; name a city, e.g. Berlin, München or "Portland, OR"',
+                code="unknown_place",
+                fields={"near": "not a known city"},
+            )
+        remote = "" if not self.remote else "remote" if True in self.remote else "onsite"
+        return near_key(place.lat, place.lon, self.radius_km, remote)
 
 
 MAX_SUGGESTIONS = 10

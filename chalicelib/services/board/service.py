@@ -311,7 +311,9 @@ class BoardService:
                 raise
             fingerprint = manifest.fingerprint
         downloaded = time.perf_counter()
-        engine = BoardEngine(directory, fingerprint=fingerprint, facet_limit=self._facet_limit)
+        engine = BoardEngine(
+            directory, fingerprint=fingerprint, facet_limit=self._facet_limit, clock=self._clock
+        )
         opened = time.perf_counter()
         timings = {"download_seconds": downloaded - started, "open_seconds": opened - downloaded}
         return engine, manifest, timings
@@ -458,7 +460,14 @@ class BoardService:
             plan = query.plan()
             position = self._cursors.decode(query.cursor, plan) if query.cursor else None
             engine = self._loaded()
-            etag = self._etag("jobs", engine.fingerprint, plan_fingerprint(plan), query.limit, query.cursor)
+            etag = self._etag(
+                "jobs",
+                engine.fingerprint,
+                engine.time_state(),
+                plan_fingerprint(plan),
+                query.limit,
+                query.cursor,
+            )
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None)
             page = engine.search(plan, after=position, limit=query.limit)
@@ -620,7 +629,9 @@ class BoardService:
             plan = Plan(terms=plan.terms, filters=plan.filters, relevance=False)
             limit = query.limit if "limit" in query.model_fields_set else self._feed_limit
             engine = self._loaded()
-            etag = self._etag("rss", engine.fingerprint, plan_fingerprint(plan), limit, self_url)
+            etag = self._etag(
+                "rss", engine.fingerprint, engine.time_state(), plan_fingerprint(plan), limit, self_url
+            )
             if etag_matches(if_none_match, etag):
                 return BoardResponse(etag, None, "application/rss+xml; charset=utf-8")
             page = engine.search(plan, after=None, limit=limit, facets=False)

@@ -45,7 +45,14 @@ def _compensation_summary(posting: Posting) -> CompensationSummary | None:
 
     element = pay_element(posting)
     if element is None:
-        return None
+        shares = [c for c in posting.compensation if c.percent is not None]
+        if not shares:
+            return None
+        share = shares[0]  # only a share of something (a "10%" bonus): say so, as StackOne did
+        text = " ".join(part for part in (f"{share.percent:g}%", share.kind) if part)
+        return CompensationSummary(
+            kind=share.kind, currency=share.currency, min=None, max=None, period=share.period, text=text
+        )
     low, high = element.min, element.max
     if low is not None and high is not None and low != high:
         amount = f"{_amount(low)}\u2013{_amount(high)}"  # en dash

@@ -90,6 +90,7 @@ export function payText(pay) {
   let range = "";
   if (low != null && high != null && Number(low) !== Number(high)) range = `${amount(low)}–${amount(high)}`;
   else if (low != null || high != null) range = amount(low ?? high);
+  if (!range && typeof pay.percent === "number") return `${pay.percent}%`;
   if (!range) return pay.label || "";
   let text = pay.currency ? `${pay.currency} ${range}` : range;
   if (pay.period) text += ` / ${pay.period}`;

@@ -13,7 +13,20 @@ const FACETS = [
   ["provider", "Source ATS"],
   ["department", "Department"],
 ];
-const FILTER_NAMES = FACETS.map(([name]) => name);
+// Single-valued filters beyond the facets: the "more filters" fields (date posted, pay, distance).
+const MORE_FILTERS = [
+  ["posted_within", "Date posted"],
+  ["pay_min", "Pay at least"],
+  ["pay_currency", "Pay currency"],
+  ["shows_pay", "Pay"],
+  ["near", "Near"],
+  ["radius_km", "Within"],
+];
+const MORE_NAMES = MORE_FILTERS.map(([name]) => name);
+const POSTED_LABELS = { "24h": "Past 24 hours", "3d": "Past 3 days", "7d": "Past week", "30d": "Past month" };
+const LABELS = Object.fromEntries([...FACETS, ...MORE_FILTERS]);
+const UNPREFIXED = new Set(["remote", "posted_within", "shows_pay"]);
+const FILTER_NAMES = [...FACETS.map(([name]) => name), ...MORE_NAMES];
 const FACET_PREVIEW = 8;
 const PAGE_SIZE = 20;
 const MAX_LIMIT = 100;
@@ -28,6 +41,7 @@ const searchFilters = $("search-filters");
 const filtersPanel = $("filters");
 const filtersForm = $("filters-form");
 const facetsBox = $("facets");
+const moreBox = $("more-filters");
 const toggle = $("filters-toggle");
 const filterCount = $("filter-count");
 const showButton = $("show-results");
@@ -51,8 +65,9 @@ function readState() {
   const filters = {};
   for (const name of FILTER_NAMES) {
     const values = params.getAll(name).filter((value) => value.trim() !== "");
-    if (values.length) filters[name] = values;
+    if (values.length) filters[name] = MORE_NAMES.includes(name) ? values.slice(0, 1) : values;
   }
+  if (!filters.near) delete filters.radius_km; // a radius says nothing without a place
   const sort = params.get("sort") || "";
   const page = Math.min(Math.max(Number.parseInt(params.get("page") || "1", 10) || 1, 1), MAX_LIMIT / PAGE_SIZE);
   return { q: (params.get("q") || "").trim(), sort: SORTS.has(sort) ? sort : "", filters, page };
@@ -79,6 +94,9 @@ function writeState(state, { replace = false } = {}) {
 }
 
 function facetLabel(name, value) {
+  if (name === "posted_within") return POSTED_LABELS[value] || value;
+  if (name === "shows_pay") return value === "true" ? "Shows pay" : "Does not show pay";
+  if (name === "radius_km") return `${value} km`;
   if (name === "remote") return value === "true" ? "Remote" : value === "false" ? "On-site" : humanize(value);
   if (name === "employment_type" || name === "provider") return humanize(value);
   return value;
@@ -130,10 +148,35 @@ function renderFacets(facets, state) {
   if (!facetsBox.children.length) facetsBox.append(h("p", { class: "hint", text: "No filters for these results." }));
 }
 
+/** The more-filters fields as the state says, and the date buckets' counts for this search. */
+function renderMore(facets, state) {
+  const chosen = (name) => (state.filters[name] || [""])[0];
+  for (const radio of moreBox.querySelectorAll('input[name="posted_within"]')) radio.checked = radio.value === chosen("posted_within");
+  for (const name of ["pay_min", "pay_currency", "near"]) {
+    const field = moreBox.querySelector(`[name="${name}"]`);
+    if (field !== document.activeElement) field.value = chosen(name);
+  }
+  moreBox.querySelector('[name="shows_pay"]').checked = chosen("shows_pay") === "true";
+  if (chosen("radius_km")) moreBox.querySelector('[name="radius_km"]').value = chosen("radius_km");
+  const counts = (facets && facets.posted_within) || {};
+  for (const count of moreBox.querySelectorAll("[data-bucket]")) count.textContent = `(${Number(counts[count.dataset.bucket]) || 0})`;
+}
+
+function readMore() {
+  const data = new FormData(filtersForm);
+  const values = {};
+  for (const name of MORE_NAMES) {
+    const value = String(data.get(name) || "").trim();
+    if (value) values[name] = [value];
+  }
+  if (!values.near) delete values.radius_km;
+  return values;
+}
+
 function renderActive(state) {
   const active = FILTER_NAMES.flatMap((name) => (state.filters[name] || []).map((value) => [name, value]));
   chips.replaceChildren(...active.map(([name, value]) => {
-    const label = name === "remote" ? facetLabel(name, value) : `${FACETS.find(([n]) => n === name)[1]}: ${facetLabel(name, value)}`;
+    const label = UNPREFIXED.has(name) ? facetLabel(name, value) : `${LABELS[name]}: ${facetLabel(name, value)}`;
     const remaining = { ...state, filters: { ...state.filters, [name]: state.filters[name].filter((v) => v !== value) }, page: 1 };
     return h("li", {}, h("a", {
       class: "chip", href: boardUrl(remaining), dataset: { name, value }, "aria-label": `Remove filter ${label}`,
@@ -201,6 +244,7 @@ async function search(state) {
     const jobs = Array.isArray(page && page.data) ? page.data : [];
     results.replaceChildren(...jobs.map(jobItem));
     renderFacets(page && page.facets, state);
+    renderMore(page && page.facets, state);
     nextCursor = (page && page.next_cursor) || null;
     pagesShown = state.page;
     renderPager();
@@ -304,6 +348,15 @@ facetsBox.addEventListener("change", (event) => {
     if (values.size) state.filters[box.name] = [...values];
     else delete state.filters[box.name];
   }, () => restoreFocus(key));
+});
+moreBox.addEventListener("change", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLInputElement || field instanceof HTMLSelectElement)) return;
+  if (field instanceof HTMLInputElement && !field.checkValidity()) return; // the browser says why
+  changeFilters((state) => {
+    for (const name of MORE_NAMES) delete state.filters[name];
+    Object.assign(state.filters, readMore());
+  }, () => field.focus());
 });
 chips.addEventListener("click", (event) => {
   const chip = event.target.closest("a.chip");
