@@ -217,7 +217,7 @@ def test_open_a_job_and_apply_natively_into_the_ats(stack: Stack, page: Any) -> 
     page.goto(f"{stack.api_url}/board")
     page.locator("#results > li").first.wait_for()
     page.goto(f"{stack.api_url}/board/jobs/{job['job_id']}")
-    page.get_by_role("heading", name=job["title"], exact=True).wait_for()
+    page.get_by_role("heading", level=1, name=job["title"], exact=True).wait_for()
 
     # The posting: JSON-LD in the head, the sanitised description in the page itself.
     json_ld = page.locator('head script[type="application/ld+json"]').text_content()
@@ -252,6 +252,16 @@ def test_open_a_job_and_apply_natively_into_the_ats(stack: Stack, page: Any) -> 
     text = repr(application)
     assert "Lovelace" in text
     assert "ada-lovelace.pdf" in text
+
+    # The README's walkthrough: the employer opens the console with its printed key and finds it there.
+    from sandbox.demo_employers import DEMO_EMPLOYERS
+
+    employer_id = next(demo.employer_id for demo in DEMO_EMPLOYERS if demo.name == job["company"])
+    _open_employer_console(page, stack, employer_id)
+    row = page.locator("#applications-rows tr", has_text=email)
+    row.wait_for()
+    assert job["title"] in row.inner_text()
+    shot(page, "stack-employer-application")
 
 
 def test_apply_with_embloy_lands_on_the_embloy_page_for_the_job(stack: Stack, page: Any) -> None:
