@@ -668,7 +668,8 @@ OPERATIONS: tuple[Operation, ...] = (
             503: Reply("A page with a retry link (the board is unavailable).", media_type="text/html"),
         },
         query="chalicelib.services.board.query:BoardQuery",
-        query_exclude=("limit", "sort"),
+        # The page is a submitted search: whole words, never `typing`'s prefix.
+        query_exclude=("limit", "sort", "typing"),
         query_blank_is_absent=True,
         query_params=(BOARD_PAGE_SORT, BOARD_PAGE_PAGES),
         headers=(IF_NONE_MATCH,),
