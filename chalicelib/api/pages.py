@@ -201,6 +201,12 @@ def job_card(summary: Mapping[str, Any], *, base: str, now: datetime) -> dict[st
 
 
 # ---- the board page ---------------------------------------------------------------------------------
+def _valid_radius(value: str) -> bool:
+    from chalicelib.services.board.query import MAX_RADIUS_KM, MIN_RADIUS_KM
+
+    return value.isascii() and value.isdigit() and MIN_RADIUS_KM <= int(value) <= MAX_RADIUS_KM
+
+
 def board_state(params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """The board's URL state: words, sort, filters (in FACETS order), page, cursor."""
     filters = {
@@ -211,8 +217,10 @@ def board_state(params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     for name, _ in MORE_FILTERS:  # single-valued: the first value, as a form sends it
         if name in filters:
             filters[name] = filters[name][:1]
-    if "near" not in filters:
-        filters.pop("radius_km", None)  # a radius says nothing without a place
+    if "near" not in filters and _valid_radius(filters.get("radius_km", ["50"])[0]):
+        # A radius says nothing without a place (an invalid one stays, so the page answers 400 as
+        # `GET /jobs` does).
+        filters.pop("radius_km", None)
     sort = next(iter(params.get("sort", ())), "")
     raw_page = next(iter(params.get("page", ())), "1")
     # ASCII digits only ("¹" passes str.isdigit() but not int()); a long number is simply the most.

@@ -125,3 +125,16 @@ def test_the_board_page_names_an_unknown_city(client: Any) -> None:
     response = client.http.get("/board?near=Atlantis+Base+7")
     assert response.status_code == 400
     assert "know a city of that name" in response.body.decode()
+
+
+@pytest.mark.parametrize("radius", ["-58800", "0", "501", "ten"])
+def test_the_board_page_refuses_a_bad_radius_as_get_jobs_does_even_without_a_place(
+    client: Any, radius: str
+) -> None:
+    assert client.http.get(f"/jobs?radius_km={radius}").status_code == 400
+    assert client.http.get(f"/board?radius_km={radius}").status_code == 400
+
+
+def test_the_board_page_drops_a_valid_radius_without_a_place(client: Any) -> None:
+    html = client.http.get("/board?radius_km=25").body.decode()
+    assert '<input type="hidden" name="radius_km"' not in html
