@@ -46,6 +46,17 @@ def check_filter_counts(params: Mapping[str, Sequence[str]]) -> None:
             )
 
 
+def _single_values(params: Mapping[str, Sequence[str]], names: tuple[str, ...]) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for name in names:
+        values = [value for value in params.get(name, ()) if value != ""]
+        if len(values) > 1:
+            raise InvalidRequestError(f"{name}: give at most one value", fields={name: "repeated"})
+        if values:
+            data[name] = values[0]
+    return data
+
+
 class BoardQuery(BaseModel):
     """`GET /jobs` (and feed) parameters. Repeated filter parameters combine with OR."""
 
@@ -119,14 +130,8 @@ class BoardQuery(BaseModel):
     @classmethod
     def from_params(cls, params: Mapping[str, Sequence[str]]) -> BoardQuery:
         """Build from a multi-valued query string (name -> values); unknown names are ignored."""
-        data: dict[str, object] = {}
         check_filter_counts(params)
-        for name in _SINGLE:
-            values = [value for value in params.get(name, ()) if value != ""]
-            if len(values) > 1:
-                raise InvalidRequestError(f"{name}: give at most one value", fields={name: "repeated"})
-            if values:
-                data[name] = values[0]
+        data = _single_values(params, _SINGLE)
         for name in _MULTI:
             values = [value for value in params.get(name, ()) if value.strip()]
             if values:
@@ -198,17 +203,6 @@ MAX_SUGGESTIONS = 10
 DEFAULT_SUGGESTIONS = 5
 MAX_SIMILAR = 20
 DEFAULT_SIMILAR = 5
-
-
-def _single_values(params: Mapping[str, Sequence[str]], names: tuple[str, ...]) -> dict[str, object]:
-    data: dict[str, object] = {}
-    for name in names:
-        values = [value for value in params.get(name, ()) if value != ""]
-        if len(values) > 1:
-            raise InvalidRequestError(f"{name}: give at most one value", fields={name: "repeated"})
-        if values:
-            data[name] = values[0]
-    return data
 
 
 class SuggestQuery(BaseModel):
