@@ -56,6 +56,15 @@ def joined(found: list[str]) -> str:
     return " ".join(first + second for first, second in itertools.pairwise(found))
 
 
+_HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
+
+
+def hyphen_compounds(text: str) -> str:
+    """The joined pairs of hyphenated words only ("a front-end role" -> "frontend"): how long text
+    writes compounds, at a fraction of the cost of every pair."""
+    return " ".join(joined(words(match.group())) for match in _HYPHENATED.finditer(text))
+
+
 def query_words(text: str) -> list[str]:
     """The words of a query. Technical terms are one word (`c#` -> `csharp`, `.net` -> `dotnet`, a bare
     `go` -> `golang`); a hyphenated or dotted word is one compound: `front-end` -> `frontend` (found as

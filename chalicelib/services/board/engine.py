@@ -26,7 +26,6 @@ import bisect
 import functools
 import hashlib
 import itertools
-import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,14 +40,14 @@ from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.posting import Posting
 from chalicelib.services import pay
 from chalicelib.services.board import analysis, expansion, shaping
-from chalicelib.services.board.bitmaps import BitmapWriter, BoardBitmaps
+from chalicelib.services.board.bitmaps import BoardBitmaps
 from chalicelib.services.board.technical import protect_text, protect_title
 from chalicelib.services.board.text import key
 
 if TYPE_CHECKING:
     import tantivy
 
-FORMAT_VERSION = 3  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
+FORMAT_VERSION = 4  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
 # Filters beyond the facet dimensions (bitmaps and sorted arrays only; tantivy does not index them):
 # `shows_pay` ("true"/"false"), `pay_min` ("EUR:50000"), `posted_within` ("7d", relative to the
@@ -216,8 +215,12 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         found = analysis.words(text)
         words.update(found)
         phrases.append(expansion.phrase_words(found))
-        if len(found) > 1:
-            document.add_text("compounds", analysis.joined(found))
+        if text is content:  # only the words a hyphen joins: content pairs would double the index
+            joined = analysis.hyphen_compounds(text)
+        else:
+            joined = analysis.joined(found) if len(found) > 1 else ""
+        if joined:
+            document.add_text("compounds", joined)
     title_phrases, other_phrases = phrases[0], [phrase for found in phrases[1:] for phrase in found]
     words.update(title_phrases)
     words.update(other_phrases)
@@ -411,31 +414,11 @@ class BoardEngine:
     def create(
         cls, directory: Path, documents: Iterable[BoardDocument] = (), *, heap_bytes: int = 64_000_000
     ) -> int:
-        """Write a new snapshot of `documents` into an empty `directory`; returns the board fingerprint.
+        """Write a new snapshot of `documents` into `directory` (emptied first); returns the board
+        fingerprint."""
+        from chalicelib.services.board.writer import write_full
 
-        Documents must come newest first (a list is sorted here): their position is their slot.
-        """
-        import tantivy
-
-        if isinstance(documents, list):
-            documents = sorted(documents, key=lambda document: document.sort_key, reverse=True)
-        if directory.exists():
-            shutil.rmtree(directory)
-        directory.mkdir(parents=True)
-        index = tantivy.Index(schema(), path=str(directory))
-        analysis.register(index)
-        writer = index.writer(heap_size=heap_bytes, num_threads=1)
-        bitmaps = BitmapWriter()
-        fingerprint = 0
-        for slot, document in enumerate(documents):
-            bitmaps.add(slot, document)
-            document.document.add_unsigned("slot", slot)
-            writer.add_document(document.document)
-            fingerprint ^= document.fingerprint
-        writer.commit()
-        writer.wait_merging_threads()
-        bitmaps.write(directory)
-        return fingerprint
+        return write_full(directory, documents, name="segment", heap_bytes=heap_bytes).fingerprint
 
     # ---- reads --------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -976,6 +959,7 @@ class BoardEngine:
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+        self._bitmaps.close()
 
 
 # ---- matching ----------------------------------------------------------------------------------------
