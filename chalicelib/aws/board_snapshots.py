@@ -1,21 +1,25 @@
 """Board snapshots on S3, and the pointer to the current one as one item of the application table.
 
-Files: `s3://{bucket}/{prefix}{version}/{name}` (immutable once written; a lifecycle rule expires old
-versions). Pointer: `BOARD` / `SNAPSHOT` with the manifest as JSON and `changes_after`, replaced only by a
-snapshot complete to a later time (conditional write), so an older build finishing late never wins.
+Files: `s3://{bucket}/{prefix}files/{sha256}`, packed (zstd frames, see `snapshot.pack_file`), named by
+their content, so versions share the files they have in common and each is uploaded once; a copy of each
+manifest at `{prefix}manifests/{version}.json` for operators.
+
+Pointer: `BOARD` / `SNAPSHOT` with the manifest as JSON and `changes_after`, replaced only by a snapshot
+complete to a later time (conditional write), so an older build finishing late never wins.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import AwsErrors, ConditionFailedError
-from chalicelib.deadline import current_deadline, in_current_context
+from chalicelib.deadline import in_current_context
 from chalicelib.errors import UpstreamUnavailableError
-from chalicelib.services.board.snapshot import SnapshotManifest
+from chalicelib.services.board.snapshot import SnapshotFile, SnapshotManifest, unpack_stream
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -46,8 +50,8 @@ class S3SnapshotStore:
         self._bucket = bucket
         self._prefix = prefix
 
-    def _key(self, manifest: SnapshotManifest, name: str) -> str:
-        return f"{self._prefix}{manifest.version}/{name}"
+    def _key(self, sha256: str) -> str:
+        return f"{self._prefix}files/{sha256}"
 
     def current(self) -> SnapshotManifest | None:
         with _POINTER:
@@ -65,27 +69,36 @@ class S3SnapshotStore:
         with ThreadPoolExecutor(max_workers=_TRANSFER_THREADS) as pool:
             list(pool.map(in_current_context(run), jobs))
 
-    def download(self, manifest: SnapshotManifest, directory: Path) -> None:
-        jobs = [(self._bucket, self._key(manifest, f.name), str(directory / f.name)) for f in manifest.files]
-        self._transfer(self._download_one, jobs)
-        for file in manifest.files:
+    def download(
+        self, manifest: SnapshotManifest, directory: Path, files: Sequence[SnapshotFile] | None = None
+    ) -> None:
+        wanted = manifest.files if files is None else files
+        self._transfer(self._download_one, [(file, directory / file.name) for file in wanted])
+        for file in wanted:
             if (directory / file.name).stat().st_size != file.size:
                 raise _unavailable("snapshot storage")
 
-    def _download_one(self, bucket: str, key: str, path: str) -> None:
+    def _download_one(self, file: SnapshotFile, path: Path) -> None:
+        body = self._s3.get_object(Bucket=self._bucket, Key=self._key(file.sha256))["Body"]
+        try:
+            unpack_stream(body, file, path)
+        except ValueError as exc:  # shorter than the manifest says, or not a packed file
+            raise _unavailable("snapshot storage") from exc
+        finally:
+            body.close()
+
+    def upload(self, manifest: SnapshotManifest, packed: Path) -> None:
         from boto3.s3.transfer import TransferConfig
 
-        # Inside an API request each file is fetched on the worker that carries the request's deadline:
-        # boto3's own transfer threads would not see it (and would wait out the client's full timeouts).
-        config = TransferConfig(use_threads=current_deadline() is None)
-        self._s3.download_file(bucket, key, path, Config=config)
+        config = TransferConfig(use_threads=False)  # one pool (ours) over every file
 
-    def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
-        jobs = [(str(directory / f.name), self._bucket, self._key(manifest, f.name)) for f in manifest.files]
-        self._transfer(self._s3.upload_file, jobs)
-        # A copy of the manifest beside the files, for operators (the pointer item is what processes read).
+        def upload_one(path: Path) -> None:
+            self._s3.upload_file(str(path), self._bucket, self._key(path.name), Config=config)
+
+        self._transfer(upload_one, [(path,) for path in sorted(packed.iterdir())])
+        # A copy of the manifest, for operators (the pointer item is what processes read).
         body = json.dumps(manifest.to_dict(), indent=1).encode()
-        key = self._key(manifest, "manifest.json")
+        key = f"{self._prefix}manifests/{manifest.version}.json"
         self._transfer(lambda: self._s3.put_object(Bucket=self._bucket, Key=key, Body=body), [()])
 
     def publish(self, manifest: SnapshotManifest) -> bool:

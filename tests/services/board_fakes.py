@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from chalicelib.clock import isoformat
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.posting import Posting
 from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
-from chalicelib.services.board.snapshot import SnapshotManifest
+from chalicelib.services.board.snapshot import SnapshotFile, SnapshotManifest, unpack_stream
 from tests.api.board_factories import BASE_TIME
 
 SHARDS = 4
@@ -121,13 +122,18 @@ class DirectorySnapshotStore:
             raise UpstreamUnavailableError("down", code="board_unavailable")
         return self.pointer
 
-    def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
-        shutil.copytree(directory, self.root / manifest.version)
+    def upload(self, manifest: SnapshotManifest, packed: Path) -> None:
+        (self.root / "files").mkdir(parents=True, exist_ok=True)
+        for path in packed.iterdir():
+            shutil.copy(path, self.root / "files" / path.name)
 
-    def download(self, manifest: SnapshotManifest, directory: Path) -> None:
+    def download(
+        self, manifest: SnapshotManifest, directory: Path, files: Sequence[SnapshotFile] | None = None
+    ) -> None:
         self.downloads += 1
-        for file in manifest.files:
-            shutil.copy(self.root / manifest.version / file.name, directory / file.name)
+        for file in manifest.files if files is None else files:
+            with (self.root / "files" / file.sha256).open("rb") as stream:
+                unpack_stream(stream, file, directory / file.name)
 
     def publish(self, manifest: SnapshotManifest) -> bool:
         if self.pointer is not None and self.pointer.changes_after >= manifest.changes_after:

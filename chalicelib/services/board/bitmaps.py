@@ -215,8 +215,8 @@ class Segment:
         slots.frombytes(self._blob[slot_start : slot_start + slot_length])
         return _little_endian(amounts), _little_endian(slots)
 
-    def currencies(self) -> Iterable[str]:
-        return self._index["pay"].keys()
+    def currencies(self) -> list[str]:
+        return list(self._index["pay"])
 
     def pay_at_least(self, currency: str, amount: float) -> BitMap:
         found = self._pay.get(currency)

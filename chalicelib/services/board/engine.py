@@ -38,6 +38,7 @@ from pyroaring import BitMap
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.posting import Posting
+from chalicelib.models.responses import JobSummary
 from chalicelib.services import pay
 from chalicelib.services.board import analysis, expansion, shaping
 from chalicelib.services.board.bitmaps import BoardBitmaps
@@ -72,8 +73,10 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # Scores are multiplied by log2(2 + recency), recency in [0, RECENCY_WEIGHT) growing with the posting date:
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
-_EXCERPT_CHARS = 300
+_EXCERPT_CHARS = 200  # a feed item's description; a search-result snippet is about this long
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SUMMARY_FIELDS = tuple(name for name in JobSummary.model_fields if name != "url")  # a stored record's order
 
 SUGGEST_SCAN = 40  # best-matching postings whose titles are suggested
 SUGGEST_PREFIX_WORDS = 50  # most name words a typed prefix stands for (companies, places)
@@ -197,11 +200,13 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     locations: list[str] = list(dict.fromkeys(summary["locations"]))
     # The sitemap's lastmod: when the stored posting last changed (the sync's change time).
     modified = posting.changed_at or posting.updated_at or shaping.posted_at(posting)
-    record = {
-        "summary": summary,
-        "excerpt": _excerpt(posting, summary["locations"]),
-        "lastmod": isoformat(modified) if modified else None,
-    }
+    # Stored as a list (the summary's values in `SUMMARY_FIELDS` order, the excerpt, the sitemap date):
+    # field names repeated in every stored document would be a fifth of the store.
+    record = [
+        *(summary[name] for name in SUMMARY_FIELDS),
+        _excerpt(posting, summary["locations"]),
+        isoformat(modified) if modified else None,
+    ]
     # Technical terms as single words ("C#" -> csharp, ".NET" -> dotnet, "Go" the language -> golang).
     title = protect_title(posting.title)
     meta = [protect_text(text) for text in (posting.company, posting.department or "", *locations)]
@@ -443,10 +448,10 @@ class BoardEngine:
         return Version(changed_ms=int(changed or 0), fingerprint=int(fingerprint or 0), slot=int(slot or 0))
 
     def _hit(self, address: Any, position: Position) -> Hit:
-        stored = self._searcher.doc(address).get_first("record") or b"{}"
-        record: dict[str, Any] = orjson.loads(stored)
-        summary = record["summary"]
-        return Hit(summary["job_id"], summary, record["excerpt"], record["lastmod"], position)
+        record: list[Any] = orjson.loads(self._searcher.doc(address).get_first("record") or b"[]")
+        *values, excerpt, lastmod = record
+        summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
+        return Hit(summary["job_id"], summary, excerpt, lastmod, position)
 
     def newest(self, limit: int) -> Iterator[Hit]:
         """Up to `limit` live postings, newest first (the sitemap)."""

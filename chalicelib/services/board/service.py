@@ -46,7 +46,7 @@ from chalicelib.services.board.engine import (
 )
 from chalicelib.services.board.query import BoardQuery, SimilarQuery, SuggestQuery
 from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
-from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
+from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore, materialize
 
 _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
 _APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options a warm process remembers
@@ -299,23 +299,31 @@ class BoardService:
         if manifest is not None and manifest.format != FORMAT_VERSION:
             logger.warning("ignoring a snapshot of another format", extra={"version": manifest.version})
             manifest = None
+        downloaded = 0
         if manifest is None:
             fingerprint = BoardEngine.create(directory)
         else:
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
+            # The files the snapshot in service shares with the new one are hard-linked, not downloaded.
+            engine, ours = self._engine, self._manifest
+            previous = (ours, engine.directory) if engine is not None and ours is not None else None
             try:
-                self._snapshots.download(manifest, directory)
+                downloaded = materialize(manifest, directory, self._snapshots, previous=previous)
             except BaseException:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
             fingerprint = manifest.fingerprint
-        downloaded = time.perf_counter()
+        fetched = time.perf_counter()
         engine = BoardEngine(
             directory, fingerprint=fingerprint, facet_limit=self._facet_limit, clock=self._clock
         )
         opened = time.perf_counter()
-        timings = {"download_seconds": downloaded - started, "open_seconds": opened - downloaded}
+        timings = {
+            "download_seconds": fetched - started,
+            "open_seconds": opened - fetched,
+            "downloaded_bytes": float(downloaded),
+        }
         return engine, manifest, timings
 
     def _install(

@@ -21,7 +21,10 @@ from pyroaring import BitMap
 
 from chalicelib.services.board import analysis
 from chalicelib.services.board.bitmaps import (
+    KEYS_FILE,
+    ORDER_FILE,
     SEGMENT_SLOTS,
+    STATE_FILE,
     BitmapState,
     Segment,
     SegmentWriter,
@@ -95,6 +98,7 @@ def write_full(
     writer.commit()
     writer.wait_merging_threads()
     state.write(directory, live)
+    prune(directory, state)
     return WriteReport(fingerprint, len(live), added=len(live), segments=len(state.segments))
 
 
@@ -138,9 +142,8 @@ def write_changes(
         document = change.document
         if document is None:
             continue
-        slot = next(free, None)
-        if slot is None:
-            slot = _new_slot(state)
+        reused = next(free, None)
+        slot = _new_slot(state) if reused is None else reused
         if slot < len(state.keys):
             state.keys[slot] = document.sort_key
         else:
@@ -160,11 +163,37 @@ def write_changes(
         segments.append(Segment(directory, new_name))
     report.merged = _merge(directory, state, segments, name)
     state.write(directory, live)
+    prune(directory, state)
     for segment in segments:
         segment.close()
     report.postings = len(live)
     report.segments = len(state.segments)
     return report
+
+
+def prune(directory: Path, state: BitmapState) -> None:
+    """Delete the files no longer part of the snapshot: tantivy segments merged away or delete files
+    replaced (tantivy collects only the files it wrote in this process), segments of ours merged."""
+    import orjson
+
+    meta = orjson.loads((directory / "meta.json").read_bytes())
+    keep = {"meta.json", STATE_FILE, KEYS_FILE, ORDER_FILE}
+    for segment in state.segments:
+        keep.update((f"{segment}.bin", f"{segment}.json"))
+    live_segments: dict[str, int | None] = {}
+    for segment in meta["segments"]:
+        deletes = segment.get("deletes")
+        live_segments[segment["segment_id"].replace("-", "")] = deletes["opstamp"] if deletes else None
+    for path in directory.iterdir():
+        name = path.name
+        if name.startswith(".") or name in keep or not path.is_file():
+            continue
+        stem, _, rest = name.partition(".")
+        if stem in live_segments:
+            opstamp = live_segments[stem]
+            if not rest.endswith("del") or rest == f"{opstamp}.del":
+                continue
+        path.unlink()
 
 
 def _new_slot(state: BitmapState) -> int:
