@@ -113,9 +113,8 @@ def write_changes(
     searcher = index.searcher()
     table = schema()
     state = BitmapState.read(directory)
-    segments = [
-        Segment(directory, segment_name, state.dead.get(segment_name)) for segment_name in state.segments
-    ]
+    # Each segment shares its dead slots with the state: what a change kills is seen by both.
+    segments = [Segment(directory, seg, state.dead.setdefault(seg, BitMap())) for seg in state.segments]
     live = BitMap.union(BitMap(), *(segment.live for segment in segments))
     free: Iterator[int] = iter(BitMap(range(state.slots)) - live)
     writer = index.writer(heap_size=heap_bytes, num_threads=1)
@@ -134,7 +133,7 @@ def write_changes(
                 continue
             writer.delete_documents_by_term("job_id", change.job_id)
             owner = next(segment for segment in segments if slot in segment.live)
-            state.dead.setdefault(owner.name, BitMap()).add(slot)
+            owner.dead.add(slot)
             owner.live.discard(slot)
             live.discard(slot)
             report.fingerprint ^= old_fingerprint
