@@ -12,7 +12,7 @@ import pytest
 from chalicelib.services.board import bitmaps
 from chalicelib.services.board.bitmaps import BitmapState, merge_plan
 from chalicelib.services.board.engine import BoardEngine, Plan
-from chalicelib.services.board.snapshot import SnapshotBuilder, SnapshotManifest, materialize
+from chalicelib.services.board.snapshot import STORED_REFRESH, SnapshotBuilder, SnapshotManifest, materialize
 from tests.api.board_factories import make_posting
 from tests.services.board_fakes import DirectorySnapshotStore, FakeTime, InMemoryBoardSource
 
@@ -202,3 +202,22 @@ def test_segments_stay_few_over_many_incremental_builds(
     assert report.manifest is not None
     engine = open_board(store, report.manifest, tmp_path / "final")
     assert len(engine) == report.manifest.postings
+
+
+def test_files_still_in_use_are_uploaded_again_before_the_bucket_would_expire_them(
+    source: InMemoryBoardSource, store: DirectorySnapshotStore, fake_time: FakeTime, tmp_path: Path
+) -> None:
+    for n in range(10):
+        source.put(make_posting(f"Engineer {n}", changed_at=fake_time.now))
+    builder = make_builder(source, store, tmp_path, fake_time)
+    first = builder.build().manifest
+    fake_time.advance(3600)
+    soon = builder.build()
+    assert soon.manifest is not None and first is not None
+    # An hour later nothing changed: no file is uploaded again.
+    assert soon.stats["uploaded_bytes"] < soon.manifest.size / 10
+    fake_time.advance(STORED_REFRESH.total_seconds())
+    later = builder.build()
+    assert later.manifest is not None
+    assert later.stats["uploaded_bytes"] == later.manifest.size
+    assert {file.stored_at for file in later.manifest.files} == {later.manifest.built_at}

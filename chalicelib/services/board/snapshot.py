@@ -15,6 +15,7 @@ moves to a newer one by hard-linking the files it already has and downloading th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -41,6 +42,9 @@ from chalicelib.services.board.writer import Change, WriteReport, write_changes,
 
 FRAME_BYTES = 8 << 20  # a file is compressed in independent frames of this many bytes
 COMPRESSION_LEVEL = 9
+# A file every snapshot still uses is uploaded again after this long, so the bucket's lifecycle rule (7 days)
+# only ever expires files no snapshot uses, and a stopped builder still leaves 5 days before any expire.
+STORED_REFRESH = timedelta(days=2)
 # Files a writer replaces under the same name (a process's own commits): hard-linked only when unchanged.
 _REWRITTEN = frozenset({"meta.json"})
 
@@ -51,18 +55,26 @@ class SnapshotFile:
     size: int  # bytes on disk
     sha256: str  # of the bytes on disk: the stored object's name
     frames: tuple[int, ...] = ()  # stored (compressed) size of each FRAME_BYTES of the file
+    stored_at: str = ""  # when it was last uploaded (the bucket's lifecycle rule expires it by that age)
 
     @property
     def stored(self) -> int:
         return sum(self.frames)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, "sha256": self.sha256, "frames": list(self.frames)}
+        return {
+            "name": self.name,
+            "size": self.size,
+            "sha256": self.sha256,
+            "frames": list(self.frames),
+            "stored_at": self.stored_at,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SnapshotFile:
         frames = tuple(int(frame) for frame in data.get("frames", ()))
-        return cls(str(data["name"]), int(data["size"]), str(data["sha256"]), frames)
+        stored_at = str(data.get("stored_at", ""))
+        return cls(str(data["name"]), int(data["size"]), str(data["sha256"]), frames, stored_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +216,25 @@ def unpack_stream(stream: Readable, file: SnapshotFile, target: Path) -> None:
 
 
 def pack_directory(
-    directory: Path, packed: Path, stored: Sequence[SnapshotFile] = ()
+    directory: Path,
+    packed: Path,
+    stored: Sequence[SnapshotFile] = (),
+    *,
+    now: str = "",
+    refresh_before: str = "",
 ) -> tuple[SnapshotFile, ...]:
-    """Describe the directory's files, packing into `packed` (named by SHA-256) those not `stored` yet."""
-    frames_by_hash = {file.sha256: file.frames for file in stored}
+    """Describe the directory's files, packing into `packed` (named by SHA-256) those not `stored` yet,
+    and those stored before `refresh_before`: uploaded again, they start a new life under the bucket's
+    lifecycle rule, which expires only the files no snapshot uses any more. `now` is their `stored_at`."""
+    known = {file.sha256: file for file in stored if file.stored_at >= refresh_before}
     packed.mkdir(parents=True, exist_ok=True)
     files = []
     for file in describe_files(directory):
-        frames = frames_by_hash.get(file.sha256)
-        if frames is None:
-            frames = frames_by_hash[file.sha256] = pack_file(directory / file.name, packed / file.sha256)
-        files.append(SnapshotFile(file.name, file.size, file.sha256, frames))
+        found = known.get(file.sha256)
+        if found is None:
+            frames = pack_file(directory / file.name, packed / file.sha256)
+            found = known[file.sha256] = SnapshotFile(file.name, file.size, file.sha256, frames, now)
+        files.append(dataclasses.replace(found, name=file.name))
     return tuple(files)
 
 
@@ -321,8 +341,11 @@ class SnapshotBuilder:
                 report, skipped = self._changes(directory, version, current, stats)
                 base = current.files
             indexed = self._perf()
-            files = pack_directory(directory, packed, base)
-            reused = {file.sha256 for file in base}
+            refresh_before = isoformat(started - STORED_REFRESH)
+            files = pack_directory(
+                directory, packed, base, now=isoformat(started), refresh_before=refresh_before
+            )
+            reused = {file.sha256 for file in base if file.stored_at >= refresh_before}
             manifest = SnapshotManifest(
                 version=version,
                 format=FORMAT_VERSION,
