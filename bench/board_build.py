@@ -57,7 +57,8 @@ class FileSource:
     shards = 0
 
     def __init__(self, items: Path, count: int, changes: Path | None = None) -> None:
-        from chalicelib.aws.posting_items import BOARD_SHARDS, board_shard
+        from chalicelib.aws.posting_items import board_shard
+        from chalicelib.aws.table_schema import BOARD_SHARDS
 
         self.shards = BOARD_SHARDS
         self._items = items

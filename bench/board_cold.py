@@ -24,7 +24,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
@@ -46,7 +46,7 @@ from bench.board_common import (  # noqa: E402
 if TYPE_CHECKING:
     from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
     from chalicelib.services.board.service import BoardService
-    from chalicelib.services.board.snapshot import SnapshotManifest
+    from chalicelib.services.board.snapshot import SnapshotFile, SnapshotManifest
 
 
 class LocalSnapshotStore:
@@ -59,15 +59,17 @@ class LocalSnapshotStore:
     def current(self) -> SnapshotManifest | None:
         return self._manifest
 
-    def download(self, manifest: SnapshotManifest, directory: Path) -> None:
-        for file in manifest.files:
+    def download(
+        self, manifest: SnapshotManifest, directory: Path, files: Sequence[SnapshotFile] | None = None
+    ) -> None:
+        for file in manifest.files if files is None else files:
             source, target = self._directory / file.name, directory / file.name
             try:
                 os.link(source, target)
             except OSError:
                 shutil.copyfile(source, target)
 
-    def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
+    def upload(self, manifest: SnapshotManifest, packed: Path) -> None:
         raise NotImplementedError("the benchmark's API process never uploads")
 
     def publish(self, manifest: SnapshotManifest) -> bool:

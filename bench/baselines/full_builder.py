@@ -5,7 +5,6 @@ pair of words, and the bitmaps of the whole board collected in memory before the
 stored as they are (no compression). Only what the build needs is kept; queries are not served from it.
 """
 
-# ruff: noqa: E501
 from __future__ import annotations
 
 import shutil
