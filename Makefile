@@ -121,10 +121,11 @@ STACK ?= job-board-$(STAGE)
 rollback: venv
 	$(BIN)/python -m deploy.rollback --stack $(STACK) $(ROLLBACK_ARGS)
 
-# Board read path (bench/board.py): 10k and 100k postings, several minutes; BENCH_BOARD_ARGS=--quick smoke-tests it.
+# The board (bench/board.py): builds, cold start and queries at 10k and 100k postings, several minutes;
+# SIZE=1000000 for one size (a million: about an hour here); BENCH_BOARD_ARGS=--quick smoke-tests it.
 .PHONY: bench-board
 bench-board: venv
-	$(BIN)/python -m bench.board $(BENCH_BOARD_ARGS)
+	$(BIN)/python -m bench.board $(if $(SIZE),--sizes $(SIZE)) $(BENCH_BOARD_ARGS)
 
 # Search quality (bench/search_quality.py): recall and precision per class of the judged queries over
 # generated postings with known ground truth; BENCH_SEARCH_ARGS="--postings 10000" for a larger corpus.
