@@ -103,6 +103,8 @@ clean:
 
 # ---- Deployment (docs/deployment.md) ---------------------------------------------------------------
 # `make package STAGE=prod`: build/prod/sam.json + deployment.zip, ready for `aws cloudformation deploy`.
+# deploy/package.py renders build/prod-resources.json, runs `chalice package` with it, then compiles the
+# zip's modules to bytecode for the functions' runtime (deploy/bytecode.py).
 STAGE ?= dev
 # The region only picks the Lambda service principal's DNS suffix; the template itself is region-free.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
@@ -111,9 +113,7 @@ PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
 package: venv
 	rm -rf build/$(STAGE)
-	$(BIN)/python -m deploy.render --stage $(STAGE) --out build/$(STAGE)-resources.json
-	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(BIN)/chalice package --stage $(STAGE) \
-		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
+	$(BIN)/python -m deploy.package --stage $(STAGE) --region $(PACKAGE_REGION) --out build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 # Points every function's `live` alias of a deployed stack back at its previous version (docs/runbook.md).
