@@ -137,12 +137,16 @@ def compile_zip(
                     f"{_mib(unzipped_limit)}."
                 )
             rewritten = zip_path.with_name(f".{zip_path.name}.bytecode")
-            with zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED) as target:
-                for info in entries:
-                    target.writestr(_entry(info.filename, info), original.read(info))
-                    if info.filename in compiled:
-                        bytecode = compiled[info.filename]
-                        target.writestr(_entry(bytecode, info), (root / bytecode).read_bytes())
+            try:
+                with zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED) as target:
+                    for info in entries:
+                        target.writestr(_entry(info.filename, info), original.read(info))
+                        if info.filename in compiled:
+                            bytecode = compiled[info.filename]
+                            target.writestr(_entry(bytecode, info), (root / bytecode).read_bytes())
+            except BaseException:
+                rewritten.unlink(missing_ok=True)
+                raise
     os.replace(rewritten, zip_path)
     return BytecodeReport(
         runtime=runtime,
