@@ -95,8 +95,10 @@ cli: venv  ## the operator CLI against the running stack: make cli ARGS="employe
 
 bench: bench-cold-start bench-board bench-sync
 
+# `import app` from the built package (build/dev, packaged first when missing), with its bytecode against
+# stripped of it; BENCH_COLD_START_ARGS="--rebuild" packages again, "--importtime" lists the slow imports.
 bench-cold-start: venv
-	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.cold_start $(BENCH_COLD_START_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
