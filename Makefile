@@ -95,14 +95,18 @@ cli: venv  ## the operator CLI against the running stack: make cli ARGS="employe
 
 bench: bench-cold-start bench-board bench-sync
 
+# `import app` from the built package (build/dev, packaged first when missing), with its bytecode against
+# stripped of it; BENCH_COLD_START_ARGS="--rebuild" packages again, "--importtime" lists the slow imports.
 bench-cold-start: venv
-	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.cold_start $(BENCH_COLD_START_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
 # ---- Deployment (docs/deployment.md) ---------------------------------------------------------------
 # `make package STAGE=prod`: build/prod/sam.json + deployment.zip, ready for `aws cloudformation deploy`.
+# deploy/package.py renders build/prod-resources.json, runs `chalice package` with it, then compiles the
+# zip's modules to bytecode for the functions' runtime (deploy/bytecode.py).
 STAGE ?= dev
 # The region only picks the Lambda service principal's DNS suffix; the template itself is region-free.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
@@ -111,9 +115,7 @@ PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
 package: venv
 	rm -rf build/$(STAGE)
-	$(BIN)/python -m deploy.render --stage $(STAGE) --out build/$(STAGE)-resources.json
-	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(BIN)/chalice package --stage $(STAGE) \
-		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
+	$(BIN)/python -m deploy.package --stage $(STAGE) --region $(PACKAGE_REGION) --out build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 # Points every function's `live` alias of a deployed stack back at its previous version (docs/runbook.md).
