@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import AwsErrors, ConditionFailedError
-from chalicelib.deadline import current_deadline, in_current_context
+from chalicelib.aws.s3_download import DownloadError, ObjectToFetch, S3RangedDownloader
+from chalicelib.deadline import in_current_context
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.services.board.snapshot import SnapshotManifest
 
@@ -32,19 +33,34 @@ def _unavailable(what: str) -> UpstreamUnavailableError:
 
 
 _POINTER = AwsErrors("board_unavailable", "The job board's storage is not answering; try again shortly.")
+# A file that arrives short or altered (`DownloadError`) is an outage of the snapshot storage too.
 _FILES = AwsErrors(
-    "board_unavailable", "The job board's snapshot storage is not answering; try again shortly."
+    "board_unavailable",
+    "The job board's snapshot storage is not answering; try again shortly.",
+    also=(DownloadError,),
 )
 
 
 class S3SnapshotStore:
     """SnapshotStore on S3 (files) and DynamoDB (pointer)."""
 
-    def __init__(self, s3_client: S3Client, table: Table, *, bucket: str, prefix: str) -> None:
+    def __init__(
+        self,
+        s3_client: S3Client,
+        table: Table,
+        *,
+        bucket: str,
+        prefix: str,
+        download_part_bytes: int = 8 << 20,
+        download_concurrency: int = 8,
+    ) -> None:
         self._s3 = s3_client
         self._table = table
         self._bucket = bucket
         self._prefix = prefix
+        self._downloader = S3RangedDownloader(
+            s3_client, bucket, part_bytes=download_part_bytes, concurrency=download_concurrency
+        )
 
     def _key(self, manifest: SnapshotManifest, name: str) -> str:
         return f"{self._prefix}{manifest.version}/{name}"
@@ -66,19 +82,19 @@ class S3SnapshotStore:
             list(pool.map(in_current_context(run), jobs))
 
     def download(self, manifest: SnapshotManifest, directory: Path) -> None:
-        jobs = [(self._bucket, self._key(manifest, f.name), str(directory / f.name)) for f in manifest.files]
-        self._transfer(self._download_one, jobs)
-        for file in manifest.files:
-            if (directory / file.name).stat().st_size != file.size:
-                raise _unavailable("snapshot storage")
+        """Fetch every file of `manifest` into `directory`: large files as parallel byte ranges, each
+        file checked against the manifest's size and SHA-256 (`board_unavailable` when one is not)."""
+        self.fetch(
+            [
+                ObjectToFetch(self._key(manifest, f.name), directory / f.name, f.size, f.sha256)
+                for f in manifest.files
+            ]
+        )
 
-    def _download_one(self, bucket: str, key: str, path: str) -> None:
-        from boto3.s3.transfer import TransferConfig
-
-        # Inside an API request each file is fetched on the worker that carries the request's deadline:
-        # boto3's own transfer threads would not see it (and would wait out the client's full timeouts).
-        config = TransferConfig(use_threads=current_deadline() is None)
-        self._s3.download_file(bucket, key, path, Config=config)
+    @_FILES
+    def fetch(self, objects: list[ObjectToFetch]) -> None:
+        """Download `objects` (key, local path, size, SHA-256) from the snapshot bucket, all at once."""
+        self._downloader.download(objects)
 
     def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
         jobs = [(str(directory / f.name), self._bucket, self._key(manifest, f.name)) for f in manifest.files]
