@@ -1,6 +1,7 @@
 """Cold start with the snapshot download over a Lambda-like link: `python -m bench.board_download`.
 
-1. A snapshot of N generated postings (`bench.board_data.generate`, built as `bench.board` builds it), or
+1. A snapshot of N generated postings (`bench.board_data.generate`, built as `bench.board` builds it, in
+   a process of its own), or
    the one in `--snapshot-dir` (its files and the `manifest.json` this benchmark leaves beside them).
 2. moto's server (its own binary, on a free loopback port, stopped by PID) behind `bench.throttle`'s
    proxy: per connection `--per-connection-mbps`, in total `--total-mbps`, and `--first-byte-ms` before
@@ -248,19 +249,40 @@ def cold_start_with_download(
     return result
 
 
-def build(postings: int, work: Path) -> tuple[Path, Path]:
-    """Build the snapshot of `postings` generated postings as `bench.board` does: (files, manifest)."""
+def build(postings: int, target: Path) -> None:
+    """Build the snapshot of `postings` generated postings as `bench.board` does, into `target` (its
+    files and `manifest.json`)."""
     from bench.board import build_snapshot, generate_items
     from bench.board_common import read_items
 
-    items_path = work / "items.jsonl"
-    generate_items(postings, items_path)
-    items = read_items(items_path, postings)
-    figures, snapshot_dir, manifest_path = build_snapshot(postings, items, work)
-    del items
-    shutil.copyfile(manifest_path, snapshot_dir / "manifest.json")
-    say(f"built {figures['postings']:,} postings in {figures['build_seconds']:.1f}s: {snapshot_dir}")
-    return snapshot_dir, snapshot_dir / "manifest.json"
+    with tempfile.TemporaryDirectory(prefix="board-download-build-") as scratch:
+        work = Path(scratch)
+        items_path = work / "items.jsonl"
+        generate_items(postings, items_path)
+        figures, snapshot_dir, manifest_path = build_snapshot(
+            postings, read_items(items_path, postings), work
+        )
+        shutil.copytree(snapshot_dir, target, dirs_exist_ok=True)
+        shutil.copyfile(manifest_path, target / "manifest.json")
+    say(f"built {figures['postings']:,} postings in {figures['build_seconds']:.1f}s into {target}")
+
+
+def build_in_a_process(postings: int, target: Path) -> None:
+    """`build` in its own process: the measuring process (which runs the proxy) stays small and quiet."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.board_download",
+            "--postings",
+            str(postings),
+            "--build-into",
+            str(target),
+        ],
+        cwd=PROJECT_DIR,
+        env=os.environ.copy(),
+        check=True,
+    )
 
 
 def main() -> None:
@@ -268,22 +290,26 @@ def main() -> None:
     parser.add_argument("--postings", type=int, default=100_000)
     parser.add_argument("--snapshot-dir", type=Path, help="a snapshot built before (with its manifest.json)")
     parser.add_argument("--keep", type=Path, help="keep the built snapshot in this directory")
+    parser.add_argument("--build-into", type=Path, help=argparse.SUPPRESS)  # the building process
     parser.add_argument("--repeats", type=int, default=3, help="fresh processes per download kind")
     parser.add_argument("--per-connection-mbps", type=float, default=LAMBDA_LINK.per_connection_mbps)
     parser.add_argument("--total-mbps", type=float, default=LAMBDA_LINK.total_mbps)
     parser.add_argument("--first-byte-ms", type=float, default=LAMBDA_LINK.first_byte_ms)
     args = parser.parse_args()
     bench_environment()
+    if args.build_into is not None:
+        build(args.postings, args.build_into)
+        return
     link = Link(args.per_connection_mbps, args.total_mbps, args.first_byte_ms)
     with tempfile.TemporaryDirectory(prefix="board-download-") as scratch:
         work = Path(scratch)
-        if args.snapshot_dir is not None:
-            snapshot_dir, manifest_path = args.snapshot_dir, args.snapshot_dir / "manifest.json"
-        else:
-            snapshot_dir, manifest_path = build(args.postings, work)
-            if args.keep is not None:
-                shutil.copytree(snapshot_dir, args.keep, dirs_exist_ok=True)
-        result = cold_start_with_download(snapshot_dir, manifest_path, work, link=link, repeats=args.repeats)
+        snapshot_dir = args.snapshot_dir
+        if snapshot_dir is None:
+            snapshot_dir = args.keep or work / "snapshot"
+            build_in_a_process(args.postings, snapshot_dir)
+        result = cold_start_with_download(
+            snapshot_dir, snapshot_dir / "manifest.json", work, link=link, repeats=args.repeats
+        )
     print(json.dumps({"bench": "board_download", **result}, separators=(",", ":")), flush=True)
 
 
