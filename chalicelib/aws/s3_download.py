@@ -12,7 +12,8 @@
   still missing, up to `attempts` times in all. S3's own error answers (5xx, throttling) are retried
   by botocore's standard retry mode.
 - Inside an API request every worker carries the request's deadline (`in_current_context`), so the
-  client's deadline hooks cut each attempt's timeouts to the time left and start no attempt past it.
+  client's deadline hooks cut each attempt's timeouts to the time left and start no attempt past it,
+  and a body still arriving when the time is up is abandoned.
 - Each file's SHA-256 is computed while the transfer goes on: whichever worker completes the next
   piece in line reads it back from the page cache and hashes it.
 - The answer's `Content-Range` total (or `Content-Length`) must be the size the caller expects, and
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.deadline import in_current_context
+from chalicelib.deadline import in_current_context, upstream_time_is_up
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -294,6 +295,10 @@ class S3RangedDownloader:
             descriptor = os.open(target.path, os.O_WRONLY)
             try:
                 while arrived < wanted and not stop.is_set():
+                    if upstream_time_is_up():
+                        # A body that trickles in stays under every read timeout: the request's time
+                        # is what ends it.
+                        raise DownloadError(f"{target.key}: the request's deadline passed mid-transfer")
                     try:
                         data = body.read(min(_READ_BYTES, wanted - arrived))
                     except self._retryable as exc:

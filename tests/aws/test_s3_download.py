@@ -188,6 +188,39 @@ def test_a_spent_deadline_gets_no_answer(bucket: str, stored: dict[str, bytes], 
     assert answered == []
 
 
+def test_a_body_still_arriving_when_the_request_time_is_up_is_abandoned(bucket: str, tmp_path: Path) -> None:
+    body = os.urandom(3 << 20)  # one GET, read in three pieces of 1 MiB
+    put(bucket, "files/slow.seg", body)
+    clock = [0.0]
+    reads: list[int] = []
+
+    class Trickles:
+        """Each read of the body takes two seconds of the request's time."""
+
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def read(self, amount: int) -> bytes:
+            clock[0] += 2.0
+            data: bytes = self._inner.read(amount)
+            reads.append(len(data))
+            return data
+
+        def close(self) -> None:
+            self._inner.close()
+
+    def trickle(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["Body"] = Trickles(parsed["Body"])
+
+    deps.get_s3_client().meta.events.register("after-call.s3.GetObject", trickle)
+    target = ObjectToFetch("files/slow.seg", tmp_path / "slow.seg", len(body), None)
+
+    with deadline_scope(4.0, lambda: clock[0]), pytest.raises(DownloadError, match="deadline"):
+        S3RangedDownloader(deps.get_s3_client(), bucket, part_bytes=8 << 20).download([target])
+
+    assert reads == [1 << 20, 1 << 20]  # the third read would have started past the request's time
+
+
 def test_stalled_snapshot_storage_fails_within_the_request_deadline(
     aws: None, stalled: StalledListener, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
