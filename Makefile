@@ -129,6 +129,12 @@ rollback: venv
 bench-board: venv
 	$(BIN)/python -m bench.board $(if $(SIZE),--sizes $(SIZE)) $(BENCH_BOARD_ARGS)
 
+# Cold start with the snapshot download over a throttled Lambda-like link (bench/board_download.py), one GET per
+# file against parallel ranges; BENCH_DOWNLOAD_ARGS="--postings 10000" for a smaller board.
+.PHONY: bench-board-download
+bench-board-download: venv
+	$(BIN)/python -m bench.board_download $(BENCH_DOWNLOAD_ARGS)
+
 # Search quality (bench/search_quality.py): recall and precision per class of the judged queries over
 # generated postings with known ground truth; BENCH_SEARCH_ARGS="--postings 10000" for a larger corpus.
 .PHONY: bench-search

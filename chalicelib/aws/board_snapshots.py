@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import AwsErrors, ConditionFailedError
+from chalicelib.aws.s3_download import DownloadError, ObjectToFetch, S3RangedDownloader
 from chalicelib.deadline import in_current_context
 from chalicelib.errors import UpstreamUnavailableError
-from chalicelib.services.board.snapshot import SnapshotFile, SnapshotManifest, unpack_stream
+from chalicelib.services.board.snapshot import SnapshotFile, SnapshotManifest, unpack_file
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -36,19 +37,34 @@ def _unavailable(what: str) -> UpstreamUnavailableError:
 
 
 _POINTER = AwsErrors("board_unavailable", "The job board's storage is not answering; try again shortly.")
+# A file that arrives short or altered (`DownloadError`) is an outage of the snapshot storage too.
 _FILES = AwsErrors(
-    "board_unavailable", "The job board's snapshot storage is not answering; try again shortly."
+    "board_unavailable",
+    "The job board's snapshot storage is not answering; try again shortly.",
+    also=(DownloadError,),
 )
 
 
 class S3SnapshotStore:
     """SnapshotStore on S3 (files) and DynamoDB (pointer)."""
 
-    def __init__(self, s3_client: S3Client, table: Table, *, bucket: str, prefix: str) -> None:
+    def __init__(
+        self,
+        s3_client: S3Client,
+        table: Table,
+        *,
+        bucket: str,
+        prefix: str,
+        download_part_bytes: int = 8 << 20,
+        download_concurrency: int = 8,
+    ) -> None:
         self._s3 = s3_client
         self._table = table
         self._bucket = bucket
         self._prefix = prefix
+        self._downloader = S3RangedDownloader(
+            s3_client, bucket, part_bytes=download_part_bytes, concurrency=download_concurrency
+        )
 
     def _key(self, sha256: str) -> str:
         return f"{self._prefix}files/{sha256}"
@@ -72,20 +88,33 @@ class S3SnapshotStore:
     def download(
         self, manifest: SnapshotManifest, directory: Path, files: Sequence[SnapshotFile] | None = None
     ) -> None:
+        """Fetch `files` (default: every file of `manifest`) into `directory`: the packed objects as
+        parallel byte ranges, then unpacked (zstd checks every frame) and checked against the manifest's
+        sizes (`board_unavailable` when one is not)."""
         wanted = manifest.files if files is None else files
-        self._transfer(self._download_one, [(file, directory / file.name) for file in wanted])
+        packed = {file.sha256: directory / f".packed-{file.sha256}" for file in wanted}
+        stored = {file.sha256: file.stored for file in wanted}
+        try:
+            self.fetch([ObjectToFetch(self._key(sha), path, stored[sha]) for sha, path in packed.items()])
+            with ThreadPoolExecutor(max_workers=_TRANSFER_THREADS) as pool:  # zstd releases the GIL
+                list(
+                    pool.map(
+                        lambda file: unpack_file(packed[file.sha256], file, directory / file.name), wanted
+                    )
+                )
+        except ValueError as exc:  # a frame that does not unpack: the stored object is not what was packed
+            raise _unavailable("snapshot storage") from exc
+        finally:
+            for path in packed.values():
+                path.unlink(missing_ok=True)
         for file in wanted:
             if (directory / file.name).stat().st_size != file.size:
                 raise _unavailable("snapshot storage")
 
-    def _download_one(self, file: SnapshotFile, path: Path) -> None:
-        body = self._s3.get_object(Bucket=self._bucket, Key=self._key(file.sha256))["Body"]
-        try:
-            unpack_stream(body, file, path)
-        except ValueError as exc:  # shorter than the manifest says, or not a packed file
-            raise _unavailable("snapshot storage") from exc
-        finally:
-            body.close()
+    @_FILES
+    def fetch(self, objects: list[ObjectToFetch]) -> None:
+        """Download `objects` (key, local path, size, SHA-256) from the snapshot bucket, all at once."""
+        self._downloader.download(objects)
 
     def upload(self, manifest: SnapshotManifest, packed: Path) -> None:
         from boto3.s3.transfer import TransferConfig

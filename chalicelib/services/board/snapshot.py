@@ -185,7 +185,7 @@ def pack_file(source: Path, target: Path) -> tuple[int, ...]:
     """Compress `source` into `target` as independent zstd frames of FRAME_BYTES; their sizes."""
     import zstandard
 
-    compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL)
+    compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL, write_checksum=True)
     frames = []
     with source.open("rb") as reader, target.open("wb") as writer:
         while chunk := reader.read(FRAME_BYTES):
@@ -198,7 +198,10 @@ def pack_file(source: Path, target: Path) -> tuple[int, ...]:
 def unpack_frame(frame: bytes) -> bytes:
     import zstandard
 
-    return zstandard.ZstdDecompressor().decompress(frame, max_output_size=FRAME_BYTES)
+    try:
+        return zstandard.ZstdDecompressor().decompress(frame, max_output_size=FRAME_BYTES)
+    except zstandard.ZstdError as exc:  # altered bytes fail the frame's checksum
+        raise ValueError("a stored frame does not unpack") from exc
 
 
 class Readable(Protocol):
@@ -238,13 +241,9 @@ def pack_directory(
     return tuple(files)
 
 
-def frame_ranges(file: SnapshotFile) -> list[tuple[int, int, int]]:
-    """(stored offset, stored length, offset on disk) of each frame: ranges fetched and unpacked apart."""
-    ranges, stored = [], 0
-    for number, size in enumerate(file.frames):
-        ranges.append((stored, size, number * FRAME_BYTES))
-        stored += size
-    return ranges
+def unpack_file(source: Path, file: SnapshotFile, target: Path) -> None:
+    with source.open("rb") as stream:
+        unpack_stream(stream, file, target)
 
 
 def materialize(
