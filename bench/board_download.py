@@ -20,6 +20,7 @@ already built (what `bench.board` calls).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -93,7 +94,7 @@ def publish(endpoint: str, snapshot_dir: Path, manifest_path: Path) -> int:
 
     from chalicelib.aws.board_snapshots import S3SnapshotStore
     from chalicelib.aws.table_schema import create_table_kwargs
-    from chalicelib.services.board.snapshot import SnapshotManifest
+    from chalicelib.services.board.snapshot import SnapshotManifest, pack_file
     from chalicelib.settings import get_settings
 
     settings = get_settings()
@@ -108,7 +109,17 @@ def publish(endpoint: str, snapshot_dir: Path, manifest_path: Path) -> int:
     store = S3SnapshotStore(
         s3, table, bucket=settings.board_snapshot_bucket, prefix=settings.board_snapshot_prefix
     )
-    store.upload(manifest, snapshot_dir)
+    packed = snapshot_dir.parent / f"{snapshot_dir.name}.packed"
+    packed.mkdir(exist_ok=True)
+    try:
+        files = tuple(
+            dataclasses.replace(file, frames=pack_file(snapshot_dir / file.name, packed / file.sha256))
+            for file in manifest.files
+        )
+        manifest = dataclasses.replace(manifest, files=files)
+        store.upload(manifest, packed)
+    finally:
+        shutil.rmtree(packed, ignore_errors=True)
     assert store.publish(manifest)
     return manifest.size
 
@@ -251,21 +262,25 @@ def cold_start_with_download(
 
 
 def build(postings: int, target: Path) -> None:
-    """Build the snapshot of `postings` generated postings as `bench.board` does, into `target` (its
-    files and `manifest.json`)."""
-    from bench.board import build_snapshot, generate_items
-    from bench.board_common import read_items
+    """Build the snapshot of `postings` generated postings as `bench.board` does (the builder in a process
+    of its own), unpacked into `target` with its `manifest.json`."""
+    from bench.board import child, generate_items, unpack_current
 
     with tempfile.TemporaryDirectory(prefix="board-download-build-") as scratch:
         work = Path(scratch)
         items_path = work / "items.jsonl"
         generate_items(postings, items_path)
-        figures, snapshot_dir, manifest_path = build_snapshot(
-            postings, read_items(items_path, postings), work
+        built = child(
+            "bench.board_build",
+            "build",
+            work,
+            *("full", "--items", str(items_path), "--count", str(postings)),
+            *("--store", str(work / f"store-{postings}"), "--work", str(work / "builder")),
         )
+        snapshot_dir, manifest_path = unpack_current(postings, work)
         shutil.copytree(snapshot_dir, target, dirs_exist_ok=True)
         shutil.copyfile(manifest_path, target / "manifest.json")
-    say(f"built {figures['postings']:,} postings in {figures['build_seconds']:.1f}s into {target}")
+    say(f"built {built['postings']:,} postings in {built['seconds']:.1f}s into {target}")
 
 
 def build_in_a_process(postings: int, target: Path) -> None:
