@@ -221,3 +221,49 @@ def test_files_still_in_use_are_uploaded_again_before_the_bucket_would_expire_th
     assert later.manifest is not None
     assert later.stats["uploaded_bytes"] == later.manifest.size
     assert {file.stored_at for file in later.manifest.files} == {later.manifest.built_at}
+
+
+def test_a_process_moving_to_a_newer_snapshot_downloads_only_the_files_that_changed(
+    source: InMemoryBoardSource, store: DirectorySnapshotStore, fake_time: FakeTime, tmp_path: Path
+) -> None:
+    from chalicelib.services.board.query import BoardQuery
+    from chalicelib.services.board.service import BoardService
+
+    for n in range(30):
+        source.put(make_posting(f"Engineer {n}", changed_at=fake_time.now))
+    fake_time.advance(60)
+    builder = make_builder(source, store, tmp_path, fake_time)
+    first = builder.build().manifest
+    service = BoardService(
+        source,
+        store,
+        local_directory=tmp_path / "process",
+        public_base_url="https://board.test/",
+        board_name="Test Board",
+        cursor_key=b"test",
+        embloy_providers=[],
+        snapshot_switch_changes=0,
+        snapshot_check_seconds=30,
+        clock=fake_time.clock,
+        monotonic=fake_time.monotonic,
+    )
+    query = BoardQuery.from_params({"limit": ["100"]})
+    service.list_jobs(query)
+    assert first is not None and service.stats.extra["downloaded_bytes"] == first.size
+    change_the_board(source, fake_time, 0)
+    second = builder.build().manifest
+    assert second is not None
+    fake_time.advance(31)
+    service.list_jobs(query)
+    assert service.settle(10)
+    service.list_jobs(query)
+    assert service.snapshot == second
+    had = {file.sha256 for file in first.files}
+    new_files = sum(file.stored for file in second.files if file.sha256 not in had)
+    # meta.json is rewritten by the process's own commits: it is checked, and linked only when unchanged.
+    assert service.stats.extra["downloaded_bytes"] <= new_files + max(
+        f.stored for f in second.files if f.name == "meta.json"
+    )
+    assert service.stats.extra["downloaded_bytes"] < second.size
+    body = service.list_jobs(query).body
+    assert body is not None and body["total"] == second.postings
