@@ -378,13 +378,6 @@ class BoardBitmaps:
         self._totals_version = -1
         self._totals_by_dim: dict[str, dict[str, int]] = {}
 
-    @property
-    def segments(self) -> int:
-        return len(self._segments)
-
-    def sort_key(self, slot: int) -> int:
-        return self._added_keys[slot] if slot >= self.snapshot_slots else self._keys[slot]
-
     def close(self) -> None:
         for segment in self._segments:
             segment.close()
