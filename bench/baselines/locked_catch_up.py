@@ -7,6 +7,7 @@ waited for the whole burst. After a snapshot switch it left the retired engine's
 
 from __future__ import annotations
 
+import threading
 import time
 
 from chalicelib.errors import AppError
@@ -17,7 +18,9 @@ from chalicelib.services.board.service import BoardService
 class LockedCatchUpBoardService(BoardService):
     """BoardService whose background catch-up applies everything under the lock in one go."""
 
-    def _background_catch_up(self) -> None:
+    def _background_catch_up(self, progress: threading.Event) -> None:
+        # The request that started it waits for all of it (at most `read_wait_seconds`): `progress` is
+        # set only at the end, as the thread's join was.
         try:
             started = time.perf_counter()
             try:
@@ -46,4 +49,5 @@ class LockedCatchUpBoardService(BoardService):
                 self._refreshed_at = self._monotonic()
         finally:
             with self._lock:
-                self._refresh = None
+                self._refresh = self._progress = None
+            progress.set()

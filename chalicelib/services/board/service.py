@@ -228,6 +228,7 @@ class BoardService:
         # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
         self._lock = threading.RLock()
         self._refresh: threading.Thread | None = None  # the catch-up running beside requests, if any
+        self._progress: threading.Event | None = None  # set once requests need not wait for it
         self._refresh_started = 0.0
         self._read_wait = read_wait_seconds
         self.stats = BoardStats()
@@ -266,28 +267,30 @@ class BoardService:
 
         The request waits at most `read_wait_seconds` from the catch-up's start (a healthy one takes
         milliseconds, so it sees the sync's writes), then answers from what is loaded while the catch-up
-        goes on: a stalled table or bucket, or a burst of changes, never holds up a warm board read. One
-        catch-up at a time; it runs outside any request deadline, on the clients' own timeouts. Called
-        without the lock.
+        goes on: a stalled table or bucket never holds up a warm board read. When the catch-up finds more
+        than one batch of changes, the request stops waiting at once (a burst is applied beside the
+        requests that follow). One catch-up at a time; it runs outside any request deadline, on the
+        clients' own timeouts. Called without the lock.
         """
         with self._lock:
             if self._engine is None:
                 self._loaded()  # the cold open happens in the request, under the lock
-            refresh = self._refresh
+            refresh, progress = self._refresh, self._progress
             if refresh is None and (
                 self._backlog
                 or self._behind
                 or self._monotonic() - self._refreshed_at >= self._refresh_seconds
             ):
+                progress = threading.Event()
                 refresh = threading.Thread(
-                    target=self._background_catch_up, name="board-refresh", daemon=True
+                    target=self._background_catch_up, args=(progress,), name="board-refresh", daemon=True
                 )
                 # The wait is real time (a thread's progress), unlike the injected freshness clock.
-                self._refresh, self._refresh_started = refresh, time.monotonic()
+                self._refresh, self._progress, self._refresh_started = refresh, progress, time.monotonic()
                 refresh.start()
             started = self._refresh_started
-        if refresh is not None:
-            refresh.join(max(0.0, self._read_wait - (time.monotonic() - started)))
+        if progress is not None:
+            progress.wait(max(0.0, self._read_wait - (time.monotonic() - started)))
 
     def settle(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the catch-up in progress; True when none is running (tests,
@@ -298,7 +301,8 @@ class BoardService:
             refresh.join(timeout)
         return refresh is None or not refresh.is_alive()
 
-    def _background_catch_up(self) -> None:
+    def _background_catch_up(self, progress: threading.Event) -> None:
+        """The catch-up beside requests; `progress` is set once the waiting request should go on."""
         try:
             started = time.perf_counter()
             switches = self.stats.snapshot_switches
@@ -306,6 +310,8 @@ class BoardService:
             if self.stats.snapshot_switches != switches:
                 _release_freed_memory()  # the retired engine's, here beside requests rather than in one
             if records is not None:
+                if len(records) > self._apply_batch:
+                    progress.set()  # a burst: the request answers from the board as it is
                 self._apply_in_batches(records)
                 with self._lock:
                     self._caught_up(started)
@@ -316,7 +322,8 @@ class BoardService:
                 self._refreshed_at = self._monotonic()
         finally:
             with self._lock:
-                self._refresh = None
+                self._refresh = self._progress = None
+            progress.set()
 
     def fresh_board(self, *, max_catch_ups: int = 50) -> BoardEngine:
         """The engine with every change written before this call applied (job alerts: a posting missing
@@ -490,9 +497,11 @@ class BoardService:
         self._engine.commit()
 
     def _apply_in_batches(self, records: list[PostingRecord]) -> None:
-        """Apply `records` beside requests, `apply_batch` at a time: which of a batch are news is decided
-        under the lock, their documents are built without it (the costly part: about 1 ms each), then
-        the batch is applied and committed under it. Requests take the lock between batches."""
+        """Apply `records` beside requests, `apply_batch` at a time, taking the lock only for the quick
+        steps: which of a batch are news, then writing the batch into the engine (searches do not see
+        it yet), then publishing it once flushed. Building the documents (about 1 ms each) and flushing
+        the index (tens of milliseconds, outside the GIL) happen without the lock: requests are served
+        meanwhile, from the board as it was before the batch."""
         with self._lock:
             engine = self._engine
         for start in range(0, len(records), self._apply_batch):
@@ -500,16 +509,35 @@ class BoardService:
             with self._lock:
                 if self._engine is not engine or engine is None:
                     return  # the board was reopened meanwhile: its own feed is read from its horizon
+                held = self._hold_started()
                 news = [record for record in batch if self._is_news(record)]
+                self._held("news", held)
             changes = [self._prepared(record) for record in news]
             with self._lock:
-                held = time.perf_counter()
+                held = self._hold_started()
                 for change in changes:
                     self._put(change)
-                engine.commit()
+                self._held("write", held)
+            engine.flush()  # only this thread writes to the engine; searches read what is published
+            with self._lock:
+                held = self._hold_started()
+                engine.publish()
                 self.stats.apply_batches += 1
-                longest = self.stats.extra.get("longest_apply_batch_seconds", 0.0)
-                self.stats.extra["longest_apply_batch_seconds"] = max(longest, time.perf_counter() - held)
+                self._held("publish", held)
+
+    @staticmethod
+    def _hold_started() -> tuple[float, float]:
+        return time.perf_counter(), time.thread_time()
+
+    def _held(self, step: str, since: tuple[float, float]) -> None:
+        """Record the longest time the catch-up held the lock for `step`, in wall and in this thread's CPU
+        time (wall time includes waiting for a CPU on a busy machine; lock held)."""
+        extra = self.stats.extra
+        for name, took in (
+            (f"longest_{step}_hold_seconds", time.perf_counter() - since[0]),
+            (f"longest_{step}_hold_cpu_seconds", time.thread_time() - since[1]),
+        ):
+            extra[name] = max(extra.get(name, 0.0), took)
 
     def _apply(self, record: PostingRecord) -> None:
         """Apply one change in place (lock held)."""
