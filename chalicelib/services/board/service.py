@@ -177,7 +177,7 @@ class BoardService:
         overlap_seconds: float = 30.0,
         snapshot_check_seconds: float = 60.0,
         snapshot_switch_changes: int = 500,
-        apply_batch: int = 100,
+        apply_batch: int = 50,
         apply_flags_max_age_seconds: float = 60.0,
         facet_limit: int = 100,
         feed_limit: int = 50,
@@ -306,12 +306,10 @@ class BoardService:
         try:
             started = time.perf_counter()
             switches = self.stats.snapshot_switches
-            records = self._read_changes(strict=False, may_switch=True)
+            records = self._read_changes(strict=False, may_switch=True, progress=progress)
             if self.stats.snapshot_switches != switches:
                 _release_freed_memory()  # the retired engine's, here beside requests rather than in one
             if records is not None:
-                if len(records) > self._apply_batch:
-                    progress.set()  # a burst: the request answers from the board as it is
                 self._apply_in_batches(records)
                 with self._lock:
                     self._caught_up(started)
@@ -405,14 +403,10 @@ class BoardService:
     def _install(
         self, engine: BoardEngine, manifest: SnapshotManifest | None, timings: dict[str, float]
     ) -> None:
-        """Put a prepared engine in service and retire the previous one (nothing keeps a reference to
-        it, so its bitmaps, caches and index readers go with it)."""
+        """Put a prepared engine in service and retire the previous one: closed and removed once requests
+        no longer see it, and then unreferenced, so its bitmaps, caches and index readers go with it."""
         with self._lock:
             previous, self._engine, self._manifest = self._engine, engine, manifest
-            if previous is not None:
-                previous.close()
-                shutil.rmtree(previous.directory, ignore_errors=True)
-            del previous
             horizon = manifest.changes_after if manifest is not None else _BEGINNING
             self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
             self._versions = {}
@@ -421,6 +415,9 @@ class BoardService:
             self._changes_since_open = 0
             self._checked_at = self._monotonic()
             self.stats.extra.update(timings)
+        if previous is not None:
+            previous.close()
+            shutil.rmtree(previous.directory, ignore_errors=True)
 
     def _remove_leftovers(self) -> None:
         """Snapshot copies of processes that are gone (a reused Lambda sandbox keeps /tmp)."""
@@ -446,12 +443,15 @@ class BoardService:
         self.stats.snapshot_switches += 1
         return True
 
-    def _read_changes(self, *, strict: bool, may_switch: bool) -> list[PostingRecord] | None:
+    def _read_changes(
+        self, *, strict: bool, may_switch: bool, progress: threading.Event | None = None
+    ) -> list[PostingRecord] | None:
         """The changes to apply: what the cold open left, then every shard's change feed (read in
         parallel). With `may_switch`, a newer snapshot is taken when the check is due, or at once when
         the changes read would take the process past `snapshot_switch_changes`: then its feed is read
         instead of applying them. On failure keep serving (None), unless `strict` (the cold open, job
         alerts), which raises, dropping the copy of a cold open so that the next request opens afresh.
+        `progress` is set once more than one batch was read: the request waiting for it goes on.
 
         No lock is held while reading (one catch-up runs at a time)."""
         try:
@@ -459,6 +459,8 @@ class BoardService:
                 self._maybe_switch()
             records = [*self._backlog, *(r for page in self._read_feeds() for r in page)]
             self._backlog = []
+            if progress is not None and len(records) > self._apply_batch:
+                progress.set()  # a burst: the request answers from the board as it is
             # Only changes not applied yet count (overlap re-reads do not); `_versions` is written by
             # the catch-up alone.
             pending = sum(1 for r in records if self._versions.get(r.job_id, "") < r.changed_key)
