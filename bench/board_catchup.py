@@ -19,7 +19,7 @@ One run, one set of generated postings (`bench.board_data`, stored items as the 
 3. Reported per mode: request latency before and during the burst (p50, p99, the longest), the catch-up's
    total time (from the first request of the burst until every change is on the board), changes applied,
    batches and the longest time the catch-up held the lock in one go, and the resident set
-   (`/proc/self/statm`) before the burst, after it and after the switch.
+   (`/proc/self/statm`) before the burst (the feed's items already loaded), after it and after the switch.
 
 Figures come from one machine (its CPU count and load average are in the JSON). Prints the figures, then
 ONE JSON line.
@@ -336,11 +336,12 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         for params in QUERIES:  # warm the code paths
             request(params)
         before = [request(QUERIES[n % len(QUERIES)])[0] for n in range(args.before_requests)]
-        gc.collect()
-        rss_before = current_rss_mb()
         if mode == "switch":
             store.pointer = second  # published before the burst arrives
+        # The feed's items are the benchmark's, not the service's: loaded before the first figure.
         feed.add(DecodeTimer().records(read_items(args.changes_file, 10**9)))
+        gc.collect()
+        rss_before = current_rss_mb()
         monotonic.offset += 2e9  # the next request finds its last catch-up due
         during: list[float] = []
         started = time.perf_counter()
