@@ -10,17 +10,18 @@ of its next request, however quiet the board, and a stalled table or bucket neve
 `snapshot_check_seconds` it also looks at the pointer and moves to a newer snapshot once it has applied
 `snapshot_switch_changes` changes of its own. The request path never rebuilds the index from items.
 
-A catch-up never stalls a request: the costly part of a change (decoding the item, building its document)
-is done without the lock, and the engine is updated under it `apply_batch` changes at a time, each batch
-committed, so requests are served between batches. A burst that would take the process past
-`snapshot_switch_changes` makes it look at the pointer at once and move to a newer snapshot, when there
-is one, instead of applying the burst; the previous engine's memory is given back after a switch.
+A catch-up never stalls a request: the costly parts of a change (decoding the item, building its
+document, flushing the index) happen without the lock, which the catch-up takes only briefly per batch of
+`apply_batch` changes, to write the batch into the engine and then to publish it; requests are served
+in between, from the board as it was. A burst that would take the process past `snapshot_switch_changes`
+makes it look at the pointer at once and move to a newer snapshot, when there is one, instead of applying
+the burst; the previous engine's memory is given back after a switch.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import gc
 import hashlib
 import os
@@ -90,14 +91,18 @@ class BoardSource(Protocol):
     def apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags: ...
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, from the symbols already loaded in the process (None elsewhere)."""
+    trim: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    return trim
+
+
 def _release_freed_memory() -> None:
     """Collect the cycles a retired engine may have left, then hand the C heap's free pages back to the
     system (glibc keeps freed memory for reuse otherwise; elsewhere this is only the collection)."""
     gc.collect()
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
 
