@@ -69,6 +69,17 @@ QUERIES: tuple[dict[str, list[str]], ...] = (
 )
 
 
+def resident_mb() -> dict[str, float]:
+    """The resident set and its anonymous (heap) and file-backed (mapped index files) parts."""
+    found: dict[str, float] = {}
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            name, _, value = line.partition(":")
+            if name in ("RssAnon", "RssFile"):
+                found[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"total": current_rss_mb(), "anon": found.get("RssAnon", 0.0), "file": found.get("RssFile", 0.0)}
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -341,7 +352,7 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         # The feed's items are the benchmark's, not the service's: loaded before the first figure.
         feed.add(DecodeTimer().records(read_items(args.changes_file, 10**9)))
         gc.collect()
-        rss_before = current_rss_mb()
+        rss_before = resident_mb()
         monotonic.offset += 2e9  # the next request finds its last catch-up due
         during: list[float] = []
         started = time.perf_counter()
@@ -350,7 +361,7 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
             if len(feed.read_to_end) == feed.shards and service.settle(0):
                 break
         catch_up = time.perf_counter() - started
-        rss_after_burst = current_rss_mb()
+        rss_after_burst = resident_mb()
         stats = service.stats
         figures: dict[str, Any] = {
             "before": summary_ms(before),
@@ -367,10 +378,15 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                 step: round(stats.extra.get(f"longest_{step}_hold_cpu_seconds", 0.0) * 1000, 2)
                 for step in ("news", "write", "publish")
             },
+            "flush_ms": {
+                "total": round(stats.extra.get("flush_seconds", 0.0) * 1000, 1),
+                "longest": round(stats.extra.get("longest_flush_seconds", 0.0) * 1000, 1),
+            },
             "switches_during_burst": stats.snapshot_switches,
             "total_after_burst": total(),
-            "rss_mb_before": rss_before,
-            "rss_mb_after_burst": rss_after_burst,
+            "rss_mb_before": rss_before["total"],
+            "rss_mb_after_burst": rss_after_burst["total"],
+            "resident_mb": {"before": rss_before, "after_burst": rss_after_burst},
         }
         if mode != "switch":
             store.pointer = second
@@ -378,7 +394,9 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
             request({})
             assert service.settle(600)
         figures["switches"] = stats.snapshot_switches
-        figures["rss_mb_after_switch"] = current_rss_mb()
+        after_switch = resident_mb()
+        figures["rss_mb_after_switch"] = after_switch["total"]
+        figures["resident_mb"]["after_switch"] = after_switch
         gc.collect()
         figures["rss_mb_after_switch_and_collect"] = current_rss_mb()
         import ctypes

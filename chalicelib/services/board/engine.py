@@ -420,6 +420,7 @@ class BoardEngine:
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
         self._staged = _Staged()  # what the next `publish` shows and hides
+        self._flushed: tantivy.Searcher | None = None  # the searcher `publish` puts in service
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
         self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
@@ -985,17 +986,23 @@ class BoardEngine:
         self.publish()
 
     def flush(self) -> None:
-        """Write the pending changes into the index files: the slow part of a commit (tantivy works
-        outside the GIL). Searches go on meanwhile and see none of it until `publish`."""
+        """Write the pending changes into the index files and open a searcher over them: the slow part of
+        a commit (tantivy works on its own threads, outside the GIL, and may wait for a merge to finish).
+        Searches go on meanwhile and see none of it until `publish`."""
         if self._pending and self._writer is not None:
             self._writer.commit()
+            self._index.reload()
+            self._flushed = self._index.searcher()
 
     def publish(self) -> None:
         """Make the flushed changes visible to searches, all at once (cheap)."""
         if not self._pending or self._writer is None:
             return
-        self._index.reload()
-        self._searcher = self._index.searcher()
+        if self._flushed is None:
+            self.flush()
+        searcher, self._flushed = self._flushed, None
+        assert searcher is not None
+        self._searcher = searcher
         self._bitmaps.show(self._staged.shown, self._staged.hidden)
         self._fingerprint ^= self._staged.fingerprint
         self._staged = _Staged()

@@ -525,11 +525,16 @@ class BoardService:
                 for change in changes:
                     self._put(change)
                 self._held("write", held)
+            flushing = time.perf_counter()
             engine.flush()  # only this thread writes to the engine; searches read what is published
+            flushed = time.perf_counter() - flushing
             with self._lock:
                 held = self._hold_started()
                 engine.publish()
                 self.stats.apply_batches += 1
+                extra = self.stats.extra
+                extra["flush_seconds"] = extra.get("flush_seconds", 0.0) + flushed
+                extra["longest_flush_seconds"] = max(extra.get("longest_flush_seconds", 0.0), flushed)
                 self._held("publish", held)
 
     @staticmethod
