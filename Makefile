@@ -135,6 +135,12 @@ bench-board: venv
 bench-board-download: venv
 	$(BIN)/python -m bench.board_download $(BENCH_DOWNLOAD_ARGS)
 
+# Catch-ups beside requests (bench/board_catchup.py): a burst of changes while requests go on, against the
+# previous catch-up in the same run; BENCH_CATCHUP_ARGS="--postings 100000" for a larger board.
+.PHONY: bench-board-catchup
+bench-board-catchup: venv
+	$(BIN)/python -m bench.board_catchup $(BENCH_CATCHUP_ARGS)
+
 # Search quality (bench/search_quality.py): recall and precision per class of the judged queries over
 # generated postings with known ground truth; BENCH_SEARCH_ARGS="--postings 10000" for a larger corpus.
 .PHONY: bench-search

@@ -360,6 +360,7 @@ def get_board_service() -> BoardService:
         overlap_seconds=settings.board_change_overlap_seconds,
         snapshot_check_seconds=settings.board_snapshot_check_seconds,
         snapshot_switch_changes=settings.board_snapshot_switch_changes,
+        apply_batch=settings.board_apply_batch,
         apply_flags_max_age_seconds=settings.board_apply_flags_max_age_seconds,
         facet_limit=settings.board_facet_limit,
         feed_limit=settings.board_feed_limit,

@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     )
     board_snapshot_check_seconds: float = Field(60.0, alias="BOARD_SNAPSHOT_CHECK_SECONDS")
     board_snapshot_switch_changes: int = Field(500, ge=0, alias="BOARD_SNAPSHOT_SWITCH_CHANGES")
+    # Changes a catch-up applies to the engine per turn of the lock (each batch committed on its own):
+    # requests are served between batches, so one batch bounds how long a request can wait for it.
+    board_apply_batch: int = Field(50, ge=1, alias="BOARD_APPLY_BATCH")
     # The builder: on a schedule, and after sync runs that changed postings (through a queue whose
     # delivery delay debounces a burst of syncs into one build).
     board_snapshot_schedule_minutes: int = Field(60, ge=1, alias="BOARD_SNAPSHOT_SCHEDULE_MINUTES")

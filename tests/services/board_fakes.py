@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from collections.abc import Sequence
@@ -50,6 +51,12 @@ class InMemoryBoardSource:
         self.stall_limit = 30.0
         self.stalled_reads = 0
         self.finished_stalled_reads = 0
+        # Decoding stored postings (`PostingRecord.load`): counted; while `hold_load` is N, the N-th
+        # decode sets `load_held` and waits for `release_load` (at most `stall_limit` seconds).
+        self.loads = 0
+        self.hold_load: int | None = None
+        self.load_held = threading.Event()
+        self.release_load = threading.Event()
         self._counting = threading.Lock()
 
     def put(self, posting: Posting) -> Posting:
@@ -65,7 +72,19 @@ class InMemoryBoardSource:
         )
 
     def _records(self) -> list[PostingRecord]:
-        return [record_of(p) for p in self.items.values()] + list(self.broken.values())
+        return [self._counted(record_of(p)) for p in self.items.values()] + list(self.broken.values())
+
+    def _counted(self, record: PostingRecord) -> PostingRecord:
+        def load() -> Posting:
+            with self._counting:
+                self.loads += 1
+                held = self.loads == self.hold_load
+            if held:
+                self.load_held.set()
+                self.release_load.wait(self.stall_limit)
+            return record.load()
+
+        return dataclasses.replace(record, load=load)
 
     def _check(self) -> None:
         self.requests += 1

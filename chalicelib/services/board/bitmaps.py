@@ -552,6 +552,12 @@ class BoardBitmaps:
     # ---- changes ------------------------------------------------------------------------------------
     def add(self, document: BoardDocument) -> int:
         """Put a posting on the board in a new slot (the caller discards its previous slot, if any)."""
+        slot = self.stage(document)
+        self.show([slot], [])
+        return slot
+
+    def stage(self, document: BoardDocument) -> int:
+        """Index a posting in a new slot that stays off the board (out of `live`) until `show`."""
         slot = self._next_slot
         self._next_slot += 1
         self._added_keys[slot] = document.sort_key
@@ -565,9 +571,13 @@ class BoardBitmaps:
                 table = section.setdefault(dim, {})
                 for value in values:
                     table.setdefault(value, BitMap()).add(slot)
-        self.live.add(slot)
-        self._version += 1
         return slot
+
+    def show(self, added: Iterable[int], removed: Iterable[int]) -> None:
+        """Put staged slots on the board and take replaced or closed ones off it, at once."""
+        self.live |= BitMap(added)
+        self.live -= BitMap(removed)
+        self._version += 1
 
     def discard(self, slot: int) -> None:
         self.live.discard(slot)

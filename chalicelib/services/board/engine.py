@@ -386,6 +386,24 @@ class Version:
     slot: int
 
 
+@dataclass(slots=True)
+class _Staged:
+    """Changes written since the last publish: slots to show and to hide, and their share of the board's
+    fingerprint. Searches see none of them until they are published together with the index."""
+
+    shown: list[int] = field(default_factory=list)
+    hidden: list[int] = field(default_factory=list)
+    fingerprint: int = 0
+
+    def show(self, slot: int, fingerprint: int) -> None:
+        self.shown.append(slot)
+        self.fingerprint ^= fingerprint
+
+    def hide(self, slot: int, fingerprint: int) -> None:
+        self.hidden.append(slot)
+        self.fingerprint ^= fingerprint
+
+
 class BoardEngine:
     """The live board of one process, over one snapshot directory plus the changes applied on top:
     tantivy for relevance, stored summaries and the term dictionary; roaring bitmaps for matching,
@@ -409,6 +427,8 @@ class BoardEngine:
         self._clock = clock  # `posted_within` is relative to it
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
+        self._staged = _Staged()  # what the next `publish` shows and hides
+        self._flushed: tantivy.Searcher | None = None  # the searcher `publish` puts in service
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
         self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
@@ -931,12 +951,11 @@ class BoardEngine:
         writer = self._open_writer()
         if previous is not None:
             writer.delete_documents_by_term("job_id", document.job_id)
-            self._bitmaps.discard(previous.slot)
-            self._fingerprint ^= previous.fingerprint
-        slot = self._bitmaps.add(document)
+            self._staged.hide(previous.slot, previous.fingerprint)
+        slot = self._bitmaps.stage(document)
         document.document.add_unsigned("slot", slot)
         writer.add_document(document.document)
-        self._fingerprint ^= document.fingerprint
+        self._staged.show(slot, document.fingerprint)
         self._pending[document.job_id] = Version(document.changed_ms, document.fingerprint, slot)
 
     def remove(self, job_id: str) -> bool:
@@ -945,18 +964,36 @@ class BoardEngine:
         if previous is None:
             return False
         self._open_writer().delete_documents_by_term("job_id", job_id)
-        self._bitmaps.discard(previous.slot)
-        self._fingerprint ^= previous.fingerprint
+        self._staged.hide(previous.slot, previous.fingerprint)
         self._pending[job_id] = None
         return True
 
     def commit(self) -> None:
         """Make pending changes visible to searches."""
+        self.flush()
+        self.publish()
+
+    def flush(self) -> None:
+        """Write the pending changes into the index files and open a searcher over them: the slow part of
+        a commit (tantivy works on its own threads, outside the GIL, and may wait for a merge to finish).
+        Searches go on meanwhile and see none of it until `publish`."""
+        if self._pending and self._writer is not None:
+            self._writer.commit()
+            self._index.reload()
+            self._flushed = self._index.searcher()
+
+    def publish(self) -> None:
+        """Make the flushed changes visible to searches, all at once (cheap)."""
         if not self._pending or self._writer is None:
             return
-        self._writer.commit()
-        self._index.reload()
-        self._searcher = self._index.searcher()
+        if self._flushed is None:
+            self.flush()
+        searcher, self._flushed = self._flushed, None
+        assert searcher is not None
+        self._searcher = searcher
+        self._bitmaps.show(self._staged.shown, self._staged.hidden)
+        self._fingerprint ^= self._staged.fingerprint
+        self._staged = _Staged()
         self._pending.clear()
         self.generation += 1
 
