@@ -36,11 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.board_build import DirectoryStore
 from bench.board_common import (
     PROJECT_DIR,
     DecodeTimer,
@@ -85,30 +86,35 @@ def say(text: str) -> None:
 
 
 # ---- collaborators ------------------------------------------------------------------------------------
-class DirectoryStore:
-    """SnapshotStore over a local directory: uploads copy, downloads hard-link, `pointer` is current."""
+class PointedStore(DirectoryStore):
+    """The build benchmark's store whose current snapshot is whichever one the benchmark points at."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        super().__init__(root)
         self.pointer: SnapshotManifest | None = None
 
     def current(self) -> SnapshotManifest | None:
         return self.pointer
 
-    def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
-        shutil.copytree(directory, self.root / manifest.version)
-
-    def download(self, manifest: SnapshotManifest, directory: Path) -> None:
-        for file in manifest.files:
-            source, target = self.root / manifest.version / file.name, directory / file.name
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
-
     def publish(self, manifest: SnapshotManifest) -> bool:
         self.pointer = manifest
         return True
+
+
+class MemoryLiveSource:
+    """LiveSource over records held in memory; every build here is a full one."""
+
+    def __init__(self, records: Sequence[PostingRecord]) -> None:
+        from chalicelib.aws.table_schema import BOARD_SHARDS
+
+        self.shards = BOARD_SHARDS
+        self._records = records
+
+    def load_live(self) -> Iterator[PostingRecord]:
+        return iter(self._records)
+
+    def changes(self, shard: int, after: str, resume: Any | None) -> ChangePage:
+        raise AssertionError("the catch-up benchmark builds every snapshot in full")
 
 
 class PagedFeed:
@@ -190,15 +196,14 @@ def write_changes(items: list[dict[str, Any]], count: int, path: Path) -> list[d
     return [changed.get(str(item["job_id"]), item) for item in items]
 
 
-def build(items: list[dict[str, Any]], store: DirectoryStore, work: Path) -> tuple[SnapshotManifest, float]:
-    from bench.board import MemoryLiveSource
+def build(items: list[dict[str, Any]], store: PointedStore, work: Path) -> tuple[SnapshotManifest, float]:
     from chalicelib.services.board.snapshot import SnapshotBuilder
 
     builder = SnapshotBuilder(
         MemoryLiveSource(DecodeTimer().records(items)), store, work_directory=work, overlap_seconds=0
     )
     started = time.perf_counter()
-    report = builder.build()
+    report = builder.build(full=True)
     assert report.published and report.manifest is not None, report
     return report.manifest, time.perf_counter() - started
 
@@ -230,7 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         items_path = work / "items.jsonl"
         generate_items(args.postings, items_path)
         items = read_items(items_path, args.postings)
-        store = DirectoryStore(work / "snapshots")
+        store = PointedStore(work / "snapshots")
         first, first_seconds = build(items, store, work / "build")
         changes_path = work / "changes.jsonl"
         after = write_changes(items, args.changes, changes_path)
@@ -306,7 +311,7 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     settings = get_settings()
     first = SnapshotManifest.from_dict(json.loads(args.first.read_text()))
     second = SnapshotManifest.from_dict(json.loads(args.second.read_text()))
-    store = DirectoryStore(args.root)
+    store = PointedStore(args.root)
     store.pointer = first
     feed = PagedFeed(BOARD_SHARDS)
     monotonic = Monotonic()

@@ -219,7 +219,7 @@ def test_written_and_flushed_changes_stay_invisible_until_published(board: Board
         len(before[()].hits),
     )
     # AND once published, all of it shows at once
-    board.publish()
+    board.reveal()
     assert titles(search(board, q="dusty")) == ["Archivist"]
     assert python.job_id not in {hit.job_id for hit in search(board, q="python").hits}
     assert board.fingerprint != fingerprint and board.generation == generation + 1

@@ -427,8 +427,8 @@ class BoardEngine:
         self._clock = clock  # `posted_within` is relative to it
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
-        self._staged = _Staged()  # what the next `publish` shows and hides
-        self._flushed: tantivy.Searcher | None = None  # the searcher `publish` puts in service
+        self._staged = _Staged()  # what the next `reveal` shows and hides
+        self._flushed: tantivy.Searcher | None = None  # the searcher `reveal` puts in service
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
         self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
@@ -971,18 +971,18 @@ class BoardEngine:
     def commit(self) -> None:
         """Make pending changes visible to searches."""
         self.flush()
-        self.publish()
+        self.reveal()
 
     def flush(self) -> None:
         """Write the pending changes into the index files and open a searcher over them: the slow part of
         a commit (tantivy works on its own threads, outside the GIL, and may wait for a merge to finish).
-        Searches go on meanwhile and see none of it until `publish`."""
+        Searches go on meanwhile and see none of it until `reveal`."""
         if self._pending and self._writer is not None:
             self._writer.commit()
             self._index.reload()
             self._flushed = self._index.searcher()
 
-    def publish(self) -> None:
+    def reveal(self) -> None:
         """Make the flushed changes visible to searches, all at once (cheap)."""
         if not self._pending or self._writer is None:
             return

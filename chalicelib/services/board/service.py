@@ -538,7 +538,7 @@ class BoardService:
             flushed = time.perf_counter() - flushing
             with self._lock:
                 held = self._hold_started()
-                engine.publish()
+                engine.reveal()
                 self.stats.apply_batches += 1
                 extra = self.stats.extra
                 extra["flush_seconds"] = extra.get("flush_seconds", 0.0) + flushed
