@@ -525,8 +525,9 @@ def run_size(
         f"   worst kind p99: first time {worst_first:.3f} ms, repeated {worst_repeated:.3f} ms. "
         f"Catch-up of {catch['changes']} changes ({catch['applied']} applied): "
         f"{catch['catch_up_seconds'] * 1000:.1f} ms in process (decoding "
-        f"{catch['decode_seconds'] * 1000:.1f} ms); the request that ran it "
-        f"{catch['request_with_catch_up_seconds'] * 1000:.1f} ms, the next "
+        f"{catch['decode_seconds'] * 1000:.1f} ms); the request that started it "
+        f"{catch['request_with_catch_up_seconds'] * 1000:.1f} ms (the catch-up done after "
+        f"{catch['catch_up_done_seconds'] * 1000:.1f} ms), the next "
         f"(new generation, facets recomputed) {catch['next_request_seconds'] * 1000:.1f} ms"
     )
 

@@ -290,8 +290,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     monotonic.offset += 2e9  # the next request finds its last catch-up older than refresh_seconds
     started = time.perf_counter()
     answer = engine.request({})
-    # The catch-up runs beside the request (which waits for it at most BOARD_READ_WAIT_SECONDS):
-    # the figure is the time until both are done.
+    # The catch-up runs beside the request, which waits for at most one batch of it: the request's own
+    # time, then the time until the catch-up is done too.
+    request_wall = time.perf_counter() - started
     assert service.settle(timeout=600)
     wall = time.perf_counter() - started
     assert answer["statusCode"] == 200, answer
@@ -304,7 +305,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "applied": service.stats.applied_changes - applied,
         "catch_up_seconds": round(service.stats.extra.get("catch_up_seconds", 0.0), 4),
         "decode_seconds": round(timer.seconds, 4),
-        "request_with_catch_up_seconds": round(wall, 4),
+        "request_with_catch_up_seconds": round(request_wall, 4),
+        "catch_up_done_seconds": round(wall, 4),
         "next_request_seconds": round(next_request, 4),
         "total_after": after_total,
     }
