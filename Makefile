@@ -124,7 +124,7 @@ rollback: venv
 	$(BIN)/python -m deploy.rollback --stack $(STACK) $(ROLLBACK_ARGS)
 
 # The board (bench/board.py): builds, cold start and queries at 10k and 100k postings, several minutes;
-# SIZE=1000000 for one size (a million: about an hour here); BENCH_BOARD_ARGS=--quick smoke-tests it.
+# SIZE=1000000 for one size (a million: about 25 minutes here); BENCH_BOARD_ARGS=--quick smoke-tests it.
 .PHONY: bench-board
 bench-board: venv
 	$(BIN)/python -m bench.board $(if $(SIZE),--sizes $(SIZE)) $(BENCH_BOARD_ARGS)
