@@ -45,6 +45,7 @@ from bench.board_build import DirectoryStore
 from bench.board_common import (
     PROJECT_DIR,
     DecodeTimer,
+    Monotonic,
     bench_environment,
     current_rss_mb,
     read_items,
@@ -156,16 +157,6 @@ class PagedFeed:
         from chalicelib.services.board.records import ApplyFlags
 
         return ApplyFlags()
-
-
-class Monotonic:
-    """time.monotonic plus an offset the benchmark moves forward to make a catch-up or a check due."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.offset
 
 
 # ---- the parent: data, snapshots, one process per mode ---------------------------------------------------

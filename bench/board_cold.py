@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from bench.board_common import (  # noqa: E402
     DecodeTimer,
+    Monotonic,
     Params,
     bench_environment,
     current_rss_mb,
@@ -95,16 +96,6 @@ class FakeFeed:
         from chalicelib.services.board.records import ApplyFlags
 
         return ApplyFlags()
-
-
-class Monotonic:
-    """time.monotonic, plus an offset the benchmark moves forward to make a refresh due."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.offset
 
 
 class OurEngine:
