@@ -95,14 +95,18 @@ cli: venv  ## the operator CLI against the running stack: make cli ARGS="employe
 
 bench: bench-cold-start bench-board bench-sync
 
+# `import app` from the built package (build/dev, packaged first when missing), with its bytecode against
+# stripped of it; BENCH_COLD_START_ARGS="--rebuild" packages again, "--importtime" lists the slow imports.
 bench-cold-start: venv
-	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.cold_start $(BENCH_COLD_START_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
 # ---- Deployment (docs/deployment.md) ---------------------------------------------------------------
 # `make package STAGE=prod`: build/prod/sam.json + deployment.zip, ready for `aws cloudformation deploy`.
+# deploy/package.py renders build/prod-resources.json, runs `chalice package` with it, then compiles the
+# zip's modules to bytecode for the functions' runtime (deploy/bytecode.py).
 STAGE ?= dev
 # The region only picks the Lambda service principal's DNS suffix; the template itself is region-free.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
@@ -111,9 +115,7 @@ PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
 package: venv
 	rm -rf build/$(STAGE)
-	$(BIN)/python -m deploy.render --stage $(STAGE) --out build/$(STAGE)-resources.json
-	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(BIN)/chalice package --stage $(STAGE) \
-		--merge-template build/$(STAGE)-resources.json build/$(STAGE)
+	$(BIN)/python -m deploy.package --stage $(STAGE) --region $(PACKAGE_REGION) --out build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 # Points every function's `live` alias of a deployed stack back at its previous version (docs/runbook.md).
@@ -121,10 +123,23 @@ STACK ?= job-board-$(STAGE)
 rollback: venv
 	$(BIN)/python -m deploy.rollback --stack $(STACK) $(ROLLBACK_ARGS)
 
-# Board read path (bench/board.py): 10k and 100k postings, several minutes; BENCH_BOARD_ARGS=--quick smoke-tests it.
+# The board (bench/board.py): builds, cold start and queries at 10k and 100k postings, several minutes;
+# SIZE=1000000 for one size (a million: about 25 minutes here); BENCH_BOARD_ARGS=--quick smoke-tests it.
 .PHONY: bench-board
 bench-board: venv
-	$(BIN)/python -m bench.board $(BENCH_BOARD_ARGS)
+	$(BIN)/python -m bench.board $(if $(SIZE),--sizes $(SIZE)) $(BENCH_BOARD_ARGS)
+
+# Cold start with the snapshot download over a throttled Lambda-like link (bench/board_download.py), one GET per
+# file against parallel ranges; BENCH_DOWNLOAD_ARGS="--postings 10000" for a smaller board.
+.PHONY: bench-board-download
+bench-board-download: venv
+	$(BIN)/python -m bench.board_download $(BENCH_DOWNLOAD_ARGS)
+
+# Catch-ups beside requests (bench/board_catchup.py): a burst of changes while requests go on, against the
+# previous catch-up in the same run; BENCH_CATCHUP_ARGS="--postings 100000" for a larger board.
+.PHONY: bench-board-catchup
+bench-board-catchup: venv
+	$(BIN)/python -m bench.board_catchup $(BENCH_CATCHUP_ARGS)
 
 # Search quality (bench/search_quality.py): recall and precision per class of the judged queries over
 # generated postings with known ground truth; BENCH_SEARCH_ARGS="--postings 10000" for a larger corpus.

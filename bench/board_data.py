@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.models.posting import (
@@ -284,10 +285,14 @@ def companies(count: int = 200) -> list[str]:
 
 def generate(count: int, *, seed: int = 42, now: datetime | None = None) -> list[Posting]:
     """`count` live postings: ~3-6 KB of content each, 200 companies, 45 cities, a quarter remote."""
+    return list(postings(count, seed=seed, now=now))
+
+
+def postings(count: int, *, seed: int = 42, now: datetime | None = None) -> Iterator[Posting]:
+    """`generate`'s postings one at a time (a million do not fit in memory at once)."""
     rng = random.Random(seed)
     now = now or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     company_names = companies()
-    postings: list[Posting] = []
     for number in range(count):
         company_index = rng.randrange(len(company_names))
         company = company_names[company_index]
@@ -354,7 +359,7 @@ def generate(count: int, *, seed: int = 42, now: datetime | None = None) -> list
             if rng.random() < 0.5
             else []
         )
-        postings.append(
+        yield (
             Posting(
                 job_id=make_job_id(account_id, posting_id),
                 account_id=account_id,
@@ -383,4 +388,3 @@ def generate(count: int, *, seed: int = 42, now: datetime | None = None) -> list
                 status="live",
             )
         )
-    return postings

@@ -93,12 +93,16 @@ def aws_config(service: str) -> Any:
 
     settings = get_settings()
     read_timeout = settings.aws_read_timeout_seconds
+    pool = 10  # botocore's default
     if service == "s3":
         read_timeout = settings.aws_s3_read_timeout_seconds
+        # One connection per snapshot range in flight (a fuller pool would open and drop connections).
+        pool = max(pool, settings.board_snapshot_download_concurrency)
     return Config(
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+        max_pool_connections=pool,
     )
 
 
@@ -307,6 +311,8 @@ def get_snapshot_store() -> S3SnapshotStore:
         get_table(),
         bucket=settings.board_snapshot_bucket,
         prefix=settings.board_snapshot_prefix,
+        download_part_bytes=settings.board_snapshot_range_bytes,
+        download_concurrency=settings.board_snapshot_download_concurrency,
     )
 
 
@@ -354,6 +360,7 @@ def get_board_service() -> BoardService:
         overlap_seconds=settings.board_change_overlap_seconds,
         snapshot_check_seconds=settings.board_snapshot_check_seconds,
         snapshot_switch_changes=settings.board_snapshot_switch_changes,
+        apply_batch=settings.board_apply_batch,
         apply_flags_max_age_seconds=settings.board_apply_flags_max_age_seconds,
         facet_limit=settings.board_facet_limit,
         feed_limit=settings.board_feed_limit,

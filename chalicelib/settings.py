@@ -175,8 +175,17 @@ class Settings(BaseSettings):
     board_snapshot_prefix: str = Field("board/snapshots/", alias="BOARD_SNAPSHOT_PREFIX")
     # Lambda's only writable disk is /tmp (sized by the function's ephemeral storage).
     board_local_directory: str = Field("/tmp/job-board", alias="BOARD_LOCAL_DIRECTORY")  # noqa: S108
+    # A snapshot's files larger than this are downloaded as byte ranges of this size, in parallel (S3's
+    # guidance: 8-16 MB ranges); this many GET requests in flight at once over all its files.
+    board_snapshot_range_bytes: int = Field(8 << 20, ge=1 << 16, alias="BOARD_SNAPSHOT_RANGE_BYTES")
+    board_snapshot_download_concurrency: int = Field(
+        8, ge=1, le=64, alias="BOARD_SNAPSHOT_DOWNLOAD_CONCURRENCY"
+    )
     board_snapshot_check_seconds: float = Field(60.0, alias="BOARD_SNAPSHOT_CHECK_SECONDS")
     board_snapshot_switch_changes: int = Field(500, ge=0, alias="BOARD_SNAPSHOT_SWITCH_CHANGES")
+    # Changes a catch-up applies to the engine per turn of the lock (each batch committed on its own):
+    # requests are served between batches, so one batch bounds how long a request can wait for it.
+    board_apply_batch: int = Field(50, ge=1, alias="BOARD_APPLY_BATCH")
     # The builder: on a schedule, and after sync runs that changed postings (through a queue whose
     # delivery delay debounces a burst of syncs into one build).
     board_snapshot_schedule_minutes: int = Field(60, ge=1, alias="BOARD_SNAPSHOT_SCHEDULE_MINUTES")

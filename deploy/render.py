@@ -44,8 +44,10 @@ EPHEMERAL_STORAGE_RANGE = (512, 10240)
 # Chalice's logical id for a function is its CamelCased name, except for the API handler.
 _LOGICAL_ID_EXCEPTIONS = {"api_handler": "APIHandler"}
 # The snapshot bucket's lifecycle rule (deploy/resources.yaml) expires every object, the current snapshot's
-# too, by age. A working builder replaces the current one every BOARD_SNAPSHOT_SCHEDULE_MINUTES at most; the
-# expiry must leave at least this long on top, for the builder to be fixed before cold starts find no files.
+# files too, by age. A working builder uploads again every file the current snapshot still uses once it is
+# STORED_REFRESH old (chalicelib/services/board/snapshot.py), and builds every BOARD_SNAPSHOT_SCHEDULE_MINUTES
+# at most; the expiry must leave at least this long on top, for the builder to be fixed before cold starts
+# find no files.
 SNAPSHOT_LIFECYCLE_RULE = "ExpireOldSnapshots"
 MIN_BUILDER_OUTAGE_MINUTES = 3 * 24 * 60
 
@@ -572,7 +574,11 @@ def _check_snapshot_expiry(template: dict[str, Any], deployment: StageDeployment
     rules = template["Resources"]["SnapshotBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     (rule,) = (rule for rule in rules if rule.get("Id") == SNAPSHOT_LIFECYCLE_RULE)
     days = int(rule["ExpirationInDays"])
-    if days * 24 * 60 - deployment.snapshot_schedule_minutes < MIN_BUILDER_OUTAGE_MINUTES:
+    # A file the current snapshot uses was uploaded at most STORED_REFRESH plus one build period ago.
+    from chalicelib.services.board.snapshot import STORED_REFRESH
+
+    refresh_minutes = int(STORED_REFRESH.total_seconds() // 60)
+    if days * 24 * 60 - deployment.snapshot_schedule_minutes - refresh_minutes < MIN_BUILDER_OUTAGE_MINUTES:
         raise StageConfigError(
             f"Stage {deployment.stage!r}: snapshots expire after {days} day(s); with "
             f"BOARD_SNAPSHOT_SCHEDULE_MINUTES={deployment.snapshot_schedule_minutes} a builder outage of "

@@ -64,18 +64,27 @@ class DynamoDBBoardRepository:
         return dict(operation(**kwargs))
 
     def load_live(self) -> Iterator[PostingRecord]:
-        """Every live posting: the shards are read in parallel (page by page within a shard).
+        """Every live posting, streamed: the shards are read in parallel, one page ahead each at most, so
+        a board of any size passes through in bounded memory.
 
         Threads share the table's low-level client (thread-safe; the resource object is not).
         """
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
         with ThreadPoolExecutor(max_workers=self.shards) as pool:
-            for records in pool.map(self._load_shard, range(self.shards)):
-                yield from records
+            pending: dict[Future[tuple[list[PostingRecord], Any | None]], int] = {
+                pool.submit(self._live_page, shard, None): shard for shard in range(self.shards)
+            }
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    shard = pending.pop(future)
+                    records, resume = future.result()
+                    if resume is not None:
+                        pending[pool.submit(self._live_page, shard, resume)] = shard
+                    yield from records
 
-    def _load_shard(self, shard: int) -> list[PostingRecord]:
-        client = self._table.meta.client
+    def _live_page(self, shard: int, resume: Any | None) -> tuple[list[PostingRecord], Any | None]:
         kwargs: dict[str, Any] = {
             "TableName": self._table.name,
             "IndexName": LIVE_INDEX,
@@ -84,13 +93,10 @@ class DynamoDBBoardRepository:
             "ProjectionExpression": _PROJECTION,
             "ExpressionAttributeNames": _NAMES,
         }
-        records: list[PostingRecord] = []
-        while True:
-            page = self._call(client.query, **kwargs)
-            records.extend(_record(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return records
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if resume is not None:
+            kwargs["ExclusiveStartKey"] = resume
+        page = self._call(self._table.meta.client.query, **kwargs)
+        return [_record(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 
     def changes(self, shard: int, after: str, resume: Any | None) -> ChangePage:
         """One page of a shard's change feed after `after` (a changed_at), oldest first."""

@@ -1,4 +1,5 @@
-"""Packages the app once per stage per test session (`chalice package` + the rendered merge template).
+"""Packages the app once per stage per test session, as `make package` does (deploy/package.py: the
+rendered merge template, `chalice package`, the runtime's bytecode).
 
 Packaging fetches the runtime wheels from the package index the first time; Chalice then reuses the
 deployment zip it cached under `.chalice/deployments/` while requirements and code are unchanged.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from chalicelib.settings import Settings
-from deploy.render import PROJECT_DIR, StageDeployment, render, stage_deployment
+from deploy.package import PackagingError, package
+from deploy.render import PROJECT_DIR, StageDeployment, stage_deployment
 
 DEPLOYED_STAGES = ("dev", "prod")
 BIN_DIR = Path(sys.executable).parent
@@ -53,32 +54,14 @@ def packaging_environment() -> dict[str, str]:
 @pytest.fixture(scope="session", params=DEPLOYED_STAGES)
 def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PackagedStage:
     stage: str = request.param
-    work_dir = tmp_path_factory.mktemp(f"package-{stage}")
-    deployment = stage_deployment(stage)
-    merge_template = work_dir / "resources.json"
-    merge_template.write_text(json.dumps(render(deployment)))
-    out_dir = work_dir / "out"
-    result = subprocess.run(
-        [
-            str(BIN_DIR / "chalice"),
-            "package",
-            "--stage",
-            stage,
-            "--merge-template",
-            str(merge_template),
-            str(out_dir),
-        ],
-        cwd=PROJECT_DIR,
-        env=packaging_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, f"chalice package failed:\n{result.stdout}\n{result.stderr}"
+    out_dir = tmp_path_factory.mktemp(f"package-{stage}") / "out"
+    try:
+        package(stage, out_dir, region="us-east-1", environment=packaging_environment())
+    except PackagingError as exc:
+        pytest.fail(f"packaging failed:\n{exc}")
     template_path = out_dir / "sam.json"
     return PackagedStage(
-        deployment=deployment,
+        deployment=stage_deployment(stage),
         template_path=template_path,
         template=json.loads(template_path.read_text()),
         config=json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text()),

@@ -254,7 +254,8 @@ def test_only_the_builders_write_snapshots_and_only_the_board_readers_read_them(
         s3_grants = {grant for grant in _granted(packaged, function) if grant[0].startswith("s3:")}
         s3_actions = {action for action, resource in s3_grants if resource == "snapshot-objects"}
         if function in SNAPSHOT_BUILDERS:
-            assert s3_actions == {"s3:PutObject", "s3:AbortMultipartUpload"}, function
+            # A builder starts from the current snapshot's files (incremental builds).
+            assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, function
         elif function in SNAPSHOT_READERS:
             assert s3_actions == {"s3:GetObject"}, function
         else:
@@ -441,3 +442,44 @@ def test_the_counter_reads_only_postings_and_writes_only_numbers_items(packaged:
         assert not _like(other, read_patterns), other
     for other in ("EMPLOYER#e1", "APIKEY#0f1e", "ALERT#a1", "BOARD", "ACCOUNT#acc1", "RATE#email#ses"):
         assert not _like(other, write_patterns), other
+
+
+class _IndexRecordingTable:
+    """A table whose queries return nothing and record the index they read."""
+
+    name = "board"
+
+    def __init__(self) -> None:
+        self.indexes: set[str] = set()
+        self.meta = self
+        self.client = self
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        self.indexes.add(kwargs["IndexName"])
+        return {"Items": []}
+
+
+@pytest.mark.parametrize("function", ["build_board_snapshot", "board_snapshot_requested"])
+def test_the_snapshot_builders_may_query_exactly_the_indexes_full_and_incremental_builds_read(
+    packaged: PackagedStage, function: str
+) -> None:
+    from chalicelib.aws.board_repository import DynamoDBBoardRepository
+    from tests.deploy.template_helpers import board_table_arn
+
+    # GIVEN the indexes the builder's source reads: every live posting (a full build) and each shard's
+    # change feed after the previous snapshot's horizon (an incremental build)
+    table = _IndexRecordingTable()
+    source = DynamoDBBoardRepository(table, shards=2)  # type: ignore[arg-type]
+    list(source.load_live())
+    source.changes(0, "2026-01-01T00:00:00", None)
+    # THEN the function's policy lets it query those indexes and no other part of the table
+    granted = {
+        classify_resource(packaged.template, resource, function)
+        for statement in _statements(packaged, function)
+        if "dynamodb:Query" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    read = {
+        classify_resource(packaged.template, board_table_arn(f"/index/{i}"), function) for i in table.indexes
+    }
+    assert read == granted == {"live-index", "changes-index"}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.services.board.snapshot import STORED_REFRESH
 from deploy.render import (
     MIN_BUILDER_OUTAGE_MINUTES,
     StageConfigError,
@@ -168,12 +169,13 @@ def test_snapshot_schedule_that_would_let_the_current_snapshot_expire_is_refused
     config = _config()
     environment = config["stages"]["prod"]["environment_variables"]
     expiry_days = 7  # deploy/resources.yaml, SnapshotBucket's lifecycle rule
-    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = str(expiry_days * 24 * 60 - MIN_BUILDER_OUTAGE_MINUTES)
+    # The files the current snapshot uses are uploaded again once this old.
+    refresh = int(STORED_REFRESH.total_seconds() // 60)
+    longest = expiry_days * 24 * 60 - MIN_BUILDER_OUTAGE_MINUTES - refresh
+    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = str(longest)
     render(stage_deployment("prod", config))
 
-    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = str(
-        expiry_days * 24 * 60 - MIN_BUILDER_OUTAGE_MINUTES + 1
-    )
+    environment["BOARD_SNAPSHOT_SCHEDULE_MINUTES"] = str(longest + 1)
     with pytest.raises(StageConfigError, match="builder outage"):
         render(stage_deployment("prod", config))
 

@@ -623,7 +623,8 @@ _ELF_MACHINE_X86_64 = 62
 
 
 @pytest.mark.parametrize(
-    ("package", "library_prefix"), [("tantivy", "tantivy/"), ("pyroaring", "pyroaring.")]
+    ("package", "library_prefix"),
+    [("tantivy", "tantivy/"), ("pyroaring", "pyroaring."), ("zstandard", "zstandard/backend_c.")],
 )
 def test_the_deployment_zip_carries_the_board_engines_binaries_built_for_lambda(
     packaged: PackagedStage, package: str, library_prefix: str

@@ -73,13 +73,14 @@ def test_the_schedule_builds_and_publishes_a_snapshot_with_its_files_on_s3(clien
     manifest = deps.get_snapshot_store().current()
     assert manifest is not None
     listed = boto3.client("s3").list_objects_v2(
-        Bucket=settings.board_snapshot_bucket, Prefix=f"{settings.board_snapshot_prefix}{manifest.version}/"
+        Bucket=settings.board_snapshot_bucket, Prefix=settings.board_snapshot_prefix
     )
-    names = {item["Key"].rsplit("/", 1)[1] for item in listed["Contents"]}
-    assert names == {file.name for file in manifest.files} | {"manifest.json"}
+    keys = {item["Key"].removeprefix(settings.board_snapshot_prefix) for item in listed["Contents"]}
+    files = {f"files/{file.sha256}" for file in manifest.files}
+    assert keys == files | {f"manifests/{manifest.version}.json"}
     copy = boto3.client("s3").get_object(
         Bucket=settings.board_snapshot_bucket,
-        Key=f"{settings.board_snapshot_prefix}{manifest.version}/manifest.json",
+        Key=f"{settings.board_snapshot_prefix}manifests/{manifest.version}.json",
     )
     assert json.loads(copy["Body"].read())["postings"] == 2
 

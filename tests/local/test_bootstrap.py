@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.aws.board_snapshots import S3SnapshotStore
 from chalicelib.aws.employers_repository import DynamoDBEmployersRepository
-from chalicelib.services.board.snapshot import SnapshotManifest, describe_files
+from chalicelib.services.board.snapshot import SnapshotManifest, describe_files, pack_directory
 from chalicelib.services.employers import EmployerService
 from local.bootstrap import (
     MAX_RECEIVE_COUNT,
@@ -196,7 +196,7 @@ def test_the_apps_snapshot_store_round_trips_through_the_bootstrapped_bucket_by_
 ) -> None:
     """The app builds its S3 client from the environment only (no endpoint code): with `AWS_ENDPOINT_URL`
     on moto's loopback URL, botocore addresses the bucket path-style by itself; upload_file (multipart for
-    a file over 8 MB), put_object and download_file all work."""
+    a file over 8 MB), put_object and get_object all work."""
     result = _run(moto_server, names, stackone_api_key="sandbox-key-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     session = boto3.session.Session(region_name=REGION)  # as chalicelib.deps builds it
@@ -212,7 +212,7 @@ def test_the_apps_snapshot_store_round_trips_through_the_bootstrapped_bucket_by_
         postings=0,
         skipped=0,
         fingerprint=0,
-        files=describe_files(built),
+        files=pack_directory(built, tmp_path / "packed"),
     )
     store = S3SnapshotStore(
         session.client("s3"),
@@ -221,7 +221,7 @@ def test_the_apps_snapshot_store_round_trips_through_the_bootstrapped_bucket_by_
         prefix="board/snapshots/",
     )
 
-    store.upload(manifest, built)
+    store.upload(manifest, tmp_path / "packed")
     assert store.publish(manifest)
     current = store.current()
     assert current == manifest
@@ -229,11 +229,12 @@ def test_the_apps_snapshot_store_round_trips_through_the_bootstrapped_bucket_by_
     downloaded.mkdir()
     store.download(current, downloaded)
 
-    assert describe_files(downloaded) == manifest.files
+    assert describe_files(downloaded) == describe_files(built)
     keys = session.client("s3").list_objects_v2(Bucket=result.snapshot_bucket)["Contents"]
-    assert sorted(item["Key"] for item in keys) == [
-        f"board/snapshots/{manifest.version}/{name}" for name in ("manifest.json", "meta.json", "segment.bin")
-    ]
+    assert sorted(item["Key"] for item in keys) == sorted(
+        [f"board/snapshots/manifests/{manifest.version}.json"]
+        + [f"board/snapshots/files/{file.sha256}" for file in manifest.files]
+    )
 
 
 def test_local_buckets_get_the_deployed_buckets_lifecycle_rules(

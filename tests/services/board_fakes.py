@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from chalicelib.clock import isoformat
 from chalicelib.errors import UpstreamUnavailableError
 from chalicelib.models.posting import Posting
 from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
-from chalicelib.services.board.snapshot import SnapshotManifest
+from chalicelib.services.board.snapshot import SnapshotFile, SnapshotManifest, unpack_stream
 from tests.api.board_factories import BASE_TIME
 
 SHARDS = 4
@@ -49,6 +51,12 @@ class InMemoryBoardSource:
         self.stall_limit = 30.0
         self.stalled_reads = 0
         self.finished_stalled_reads = 0
+        # Decoding stored postings (`PostingRecord.load`): counted; while `hold_load` is N, the N-th
+        # decode sets `load_held` and waits for `release_load` (at most `stall_limit` seconds).
+        self.loads = 0
+        self.hold_load: int | None = None
+        self.load_held = threading.Event()
+        self.release_load = threading.Event()
         self._counting = threading.Lock()
 
     def put(self, posting: Posting) -> Posting:
@@ -64,7 +72,19 @@ class InMemoryBoardSource:
         )
 
     def _records(self) -> list[PostingRecord]:
-        return [record_of(p) for p in self.items.values()] + list(self.broken.values())
+        return [self._counted(record_of(p)) for p in self.items.values()] + list(self.broken.values())
+
+    def _counted(self, record: PostingRecord) -> PostingRecord:
+        def load() -> Posting:
+            with self._counting:
+                self.loads += 1
+                held = self.loads == self.hold_load
+            if held:
+                self.load_held.set()
+                self.release_load.wait(self.stall_limit)
+            return record.load()
+
+        return dataclasses.replace(record, load=load)
 
     def _check(self) -> None:
         self.requests += 1
@@ -121,13 +141,18 @@ class DirectorySnapshotStore:
             raise UpstreamUnavailableError("down", code="board_unavailable")
         return self.pointer
 
-    def upload(self, manifest: SnapshotManifest, directory: Path) -> None:
-        shutil.copytree(directory, self.root / manifest.version)
+    def upload(self, manifest: SnapshotManifest, packed: Path) -> None:
+        (self.root / "files").mkdir(parents=True, exist_ok=True)
+        for path in packed.iterdir():
+            shutil.copy(path, self.root / "files" / path.name)
 
-    def download(self, manifest: SnapshotManifest, directory: Path) -> None:
+    def download(
+        self, manifest: SnapshotManifest, directory: Path, files: Sequence[SnapshotFile] | None = None
+    ) -> None:
         self.downloads += 1
-        for file in manifest.files:
-            shutil.copy(self.root / manifest.version / file.name, directory / file.name)
+        for file in manifest.files if files is None else files:
+            with (self.root / "files" / file.sha256).open("rb") as stream:
+                unpack_stream(stream, file, directory / file.name)
 
     def publish(self, manifest: SnapshotManifest) -> bool:
         if self.pointer is not None and self.pointer.changes_after >= manifest.changes_after:

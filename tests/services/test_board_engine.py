@@ -200,6 +200,31 @@ def test_updates_and_additions_keep_the_order_and_the_indexes_right(board: Board
     assert len(board) == 5
 
 
+def test_written_and_flushed_changes_stay_invisible_until_published(board: BoardEngine) -> None:
+    # GIVEN the board's answers, fingerprint and generation
+    before = {params: search(board, **dict(params)) for params in ((), (("q", "python"),), (("q", "dusty"),))}
+    fingerprint, generation = board.fingerprint, board.generation
+    python = next(hit for hit in before[(("q", "python"),)].hits if hit.summary["title"].startswith("Senior"))
+    # WHEN a posting is added and another one closed, then flushed but not published
+    board.upsert(document(make_posting("Archivist", content="Dusty rare words.")))
+    assert board.remove(python.job_id)
+    board.flush()
+    # THEN searches answer exactly as before: totals, facets, pages, fingerprint and generation
+    for params, page in before.items():
+        again = search(board, **dict(params))
+        assert (again.total, again.facets, titles(again)) == (page.total, page.facets, titles(page))
+    assert (board.fingerprint, board.generation, len(board)) == (
+        fingerprint,
+        generation,
+        len(before[()].hits),
+    )
+    # AND once published, all of it shows at once
+    board.reveal()
+    assert titles(search(board, q="dusty")) == ["Archivist"]
+    assert python.job_id not in {hit.job_id for hit in search(board, q="python").hits}
+    assert board.fingerprint != fingerprint and board.generation == generation + 1
+
+
 def test_many_changes_give_the_same_answers_as_a_fresh_build(index_of: Any) -> None:
     postings = [
         make_posting(f"Role {n}", posted_days_ago=n % 50, account_id=f"acc_{n % 7}") for n in range(300)

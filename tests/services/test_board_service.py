@@ -466,3 +466,155 @@ def test_a_job_this_process_served_is_served_from_its_loaded_copy_while_the_tabl
     source.fail = False
     source.put(served.model_copy(update={"title": "Renamed Engineer"}))
     assert service.get_job(served.job_id).body["title"] == "Renamed Engineer"
+
+
+def test_a_burst_is_applied_in_batches_beside_the_requests_that_follow(
+    source: InMemoryBoardSource, builder: Any, fake_time: FakeTime, make_service: Any
+) -> None:
+    # GIVEN a warm process applying 3 changes per batch, and a burst of 10 new postings
+    first = source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service(apply_batch=3, read_wait_seconds=0)
+    assert job_ids(service) == [first.job_id]
+    fake_time.advance(60)
+    burst = [source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now)) for n in range(10)]
+    source.hold_load = source.loads + 4  # the first decode of the second batch waits
+    source.stall_limit = 30.0
+
+    # WHEN a request starts the catch-up, and another arrives while the second batch is being built
+    job_ids(service)
+    assert source.load_held.wait(30)
+    during = set(job_ids(service, limit="100"))
+
+    # THEN that request was served meanwhile, with exactly the first batch on the board
+    assert service.stats.apply_batches == 1
+    assert len(during - {first.job_id}) == 3 and during <= {first.job_id} | {p.job_id for p in burst}
+    # AND once the catch-up goes on, every change of the burst ends up on the board
+    source.release_load.set()
+    assert service.settle(timeout=30)
+    assert set(job_ids(service, limit="100")) == {first.job_id} | {p.job_id for p in burst}
+    assert service.stats.apply_batches == 4 and service.stats.applied_changes == 10
+
+
+def test_a_cold_open_applies_one_batch_at_most_in_the_request(
+    source: InMemoryBoardSource, builder: Any, fake_time: FakeTime, make_service: Any
+) -> None:
+    # GIVEN a snapshot with 8 changes after it, and a process applying 3 changes per batch
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    fake_time.advance(60)
+    later = [source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now)) for n in range(8)]
+    source.hold_load = source.loads + 1  # the first decode after the snapshot waits
+    service = make_service(apply_batch=3, read_wait_seconds=0)
+
+    # WHEN the first request opens the board
+    job_ids(service)
+
+    # THEN it answered without decoding a single change: they are applied beside it
+    assert source.load_held.wait(30)
+    assert service.stats.applied_changes == 0
+    source.release_load.set()
+    assert service.settle(timeout=30)
+    assert {p.job_id for p in later} <= set(job_ids(service, limit="100"))
+    assert service.stats.applied_changes == 8
+
+
+def test_fresh_board_applies_a_burst_larger_than_a_batch_before_returning(
+    source: InMemoryBoardSource, builder: Any, fake_time: FakeTime, make_service: Any
+) -> None:
+    # GIVEN a warm process applying 2 changes per batch, then a burst of 9 changes
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service(apply_batch=2)
+    service.board()
+    fake_time.advance(60)
+    burst = [source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now)) for n in range(9)]
+    # WHEN job alerts ask for the board
+    engine = service.fresh_board()
+    # THEN every change is on it when it returns
+    assert all(engine.version(posting.job_id) is not None for posting in burst)
+    assert len(engine) == 10
+
+
+def test_a_burst_past_the_switch_threshold_moves_to_the_newer_snapshot_instead_of_applying_it(
+    source: InMemoryBoardSource,
+    store: DirectorySnapshotStore,
+    builder: Any,
+    fake_time: FakeTime,
+    make_service: Any,
+) -> None:
+    # GIVEN a warm process, then a burst of 6 changes that a newer snapshot already holds
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service(snapshot_switch_changes=5, snapshot_check_seconds=3600)
+    job_ids(service)
+    fake_time.advance(60)
+    burst = [source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now)) for n in range(6)]
+    fake_time.advance(60)
+    builder.build()
+    loads = source.loads
+    # WHEN the next catch-up reads the burst (its snapshot check is not due for an hour)
+    fake_time.advance(10)
+    job_ids(service)
+    assert service.settle(timeout=30)
+    # THEN the process moved to the newer snapshot, and decoded none of the burst
+    assert service.stats.snapshot_switches == 1
+    assert source.loads == loads and service.stats.applied_changes == 0
+    assert {p.job_id for p in burst} <= set(job_ids(service, limit="100"))
+
+
+def test_a_burst_below_the_switch_threshold_is_applied_without_reading_the_pointer(
+    source: InMemoryBoardSource,
+    store: DirectorySnapshotStore,
+    builder: Any,
+    fake_time: FakeTime,
+    make_service: Any,
+) -> None:
+    # GIVEN a warm process and a newer snapshot, then fewer changes than the switch threshold
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service(snapshot_switch_changes=5, snapshot_check_seconds=3600)
+    job_ids(service)
+    fake_time.advance(60)
+    builder.build()
+    fake_time.advance(60)
+    added = [source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now)) for n in range(4)]
+    store.fail = True  # the pointer is not read: this would fail the catch-up
+    # WHEN the next catch-up reads them
+    fake_time.advance(10)
+    job_ids(service)
+    assert service.settle(timeout=30)
+    # THEN they are applied on the board the process has
+    assert service.stats.snapshot_switches == 0 and service.stats.refresh_failures == 0
+    assert {p.job_id for p in added} <= set(job_ids(service, limit="100"))
+
+
+def test_a_switch_lets_go_of_the_previous_engine(
+    source: InMemoryBoardSource, builder: Any, fake_time: FakeTime, make_service: Any
+) -> None:
+    import gc
+    import weakref
+
+    # GIVEN a warm process that served searches and applied changes on its first snapshot
+    source.put(make_posting("Engineer 0"))
+    builder.build()
+    service = make_service(snapshot_switch_changes=2, snapshot_check_seconds=30, apply_batch=1)
+    job_ids(service, q="engineer")
+    previous = weakref.ref(service.board())
+    for n in range(3):
+        fake_time.advance(10)
+        source.put(make_posting(f"Nurse {n}", changed_at=fake_time.now))
+        job_ids(service, q="nurse")
+        assert service.settle(timeout=30)
+    directory = service.board().directory
+    # WHEN it moves to a newer snapshot
+    fake_time.advance(10)
+    builder.build()
+    fake_time.advance(31)
+    job_ids(service)
+    assert service.settle(timeout=30)
+    assert service.stats.snapshot_switches == 1
+    # THEN nothing holds the previous engine any more, and its copy is gone
+    gc.collect()
+    assert previous() is None
+    assert not directory.exists()

@@ -56,6 +56,16 @@ def joined(found: list[str]) -> str:
     return " ".join(first + second for first, second in itertools.pairwise(found))
 
 
+def hyphen_compounds(text: str) -> str:
+    """The joined pairs of hyphenated words only ("a front-end role" -> "frontend"): how long text
+    writes compounds, at a fraction of the cost of every pair. (Split on spaces first: a regular
+    expression looking for hyphenated words tries every position of the text.)"""
+    if "-" not in text and "\u2010" not in text and "\u2011" not in text:
+        return ""
+    text = text.replace("\u2010", "-").replace("\u2011", "-")
+    return " ".join(pair for chunk in text.split() if "-" in chunk and (pair := joined(words(chunk))))
+
+
 def query_words(text: str) -> list[str]:
     """The words of a query. Technical terms are one word (`c#` -> `csharp`, `.net` -> `dotnet`, a bare
     `go` -> `golang`); a hyphenated or dotted word is one compound: `front-end` -> `frontend` (found as

@@ -26,7 +26,6 @@ import bisect
 import functools
 import hashlib
 import itertools
-import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,16 +38,17 @@ from pyroaring import BitMap
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.posting import Posting
+from chalicelib.models.responses import JobSummary
 from chalicelib.services import pay
 from chalicelib.services.board import analysis, expansion, shaping
-from chalicelib.services.board.bitmaps import BitmapWriter, BoardBitmaps
+from chalicelib.services.board.bitmaps import BoardBitmaps
 from chalicelib.services.board.technical import protect_text, protect_title
 from chalicelib.services.board.text import key
 
 if TYPE_CHECKING:
     import tantivy
 
-FORMAT_VERSION = 3  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
+FORMAT_VERSION = 4  # bump when fields or analyzers change: older snapshots are then rebuilt, not opened
 DIMENSIONS: tuple[str, ...] = ("company", "employment_type", "location", "remote", "provider", "department")
 # Filters beyond the facet dimensions (bitmaps and sorted arrays only; tantivy does not index them):
 # `shows_pay` ("true"/"false"), `pay_min` ("EUR:50000"), `posted_within` ("7d", relative to the
@@ -73,8 +73,10 @@ FUZZY_MIN_LENGTH = 5  # words this long also match with one typo ("pyhton", "eng
 # Scores are multiplied by log2(2 + recency), recency in [0, RECENCY_WEIGHT) growing with the posting date:
 # at most 0.7 % more for the newest, which also breaks the many exact BM25 ties inside tantivy's top N.
 RECENCY_WEIGHT = 0.01
-_EXCERPT_CHARS = 300
+_EXCERPT_CHARS = 200  # a feed item's description; a search-result snippet is about this long
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SUMMARY_FIELDS = tuple(name for name in JobSummary.model_fields if name != "url")  # a stored record's order
 
 SUGGEST_SCAN = 40  # best-matching postings whose titles are suggested
 SUGGEST_PREFIX_WORDS = 50  # most name words a typed prefix stands for (companies, places)
@@ -198,11 +200,13 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     locations: list[str] = list(dict.fromkeys(summary["locations"]))
     # The sitemap's lastmod: when the stored posting last changed (the sync's change time).
     modified = posting.changed_at or posting.updated_at or shaping.posted_at(posting)
-    record = {
-        "summary": summary,
-        "excerpt": _excerpt(posting, summary["locations"]),
-        "lastmod": isoformat(modified) if modified else None,
-    }
+    # Stored as a list (the summary's values in `SUMMARY_FIELDS` order, the excerpt, the sitemap date):
+    # field names repeated in every stored document would be a fifth of the store.
+    record = [
+        *(summary[name] for name in SUMMARY_FIELDS),
+        _excerpt(posting, summary["locations"]),
+        isoformat(modified) if modified else None,
+    ]
     # Technical terms as single words ("C#" -> csharp, ".NET" -> dotnet, "Go" the language -> golang).
     title = protect_title(posting.title)
     meta = [protect_text(text) for text in (posting.company, posting.department or "", *locations)]
@@ -216,8 +220,12 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
         found = analysis.words(text)
         words.update(found)
         phrases.append(expansion.phrase_words(found))
-        if len(found) > 1:
-            document.add_text("compounds", analysis.joined(found))
+        if text is content:  # only the words a hyphen joins: content pairs would double the index
+            joined = analysis.hyphen_compounds(text)
+        else:
+            joined = analysis.joined(found) if len(found) > 1 else ""
+        if joined:
+            document.add_text("compounds", joined)
     title_phrases, other_phrases = phrases[0], [phrase for found in phrases[1:] for phrase in found]
     words.update(title_phrases)
     words.update(other_phrases)
@@ -378,6 +386,24 @@ class Version:
     slot: int
 
 
+@dataclass(slots=True)
+class _Staged:
+    """Changes written since the last publish: slots to show and to hide, and their share of the board's
+    fingerprint. Searches see none of them until they are published together with the index."""
+
+    shown: list[int] = field(default_factory=list)
+    hidden: list[int] = field(default_factory=list)
+    fingerprint: int = 0
+
+    def show(self, slot: int, fingerprint: int) -> None:
+        self.shown.append(slot)
+        self.fingerprint ^= fingerprint
+
+    def hide(self, slot: int, fingerprint: int) -> None:
+        self.hidden.append(slot)
+        self.fingerprint ^= fingerprint
+
+
 class BoardEngine:
     """The live board of one process, over one snapshot directory plus the changes applied on top:
     tantivy for relevance, stored summaries and the term dictionary; roaring bitmaps for matching,
@@ -401,6 +427,8 @@ class BoardEngine:
         self._clock = clock  # `posted_within` is relative to it
         self._writer: tantivy.IndexWriter | None = None
         self._pending: dict[str, Version | None] = {}  # job_id -> version written since the last commit
+        self._staged = _Staged()  # what the next `reveal` shows and hides
+        self._flushed: tantivy.Searcher | None = None  # the searcher `reveal` puts in service
         self._facet_limit = facet_limit
         self._fingerprint = fingerprint
         self._facet_cache: OrderedDict[Any, tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
@@ -411,31 +439,11 @@ class BoardEngine:
     def create(
         cls, directory: Path, documents: Iterable[BoardDocument] = (), *, heap_bytes: int = 64_000_000
     ) -> int:
-        """Write a new snapshot of `documents` into an empty `directory`; returns the board fingerprint.
+        """Write a new snapshot of `documents` into `directory` (emptied first); returns the board
+        fingerprint."""
+        from chalicelib.services.board.writer import write_full
 
-        Documents must come newest first (a list is sorted here): their position is their slot.
-        """
-        import tantivy
-
-        if isinstance(documents, list):
-            documents = sorted(documents, key=lambda document: document.sort_key, reverse=True)
-        if directory.exists():
-            shutil.rmtree(directory)
-        directory.mkdir(parents=True)
-        index = tantivy.Index(schema(), path=str(directory))
-        analysis.register(index)
-        writer = index.writer(heap_size=heap_bytes, num_threads=1)
-        bitmaps = BitmapWriter()
-        fingerprint = 0
-        for slot, document in enumerate(documents):
-            bitmaps.add(slot, document)
-            document.document.add_unsigned("slot", slot)
-            writer.add_document(document.document)
-            fingerprint ^= document.fingerprint
-        writer.commit()
-        writer.wait_merging_threads()
-        bitmaps.write(directory)
-        return fingerprint
+        return write_full(directory, documents, name="segment", heap_bytes=heap_bytes).fingerprint
 
     # ---- reads --------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -460,10 +468,10 @@ class BoardEngine:
         return Version(changed_ms=int(changed or 0), fingerprint=int(fingerprint or 0), slot=int(slot or 0))
 
     def _hit(self, address: Any, position: Position) -> Hit:
-        stored = self._searcher.doc(address).get_first("record") or b"{}"
-        record: dict[str, Any] = orjson.loads(stored)
-        summary = record["summary"]
-        return Hit(summary["job_id"], summary, record["excerpt"], record["lastmod"], position)
+        record: list[Any] = orjson.loads(self._searcher.doc(address).get_first("record") or b"[]")
+        *values, excerpt, lastmod = record
+        summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
+        return Hit(summary["job_id"], summary, excerpt, lastmod, position)
 
     def newest(self, limit: int) -> Iterator[Hit]:
         """Up to `limit` live postings, newest first (the sitemap)."""
@@ -943,12 +951,11 @@ class BoardEngine:
         writer = self._open_writer()
         if previous is not None:
             writer.delete_documents_by_term("job_id", document.job_id)
-            self._bitmaps.discard(previous.slot)
-            self._fingerprint ^= previous.fingerprint
-        slot = self._bitmaps.add(document)
+            self._staged.hide(previous.slot, previous.fingerprint)
+        slot = self._bitmaps.stage(document)
         document.document.add_unsigned("slot", slot)
         writer.add_document(document.document)
-        self._fingerprint ^= document.fingerprint
+        self._staged.show(slot, document.fingerprint)
         self._pending[document.job_id] = Version(document.changed_ms, document.fingerprint, slot)
 
     def remove(self, job_id: str) -> bool:
@@ -957,18 +964,36 @@ class BoardEngine:
         if previous is None:
             return False
         self._open_writer().delete_documents_by_term("job_id", job_id)
-        self._bitmaps.discard(previous.slot)
-        self._fingerprint ^= previous.fingerprint
+        self._staged.hide(previous.slot, previous.fingerprint)
         self._pending[job_id] = None
         return True
 
     def commit(self) -> None:
         """Make pending changes visible to searches."""
+        self.flush()
+        self.reveal()
+
+    def flush(self) -> None:
+        """Write the pending changes into the index files and open a searcher over them: the slow part of
+        a commit (tantivy works on its own threads, outside the GIL, and may wait for a merge to finish).
+        Searches go on meanwhile and see none of it until `reveal`."""
+        if self._pending and self._writer is not None:
+            self._writer.commit()
+            self._index.reload()
+            self._flushed = self._index.searcher()
+
+    def reveal(self) -> None:
+        """Make the flushed changes visible to searches, all at once (cheap)."""
         if not self._pending or self._writer is None:
             return
-        self._writer.commit()
-        self._index.reload()
-        self._searcher = self._index.searcher()
+        if self._flushed is None:
+            self.flush()
+        searcher, self._flushed = self._flushed, None
+        assert searcher is not None
+        self._searcher = searcher
+        self._bitmaps.show(self._staged.shown, self._staged.hidden)
+        self._fingerprint ^= self._staged.fingerprint
+        self._staged = _Staged()
         self._pending.clear()
         self.generation += 1
 
@@ -976,6 +1001,7 @@ class BoardEngine:
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+        self._bitmaps.close()
 
 
 # ---- matching ----------------------------------------------------------------------------------------

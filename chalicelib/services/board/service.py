@@ -9,10 +9,20 @@ of its next request, however quiet the board, and a stalled table or bucket neve
 (it answers from what is loaded, and the catch-up is retried once it has failed). Every
 `snapshot_check_seconds` it also looks at the pointer and moves to a newer snapshot once it has applied
 `snapshot_switch_changes` changes of its own. The request path never rebuilds the index from items.
+
+A catch-up never stalls a request: the costly parts of a change (decoding the item, building its
+document, flushing the index) happen without the lock, which the catch-up takes only briefly per batch of
+`apply_batch` changes, to write the batch into the engine and then to publish it; requests are served
+in between, from the board as it was. A burst that would take the process past `snapshot_switch_changes`
+makes it look at the pointer at once and move to a newer snapshot, when there is one, instead of applying
+the burst; the previous engine's memory is given back after a switch.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import gc
 import hashlib
 import os
 import secrets
@@ -38,6 +48,7 @@ from chalicelib.services.board import feeds, json_ld, shaping
 from chalicelib.services.board.cursor import BoardCursorCodec, plan_fingerprint
 from chalicelib.services.board.engine import (
     FORMAT_VERSION,
+    BoardDocument,
     BoardEngine,
     Hit,
     Plan,
@@ -46,7 +57,7 @@ from chalicelib.services.board.engine import (
 )
 from chalicelib.services.board.query import BoardQuery, SimilarQuery, SuggestQuery
 from chalicelib.services.board.records import ApplyFlags, ChangePage, PostingRecord
-from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore
+from chalicelib.services.board.snapshot import SnapshotManifest, SnapshotStore, materialize
 
 _SHAPE_VERSION = "2"  # bump when response shapes change, so cached ETags stop matching
 _APPLY_FLAGS_CACHE_SIZE = 4096  # (employer, account) pairs whose apply options a warm process remembers
@@ -78,6 +89,32 @@ class BoardSource(Protocol):
     def posting(self, job_id: str) -> PostingRecord | None: ...
 
     def apply_flags(self, employer_id: str, account_id: str) -> ApplyFlags: ...
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, from the symbols already loaded in the process (None elsewhere)."""
+    trim: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    return trim
+
+
+def _release_freed_memory() -> None:
+    """Collect the cycles a retired engine may have left, then hand the C heap's free pages back to the
+    system (glibc keeps freed memory for reuse otherwise; elsewhere this is only the collection)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """A change read from the feed, made ready off the lock: the posting's new document, None to take it
+    off the board, or `undecodable` when its stored item could not be read."""
+
+    job_id: str
+    document: BoardDocument | None = None
+    undecodable: bool = False
 
 
 @dataclass(slots=True)
@@ -121,6 +158,7 @@ class BoardStats:
     skipped_changes: int = 0
     bad_records: int = 0
     refresh_failures: int = 0
+    apply_batches: int = 0  # batches of changes applied beside requests (each committed on its own)
     stale_reads: int = 0  # items and apply flags served from what was loaded because the table failed
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -144,6 +182,7 @@ class BoardService:
         overlap_seconds: float = 30.0,
         snapshot_check_seconds: float = 60.0,
         snapshot_switch_changes: int = 500,
+        apply_batch: int = 50,
         apply_flags_max_age_seconds: float = 60.0,
         facet_limit: int = 100,
         feed_limit: int = 50,
@@ -163,6 +202,7 @@ class BoardService:
         self._overlap = timedelta(seconds=overlap_seconds)
         self._snapshot_check_seconds = snapshot_check_seconds
         self._snapshot_switch_changes = snapshot_switch_changes
+        self._apply_batch = max(1, apply_batch)
         self._facet_limit = facet_limit
         self._feed_limit = feed_limit
         self._sitemap_max_urls = sitemap_max_urls
@@ -172,6 +212,7 @@ class BoardService:
         self._manifest: SnapshotManifest | None = None
         self._feeds: list[_Feed] = []
         self._versions: dict[str, str] = {}  # job_id -> changed_key applied since the snapshot was opened
+        self._backlog: list[PostingRecord] = []  # read by the cold open, left to the catch-up beside it
         self._changes_since_open = 0
         self._refreshed_at = 0.0
         self._checked_at = 0.0
@@ -192,6 +233,7 @@ class BoardService:
         # Lambda serves one request at a time; `chalice local` may not, and the engine is updated in place.
         self._lock = threading.RLock()
         self._refresh: threading.Thread | None = None  # the catch-up running beside requests, if any
+        self._progress: threading.Event | None = None  # set once requests need not wait for it
         self._refresh_started = 0.0
         self._read_wait = read_wait_seconds
         self.stats = BoardStats()
@@ -204,38 +246,56 @@ class BoardService:
             return self._loaded()
 
     def _loaded(self) -> BoardEngine:
-        """The engine as it is, opened first if this process has none (the cold open; lock held)."""
+        """The engine as it is, opened first if this process has none (the cold open; lock held).
+
+        The cold open reads the change feed after the snapshot in the request (a failure is a 503). It
+        applies what it read there when that is one batch at most; a longer feed is left to the catch-up
+        beside the request (`_freshen`), so the cold request does at most one batch of it too.
+        """
         if self._engine is None:
             self._open(self._snapshots.current())
             self.stats.cold_opens += 1
-            self._catch_up(strict=True)
+            started = time.perf_counter()
+            records = self._read_changes(strict=True, may_switch=False)
+            assert records is not None  # strict: a failed read raised
+            if len(records) <= self._apply_batch:
+                self._apply_all(records)
+            else:
+                self._backlog = records
+            self._caught_up(started)
         assert self._engine is not None
         return self._engine
 
     def _freshen(self) -> None:
-        """Start the catch-up when one is due, beside the request, and wait for it a little.
+        """Open the board if this process has none, start the catch-up when one is due, beside the
+        request, and wait for it a little.
 
         The request waits at most `read_wait_seconds` from the catch-up's start (a healthy one takes
         milliseconds, so it sees the sync's writes), then answers from what is loaded while the catch-up
-        goes on: a stalled table or bucket never holds up a warm board read. One catch-up at a time; it
-        runs outside any request deadline, on the clients' own timeouts. Called without the lock.
+        goes on: a stalled table or bucket never holds up a warm board read. When the catch-up finds more
+        than one batch of changes, the request stops waiting at once (a burst is applied beside the
+        requests that follow). One catch-up at a time; it runs outside any request deadline, on the
+        clients' own timeouts. Called without the lock.
         """
         with self._lock:
             if self._engine is None:
-                return  # the cold open happens in the request, under the lock (`_loaded`)
-            refresh = self._refresh
+                self._loaded()  # the cold open happens in the request, under the lock
+            refresh, progress = self._refresh, self._progress
             if refresh is None and (
-                self._behind or self._monotonic() - self._refreshed_at >= self._refresh_seconds
+                self._backlog
+                or self._behind
+                or self._monotonic() - self._refreshed_at >= self._refresh_seconds
             ):
+                progress = threading.Event()
                 refresh = threading.Thread(
-                    target=self._background_catch_up, name="board-refresh", daemon=True
+                    target=self._background_catch_up, args=(progress,), name="board-refresh", daemon=True
                 )
                 # The wait is real time (a thread's progress), unlike the injected freshness clock.
-                self._refresh, self._refresh_started = refresh, time.monotonic()
+                self._refresh, self._progress, self._refresh_started = refresh, progress, time.monotonic()
                 refresh.start()
             started = self._refresh_started
-        if refresh is not None:
-            refresh.join(max(0.0, self._read_wait - (time.monotonic() - started)))
+        if progress is not None:
+            progress.wait(max(0.0, self._read_wait - (time.monotonic() - started)))
 
     def settle(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the catch-up in progress; True when none is running (tests,
@@ -246,9 +306,18 @@ class BoardService:
             refresh.join(timeout)
         return refresh is None or not refresh.is_alive()
 
-    def _background_catch_up(self) -> None:
+    def _background_catch_up(self, progress: threading.Event) -> None:
+        """The catch-up beside requests; `progress` is set once the waiting request should go on."""
         try:
-            self._catch_up(strict=False)
+            started = time.perf_counter()
+            switches = self.stats.snapshot_switches
+            records = self._read_changes(strict=False, may_switch=True, progress=progress)
+            if self.stats.snapshot_switches != switches:
+                _release_freed_memory()  # the retired engine's, here beside requests rather than in one
+            if records is not None:
+                self._apply_in_batches(records)
+                with self._lock:
+                    self._caught_up(started)
         except Exception:  # never lose the thread's failure silently; the next due request retries
             logger.exception("board refresh crashed")
             with self._lock:
@@ -256,28 +325,46 @@ class BoardService:
                 self._refreshed_at = self._monotonic()
         finally:
             with self._lock:
-                self._refresh = None
+                self._refresh = self._progress = None
+            progress.set()
 
     def fresh_board(self, *, max_catch_ups: int = 50) -> BoardEngine:
         """The engine with every change written before this call applied (job alerts: a posting missing
         from a stale board would be skipped for good). A failed read raises (AppError) instead of
-        serving the board as it was; so does a feed still unread after `max_catch_ups` rounds."""
-        self.settle(timeout=60.0)  # a catch-up already running beside requests finishes first
-        with self._lock:
-            self._loaded()
-            finished: set[int] = set()  # shards whose feed was read to its end during this call
-            for _ in range(max_catch_ups):
-                engine = self._engine
-                self._catch_up(strict=True)
-                if self._engine is not engine:  # moved to a newer snapshot: its feeds start over
-                    finished.clear()
-                finished.update(feed.shard for feed in self._feeds if feed.resume is None)
-                if len(finished) == len(self._feeds):
-                    assert self._engine is not None
-                    return self._engine
-            raise UpstreamUnavailableError(
-                "The board is still catching up with its change feed.", code="board_unavailable"
-            )
+        serving the board as it was; so does a feed still unread after `max_catch_ups` rounds.
+
+        Not on a request path: it applies what it reads in one go, holding the lock."""
+        for _ in range(max_catch_ups):
+            if not self.settle(timeout=60.0):  # a catch-up already running beside requests finishes first
+                break
+            with self._lock:
+                if self._refresh is not None:  # a request started another one meanwhile
+                    continue
+                return self._caught_up_fully(max_catch_ups)
+        raise UpstreamUnavailableError(
+            "The board is still catching up with its change feed.", code="board_unavailable"
+        )
+
+    def _caught_up_fully(self, max_catch_ups: int) -> BoardEngine:
+        """Read the whole feed and apply it (lock held; no catch-up runs beside it)."""
+        self._loaded()
+        finished: set[int] = set()  # shards whose feed was read to its end during this call
+        for _ in range(max_catch_ups):
+            engine = self._engine
+            started = time.perf_counter()
+            records = self._read_changes(strict=True, may_switch=True)
+            assert records is not None
+            self._apply_all(records)
+            self._caught_up(started)
+            if self._engine is not engine:  # moved to a newer snapshot: its feeds start over
+                finished.clear()
+            finished.update(feed.shard for feed in self._feeds if feed.resume is None)
+            if len(finished) == len(self._feeds):
+                assert self._engine is not None
+                return self._engine
+        raise UpstreamUnavailableError(
+            "The board is still catching up with its change feed.", code="board_unavailable"
+        )
 
     @property
     def snapshot(self) -> SnapshotManifest | None:
@@ -299,40 +386,51 @@ class BoardService:
         if manifest is not None and manifest.format != FORMAT_VERSION:
             logger.warning("ignoring a snapshot of another format", extra={"version": manifest.version})
             manifest = None
+        downloaded = 0
         if manifest is None:
             fingerprint = BoardEngine.create(directory)
         else:
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
+            # The files the snapshot in service shares with the new one are hard-linked, not downloaded.
+            engine, ours = self._engine, self._manifest
+            previous = (ours, engine.directory) if engine is not None and ours is not None else None
             try:
-                self._snapshots.download(manifest, directory)
+                downloaded = materialize(manifest, directory, self._snapshots, previous=previous)
             except BaseException:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
             fingerprint = manifest.fingerprint
-        downloaded = time.perf_counter()
+        fetched = time.perf_counter()
         engine = BoardEngine(
             directory, fingerprint=fingerprint, facet_limit=self._facet_limit, clock=self._clock
         )
         opened = time.perf_counter()
-        timings = {"download_seconds": downloaded - started, "open_seconds": opened - downloaded}
+        timings = {
+            "download_seconds": fetched - started,
+            "open_seconds": opened - fetched,
+            "downloaded_bytes": float(downloaded),
+        }
         return engine, manifest, timings
 
     def _install(
         self, engine: BoardEngine, manifest: SnapshotManifest | None, timings: dict[str, float]
     ) -> None:
-        """Put a prepared engine in service and retire the previous one."""
+        """Put a prepared engine in service and retire the previous one: closed and removed once requests
+        no longer see it, and then unreferenced, so its bitmaps, caches and index readers go with it."""
         with self._lock:
             previous, self._engine, self._manifest = self._engine, engine, manifest
-            if previous is not None:
-                previous.close()
-                shutil.rmtree(previous.directory, ignore_errors=True)
             horizon = manifest.changes_after if manifest is not None else _BEGINNING
             self._feeds = [_Feed(shard, horizon) for shard in range(self._source.shards)]
             self._versions = {}
+            self._backlog = []
+            self._sitemaps, self._sitemap_version = {}, ""
             self._changes_since_open = 0
             self._checked_at = self._monotonic()
             self.stats.extra.update(timings)
+        if previous is not None:
+            previous.close()
+            shutil.rmtree(previous.directory, ignore_errors=True)
 
     def _remove_leftovers(self) -> None:
         """Snapshot copies of processes that are gone (a reused Lambda sandbox keeps /tmp)."""
@@ -341,31 +439,51 @@ class BoardService:
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
 
-    def _maybe_switch(self) -> None:
-        """Move to a newer snapshot once enough changes piled up on top of ours (or we had none)."""
+    def _maybe_switch(self, pending: int = 0) -> bool:
+        """Move to a newer snapshot once enough changes piled up on top of ours, counting the `pending`
+        ones read but not applied yet (or at once when we had none); True when it moved."""
         self._checked_at = self._monotonic()
         current = self._snapshots.current()
         if current is None or current.format != FORMAT_VERSION:
-            return
+            return False
         ours = self._manifest
         if ours is not None and (
             current.changes_after <= ours.changes_after
-            or self._changes_since_open < self._snapshot_switch_changes
+            or self._changes_since_open + pending < self._snapshot_switch_changes
         ):
-            return
+            return False
         self._open(current)
         self.stats.snapshot_switches += 1
+        return True
 
-    def _catch_up(self, *, strict: bool) -> None:
-        """Read every shard's change feed (in parallel) and apply it; on failure keep serving, unless
-        this is the cold open (`strict`), which then fails with 503 and is retried by the next request.
+    def _read_changes(
+        self, *, strict: bool, may_switch: bool, progress: threading.Event | None = None
+    ) -> list[PostingRecord] | None:
+        """The changes to apply: what the cold open left, then every shard's change feed (read in
+        parallel). With `may_switch`, a newer snapshot is taken when the check is due, or at once when
+        the changes read would take the process past `snapshot_switch_changes`: then its feed is read
+        instead of applying them. On failure keep serving (None), unless `strict` (the cold open, job
+        alerts), which raises, dropping the copy of a cold open so that the next request opens afresh.
+        `progress` is set once more than one batch was read: the request waiting for it goes on.
 
-        The reads hold no lock (only one catch-up runs at a time); applying them does."""
-        started = time.perf_counter()
+        No lock is held while reading (one catch-up runs at a time)."""
         try:
-            if self._monotonic() - self._checked_at >= self._snapshot_check_seconds:
+            if may_switch and self._monotonic() - self._checked_at >= self._snapshot_check_seconds:
                 self._maybe_switch()
-            pages = self._read_feeds()
+            records = [*self._backlog, *(r for page in self._read_feeds() for r in page)]
+            self._backlog = []
+            if progress is not None and len(records) > self._apply_batch:
+                progress.set()  # a burst: the request answers from the board as it is
+            # Only changes not applied yet count (overlap re-reads do not); `_versions` is written by
+            # the catch-up alone.
+            pending = sum(1 for r in records if self._versions.get(r.job_id, "") < r.changed_key)
+            if (
+                may_switch
+                and pending
+                and self._changes_since_open + pending >= self._snapshot_switch_changes
+                and self._maybe_switch(pending)
+            ):
+                records = [r for page in self._read_feeds() for r in page]
         except AppError as exc:
             with self._lock:
                 if strict:
@@ -377,16 +495,115 @@ class BoardService:
                 self.stats.refresh_failures += 1
                 self._refreshed_at = self._monotonic()
             logger.warning("board refresh failed", extra={"error_code": exc.code})
-            return
+            return None
+        return records
+
+    def _caught_up(self, started: float) -> None:
+        """Record a finished catch-up (lock held)."""
+        self._behind = bool(self._backlog) or any(feed.resume is not None for feed in self._feeds)
+        self._refreshed_at = self._monotonic()
+        self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
+
+    def _apply_all(self, records: list[PostingRecord]) -> None:
+        """Apply `records` in one go and commit (lock held: the cold open's one batch, job alerts)."""
+        assert self._engine is not None
+        for record in records:
+            self._apply(record)
+        self._engine.commit()
+
+    def _apply_in_batches(self, records: list[PostingRecord]) -> None:
+        """Apply `records` beside requests, `apply_batch` at a time, taking the lock only for the quick
+        steps: which of a batch are news, then writing the batch into the engine (searches do not see
+        it yet), then publishing it once flushed. Building the documents (about 1 ms each) and flushing
+        the index (tens of milliseconds, outside the GIL) happen without the lock: requests are served
+        meanwhile, from the board as it was before the batch."""
         with self._lock:
-            assert self._engine is not None
-            for records in pages:
-                for record in records:
-                    self._apply(record)
-            self._engine.commit()
-            self._behind = any(feed.resume is not None for feed in self._feeds)
-            self._refreshed_at = self._monotonic()
-            self.stats.extra["catch_up_seconds"] = time.perf_counter() - started
+            engine = self._engine
+        for start in range(0, len(records), self._apply_batch):
+            batch = records[start : start + self._apply_batch]
+            with self._lock:
+                if self._engine is not engine or engine is None:
+                    return  # the board was reopened meanwhile: its own feed is read from its horizon
+                held = self._hold_started()
+                news = [record for record in batch if self._is_news(record)]
+                self._held("news", held)
+            changes = [self._prepared(record) for record in news]
+            with self._lock:
+                held = self._hold_started()
+                for change in changes:
+                    self._put(change)
+                self._held("write", held)
+            flushing = time.perf_counter()
+            engine.flush()  # only this thread writes to the engine; searches read what is published
+            flushed = time.perf_counter() - flushing
+            with self._lock:
+                held = self._hold_started()
+                engine.reveal()
+                self.stats.apply_batches += 1
+                extra = self.stats.extra
+                extra["flush_seconds"] = extra.get("flush_seconds", 0.0) + flushed
+                extra["longest_flush_seconds"] = max(extra.get("longest_flush_seconds", 0.0), flushed)
+                self._held("publish", held)
+
+    @staticmethod
+    def _hold_started() -> tuple[float, float]:
+        return time.perf_counter(), time.thread_time()
+
+    def _held(self, step: str, since: tuple[float, float]) -> None:
+        """Record the longest time the catch-up held the lock for `step`, in wall and in this thread's CPU
+        time (wall time includes waiting for a CPU on a busy machine; lock held)."""
+        extra = self.stats.extra
+        for name, took in (
+            (f"longest_{step}_hold_seconds", time.perf_counter() - since[0]),
+            (f"longest_{step}_hold_cpu_seconds", time.thread_time() - since[1]),
+        ):
+            extra[name] = max(extra.get(name, 0.0), took)
+
+    def _apply(self, record: PostingRecord) -> None:
+        """Apply one change in place (lock held)."""
+        if self._is_news(record):
+            self._put(self._prepared(record))
+
+    def _is_news(self, record: PostingRecord) -> bool:
+        """Whether the board lacks this version of the posting (lock held); marks it as applied, so that
+        re-reads, even of an undecodable item, are skipped without decoding."""
+        assert self._engine is not None
+        known = self._versions.get(record.job_id)
+        if known is not None and record.changed_key <= known:
+            self.stats.skipped_changes += 1  # already applied (overlap re-read) or older than what we have
+            return False
+        if known is None:
+            version = self._engine.version(record.job_id)
+            if version is not None and changed_ms_of(record.changed_key) <= version.changed_ms:
+                self.stats.skipped_changes += 1  # the snapshot has this version (or a newer one)
+                return False
+        self._versions[record.job_id] = record.changed_key
+        return True
+
+    def _prepared(self, record: PostingRecord) -> _Change:
+        """The change ready to apply: the item decoded and its document built (no lock needed)."""
+        if record.status != "live":
+            return _Change(record.job_id)
+        try:
+            document = board_document(
+                record.load(), content_hash=record.content_hash, changed_key=record.changed_key
+            )
+        except Exception:  # one bad stored posting must not take the board down
+            logger.warning("skipping an undecodable posting", extra={"job_id": record.job_id})
+            return _Change(record.job_id, undecodable=True)
+        return _Change(record.job_id, document)
+
+    def _put(self, change: _Change) -> None:
+        """Put a prepared change on the board (lock held; searches see it after the commit)."""
+        assert self._engine is not None
+        if change.undecodable:
+            self.stats.bad_records += 1
+        elif change.document is None:
+            if self._engine.remove(change.job_id):
+                self._count_change()
+        else:
+            self._engine.upsert(change.document)
+            self._count_change()
 
     def _read_feeds(self) -> list[list[PostingRecord]]:
         if self._pool is None:
@@ -413,33 +630,6 @@ class BoardService:
             if page.resume is None:
                 break
         return records
-
-    def _apply(self, record: PostingRecord) -> None:
-        assert self._engine is not None
-        known = self._versions.get(record.job_id)
-        if known is not None and record.changed_key <= known:
-            self.stats.skipped_changes += 1  # already applied (overlap re-read) or older than what we have
-            return
-        if known is None:
-            version = self._engine.version(record.job_id)
-            if version is not None and changed_ms_of(record.changed_key) <= version.changed_ms:
-                self.stats.skipped_changes += 1  # the snapshot has this version (or a newer one)
-                return
-        self._versions[record.job_id] = record.changed_key
-        if record.status != "live":
-            if self._engine.remove(record.job_id):
-                self._count_change()
-            return
-        try:
-            document = board_document(
-                record.load(), content_hash=record.content_hash, changed_key=record.changed_key
-            )
-        except Exception:  # one bad stored posting must not take the board down
-            self.stats.bad_records += 1
-            logger.warning("skipping an undecodable posting", extra={"job_id": record.job_id})
-            return
-        self._engine.upsert(document)
-        self._count_change()
 
     def _count_change(self) -> None:
         self._changes_since_open += 1
