@@ -81,6 +81,7 @@ def change_the_board(source: InMemoryBoardSource, fake_time: FakeTime, round_num
         source.put(
             make_posting(
                 f"Engineer {round_number}.{n}",
+                posting_id=f"added-{round_number}-{n}",  # ids fixed: the same postings change in any run
                 locations=("Munich, Germany",) if n % 2 else ("Berlin, Germany",),
                 posted_days_ago=n * 3,
                 changed_at=fake_time.now,
@@ -121,12 +122,14 @@ def test_freed_slots_are_given_again_so_slots_stay_about_the_live_postings(
     source: InMemoryBoardSource, store: DirectorySnapshotStore, fake_time: FakeTime, tmp_path: Path
 ) -> None:
     for n in range(20):
-        source.put(make_posting(f"Engineer {n}", changed_at=fake_time.now))
+        source.put(make_posting(f"Engineer {n}", posting_id=f"initial-{n}", changed_at=fake_time.now))
     builder = make_builder(source, store, tmp_path, fake_time)
+    written = len(source.items)
     builder.build()
     for round_number in range(5):
         change_the_board(source, fake_time, round_number)
-        builder.build()
+        report = builder.build()
+        written += int(report.stats["added"])
     report = builder.build()  # nothing changed: the same board
     assert report.manifest is not None
     directory = tmp_path / "copy"
@@ -134,8 +137,10 @@ def test_freed_slots_are_given_again_so_slots_stay_about_the_live_postings(
     materialize(report.manifest, directory, store)
     state = BitmapState.read(directory)
     live = sum(posting.status == "live" for posting in source.items.values())
-    # Every changed posting took a new slot, but freed ones were given again.
-    assert state.slots <= live + 4
+    # Every changed posting took a new slot, but freed ones were given again: what stays free is about
+    # what the last build freed itself (3 closures and 3 retitles a round), not every slot ever written.
+    assert state.slots <= live + 6
+    assert state.slots < written - 15
 
 
 def test_a_build_on_demand_or_after_a_format_change_starts_from_every_live_posting(

@@ -38,7 +38,6 @@ from pyroaring import BitMap
 
 from chalicelib.clock import Clock, isoformat, utcnow
 from chalicelib.models.posting import Posting
-from chalicelib.models.responses import JobSummary
 from chalicelib.services import pay
 from chalicelib.services.board import analysis, expansion, shaping
 from chalicelib.services.board.bitmaps import BoardBitmaps
@@ -76,7 +75,6 @@ RECENCY_WEIGHT = 0.01
 _EXCERPT_CHARS = 200  # a feed item's description; a search-result snippet is about this long
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SUMMARY_FIELDS = tuple(name for name in JobSummary.model_fields if name != "url")  # a stored record's order
 
 SUGGEST_SCAN = 40  # best-matching postings whose titles are suggested
 SUGGEST_PREFIX_WORDS = 50  # most name words a typed prefix stands for (companies, places)
@@ -152,6 +150,15 @@ def _excerpt(posting: Posting, locations: list[str]) -> str:
     return f"{head}. {plain}" if plain else head
 
 
+@functools.cache
+def summary_fields() -> tuple[str, ...]:
+    """A stored record's order: `JobSummary`'s fields but its URL (the models load on first use, not at
+    `import app`)."""
+    from chalicelib.models.responses import JobSummary
+
+    return tuple(name for name in JobSummary.model_fields if name != "url")
+
+
 @dataclass(frozen=True, slots=True)
 class BoardDocument:
     """A posting as the engine stores it; `fingerprint` is its share of the board's fingerprint."""
@@ -200,10 +207,10 @@ def board_document(posting: Posting, *, content_hash: str, changed_key: str) -> 
     locations: list[str] = list(dict.fromkeys(summary["locations"]))
     # The sitemap's lastmod: when the stored posting last changed (the sync's change time).
     modified = posting.changed_at or posting.updated_at or shaping.posted_at(posting)
-    # Stored as a list (the summary's values in `SUMMARY_FIELDS` order, the excerpt, the sitemap date):
+    # Stored as a list (the summary's values in `summary_fields()` order, the excerpt, the sitemap date):
     # field names repeated in every stored document would be a fifth of the store.
     record = [
-        *(summary[name] for name in SUMMARY_FIELDS),
+        *(summary[name] for name in summary_fields()),
         _excerpt(posting, summary["locations"]),
         isoformat(modified) if modified else None,
     ]
@@ -470,7 +477,7 @@ class BoardEngine:
     def _hit(self, address: Any, position: Position) -> Hit:
         record: list[Any] = orjson.loads(self._searcher.doc(address).get_first("record") or b"[]")
         *values, excerpt, lastmod = record
-        summary = dict(zip(SUMMARY_FIELDS, values, strict=True))
+        summary = dict(zip(summary_fields(), values, strict=True))
         return Hit(summary["job_id"], summary, excerpt, lastmod, position)
 
     def newest(self, limit: int) -> Iterator[Hit]:
