@@ -272,3 +272,41 @@ def test_a_process_moving_to_a_newer_snapshot_downloads_only_the_files_that_chan
     assert service.stats.extra["downloaded_bytes"] < second.size
     body = service.list_jobs(query).body
     assert body is not None and body["total"] == second.postings
+
+
+def test_builders_sharing_a_work_directory_take_turns(
+    source: InMemoryBoardSource, store: DirectorySnapshotStore, fake_time: FakeTime, tmp_path: Path
+) -> None:
+    import threading
+
+    # GIVEN two builders on one work directory (the scheduled and the requested builder of one machine),
+    # the second asked to build while the first is uploading
+    source.put(make_posting("Engineer", posting_id="shared-0", changed_at=fake_time.now))
+    scheduled = make_builder(source, store, tmp_path, fake_time, name="work")
+    requested = make_builder(source, store, tmp_path, fake_time, name="work")
+    scheduled.build()
+    fake_time.advance(60)
+    source.put(make_posting("Nurse", posting_id="shared-1", changed_at=fake_time.now))
+    fake_time.advance(60)
+    reports: list[Any] = []
+    upload = store.upload
+    other = threading.Thread(target=lambda: reports.append(requested.build()))
+
+    def upload_while_the_other_builds(manifest: SnapshotManifest, packed: Path) -> None:
+        store.upload = upload  # type: ignore[method-assign]
+        other.start()
+        other.join(timeout=1)  # it builds now if nothing makes it wait
+        upload(manifest, packed)
+
+    store.upload = upload_while_the_other_builds  # type: ignore[method-assign]
+    # WHEN the first builds (and the second with it)
+    reports.append(scheduled.build())
+    other.join(timeout=30)
+    # THEN neither lost its files to the other's clean-up: both finished, and the board holds both postings
+    assert len(reports) == 2
+    assert all(report.manifest is not None for report in reports)
+    assert store.pointer is not None and store.pointer.postings == 2
+    # AND each one builds again from what the other left
+    fake_time.advance(60)
+    assert scheduled.build().manifest is not None
+    assert requested.build().manifest is not None

@@ -22,6 +22,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -283,6 +284,22 @@ class BuildReport:
     stats: dict[str, float] = field(default_factory=dict)
 
 
+LOCK_NAME = ".lock"
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (flock: released when the process ends, however it ends)."""
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class SnapshotBuilder:
     """Compiles the live board into a snapshot, uploads its new files and publishes it as current."""
 
@@ -310,7 +327,15 @@ class SnapshotBuilder:
     def build(self, *, requested_at: str | None = None, full: bool = False) -> BuildReport:
         """Build and publish: from the current snapshot and the changes since it, or from every live
         posting when `full`, when there is none, or when it is of another format. With `requested_at`,
-        skip when the current snapshot already covers it."""
+        skip when the current snapshot already covers it.
+
+        Builds sharing the work directory (the scheduled and the requested builder of one machine, as the
+        local stack runs them) take turns: each one clears what the others left there."""
+        self._work.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self._work / LOCK_NAME):
+            return self._build(requested_at=requested_at, full=full)
+
+    def _build(self, *, requested_at: str | None, full: bool) -> BuildReport:
         current = self._store.current()
         if current is not None and current.format != FORMAT_VERSION:
             current = None
@@ -322,7 +347,6 @@ class SnapshotBuilder:
         # only claimed complete up to `started - overlap`; the next build and processes re-read from there.
         changes_after = isoformat(started - self._overlap)
         version = new_version(started)
-        self._work.mkdir(parents=True, exist_ok=True)
         directory = self._work / version
         packed = self._work / f"{version}.packed"
         stats: dict[str, float] = {}
@@ -335,7 +359,8 @@ class SnapshotBuilder:
                 base: tuple[SnapshotFile, ...] = ()
             else:
                 directory.mkdir()
-                downloaded = materialize(current, directory, self._store, previous=self._kept)
+                kept = self._kept if self._kept is not None and self._kept[1].is_dir() else None
+                downloaded = materialize(current, directory, self._store, previous=kept)
                 stats["downloaded_bytes"] = float(downloaded)
                 report, skipped = self._changes(directory, version, current, stats)
                 base = current.files
@@ -397,7 +422,7 @@ class SnapshotBuilder:
         """Keep the published snapshot's directory (`manifest`) for the next build; remove every other."""
         self._kept = (manifest, directory) if manifest is not None else None
         for path in self._work.iterdir():
-            if manifest is None or path != directory:
+            if path.name != LOCK_NAME and (manifest is None or path != directory):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
                 else:
