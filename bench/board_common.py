@@ -41,12 +41,13 @@ DEEP_PAGE = 20  # the deep-cursor kinds time this page (the cursor is obtained b
 
 def bench_environment() -> None:
     """The benchmark's settings; endpoint overrides removed so nothing can reach a real service."""
-    from chalicelib.settings import local_names_environment
+    from chalicelib.settings import get_settings, local_names_environment
 
     os.environ.update({**local_names_environment(), **BENCH_ENV})
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             del os.environ[name]
+    get_settings.cache_clear()  # settings read before came from another environment (a test process's)
 
 
 # ---- measurement helpers ---------------------------------------------------------------------------
