@@ -53,7 +53,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -64,7 +63,9 @@ from bench.board_common import (
     PROJECT_DIR,
     KindSamples,
     bench_environment,
+    child,
     save_mix,
+    say,
     summary_ms,
 )
 
@@ -100,10 +101,6 @@ def code_version() -> dict[str, Any]:
 
 
 # ---- steps ----------------------------------------------------------------------------------------------
-def say(text: str) -> None:
-    print(text, flush=True)
-
-
 def generate_items(count: int, path: Path) -> dict[str, Any]:
     """`count` generated postings as stored items, one JSON object a line, streamed to `path`."""
     import orjson
@@ -269,36 +266,6 @@ def unpack_current(size: int, work: Path) -> tuple[Path, Path]:
     manifest_path = work / f"manifest-{size}.json"
     manifest_path.write_text(json.dumps(manifest.to_dict()))
     return directory, manifest_path
-
-
-def child(module: str, name: str, work: Path, *argv: str, allow_failure: bool = False) -> dict[str, Any]:
-    """Runs one benchmark process (one at a time) and returns its JSON result (with `allow_failure`, a
-    failed process's exit code and last error line instead of stopping the benchmark)."""
-    out = work / f"{name}.json"
-    started = time.perf_counter()
-    process = subprocess.run(
-        [sys.executable, "-m", module, *argv, "--out", str(out)],
-        cwd=PROJECT_DIR,
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if process.returncode != 0 and allow_failure:
-        lines = [line for line in process.stderr.splitlines() if line.strip()]
-        return {
-            "failed": True,
-            "exit_code": process.returncode,
-            "error": lines[-1][-300:] if lines else "(no message: killed)",
-            "process_wall_seconds": round(time.perf_counter() - started, 1),
-        }
-    if process.returncode != 0:
-        say(process.stdout[-3000:])
-        say(process.stderr[-6000:])
-        raise SystemExit(f"{module} {argv[:1]} failed with exit code {process.returncode}")
-    result: dict[str, Any] = json.loads(out.read_text())
-    result["process_wall_seconds"] = round(time.perf_counter() - started, 1)
-    return result
 
 
 # ---- figures ---------------------------------------------------------------------------------------

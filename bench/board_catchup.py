@@ -32,8 +32,6 @@ import gc
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -43,12 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 from bench.board_build import DirectoryStore
 from bench.board_common import (
-    PROJECT_DIR,
     DecodeTimer,
     Monotonic,
     bench_environment,
+    child,
     current_rss_mb,
     read_items,
+    say,
     summary_ms,
     write_result,
 )
@@ -80,10 +79,6 @@ def resident_mb() -> dict[str, float]:
             if name in ("RssAnon", "RssFile"):
                 found[name] = round(int(value.split()[0]) / 1024, 1)
     return {"total": current_rss_mb(), "anon": found.get("RssAnon", 0.0), "file": found.get("RssFile", 0.0)}
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
 
 
 # ---- collaborators ------------------------------------------------------------------------------------
@@ -199,24 +194,6 @@ def build(items: list[dict[str, Any]], store: PointedStore, work: Path) -> tuple
     return report.manifest, time.perf_counter() - started
 
 
-def child(mode: str, work: Path, argv: list[str]) -> dict[str, Any]:
-    out = work / f"{mode}.json"
-    process = subprocess.run(
-        [sys.executable, "-m", "bench.board_catchup", "--child", mode, *argv, "--out", str(out)],
-        cwd=PROJECT_DIR,
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if process.returncode != 0:
-        say(process.stdout[-3000:])
-        say(process.stderr[-6000:])
-        raise SystemExit(f"mode {mode} failed with exit code {process.returncode}")
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.board import generate_items
 
@@ -244,7 +221,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             *("--second", str(work / "second.json"), "--changes-file", str(changes_path)),
             *("--batch", str(args.batch), "--before-requests", str(args.before_requests)),
         ]
-        modes = {mode: child(mode, work, argv) for mode in args.modes}
+        modes = {
+            mode: child("bench.board_catchup", mode, work, "--child", mode, *argv) for mode in args.modes
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result: dict[str, Any] = {

@@ -13,6 +13,8 @@ import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,40 @@ BENCH_ENV = {
 
 Params = dict[str, list[str]]
 DEEP_PAGE = 20  # the deep-cursor kinds time this page (the cursor is obtained by walking pages 1-19)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def child(module: str, name: str, work: Path, *argv: str, allow_failure: bool = False) -> dict[str, Any]:
+    """Runs one benchmark process (one at a time) and returns its JSON result (with `allow_failure`, a
+    failed process's exit code and last error line instead of stopping the benchmark)."""
+    out = work / f"{name}.json"
+    started = time.perf_counter()
+    process = subprocess.run(
+        [sys.executable, "-m", module, *argv, "--out", str(out)],
+        cwd=PROJECT_DIR,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if process.returncode != 0 and allow_failure:
+        lines = [line for line in process.stderr.splitlines() if line.strip()]
+        return {
+            "failed": True,
+            "exit_code": process.returncode,
+            "error": lines[-1][-300:] if lines else "(no message: killed)",
+            "process_wall_seconds": round(time.perf_counter() - started, 1),
+        }
+    if process.returncode != 0:
+        say(process.stdout[-3000:])
+        say(process.stderr[-6000:])
+        raise SystemExit(f"{module} {name} failed with exit code {process.returncode}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    result["process_wall_seconds"] = round(time.perf_counter() - started, 1)
+    return result
 
 
 def bench_environment() -> None:

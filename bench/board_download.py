@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.board_common import PROJECT_DIR, bench_environment
+from bench.board_common import PROJECT_DIR, bench_environment, child, say
 
 COLD_BUDGET_SECONDS = 1.5  # at 100,000 postings, download included (issue 26)
 MODES = ("sequential", "ranged")
@@ -57,10 +57,6 @@ class Link:
 
 
 LAMBDA_LINK = Link()
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
 
 
 @contextmanager
@@ -124,32 +120,20 @@ def publish(endpoint: str, snapshot_dir: Path, manifest_path: Path) -> int:
     return manifest.size
 
 
-def child(endpoint: str, mode: str, work: Path, name: str) -> dict[str, Any]:
+def cold_process(endpoint: str, mode: str, work: Path, name: str) -> dict[str, Any]:
     """One fresh process's cold first request (its own empty local directory)."""
     local = work / f"api-{name}"
-    out = work / f"{name}.json"
     shutil.rmtree(local, ignore_errors=True)
     local.mkdir(parents=True)
-    process = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.board_download_cold", "--endpoint", endpoint, "--mode", mode),
-            *("--work", str(local), "--out", str(out)),
-        ],
-        cwd=PROJECT_DIR,
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    shutil.rmtree(local, ignore_errors=True)
-    if process.returncode != 0:
-        say(process.stdout[-3000:])
-        say(process.stderr[-6000:])
-        raise SystemExit(
-            f"bench.board_download_cold --mode {mode} failed with exit code {process.returncode}"
+    try:
+        return child(
+            "bench.board_download_cold",
+            name,
+            work,
+            *("--endpoint", endpoint, "--mode", mode, "--work", str(local)),
         )
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
+    finally:
+        shutil.rmtree(local, ignore_errors=True)
 
 
 def median_of(runs: list[dict[str, Any]], field: str) -> float:
@@ -213,9 +197,9 @@ def cold_start_with_download(
             for repeat in range(repeats):
                 for mode in MODES:
                     before = proxy.requests
-                    runs[mode].append(child(proxy.url, mode, work, f"{mode}-{repeat}"))
+                    runs[mode].append(cold_process(proxy.url, mode, work, f"{mode}-{repeat}"))
                     requests[mode].append(proxy.requests - before)
-        loopback = {mode: [child(direct, mode, work, f"{mode}-loopback")] for mode in MODES}
+        loopback = {mode: [cold_process(direct, mode, work, f"{mode}-loopback")] for mode in MODES}
     for mode in MODES:
         result[mode] = summarise(runs[mode])
         result[mode]["requests_through_proxy"] = requests[mode]
@@ -264,7 +248,7 @@ def cold_start_with_download(
 def build(postings: int, target: Path) -> None:
     """Build the snapshot of `postings` generated postings as `bench.board` does (the builder in a process
     of its own), unpacked into `target` with its `manifest.json`."""
-    from bench.board import child, generate_items, unpack_current
+    from bench.board import generate_items, unpack_current
 
     with tempfile.TemporaryDirectory(prefix="board-download-build-") as scratch:
         work = Path(scratch)

@@ -550,12 +550,6 @@ class BoardBitmaps:
         return totals
 
     # ---- changes ------------------------------------------------------------------------------------
-    def add(self, document: BoardDocument) -> int:
-        """Put a posting on the board in a new slot (the caller discards its previous slot, if any)."""
-        slot = self.stage(document)
-        self.show([slot], [])
-        return slot
-
     def stage(self, document: BoardDocument) -> int:
         """Index a posting in a new slot that stays off the board (out of `live`) until `show`."""
         slot = self._next_slot
@@ -577,8 +571,4 @@ class BoardBitmaps:
         """Put staged slots on the board and take replaced or closed ones off it, at once."""
         self.live |= BitMap(added)
         self.live -= BitMap(removed)
-        self._version += 1
-
-    def discard(self, slot: int) -> None:
-        self.live.discard(slot)
         self._version += 1

@@ -395,8 +395,8 @@ class Version:
 
 @dataclass(slots=True)
 class _Staged:
-    """Changes written since the last publish: slots to show and to hide, and their share of the board's
-    fingerprint. Searches see none of them until they are published together with the index."""
+    """Changes written since the last `reveal`: slots to show and to hide, and their share of the board's
+    fingerprint. Searches see none of them until they are revealed together with the index."""
 
     shown: list[int] = field(default_factory=list)
     hidden: list[int] = field(default_factory=list)
